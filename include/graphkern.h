@@ -1,0 +1,223 @@
+/* graphkern — Graph Attention Network inference in microseconds.
+ *
+ * One header, opaque handles created and freed in pairs, status codes with
+ * messages, no global mutable state, never prints, exits or aborts.
+ *
+ *   gk_model  immutable weights + layer configs, loaded from a PyG state_dict
+ *             saved as safetensors; shareable by any number of threads.
+ *   gk_graph  a graph in CSR-by-target form with self loops already handled
+ *             for the model's layers; rebuildable in place without allocation.
+ *   gk_plan   every buffer and every kernel decision for one model and a
+ *             maximum node/edge count; one plan per concurrent caller.
+ *   gk_infer  plan + graph + x -> y: allocates nothing, takes no lock and
+ *             makes no system call.
+ *
+ * Semantics are PyTorch Geometric's GATConv / GATv2Conv (PyG 2.5-2.8).
+ */
+#ifndef GRAPHKERN_H
+#define GRAPHKERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GRAPHKERN_VERSION_MAJOR 0
+#define GRAPHKERN_VERSION_MINOR 1
+#define GRAPHKERN_VERSION_PATCH 0
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef enum gk_status {
+    GK_OK = 0,
+    GK_EINVAL,       /* bad argument: NULL pointer, zero size, bad option   */
+    GK_ENOMEM,       /* an allocation failed                                */
+    GK_EIO,          /* a file could not be opened or read                  */
+    GK_EFORMAT,      /* not a safetensors file: short, bad header length    */
+    GK_EJSON,        /* header or metadata JSON malformed                   */
+    GK_EMETADATA,    /* metadata present but missing/invalid fields         */
+    GK_EUNSUPPORTED, /* unknown layer type, activation, fill value, dtype   */
+    GK_EMISSING,     /* a tensor the layer config needs is absent           */
+    GK_EDTYPE,       /* a tensor has the wrong dtype                        */
+    GK_ESHAPE,       /* a tensor or an input has the wrong shape            */
+    GK_EOFFSET,      /* tensor data offsets out of range or overlapping     */
+    GK_ECHANNELS,    /* layer i's output width != layer i+1's input width   */
+    GK_EINDEX,       /* an edge index is negative or >= number of nodes     */
+    GK_ELIMIT,       /* nodes or edges above the plan's/graph's capacity    */
+    GK_EOVERFLOW,    /* a size computation would overflow                   */
+    GK_ENONFINITE,   /* NaN or Inf in weights or inputs                     */
+    GK_EMISMATCH,    /* graph built for another model / layer layout        */
+    GK_EISA,         /* a forced ISA is not available on this CPU           */
+    GK_ETHREAD,      /* worker threads could not be started                 */
+    GK_STATUS_COUNT
+} gk_status;
+
+/* Static name of a status, e.g. "GK_ESHAPE: wrong tensor shape". */
+const char *gk_strerror(gk_status status);
+
+/* Per-call error detail. Every function that can fail takes an optional
+ * gk_error*: on failure it holds the status and one line naming what was
+ * wrong (which tensor, which index). Pass NULL if you only want the code. */
+typedef struct gk_error {
+    gk_status status;
+    char message[256];
+} gk_error;
+
+/* ---- model ------------------------------------------------------------- */
+
+typedef struct gk_model gk_model;
+
+typedef enum gk_layer_type { GK_LAYER_GAT = 0, GK_LAYER_GATV2 = 1 } gk_layer_type;
+
+typedef enum gk_activation {
+    GK_ACT_NONE = 0, GK_ACT_ELU, GK_ACT_RELU, GK_ACT_LEAKY_RELU
+} gk_activation;
+
+/* How a self loop's edge features are filled (PyG's fill_value). */
+typedef enum gk_fill {
+    GK_FILL_MEAN = 0, GK_FILL_ADD, GK_FILL_MAX, GK_FILL_MIN, GK_FILL_MUL,
+    GK_FILL_CONSTANT
+} gk_fill;
+
+typedef struct gk_layer_info {
+    const char *name;         /* tensor prefix, e.g. "conv1"; owned by model */
+    gk_layer_type type;
+    int in_channels;
+    int out_channels;         /* per head */
+    int heads;
+    int concat;               /* 1: output heads*out_channels, 0: mean     */
+    float negative_slope;
+    int add_self_loops;
+    gk_fill fill;
+    float fill_constant;      /* when fill == GK_FILL_CONSTANT             */
+    int edge_dim;             /* 0: no edge features                       */
+    int bias;
+    int residual;
+    int share_weights;        /* GATv2Conv only                            */
+    gk_activation activation;
+    int out_width;            /* heads*out_channels if concat else out_ch. */
+} gk_layer_info;
+
+/* Load a model from a safetensors file whose __metadata__["graphkern"]
+ * describes the layers (DESIGN.md §3). Accepts PyG >= 2.5 and <= 2.4 key
+ * spellings. On success *out owns a copy of everything it needs. */
+gk_status gk_model_load_file(const char *path, gk_model **out, gk_error *err);
+
+/* Same, from a buffer in memory (e.g. weights embedded in a binary).
+ * The buffer is not referenced after the call returns. */
+gk_status gk_model_load_buffer(const void *data, size_t size, gk_model **out,
+                               gk_error *err);
+
+void gk_model_free(gk_model *model);
+
+int gk_model_num_layers(const gk_model *model);
+int gk_model_in_features(const gk_model *model);   /* F of x            */
+int gk_model_out_features(const gk_model *model);  /* width of y        */
+int gk_model_edge_dim(const gk_model *model);      /* D of edge_attr, 0 */
+
+/* Layer i's configuration; GK_EINVAL if i is out of range. */
+gk_status gk_model_layer(const gk_model *model, int i, gk_layer_info *out);
+
+/* ---- graph ------------------------------------------------------------- */
+
+typedef struct gk_graph gk_graph;
+
+typedef enum gk_index_type { GK_INDEX_I32 = 0, GK_INDEX_I64 = 1 } gk_index_type;
+
+/* Create an empty graph with room for max_nodes and max_edges input edges,
+ * laid out for `model`'s layers (self-loop policy, edge features). All its
+ * memory is allocated and touched here. */
+gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
+                          size_t max_edges, gk_graph **out, gk_error *err);
+
+/* Fill the graph from COO in PyG's direction: edge_index[0] = source j,
+ * edge_index[1] = target i, stored as two rows of num_edges indices
+ * (a [2, E] C-contiguous array). edge_attr is [E, D] float32 or NULL; it is
+ * required when the model has edge_dim > 0. Validates every index and every
+ * feature (finite), then builds CSR by target once. Allocates nothing. */
+gk_status gk_graph_set_coo(gk_graph *graph, size_t num_nodes, size_t num_edges,
+                           const void *edge_index, gk_index_type index_type,
+                           const float *edge_attr, gk_error *err);
+
+/* Convenience: create a graph sized exactly for this COO and fill it. */
+gk_status gk_graph_from_coo(const gk_model *model, size_t num_nodes,
+                            size_t num_edges, const void *edge_index,
+                            gk_index_type index_type, const float *edge_attr,
+                            gk_graph **out, gk_error *err);
+
+void gk_graph_free(gk_graph *graph);
+
+size_t gk_graph_num_nodes(const gk_graph *graph);
+size_t gk_graph_num_edges(const gk_graph *graph);  /* input edges */
+
+/* Layer `layer`'s edges after self-loop handling, in the order the
+ * attention weights of gk_plan_attention() use (CSR by target). src/dst may
+ * each be NULL; returns the count, or 0 if layer is out of range. */
+size_t gk_graph_layer_edges(const gk_graph *graph, int layer, int64_t *src,
+                            int64_t *dst, size_t capacity);
+
+/* ---- plan -------------------------------------------------------------- */
+
+typedef struct gk_plan gk_plan;
+
+typedef enum gk_isa {
+    GK_ISA_AUTO = 0,   /* best the CPU runs; GRAPHKERN_ISA env overrides */
+    GK_ISA_AVX512,     /* specialized kernels, AVX-512                     */
+    GK_ISA_AVX2,       /* specialized kernels, AVX2+FMA                    */
+    GK_ISA_SCALAR,     /* specialized kernels, portable C                  */
+    GK_ISA_GENERIC     /* the generic BLIS path for every layer            */
+} gk_isa;
+
+typedef struct gk_plan_options {
+    int threads;            /* worker threads incl. the caller; 0 or 1: none */
+    gk_isa isa;             /* force an ISA or the generic path              */
+    int keep_attention;     /* 1: keep each layer's attention weights        */
+    int validate_inputs;    /* 1: also reject NaN/Inf in x (O(N·F) scan)     */
+    int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k;  */
+                            /* -1: no pinning                                */
+} gk_plan_options;
+
+/* Defaults: 1 thread, auto ISA, no attention kept, validation on, no pin. */
+gk_plan_options gk_plan_default_options(void);
+
+/* Create a plan for graphs of up to max_nodes nodes and max_edges input
+ * edges. Selects a kernel per layer, allocates and touches every buffer.
+ * options may be NULL for the defaults. */
+gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
+                         size_t max_edges, const gk_plan_options *options,
+                         gk_plan **out, gk_error *err);
+
+void gk_plan_free(gk_plan *plan);
+
+/* Write a human-readable description of the plan (per layer: the kernel
+ * chosen and why) into buf (always NUL-terminated if size > 0). Returns the
+ * length the full text needs, like snprintf. */
+size_t gk_plan_describe(const gk_plan *plan, char *buf, size_t size);
+
+/* Kernel chosen for layer i as a short name ("generic" or the generated
+ * kernel's name), or NULL if i is out of range. */
+const char *gk_plan_layer_kernel(const gk_plan *plan, int layer);
+
+/* ---- inference --------------------------------------------------------- */
+
+/* y[N, out] = model(graph, x[N, F]). x and y are C-contiguous float32.
+ * Allocates nothing, takes no lock, makes no system call. Errors: a graph
+ * larger than the plan (GK_ELIMIT), a graph built for another model
+ * (GK_EMISMATCH), NaN/Inf in x when validate_inputs (GK_ENONFINITE). */
+gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
+                   float *y, gk_error *err);
+
+/* Attention weights of layer `layer` from the last gk_infer, as
+ * [edges, heads] in the order of gk_graph_layer_edges(). Requires
+ * keep_attention; returns NULL otherwise. *num_edges and *heads receive the
+ * shape when not NULL. Valid until the next gk_infer on this plan. */
+const float *gk_plan_attention(const gk_plan *plan, int layer,
+                               size_t *num_edges, int *heads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GRAPHKERN_H */

@@ -1,0 +1,43 @@
+/* Graph in CSR-by-target form, once per self-loop policy the model needs.
+ *
+ * Layers that share (add_self_loops, fill) share one CSR "view". A view with
+ * add_self_loops drops every input self loop and appends one loop per node at
+ * the end of its row, with edge features filled per PyG's fill_value. */
+#ifndef GK_GRAPH_H
+#define GK_GRAPH_H
+
+#include <stdint.h>
+
+#include "graphkern.h"
+
+#define GK_MAX_VIEWS 8
+
+typedef struct gk_graph_view {
+    int add_self_loops;
+    gk_fill fill;
+    float fill_constant;
+    int32_t *row_ptr;            /* [max_nodes + 1]                       */
+    int32_t *src;                /* [capacity] source node of each edge   */
+    int32_t *input_edge;         /* [capacity] input edge id; -1: added loop */
+    float *attr;                 /* [capacity, D] or NULL                 */
+    size_t num_edges;
+    size_t max_in_degree;
+    int is_complete;             /* every (j, i) pair present exactly once */
+} gk_graph_view;
+
+struct gk_graph {
+    uint64_t layout;             /* must equal the model's layout         */
+    int edge_dim;
+    size_t max_nodes, max_edges;
+    size_t num_nodes, num_edges;
+    int num_views;
+    gk_graph_view views[GK_MAX_VIEWS];
+    int num_layers;
+    int *layer_view;             /* [num_layers] index into views         */
+    int32_t *scratch;            /* [max_nodes] counting / marking         */
+};
+
+/* Which view a layer needs, and the layout signature of a whole model. */
+uint64_t gk_layout_signature(const gk_model *model);
+
+#endif

@@ -1,0 +1,69 @@
+/* The kernel interface shared by the generic path and the generated kernels.
+ *
+ * A layer runs in three phases, each over a range so that threads can split
+ * it by rows (no phase may write outside its range, except `prepare`, which
+ * runs once over all nodes on one thread):
+ *
+ *   transform  rows [begin, end):  t[i, :] = x[i, :] · w_fused (+ b_fused)
+ *   prepare    once:               per-node factors in node_scratch
+ *   aggregate  targets [begin, end): softmax over incoming edges, weighted
+ *              sum, concat/mean, + residual, + bias, activation -> y; and the
+ *              attention weights into alpha when alpha != NULL
+ *
+ * Kernels never allocate, lock or call the system. */
+#ifndef GK_KERNELS_H
+#define GK_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "model.h"
+
+typedef struct gk_layer_run {
+    const gk_layer *layer;
+    const gk_graph_view *view;
+    size_t num_nodes;
+    int edge_dim;                /* D of view->attr rows (0: none)         */
+    const float *x;              /* layer input  [n, in_channels]          */
+    float *t;                    /* transform    [n, t_stride]             */
+    size_t t_stride;             /* layer->cols rounded up to 16           */
+    float *y;                    /* layer output [n, out_width]            */
+    float *alpha;                /* [view->num_edges, heads] or NULL       */
+    float *node_scratch;         /* gk_node_scratch_floats(layer, n) floats */
+    int32_t *node_iscratch;      /* gk_node_scratch_ints(layer, n) ints    */
+    float *row_scratch;          /* per thread, gk_row_scratch_floats()    */
+} gk_layer_run;
+
+typedef void (*gk_phase_fn)(const gk_layer_run *run, size_t begin, size_t end);
+
+/* Kernels chosen for one layer. `prepare` may be NULL. The *_complete set is
+ * used instead when the layer's view is a complete graph; NULL if none. */
+typedef struct gk_layer_kernels {
+    const char *name;            /* e.g. "gk_f32_gat_agg_h4c16__avx512"    */
+    gk_phase_fn transform;
+    gk_phase_fn prepare;
+    gk_phase_fn aggregate;
+    const char *complete_name;
+    gk_phase_fn complete_prepare;
+    gk_phase_fn complete_aggregate;
+} gk_layer_kernels;
+
+/* Scratch sizes a plan allocates per layer (the max over layers). */
+size_t gk_node_scratch_floats(const gk_layer *layer, size_t max_nodes);
+size_t gk_node_scratch_ints(const gk_layer *layer, size_t max_nodes);
+size_t gk_row_scratch_floats(const gk_layer *layer);
+size_t gk_t_stride(const gk_layer *layer);
+
+/* The generic path: BLIS for the transform, plain C for the rest. */
+void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end);
+void gk_generic_aggregate(const gk_layer_run *run, size_t begin, size_t end);
+extern const gk_layer_kernels gk_generic_kernels;
+
+/* The epilogue every aggregation ends with, on one target row: out holds the
+ * aggregated heads (H·C floats); writes y_row[out_width] = act(combine(out)
+ * + residual + bias). */
+void gk_epilogue_row(const gk_layer *layer, const float *out,
+                     const float *t_row, float *y_row);
+
+#endif
