@@ -1,0 +1,25 @@
+/* The runtime selector: per layer, the specialized kernel for the layer's
+ * shape and the CPU's instruction set, else the generic path. Runs once, at
+ * plan creation; nothing on the hot path tests the CPU. */
+#ifndef GK_SELECT_H
+#define GK_SELECT_H
+
+#include <stddef.h>
+
+#include "kernels.h"
+
+/* The ISA to use for a plan: `requested` unless GK_ISA_AUTO, in which case
+ * GRAPHKERN_ISA=avx512|avx2|scalar|generic if set, else the best the CPU and
+ * OS support. GK_EISA if a forced ISA cannot run here. */
+gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err);
+
+const char *gk_isa_name(gk_isa isa);
+
+/* Kernels for layer `layer` of `model` on ISA `isa`. Always succeeds (the
+ * generic path serves every layer); writes one line saying what was chosen
+ * and why into reason. */
+void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
+                       gk_layer_kernels *out, char *reason,
+                       size_t reason_size);
+
+#endif
