@@ -1,0 +1,164 @@
+/* The generic path: serves every layer shape. The fused transform is one
+ * BLIS sgemm; attention, softmax and aggregation are plain C that never
+ * materializes per-edge messages (two passes over a row per head: the max,
+ * then exp-weights and the weighted sum). */
+#include <blis.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* t[begin:end, :cols] = x[begin:end, :] · w_fused (+ b_fused), one thread. */
+void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *layer = run->layer;
+    if (end <= begin) return;
+    dim_t m = (dim_t)(end - begin), n = layer->cols, k = layer->info.in_channels;
+    float one = 1.0f, zero = 0.0f;
+    float *t = run->t + begin * run->t_stride;
+    rntm_t rntm;
+    bli_rntm_init(&rntm);
+    bli_rntm_set_num_threads(1, &rntm);  /* threads are ours, not BLIS's */
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one,
+                 (float *)run->x + begin * (size_t)k, k, 1,
+                 layer->w_fused, (inc_t)run->t_stride, 1, &zero,
+                 t, (inc_t)run->t_stride, 1, NULL, &rntm);
+    if (layer->b_fused)
+        for (size_t i = 0; i < end - begin; i++)
+            for (int c = 0; c < layer->cols; c++)
+                t[i * run->t_stride + (size_t)c] += layer->b_fused[c];
+}
+
+static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }
+
+/* Logit of edge e (source j) into target row t_i for head h. */
+static float gat_logit(const gk_layer_run *run, const float *t_i, int32_t e,
+                       int32_t j, int h) {
+    const gk_layer *L = run->layer;
+    int H = L->info.heads;
+    float v = run->t[(size_t)j * run->t_stride + (size_t)(L->col_src + h)] +
+              t_i[L->col_dst + h];
+    for (int d = 0; d < run->edge_dim && L->edge_w; d++)
+        v += run->view->attr[(size_t)e * (size_t)run->edge_dim + (size_t)d] *
+             L->edge_w[d * H + h];
+    return leaky(v, L->info.negative_slope);
+}
+
+static float gatv2_logit(const gk_layer_run *run, const float *t_i, int32_t e,
+                         int32_t j, int h) {
+    const gk_layer *L = run->layer;
+    int C = L->info.out_channels, HC = L->info.heads * C;
+    const float *xl = run->t + (size_t)j * run->t_stride + (size_t)(L->col_h + h * C);
+    const float *xr = t_i + L->col_xr + h * C;
+    const float *ea = run->edge_dim && L->edge_w
+                          ? run->view->attr + (size_t)e * (size_t)run->edge_dim : NULL;
+    float logit = 0.0f;
+    for (int c = 0; c < C; c++) {
+        float v = xl[c] + xr[c];
+        for (int d = 0; ea && d < run->edge_dim; d++)
+            v += ea[d] * L->edge_w[d * HC + h * C + c];
+        logit += L->att[h * C + c] * leaky(v, L->info.negative_slope);
+    }
+    return logit;
+}
+
+static float logit(const gk_layer_run *run, const float *t_i, int32_t e,
+                   int32_t j, int h) {
+    return run->layer->info.type == GK_LAYER_GATV2 ? gatv2_logit(run, t_i, e, j, h)
+                                                   : gat_logit(run, t_i, e, j, h);
+}
+
+/* One head of one target row: out[C] = Σ softmax(logit) · h_j. */
+static void aggregate_head(const gk_layer_run *run, size_t i, int h, float *out) {
+    const gk_layer *L = run->layer;
+    const gk_graph_view *v = run->view;
+    int C = L->info.out_channels, H = L->info.heads;
+    const float *t_i = run->t + i * run->t_stride;
+    int32_t first = v->row_ptr[i], last = v->row_ptr[i + 1];
+    memset(out, 0, (size_t)C * sizeof *out);
+    if (first == last) return;
+
+    float m = -INFINITY;
+    for (int32_t e = first; e < last; e++) {
+        float l = logit(run, t_i, e, v->src[e], h);
+        m = l > m ? l : m;
+    }
+    float sum = 0.0f;
+    for (int32_t e = first; e < last; e++) {
+        int32_t j = v->src[e];
+        float w = expf(logit(run, t_i, e, j, h) - m);
+        const float *h_j = run->t + (size_t)j * run->t_stride + (size_t)(L->col_h + h * C);
+        sum += w;
+        for (int c = 0; c < C; c++) out[c] += w * h_j[c];
+    }
+    float inv = 1.0f / (sum + 1e-16f);  /* PyG's softmax denominator guard */
+    for (int c = 0; c < C; c++) out[c] *= inv;
+    if (run->alpha)
+        for (int32_t e = first; e < last; e++)
+            run->alpha[(size_t)e * (size_t)H + (size_t)h] =
+                expf(logit(run, t_i, e, v->src[e], h) - m) * inv;
+}
+
+void gk_generic_aggregate(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    int C = L->info.out_channels, H = L->info.heads;
+    float *out = run->row_scratch;  /* [H·C] */
+    for (size_t i = begin; i < end; i++) {
+        for (int h = 0; h < H; h++) aggregate_head(run, i, h, out + h * C);
+        gk_epilogue_row(L, out, run->t + i * run->t_stride,
+                        run->y + i * (size_t)L->info.out_width);
+    }
+}
+
+static inline float activate(float v, gk_activation act) {
+    switch (act) {
+    case GK_ACT_ELU: return v > 0.0f ? v : expm1f(v);
+    case GK_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case GK_ACT_LEAKY_RELU: return v > 0.0f ? v : 0.01f * v;
+    case GK_ACT_NONE: break;
+    }
+    return v;
+}
+
+void gk_epilogue_row(const gk_layer *L, const float *out, const float *t_row,
+                     float *y_row) {
+    int C = L->info.out_channels, H = L->info.heads, W = L->info.out_width;
+    for (int k = 0; k < W; k++) {
+        float v;
+        if (L->info.concat) {
+            v = out[k];
+        } else {
+            v = 0.0f;
+            for (int h = 0; h < H; h++) v += out[h * C + k];
+            v /= (float)H;
+        }
+        if (L->col_res >= 0) v += t_row[L->col_res + k];
+        if (L->bias) v += L->bias[k];
+        y_row[k] = activate(v, L->info.activation);
+    }
+}
+
+const gk_layer_kernels gk_generic_kernels = {
+    .name = "generic",
+    .transform = gk_generic_transform,
+    .prepare = NULL,
+    .aggregate = gk_generic_aggregate,
+    .complete_name = NULL,
+    .complete_prepare = NULL,
+    .complete_aggregate = NULL,
+};
+
+/* ---- scratch every kernel may count on (plan allocates the max) ---------- */
+
+size_t gk_node_scratch_floats(const gk_layer *L, size_t max_nodes) {
+    size_t hc = (size_t)L->info.heads * (size_t)L->info.out_channels;
+    return max_nodes * ((size_t)L->info.heads * 8 + 2 * hc + 16) + 64;
+}
+
+size_t gk_node_scratch_ints(const gk_layer *L, size_t max_nodes) {
+    return max_nodes * ((size_t)L->info.heads + 1) + 64;
+}
+
+size_t gk_row_scratch_floats(const gk_layer *L) {
+    size_t hc = (size_t)L->info.heads * (size_t)L->info.out_channels;
+    return 4 * hc + 16 * (size_t)L->info.heads + 64;
+}

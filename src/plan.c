@@ -1,0 +1,203 @@
+/* Plans: every decision and every allocation, made once.
+ *
+ * A plan picks the kernels per layer (through the selector), allocates every
+ * buffer inference needs for its maximum sizes, touches them, and runs the
+ * transforms once so that BLIS's own buffers exist before the first call. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "select.h"
+
+gk_plan_options gk_plan_default_options(void) {
+    gk_plan_options o;
+    memset(&o, 0, sizeof o);
+    o.threads = 1;
+    o.isa = GK_ISA_AUTO;
+    o.keep_attention = 0;
+    o.validate_inputs = 1;
+    o.pin_first_cpu = -1;
+    return o;
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Sizes in floats; 0 on overflow (caller reports it). */
+static size_t checked_mul(size_t a, size_t b) {
+    if (a != 0 && b > SIZE_MAX / a / sizeof(float)) return 0;
+    return a * b;
+}
+
+static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
+    const gk_model *m = p->model;
+    size_t node_f = 0, node_i = 0, row_f = 0;
+    for (int l = 0; l < m->num_layers; l++) {
+        const gk_layer *L = &m->layers[l];
+        node_f = max_size(node_f, gk_node_scratch_floats(L, p->max_nodes));
+        node_i = max_size(node_i, gk_node_scratch_ints(L, p->max_nodes));
+        row_f = max_size(row_f, gk_row_scratch_floats(L));
+    }
+    size_t t_floats = checked_mul(p->max_nodes, (size_t)m->max_cols);
+    size_t act_floats = checked_mul(p->max_nodes, (size_t)m->max_width);
+    if (!t_floats || !act_floats)
+        return gk_fail(err, GK_EOVERFLOW, "plan: %zu nodes overflow buffer sizes",
+                       p->max_nodes);
+    p->t = gk_calloc_array(t_floats, sizeof(float));
+    p->act[0] = gk_calloc_array(act_floats, sizeof(float));
+    p->act[1] = gk_calloc_array(act_floats, sizeof(float));
+    p->node_scratch = gk_calloc_array(node_f, sizeof(float));
+    p->node_iscratch = gk_calloc_array(node_i, sizeof(int32_t));
+    p->row_scratch = gk_calloc_array(row_f, sizeof(float));
+    if (!p->t || !p->act[0] || !p->act[1] || !p->node_scratch ||
+        !p->node_iscratch || !p->row_scratch)
+        return gk_fail(err, GK_ENOMEM, "plan: cannot allocate work buffers");
+    if (!p->options.keep_attention) return GK_OK;
+    p->alpha = gk_calloc_array((size_t)m->num_layers, sizeof(float *));
+    p->alpha_edges = gk_calloc_array((size_t)m->num_layers, sizeof(size_t));
+    if (!p->alpha || !p->alpha_edges) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
+    size_t edges = p->max_edges + p->max_nodes;  /* loops included */
+    for (int l = 0; l < m->num_layers; l++) {
+        size_t n = checked_mul(edges, (size_t)m->layers[l].info.heads);
+        if (!n) return gk_fail(err, GK_EOVERFLOW, "plan: attention buffer overflows");
+        p->alpha[l] = gk_calloc_array(n, sizeof(float));
+        if (!p->alpha[l]) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
+    }
+    return GK_OK;
+}
+
+static void select_kernels(gk_plan *p) {
+    for (int l = 0; l < p->model->num_layers; l++)
+        gk_select_kernels(p->model, l, p->isa, &p->kernels[l], p->reasons[l],
+                          sizeof p->reasons[l]);
+}
+
+/* Run each transform once over max_nodes rows of zeros: BLIS allocates its
+ * packing buffers on first use, and that must not happen inside gk_infer. */
+static void warm_up(gk_plan *p) {
+    for (int l = 0; l < p->model->num_layers; l++) {
+        gk_layer_run run;
+        memset(&run, 0, sizeof run);
+        run.layer = &p->model->layers[l];
+        run.num_nodes = p->max_nodes;
+        run.x = p->act[0];
+        run.t = p->t;
+        run.t_stride = gk_t_stride(run.layer);
+        p->kernels[l].transform(&run, 0, p->max_nodes);
+        if (p->kernels[l].transform != gk_generic_transform)
+            gk_generic_transform(&run, 0, p->max_nodes);
+    }
+    memset(p->t, 0, p->max_nodes * (size_t)p->model->max_cols * sizeof(float));
+}
+
+gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
+                         size_t max_edges, const gk_plan_options *options,
+                         gk_plan **out, gk_error *err) {
+    if (!model || !out) return gk_fail(err, GK_EINVAL, "gk_plan_create: NULL argument");
+    *out = NULL;
+    if (max_nodes == 0)
+        return gk_fail(err, GK_EINVAL, "gk_plan_create: max_nodes must be >= 1");
+    if (max_nodes > INT32_MAX - 1 || max_edges > (size_t)INT32_MAX - max_nodes)
+        return gk_fail(err, GK_EOVERFLOW,
+                       "gk_plan_create: %zu nodes + %zu edges exceed int32 indexing",
+                       max_nodes, max_edges);
+    gk_plan_options opt = options ? *options : gk_plan_default_options();
+    if (opt.threads < 0)
+        return gk_fail(err, GK_EINVAL, "gk_plan_create: threads = %d", opt.threads);
+    gk_isa isa;
+    gk_status st = gk_resolve_isa(opt.isa, &isa, err);
+    if (st != GK_OK) return st;
+
+    gk_plan *p = gk_alloc(sizeof *p);
+    if (!p) return gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    p->model = model;
+    p->layout = gk_layout_signature(model);
+    p->max_nodes = max_nodes;
+    p->max_edges = max_edges;
+    p->options = opt;
+    p->isa = isa;
+    p->kernels = gk_calloc_array((size_t)model->num_layers, sizeof *p->kernels);
+    p->reasons = gk_calloc_array((size_t)model->num_layers, sizeof *p->reasons);
+    st = (p->kernels && p->reasons)
+             ? allocate_buffers(p, err)
+             : gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    if (st != GK_OK) {
+        gk_plan_free(p);
+        return st;
+    }
+    select_kernels(p);
+    warm_up(p);
+    *out = p;
+    gk_ok(err);
+    return GK_OK;
+}
+
+void gk_plan_free(gk_plan *p) {
+    if (!p) return;
+    if (p->alpha)
+        for (int l = 0; l < p->model->num_layers; l++) gk_free(p->alpha[l]);
+    gk_free(p->alpha);
+    gk_free(p->alpha_edges);
+    gk_free(p->t);
+    gk_free(p->act[0]);
+    gk_free(p->act[1]);
+    gk_free(p->node_scratch);
+    gk_free(p->node_iscratch);
+    gk_free(p->row_scratch);
+    gk_free(p->kernels);
+    gk_free(p->reasons);
+    gk_free(p);
+}
+
+static const char *layer_type_name(gk_layer_type t) {
+    return t == GK_LAYER_GATV2 ? "GATv2Conv" : "GATConv";
+}
+
+static const char *activation_name(gk_activation a) {
+    static const char *const names[] = {"none", "elu", "relu", "leaky_relu"};
+    return (unsigned)a < 4 ? names[a] : "?";
+}
+
+size_t gk_plan_describe(const gk_plan *p, char *buf, size_t size) {
+    if (!p) return 0;
+    size_t len = 0;
+    char line[512];
+#define APPEND(...)                                                         \
+    do {                                                                    \
+        int k_ = snprintf(line, sizeof line, __VA_ARGS__);                  \
+        if (k_ > 0) {                                                       \
+            if (buf && len < size) snprintf(buf + len, size - len, "%s", line); \
+            len += (size_t)k_;                                              \
+        }                                                                   \
+    } while (0)
+    APPEND("plan: %d layers, isa %s, up to %zu nodes and %zu edges, %d thread(s)\n",
+           p->model->num_layers, gk_isa_name(p->isa), p->max_nodes, p->max_edges,
+           p->options.threads > 1 ? p->options.threads : 1);
+    for (int l = 0; l < p->model->num_layers; l++) {
+        const gk_layer_info *in = &p->model->layers[l].info;
+        APPEND("  layer %d %-8s %-9s %d->%dx%d %s edge_dim=%d %s: %s",
+               l, in->name, layer_type_name(in->type), in->in_channels,
+               in->out_channels, in->heads, in->concat ? "concat" : "mean",
+               in->edge_dim, activation_name(in->activation), p->kernels[l].name);
+        if (p->kernels[l].complete_name)
+            APPEND(" (complete graphs: %s)", p->kernels[l].complete_name);
+        APPEND("\n      why: %s\n", p->reasons[l]);
+    }
+#undef APPEND
+    if (buf && size && len >= size) buf[size - 1] = '\0';
+    return len;
+}
+
+const char *gk_plan_layer_kernel(const gk_plan *p, int layer) {
+    if (!p || layer < 0 || layer >= p->model->num_layers) return NULL;
+    return p->kernels[layer].name;
+}
+
+const float *gk_plan_attention(const gk_plan *p, int layer, size_t *num_edges,
+                               int *heads) {
+    if (!p || !p->alpha || layer < 0 || layer >= p->model->num_layers) return NULL;
+    if (num_edges) *num_edges = p->alpha_edges[layer];
+    if (heads) *heads = p->model->layers[layer].info.heads;
+    return p->alpha[layer];
+}

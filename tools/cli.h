@@ -1,0 +1,45 @@
+/* Shared pieces of the graphkern command-line tool. */
+#ifndef GK_CLI_H
+#define GK_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graphkern.h"
+
+/* One subcommand: `graphkern <name> ...`; returns the process exit code. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_info(int argc, char **argv);
+int cmd_infer(int argc, char **argv);
+
+/* Value of `--name value` in argv, or NULL. */
+const char *cli_option(int argc, char **argv, const char *name);
+/* 1 if the flag `--name` is present. */
+int cli_flag(int argc, char **argv, const char *name);
+/* Print "graphkern: <what>: <message>" to stderr and return 1. */
+int cli_error(const char *what, const gk_error *err);
+
+/* Inputs of one inference read from a .io safetensors file. */
+typedef struct cli_input {
+    uint8_t *file;               /* the whole file; tensors point into it */
+    size_t num_nodes, num_features, num_edges, edge_dim;
+    float *x;                    /* [N, F] (aligned copy)                 */
+    void *edge_index;            /* [2, E]                                */
+    gk_index_type index_type;
+    float *edge_attr;            /* [E, D] or NULL                        */
+    double *y_ref;               /* y_pyg_f64 [N, out] or NULL            */
+    size_t y_ref_cols;
+} cli_input;
+
+int cli_read_input(const char *path, cli_input *in, gk_error *err);
+void cli_free_input(cli_input *in);
+
+/* Monotonic time in nanoseconds. */
+uint64_t cli_now_ns(void);
+
+#endif

@@ -1,0 +1,100 @@
+/* Option parsing, errors, timing and input files for the CLI. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "safetensors.h"
+
+const char *cli_option(int argc, char **argv, const char *name) {
+    for (int k = 1; k + 1 < argc; k++)
+        if (!strcmp(argv[k], name)) return argv[k + 1];
+    return NULL;
+}
+
+int cli_flag(int argc, char **argv, const char *name) {
+    for (int k = 1; k < argc; k++)
+        if (!strcmp(argv[k], name)) return 1;
+    return 0;
+}
+
+int cli_error(const char *what, const gk_error *err) {
+    fprintf(stderr, "graphkern: %s: %s (%s)\n", what,
+            err->message[0] ? err->message : "failed", gk_strerror(err->status));
+    return 1;
+}
+
+uint64_t cli_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int fail(gk_error *err, gk_status st, const char *msg, const char *name) {
+    err->status = st;
+    snprintf(err->message, sizeof err->message, msg, name);
+    return 1;
+}
+
+/* Copy a tensor's raw bytes into a fresh aligned buffer. */
+static void *copy_out(const gk_st_tensor *t) {
+    void *p = aligned_alloc(64, (t->nbytes + 63) / 64 * 64 + 64);
+    if (p) memcpy(p, t->data, t->nbytes);
+    return p;
+}
+
+int cli_read_input(const char *path, cli_input *in, gk_error *err) {
+    memset(in, 0, sizeof *in);
+    size_t size = 0;
+    if (gk_read_file(path, &in->file, &size, err) != GK_OK) return 1;
+    gk_st_file st;
+    if (gk_st_parse(in->file, size, &st, err) != GK_OK) return 1;
+    int rc = 0;
+    const gk_st_tensor *x = gk_st_find(&st, "x");
+    const gk_st_tensor *ei = gk_st_find(&st, "edge_index");
+    const gk_st_tensor *ea = gk_st_find(&st, "edge_attr");
+    const gk_st_tensor *yr = gk_st_find(&st, "y_pyg_f64");
+    if (!x || !ei) {
+        rc = fail(err, GK_EMISSING, "input needs tensors x and edge_index (%s)", path);
+    } else if (x->dtype != GK_DT_F32 || x->ndim != 2) {
+        rc = fail(err, GK_ESHAPE, "%s: x must be F32 [N, F]", path);
+    } else if ((ei->dtype != GK_DT_I64 && ei->dtype != GK_DT_I32) || ei->ndim != 2 ||
+               ei->shape[0] != 2) {
+        rc = fail(err, GK_ESHAPE, "%s: edge_index must be I64 or I32 [2, E]", path);
+    } else if (ea && (ea->dtype != GK_DT_F32 || ea->ndim != 2 ||
+                      ea->shape[0] != ei->shape[1])) {
+        rc = fail(err, GK_ESHAPE, "%s: edge_attr must be F32 [E, D]", path);
+    }
+    if (!rc) {
+        in->num_nodes = (size_t)x->shape[0];
+        in->num_features = (size_t)x->shape[1];
+        in->num_edges = (size_t)ei->shape[1];
+        in->index_type = ei->dtype == GK_DT_I64 ? GK_INDEX_I64 : GK_INDEX_I32;
+        in->x = copy_out(x);
+        in->edge_index = copy_out(ei);
+        if (ea) {
+            in->edge_dim = (size_t)ea->shape[1];
+            in->edge_attr = copy_out(ea);
+        }
+        if (yr && yr->dtype == GK_DT_F64 && yr->ndim == 2 &&
+            (size_t)yr->shape[0] == in->num_nodes) {
+            in->y_ref = copy_out(yr);
+            in->y_ref_cols = (size_t)yr->shape[1];
+        }
+        if (!in->x || !in->edge_index || (ea && !in->edge_attr))
+            rc = fail(err, GK_ENOMEM, "out of memory reading %s", path);
+    }
+    gk_st_free(&st);
+    return rc;
+}
+
+void cli_free_input(cli_input *in) {
+    free(in->file);
+    free(in->x);
+    free(in->edge_index);
+    free(in->edge_attr);
+    free(in->y_ref);
+    memset(in, 0, sizeof *in);
+}

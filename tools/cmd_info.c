@@ -1,0 +1,59 @@
+/* graphkern info --model M: the layer table and the plan's kernel choices. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static const char *fill_name(const gk_layer_info *in) {
+    static const char *const names[] = {"mean", "add", "max", "min", "mul", "const"};
+    return in->add_self_loops ? names[in->fill] : "-";
+}
+
+static const char *act_name(gk_activation a) {
+    static const char *const names[] = {"none", "elu", "relu", "leaky_relu"};
+    return names[a];
+}
+
+int cmd_info(int argc, char **argv) {
+    const char *path = cli_option(argc, argv, "--model");
+    if (!path) {
+        fprintf(stderr, "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n");
+        return 2;
+    }
+    gk_error err;
+    gk_model *model = NULL;
+    if (gk_model_load_file(path, &model, &err) != GK_OK) return cli_error(path, &err);
+
+    printf("model %s: %d layers, x [N, %d] -> y [N, %d], edge_dim %d\n\n", path,
+           gk_model_num_layers(model), gk_model_in_features(model),
+           gk_model_out_features(model), gk_model_edge_dim(model));
+    printf("  #  %-10s %-9s %5s %5s %5s %-6s %6s %5s %-5s %4s %3s %-10s\n", "name",
+           "type", "in", "out", "heads", "heads→", "slope", "loops", "fill", "edge",
+           "res", "activation");
+    for (int l = 0; l < gk_model_num_layers(model); l++) {
+        gk_layer_info in;
+        gk_model_layer(model, l, &in);
+        printf("  %d  %-10s %-9s %5d %5d %5d %-6s %6.3g %5s %-5s %4d %3s %-10s\n", l,
+               in.name, in.type == GK_LAYER_GATV2 ? "GATv2Conv" : "GATConv",
+               in.in_channels, in.out_channels, in.heads, in.concat ? "concat" : "mean",
+               (double)in.negative_slope, in.add_self_loops ? "yes" : "no",
+               fill_name(&in), in.edge_dim, in.residual ? "yes" : "no",
+               act_name(in.activation));
+    }
+
+    const char *nodes = cli_option(argc, argv, "--nodes");
+    const char *edges = cli_option(argc, argv, "--edges");
+    size_t n = nodes ? strtoull(nodes, NULL, 10) : 100;
+    size_t e = edges ? strtoull(edges, NULL, 10) : n * n;
+    gk_plan *plan = NULL;
+    if (gk_plan_create(model, n, e, NULL, &plan, &err) != GK_OK) {
+        gk_model_free(model);
+        return cli_error("plan", &err);
+    }
+    char text[8192];
+    gk_plan_describe(plan, text, sizeof text);
+    printf("\n%s", text);
+    gk_plan_free(plan);
+    gk_model_free(model);
+    return 0;
+}
