@@ -1,0 +1,126 @@
+/* The hot path allocates nothing, faults no page and makes no system call:
+ * 1000 gk_infer calls per fixture with malloc interposed and getrusage
+ * around them, then the same loop in a child under strict seccomp (which
+ * kills the process on any system call but read/write/exit). */
+#define _GNU_SOURCE
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture_case.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_MALLOC 0  /* ASan owns malloc; page faults and seccomp still run */
+#else
+#define COUNT_MALLOC 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static volatile long allocations = 0;
+void *malloc(size_t n) { allocations++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { allocations++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { allocations++; return __libc_realloc(p, n); }
+void *aligned_alloc(size_t a, size_t n) { allocations++; return __libc_memalign(a, n); }
+int posix_memalign(void **p, size_t a, size_t n) {
+    allocations++;
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+#endif
+
+enum { CALLS = 1000 };
+
+static long minor_faults(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+static int run_calls(gk_plan *plan, gk_graph *graph, const float *x, float *y) {
+    for (int k = 0; k < CALLS; k++)
+        if (gk_infer(plan, graph, x, y, NULL) != GK_OK) return 1;
+    return 0;
+}
+
+/* Child: strict seccomp, then the loop; exits 0 only if it survived. */
+static int survives_strict_seccomp(gk_plan *plan, gk_graph *graph,
+                                   const float *x, float *y) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0) syscall(SYS_exit, 3);
+        int rc = run_calls(plan, graph, x, y);
+        syscall(SYS_exit, rc);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status)) {
+        printf("  child killed by signal %d: a system call on the hot path\n",
+               WTERMSIG(status));
+        return 0;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int check_case(const char *dir, const char *name, gk_isa isa) {
+    fixture_case fc;
+    if (fixture_load(dir, name, &fc)) return 1;
+    gk_error err;
+    gk_graph *graph = NULL;
+    gk_plan *plan = NULL;
+    gk_plan_options opt = gk_plan_default_options();
+    opt.isa = isa;
+    opt.keep_attention = 1;
+    int failures = 0;
+    if (gk_graph_from_coo(fc.model, fc.num_nodes, fc.num_edges, fc.edge_index,
+                          GK_INDEX_I64, fc.edge_attr, &graph, &err) != GK_OK ||
+        gk_plan_create(fc.model, fc.num_nodes, fc.num_edges, &opt, &plan, &err) != GK_OK) {
+        printf("FAIL %s: %s\n", name, err.message);
+        fixture_free(&fc);
+        return err.status == GK_EISA ? 0 : 1;
+    }
+    float *y = calloc(fc.num_nodes * fc.out_width, sizeof *y);
+    gk_infer(plan, graph, fc.x, y, NULL);  /* first call: lazy libc paths */
+#if COUNT_MALLOC
+    long a0 = allocations;
+#endif
+    long f0 = minor_faults();
+    failures += run_calls(plan, graph, fc.x, y);
+    long faults = minor_faults() - f0;
+#if COUNT_MALLOC
+    long allocs = allocations - a0;
+#else
+    long allocs = 0;
+#endif
+    int quiet = survives_strict_seccomp(plan, graph, fc.x, y);
+    printf("%s %s [%s]: %d calls, %ld allocations, %ld minor page faults, %s\n",
+           (allocs || faults || !quiet) ? "FAIL" : "ok  ", name,
+           gk_plan_layer_kernel(plan, 0), CALLS, allocs, faults,
+           quiet ? "no system call (strict seccomp)" : "SYSTEM CALL");
+    failures += allocs != 0 || faults != 0 || !quiet;
+    free(y);
+    gk_plan_free(plan);
+    gk_graph_free(graph);
+    fixture_free(&fc);
+    return failures;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
+    static const char *const cases[] = {"ref_dense_n100", "ref_topk10_n100",
+                                        "ref_topk16_n1000_edge1", "gatv2_quirky_n16_edge1",
+                                        "residual_n30"};
+    static const gk_isa isas[] = {GK_ISA_AUTO, GK_ISA_GENERIC};
+    int failures = 0;
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+            failures += check_case(dir, cases[c], isas[i]);
+    printf(failures ? "FAILED\n" : "all hot-path checks passed\n");
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the Debian packages graphkern needs, only those missing (idempotent).
+# Usage: tools/deps.sh [extra-package ...]
+set -euo pipefail
+packages=(build-essential cmake pkg-config python3 python3-jinja2 libblis-dev libcjson-dev "$@")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "graphkern: installing ${missing[*]}" >&2
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
