@@ -397,6 +397,66 @@ static double attention_error(const gk_plan *plan, const gk_graph *graph,
     return err;
 }
 
+/* ---- coverage: what the seeds exercised, printed at the end ---------- */
+
+enum {
+    COV_GAT, COV_GATV2, COV_GATV2_SHARED, COV_MEAN_HEADS, COV_NO_LOOPS,
+    COV_FILL0, /* + gk_fill: fills that reached edge features */
+    COV_EDGE1 = COV_FILL0 + 6, COV_EDGE3, COV_RESIDUAL, COV_NO_BIAS,
+    COV_ACT0, /* + gk_activation */
+    COV_LAYERS1 = COV_ACT0 + 4, COV_LAYERS2, COV_LAYERS3,
+    COV_N1 = COV_LAYERS1 + 3, COV_E0, COV_I32, COV_DUP, COV_SELF_LOOP,
+    COV_ISOLATED, COV_ATT_X50, COV_COUNT
+};
+static const char *COV_NAMES[COV_COUNT] = {
+    "GATConv", "GATv2Conv", "GATv2 shared", "mean heads", "no self loops",
+    "fill mean", "fill add", "fill max", "fill min", "fill mul",
+    "fill const", "edge_dim 1", "edge_dim 3", "residual", "no bias",
+    "act none", "act elu", "act relu", "act leaky_relu", "1 layer",
+    "2 layers", "3 layers", "N=1", "E=0", "int32 index", "duplicates",
+    "input self loops", "isolated nodes", "att x50"};
+static long coverage[COV_COUNT];
+
+static void count_coverage(const rand_model *m, const rand_graph *g,
+                           float att_scale)
+{
+    for (int l = 0; l < m->num_layers; l++) {
+        const ref_layer *L = &m->layers[l];
+        coverage[L->type == GK_LAYER_GAT ? COV_GAT : COV_GATV2]++;
+        coverage[COV_GATV2_SHARED] += L->share_weights;
+        coverage[COV_MEAN_HEADS] += !L->concat && L->heads > 1;
+        coverage[COV_NO_LOOPS] += !L->add_self_loops;
+        if (L->add_self_loops && L->edge_dim)
+            coverage[COV_FILL0 + L->fill]++;
+        coverage[COV_EDGE1] += L->edge_dim == 1;
+        coverage[COV_EDGE3] += L->edge_dim == 3;
+        coverage[COV_RESIDUAL] += L->residual;
+        coverage[COV_NO_BIAS] += !L->bias;
+        coverage[COV_ACT0 + L->activation]++;
+    }
+    coverage[COV_LAYERS1 + m->num_layers - 1]++;
+    coverage[COV_N1] += g->N == 1;
+    coverage[COV_E0] += g->E == 0;
+    coverage[COV_I32] += g->index_type == GK_INDEX_I32;
+    coverage[COV_ATT_X50] += att_scale > 1.0f;
+    int dup = 0, loop = 0;
+    size_t touched = 0;
+    char *seen = calloc(g->N + 1, 1);
+    for (size_t e = 0; e < g->E; e++) {
+        loop |= g->src[e] == g->dst[e];
+        for (size_t k = 0; k < e && !dup; k++)
+            dup = g->src[k] == g->src[e] && g->dst[k] == g->dst[e];
+        if (seen && !seen[g->src[e]]++)
+            touched++;
+        if (seen && !seen[g->dst[e]]++)
+            touched++;
+    }
+    free(seen);
+    coverage[COV_DUP] += dup;
+    coverage[COV_SELF_LOOP] += loop;
+    coverage[COV_ISOLATED] += touched < g->N;
+}
+
 /* ---- one seed --------------------------------------------------------- */
 
 static const struct {
@@ -434,6 +494,7 @@ static int run_seed(uint64_t seed, double *worst, int *skipped_isa)
                (unsigned long long)seed);
         return 1;
     }
+    count_coverage(&m, &g, att_scale);
     int H_last = m.layers[m.num_layers - 1].out_width;
     double *y_ref = calloc(g.N * (size_t)H_last + 1, sizeof(double));
     float *y = calloc(g.N * (size_t)H_last + 1, sizeof(float));
@@ -537,6 +598,10 @@ int main(int argc, char **argv)
         if (skipped[k])
             printf("ISA %s not available on this CPU: skipped\n",
                    ISAS[k].name);
+    printf("coverage (layers or seeds):");
+    for (int c = 0; c < COV_COUNT; c++)
+        printf("%s %s %ld", c ? "," : "", COV_NAMES[c], coverage[c]);
+    printf("\n");
     printf("%d/%d random seeds pass (worst y error %.3e, tolerance %.0e)\n",
            seeds - failures, seeds, worst, TOL);
     return failures ? 1 : 0;
