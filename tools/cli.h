@@ -36,7 +36,13 @@ typedef struct cli_input {
     size_t y_ref_cols;
 } cli_input;
 
+/* Read and check a .io file. On failure (1) *in holds nothing to free. */
 int cli_read_input(const char *path, cli_input *in, gk_error *err);
+/* The same from bytes already in memory: takes ownership of `file` (a
+ * gk_read_file/malloc buffer), freed by cli_free_input or on failure. `name`
+ * is used in messages. Returns 0 on success. */
+int cli_parse_input(uint8_t *file, size_t size, const char *name, cli_input *in,
+                    gk_error *err);
 void cli_free_input(cli_input *in);
 
 /* Monotonic time in nanoseconds. */

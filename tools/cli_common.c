@@ -47,25 +47,36 @@ static void *copy_out(const gk_st_tensor *t) {
 
 int cli_read_input(const char *path, cli_input *in, gk_error *err) {
     memset(in, 0, sizeof *in);
+    uint8_t *file = NULL;
     size_t size = 0;
-    if (gk_read_file(path, &in->file, &size, err) != GK_OK) return 1;
+    if (gk_read_file(path, &file, &size, err) != GK_OK) return 1;
+    return cli_parse_input(file, size, path, in, err);
+}
+
+int cli_parse_input(uint8_t *file, size_t size, const char *name, cli_input *in,
+                    gk_error *err) {
+    memset(in, 0, sizeof *in);
+    in->file = file;
     gk_st_file st;
-    if (gk_st_parse(in->file, size, &st, err) != GK_OK) return 1;
+    if (gk_st_parse(in->file, size, &st, err) != GK_OK) {
+        cli_free_input(in);
+        return 1;
+    }
     int rc = 0;
     const gk_st_tensor *x = gk_st_find(&st, "x");
     const gk_st_tensor *ei = gk_st_find(&st, "edge_index");
     const gk_st_tensor *ea = gk_st_find(&st, "edge_attr");
     const gk_st_tensor *yr = gk_st_find(&st, "y_pyg_f64");
     if (!x || !ei) {
-        rc = fail(err, GK_EMISSING, "input needs tensors x and edge_index (%s)", path);
+        rc = fail(err, GK_EMISSING, "input needs tensors x and edge_index (%s)", name);
     } else if (x->dtype != GK_DT_F32 || x->ndim != 2) {
-        rc = fail(err, GK_ESHAPE, "%s: x must be F32 [N, F]", path);
+        rc = fail(err, GK_ESHAPE, "%s: x must be F32 [N, F]", name);
     } else if ((ei->dtype != GK_DT_I64 && ei->dtype != GK_DT_I32) || ei->ndim != 2 ||
                ei->shape[0] != 2) {
-        rc = fail(err, GK_ESHAPE, "%s: edge_index must be I64 or I32 [2, E]", path);
+        rc = fail(err, GK_ESHAPE, "%s: edge_index must be I64 or I32 [2, E]", name);
     } else if (ea && (ea->dtype != GK_DT_F32 || ea->ndim != 2 ||
                       ea->shape[0] != ei->shape[1])) {
-        rc = fail(err, GK_ESHAPE, "%s: edge_attr must be F32 [E, D]", path);
+        rc = fail(err, GK_ESHAPE, "%s: edge_attr must be F32 [E, D]", name);
     }
     if (!rc) {
         in->num_nodes = (size_t)x->shape[0];
@@ -84,9 +95,10 @@ int cli_read_input(const char *path, cli_input *in, gk_error *err) {
             in->y_ref_cols = (size_t)yr->shape[1];
         }
         if (!in->x || !in->edge_index || (ea && !in->edge_attr))
-            rc = fail(err, GK_ENOMEM, "out of memory reading %s", path);
+            rc = fail(err, GK_ENOMEM, "out of memory reading %s", name);
     }
     gk_st_free(&st);
+    if (rc) cli_free_input(in);  /* nothing is left for the caller to free */
     return rc;
 }
 
