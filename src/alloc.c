@@ -13,6 +13,8 @@ static long fail_countdown = 0;
 
 void gk_test_fail_alloc_after(long n) { fail_countdown = n; }
 
+long gk_test_alloc_countdown(void) { return fail_countdown; }
+
 void *gk_alloc(size_t bytes) {
     if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
     if (bytes == 0) bytes = 1;
