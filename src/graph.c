@@ -255,6 +255,9 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
                            const void *edge_index, gk_index_type type,
                            const float *edge_attr, gk_error *err) {
     if (!g) return gk_fail(err, GK_EINVAL, "gk_graph_set_coo: NULL graph");
+    /* Any failure leaves the graph empty (gk_infer refuses it), never still
+     * holding the previous edges as if this call had not happened. */
+    g->num_nodes = g->num_edges = 0;
     if (n == 0) return gk_fail(err, GK_EINVAL, "graph needs at least one node");
     if (type != GK_INDEX_I32 && type != GK_INDEX_I64)
         return gk_fail(err, GK_EINVAL, "unknown edge_index type %d", (int)type);
@@ -271,10 +274,7 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
     gk_status st = check_indices(n, e, edge_index, type, err);
     if (st == GK_OK && g->edge_dim > 0 && edge_attr)
         st = check_attr(e, g->edge_dim, edge_attr, err);
-    if (st != GK_OK) {
-        g->num_nodes = g->num_edges = 0;  /* unusable until set again */
-        return st;
-    }
+    if (st != GK_OK) return st;
     for (int v = 0; v < g->num_views; v++)
         build_view(g, &g->views[v], n, e, edge_index, type, edge_attr);
     g->num_nodes = n;
