@@ -15,8 +15,18 @@
 
 #include "fixture_case.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNT_MALLOC 0  /* ASan owns malloc; page faults and seccomp still run */
+/* GCC says __SANITIZE_ADDRESS__, clang __has_feature(...). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GK_SANITIZER_OWNS_MALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GK_SANITIZER_OWNS_MALLOC 1
+#endif
+
+#if defined(GK_SANITIZER_OWNS_MALLOC)
+#define COUNT_MALLOC 0  /* the sanitizer owns malloc; page faults and seccomp still run */
 #else
 #define COUNT_MALLOC 1
 extern void *__libc_malloc(size_t);
