@@ -118,10 +118,10 @@ def agg_plan(isa, key):
     return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
                 WMAX=isa.lanes, groups=groups, OW=key.out_width,
                 name=f"gk_f32_gat_agg_h{h}c{c}_e{key.edge_dim}_{mode}__{isa.name}",
-                prepare=f"gk_f32_gat_prep_h{h}_e{key.edge_dim}__{isa.name}",
+                prepare=f"gk_f32_gat_prep_h{h}c{c}_e{key.edge_dim}__{isa.name}",
                 complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__{isa.name}",
                 complete_prepare=f"gk_f32_gat_prep_complete_h{h}c{c}__{isa.name}",
-                e0_prepare=f"gk_f32_gat_prep_h{h}_e0__{isa.name}",
+                e0_prepare=f"gk_f32_gat_prep_h{h}c{c}_e0__{isa.name}",
                 e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__{isa.name}")
 
 
@@ -133,10 +133,10 @@ def scalar_agg_plan(key):
     mode = "concat" if key.concat else "mean"
     h, c, d = key.heads, key.channels, key.edge_dim
     p.update(name=f"gk_f32_gat_agg_h{h}c{c}_e{d}_{mode}__scalar",
-             prepare=f"gk_f32_gat_prep_h{h}_e{d}__scalar",
+             prepare=f"gk_f32_gat_prep_h{h}c{c}_e{d}__scalar",
              complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__scalar",
              complete_prepare=f"gk_f32_gat_prep_complete_h{h}c{c}__scalar",
-             e0_prepare=f"gk_f32_gat_prep_h{h}_e0__scalar",
+             e0_prepare=f"gk_f32_gat_prep_h{h}c{c}_e0__scalar",
              e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__scalar")
     return p
 

@@ -102,7 +102,51 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 }
 
 /* Per-node factors for 1 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h1_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h1c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = z;
+            pq[j * 2 + 1 + h] = ns * z;
+        }
+    size_t m = n * 2, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h1c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = z;
+            pq[j * 2 + 1 + h] = ns * z;
+        }
+    size_t m = n * 2, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h1c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 32;
@@ -124,7 +168,73 @@ GK_TARGET void gk_f32_gat_prep_h1_e0__avx2(const gk_layer_run *run, size_t begin
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 2 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h2_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h2c4_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 64;
@@ -146,7 +256,51 @@ GK_TARGET void gk_f32_gat_prep_h2_e0__avx2(const gk_layer_run *run, size_t begin
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 4 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h4_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h4c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = z;
+            pq[j * 8 + 4 + h] = ns * z;
+        }
+    size_t m = n * 8, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h4c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = z;
+            pq[j * 8 + 4 + h] = ns * z;
+        }
+    size_t m = n * 8, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h4c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 128;
@@ -168,7 +322,51 @@ GK_TARGET void gk_f32_gat_prep_h4_e0__avx2(const gk_layer_run *run, size_t begin
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 8 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h8c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = z;
+            pq[j * 16 + 8 + h] = ns * z;
+        }
+    size_t m = n * 16, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h8c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 128;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = z;
+            pq[j * 16 + 8 + h] = ns * z;
+        }
+    size_t m = n * 16, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h8c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 256;
@@ -251,7 +449,8 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -387,11 +586,13 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -535,19 +736,23 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx2(const gk_layer_run *run, size_
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -706,7 +911,10 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx2(const gk_layer_run *run, size_t
             }
         }
         {
-            v4 o = v4_mul(acc_0_0, inv_0);            o = v4_fma(acc_1_0, inv_1, o);            o = v4_mul(o, v4_set1(0.5f));            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            v4 o = v4_mul(acc_0_0, inv_0);
+            o = v4_fma(acc_1_0, inv_1, o);
+            o = v4_mul(o, v4_set1(0.5f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
         }
@@ -858,7 +1066,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx2(const gk_layer_run *run, size_t
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1012,11 +1223,17 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx2(const gk_layer_run *run, size_
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -1186,19 +1403,31 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx2(const gk_layer_run *run, size_
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            o = v8_fma(acc_1_2, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            o = v8_fma(acc_1_2, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            o = v8_fma(acc_1_3, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            o = v8_fma(acc_1_3, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -1398,7 +1627,12 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx2(const gk_layer_run *run, size_t
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1588,11 +1822,21 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx2(const gk_layer_run *run, size_
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_fma(acc_2_1, inv_2, o);            o = v8_fma(acc_3_1, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_fma(acc_2_1, inv_2, o);
+            o = v8_fma(acc_3_1, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -2070,7 +2314,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx2(const gk_layer_run *run, size_t
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }

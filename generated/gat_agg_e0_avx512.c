@@ -147,7 +147,51 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 }
 
 /* Per-node factors for 1 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h1_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h1c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = z;
+            pq[j * 2 + 1 + h] = ns * z;
+        }
+    size_t m = n * 2, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h1c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = z;
+            pq[j * 2 + 1 + h] = ns * z;
+        }
+    size_t m = n * 2, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h1c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 32;
@@ -169,7 +213,73 @@ GK_TARGET void gk_f32_gat_prep_h1_e0__avx512(const gk_layer_run *run, size_t beg
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 2 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h2_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h2c4_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 64;
@@ -191,7 +301,51 @@ GK_TARGET void gk_f32_gat_prep_h2_e0__avx512(const gk_layer_run *run, size_t beg
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 4 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h4_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h4c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = z;
+            pq[j * 8 + 4 + h] = ns * z;
+        }
+    size_t m = n * 8, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h4c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = z;
+            pq[j * 8 + 4 + h] = ns * z;
+        }
+    size_t m = n * 8, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h4c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 128;
@@ -213,7 +367,51 @@ GK_TARGET void gk_f32_gat_prep_h4_e0__avx512(const gk_layer_run *run, size_t beg
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 8 head(s): D, then P and Q of every node. */
-GK_TARGET void gk_f32_gat_prep_h8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h8c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = z;
+            pq[j * 16 + 8 + h] = ns * z;
+        }
+    size_t m = n * 16, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h8c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 128;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = z;
+            pq[j * 16 + 8 + h] = ns * z;
+        }
+    size_t m = n * 16, q = 0;
+    for (; q + 16 <= m; q += 16) v16_st(pq + q, v16_exp(v16_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h8c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 256;
@@ -296,7 +494,8 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -431,7 +630,8 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -567,11 +767,13 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -718,7 +920,10 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v4 o = v4_mul(acc_0_0, inv_0);            o = v4_fma(acc_1_0, inv_1, o);            o = v4_mul(o, v4_set1(0.5f));            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            v4 o = v4_mul(acc_0_0, inv_0);
+            o = v4_fma(acc_1_0, inv_1, o);
+            o = v4_mul(o, v4_set1(0.5f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
         }
@@ -870,7 +1075,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1022,7 +1230,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1176,11 +1387,17 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1356,7 +1573,12 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1542,7 +1764,12 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1732,11 +1959,21 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1970,7 +2207,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -2224,7 +2470,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -2486,11 +2741,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_fma(acc_4_1, inv_4, o);            o = v16_fma(acc_5_1, inv_5, o);            o = v16_fma(acc_6_1, inv_6, o);            o = v16_fma(acc_7_1, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_fma(acc_4_1, inv_4, o);
+            o = v16_fma(acc_5_1, inv_5, o);
+            o = v16_fma(acc_6_1, inv_6, o);
+            o = v16_fma(acc_7_1, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }

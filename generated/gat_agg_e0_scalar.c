@@ -3,7 +3,64 @@
 #include "gat_kernels.h"
 
 /* Per-node factors for 1 head(s): D, then P and Q of every node. */
-void gk_f32_gat_prep_h1_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h1c3_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 3;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = expf(z);
+            pq[j * 2 + 1 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h1c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = expf(z);
+            pq[j * 2 + 1 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h1c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = expf(z);
+            pq[j * 2 + 1 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h1c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 32;
@@ -22,7 +79,64 @@ void gk_f32_gat_prep_h1_e0__scalar(const gk_layer_run *run, size_t begin, size_t
         }
 }
 /* Per-node factors for 2 head(s): D, then P and Q of every node. */
-void gk_f32_gat_prep_h2_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h2c4_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 8;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = expf(z);
+            pq[j * 4 + 2 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h2c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 16;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = expf(z);
+            pq[j * 4 + 2 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h2c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = expf(z);
+            pq[j * 4 + 2 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h2c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 64;
@@ -41,7 +155,45 @@ void gk_f32_gat_prep_h2_e0__scalar(const gk_layer_run *run, size_t begin, size_t
         }
 }
 /* Per-node factors for 4 head(s): D, then P and Q of every node. */
-void gk_f32_gat_prep_h4_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h4c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 32;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = expf(z);
+            pq[j * 8 + 4 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h4c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[4];
+    for (int h = 0; h < 4; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 4 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 8 + h] = expf(z);
+            pq[j * 8 + 4 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 4 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h4c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 128;
@@ -60,7 +212,45 @@ void gk_f32_gat_prep_h4_e0__scalar(const gk_layer_run *run, size_t begin, size_t
         }
 }
 /* Per-node factors for 8 head(s): D, then P and Q of every node. */
-void gk_f32_gat_prep_h8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h8c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 64;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = expf(z);
+            pq[j * 16 + 8 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h8c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 128;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[8];
+    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 16 + h] = expf(z);
+            pq[j * 16 + 8 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 8 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h8c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
     const float *t = run->t + 256;

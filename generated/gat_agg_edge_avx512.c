@@ -148,7 +148,105 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 
 /* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h1_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h1c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 8, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
+/* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h1c16_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 16, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
+/* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h1c32_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -197,7 +295,7 @@ GK_TARGET void gk_f32_gat_prep_h1_e1__avx512(const gk_layer_run *run, size_t beg
 }
 /* UB_h for 2 head(s), 3 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h2_e3__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h2c4_e3__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -226,7 +324,105 @@ GK_TARGET void gk_f32_gat_prep_h2_e3__avx512(const gk_layer_run *run, size_t beg
 }
 /* UB_h for 2 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h2_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h2c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 16, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[2], lo[1], hi[1];
+    for (int h = 0; h < 2; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 2; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 2 + h] * lo[d], v = ew[d * 2 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
+}
+/* UB_h for 2 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h2c16_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 32, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[2], lo[1], hi[1];
+    for (int h = 0; h < 2; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 2; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 2 + h] * lo[d], v = ew[d * 2 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
+}
+/* UB_h for 2 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h2c32_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -275,7 +471,7 @@ GK_TARGET void gk_f32_gat_prep_h2_e1__avx512(const gk_layer_run *run, size_t beg
 }
 /* UB_h for 3 head(s), 2 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h3_e2__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h3c4_e2__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -324,7 +520,105 @@ GK_TARGET void gk_f32_gat_prep_h3_e2__avx512(const gk_layer_run *run, size_t beg
 }
 /* UB_h for 4 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h4_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h4c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 32, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[4], lo[1], hi[1];
+    for (int h = 0; h < 4; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 4; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 4 + h] * lo[d], v = ew[d * 4 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 4 ? ub[h] : 0.0f;
+}
+/* UB_h for 4 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h4c16_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 64, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[4], lo[1], hi[1];
+    for (int h = 0; h < 4; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 4; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 4 + h] * lo[d], v = ew[d * 4 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 4 ? ub[h] : 0.0f;
+}
+/* UB_h for 4 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h4c32_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -373,7 +667,105 @@ GK_TARGET void gk_f32_gat_prep_h4_e1__avx512(const gk_layer_run *run, size_t beg
 }
 /* UB_h for 8 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
-GK_TARGET void gk_f32_gat_prep_h8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gat_prep_h8c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 64, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[8], lo[1], hi[1];
+    for (int h = 0; h < 8; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 8; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 8 + h] * lo[d], v = ew[d * 8 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
+}
+/* UB_h for 8 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h8c16_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 128, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[8], lo[1], hi[1];
+    for (int h = 0; h < 8; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 8; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 8 + h] * lo[d], v = ew[d * 8 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
+}
+/* UB_h for 8 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h8c32_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -493,7 +885,8 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -650,7 +1043,8 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -808,11 +1202,13 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1077,7 +1473,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1251,7 +1650,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1427,11 +1829,17 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1733,7 +2141,12 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1941,7 +2354,12 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -2153,11 +2571,21 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -2413,7 +2841,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
             }
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -2689,7 +3126,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -2973,11 +3419,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
             }
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_fma(acc_4_1, inv_4, o);            o = v16_fma(acc_5_1, inv_5, o);            o = v16_fma(acc_6_1, inv_6, o);            o = v16_fma(acc_7_1, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_fma(acc_4_1, inv_4, o);
+            o = v16_fma(acc_5_1, inv_5, o);
+            o = v16_fma(acc_6_1, inv_6, o);
+            o = v16_fma(acc_7_1, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }

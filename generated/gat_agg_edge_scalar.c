@@ -3,7 +3,7 @@
 #include "gat_kernels.h"
 
 /* UB_h for 1 head(s), 3 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h1_e3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h1c2_e3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -27,7 +27,55 @@ void gk_f32_gat_prep_h1_e3__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
 }
 /* UB_h for 1 head(s), 1 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h1_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h1c8_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 8, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
+/* UB_h for 1 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h1c16_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 16, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
+/* UB_h for 1 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h1c32_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -51,7 +99,7 @@ void gk_f32_gat_prep_h1_e1__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
 }
 /* UB_h for 2 head(s), 3 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h2_e3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h2c4_e3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -75,7 +123,55 @@ void gk_f32_gat_prep_h2_e3__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
 }
 /* UB_h for 2 head(s), 1 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h2_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h2c8_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 16, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[2], lo[1], hi[1];
+    for (int h = 0; h < 2; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 2; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 2 + h] * lo[d], v = ew[d * 2 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
+}
+/* UB_h for 2 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h2c16_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 32, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[2], lo[1], hi[1];
+    for (int h = 0; h < 2; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 2; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 2 + h] * lo[d], v = ew[d * 2 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
+}
+/* UB_h for 2 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h2c32_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -99,7 +195,31 @@ void gk_f32_gat_prep_h2_e1__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 2 ? ub[h] : 0.0f;
 }
 /* UB_h for 3 head(s), 2 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h3_e2__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h3c4_e2__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 12, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[3], lo[2], hi[2];
+    for (int h = 0; h < 3; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 3; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 2; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 2; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 3; h++)
+        for (int d = 0; d < 2; d++) {
+            float u = ew[d * 3 + h] * lo[d], v = ew[d * 3 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 3 ? ub[h] : 0.0f;
+}
+/* UB_h for 3 head(s), 2 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h3c5_e2__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -123,7 +243,55 @@ void gk_f32_gat_prep_h3_e2__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 3 ? ub[h] : 0.0f;
 }
 /* UB_h for 4 head(s), 1 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h4_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h4c8_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 32, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[4], lo[1], hi[1];
+    for (int h = 0; h < 4; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 4; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 4 + h] * lo[d], v = ew[d * 4 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 4 ? ub[h] : 0.0f;
+}
+/* UB_h for 4 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h4c16_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 64, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[4], lo[1], hi[1];
+    for (int h = 0; h < 4; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 4; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 4; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 4 + h] * lo[d], v = ew[d * 4 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 4 ? ub[h] : 0.0f;
+}
+/* UB_h for 4 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h4c32_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;
@@ -147,7 +315,55 @@ void gk_f32_gat_prep_h4_e1__scalar(const gk_layer_run *run, size_t begin, size_t
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 4 ? ub[h] : 0.0f;
 }
 /* UB_h for 8 head(s), 1 edge feature(s) (see the SIMD kernels). */
-void gk_f32_gat_prep_h8_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+void gk_f32_gat_prep_h8c8_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 64, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[8], lo[1], hi[1];
+    for (int h = 0; h < 8; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 8; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 8 + h] * lo[d], v = ew[d * 8 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
+}
+/* UB_h for 8 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h8c16_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 128, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[8], lo[1], hi[1];
+    for (int h = 0; h < 8; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 8; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 8; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 8 + h] * lo[d], v = ew[d * 8 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
+}
+/* UB_h for 8 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h8c32_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
     const size_t ds = (size_t)run->edge_dim;

@@ -102,10 +102,19 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 }
 
 /* The CSR kernels (gat_agg_e0_*.c) serve requests for attention weights. */
-void gk_f32_gat_prep_h1_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h2_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h4_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c4_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c16_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c32_e0__avx2(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_concat__avx2(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_t begin, size_t end);
@@ -136,7 +145,7 @@ void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, size_t begin,
 /* Sorted keys and prefix sums for 1 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h1c8_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -189,7 +198,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx2(const gk_layer_run *run, size
 /* Sorted keys and prefix sums for 1 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h1c16_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -246,7 +255,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 1 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h1c32_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -311,7 +320,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 2 head(s) x 4 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h2c4_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -364,7 +373,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx2(const gk_layer_run *run, size
 /* Sorted keys and prefix sums for 2 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h2c8_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -417,7 +426,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx2(const gk_layer_run *run, size
 /* Sorted keys and prefix sums for 2 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h2c16_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -474,7 +483,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 2 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h2c32_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -539,7 +548,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 4 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h4c8_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -592,7 +601,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx2(const gk_layer_run *run, size
 /* Sorted keys and prefix sums for 4 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h4c16_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -649,7 +658,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 4 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h4c32_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -714,7 +723,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 8 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h8c8_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -767,7 +776,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx2(const gk_layer_run *run, size
 /* Sorted keys and prefix sums for 8 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h8c16_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -824,7 +833,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx2(const gk_layer_run *run, siz
 /* Sorted keys and prefix sums for 8 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx2(run, begin, end);
+        gk_f32_gat_prep_h8c32_e0__avx2(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -919,7 +928,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[9]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -927,7 +936,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
             acc_0_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -965,7 +975,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[9]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1012,7 +1022,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[17]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1021,11 +1031,13 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
             acc_0_1 = v8_fma(va, v8_ld(PH + kp * 16 + 8), v8_mul(vb, v8_ld(QH + kq * 16 + 8)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -1063,7 +1075,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[17]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1116,7 +1128,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[33]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1127,19 +1139,23 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
             acc_0_3 = v8_fma(va, v8_ld(PH + kp * 32 + 24), v8_mul(vb, v8_ld(QH + kq * 32 + 24)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -1177,7 +1193,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[33]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1242,7 +1258,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[10]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1254,7 +1270,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            const size_t c = gk_count_le(K, n, -t_i[11]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1262,7 +1278,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             acc_1_0 = v4_fma(va, v4_ld(PH + kp * 4 + 0), v4_mul(vb, v4_ld(QH + kq * 4 + 0)));
         }
         {
-            v4 o = v4_mul(acc_0_0, inv_0);            o = v4_fma(acc_1_0, inv_1, o);            o = v4_mul(o, v4_set1(0.5f));            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            v4 o = v4_mul(acc_0_0, inv_0);
+            o = v4_fma(acc_1_0, inv_1, o);
+            o = v4_mul(o, v4_set1(0.5f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
         }
@@ -1300,7 +1319,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[10]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1312,7 +1331,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            const size_t c = gk_count_le(K, n, -t_i[11]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1364,7 +1383,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[18]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1376,7 +1395,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            const size_t c = gk_count_le(K, n, -t_i[19]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1384,7 +1403,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             acc_1_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1422,7 +1444,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[18]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1434,7 +1456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            const size_t c = gk_count_le(K, n, -t_i[19]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1486,7 +1508,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[34]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1499,7 +1521,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[35]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1508,11 +1530,17 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             acc_1_1 = v8_fma(va, v8_ld(PH + kp * 16 + 8), v8_mul(vb, v8_ld(QH + kq * 16 + 8)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -1550,7 +1578,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[34]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1563,7 +1591,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[35]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1626,7 +1654,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[66]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1641,7 +1669,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[67]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1652,19 +1680,31 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             acc_1_3 = v8_fma(va, v8_ld(PH + kp * 32 + 24), v8_mul(vb, v8_ld(QH + kq * 32 + 24)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            o = v8_fma(acc_1_2, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            o = v8_fma(acc_1_2, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            o = v8_fma(acc_1_3, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            o = v8_fma(acc_1_3, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -1702,7 +1742,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[66]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1717,7 +1757,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[67]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1802,7 +1842,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[36]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1814,7 +1854,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[37]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1826,7 +1866,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            const size_t c = gk_count_le(K, n, -t_i[38]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1838,7 +1878,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            const size_t c = gk_count_le(K, n, -t_i[39]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1846,7 +1886,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             acc_3_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1884,7 +1929,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[36]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1896,7 +1941,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[37]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1908,7 +1953,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            const size_t c = gk_count_le(K, n, -t_i[38]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1920,7 +1965,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            const size_t c = gk_count_le(K, n, -t_i[39]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1982,7 +2027,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[68]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1995,7 +2040,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[69]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2008,7 +2053,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[70]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2021,7 +2066,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[71]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2030,11 +2075,21 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             acc_3_1 = v8_fma(va, v8_ld(PH + kp * 16 + 8), v8_mul(vb, v8_ld(QH + kq * 16 + 8)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_fma(acc_2_1, inv_2, o);            o = v8_fma(acc_3_1, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_fma(acc_2_1, inv_2, o);
+            o = v8_fma(acc_3_1, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -2072,7 +2127,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[68]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2085,7 +2140,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[69]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2098,7 +2153,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[70]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2111,7 +2166,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[71]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2194,7 +2249,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[132]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2209,7 +2264,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[133]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2224,7 +2279,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[134]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2239,7 +2294,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[135]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2250,19 +2305,39 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             acc_3_3 = v8_fma(va, v8_ld(PH + kp * 32 + 24), v8_mul(vb, v8_ld(QH + kq * 32 + 24)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_fma(acc_2_1, inv_2, o);            o = v8_fma(acc_3_1, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_fma(acc_2_1, inv_2, o);
+            o = v8_fma(acc_3_1, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            o = v8_fma(acc_1_2, inv_1, o);            o = v8_fma(acc_2_2, inv_2, o);            o = v8_fma(acc_3_2, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            o = v8_fma(acc_1_2, inv_1, o);
+            o = v8_fma(acc_2_2, inv_2, o);
+            o = v8_fma(acc_3_2, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            o = v8_fma(acc_1_3, inv_1, o);            o = v8_fma(acc_2_3, inv_2, o);            o = v8_fma(acc_3_3, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            o = v8_fma(acc_1_3, inv_1, o);
+            o = v8_fma(acc_2_3, inv_2, o);
+            o = v8_fma(acc_3_3, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -2300,7 +2375,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[132]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2315,7 +2390,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[133]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2330,7 +2405,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[134]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2345,7 +2420,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[135]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2470,7 +2545,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[72]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2482,7 +2557,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[73]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2494,7 +2569,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[74]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2506,7 +2581,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[75]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2518,7 +2593,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            const size_t c = gk_count_le(K, n, -t_i[76]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2530,7 +2605,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            const size_t c = gk_count_le(K, n, -t_i[77]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2542,7 +2617,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            const size_t c = gk_count_le(K, n, -t_i[78]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2554,7 +2629,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            const size_t c = gk_count_le(K, n, -t_i[79]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2562,7 +2637,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             acc_7_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -2600,7 +2684,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[72]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2612,7 +2696,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[73]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2624,7 +2708,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[74]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2636,7 +2720,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[75]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2648,7 +2732,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            const size_t c = gk_count_le(K, n, -t_i[76]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2660,7 +2744,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            const size_t c = gk_count_le(K, n, -t_i[77]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2672,7 +2756,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            const size_t c = gk_count_le(K, n, -t_i[78]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2684,7 +2768,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            const size_t c = gk_count_le(K, n, -t_i[79]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2766,7 +2850,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[136]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2779,7 +2863,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[137]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2792,7 +2876,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[138]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2805,7 +2889,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[139]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2818,7 +2902,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            const size_t c = gk_count_le(K, n, -t_i[140]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2831,7 +2915,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            const size_t c = gk_count_le(K, n, -t_i[141]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2844,7 +2928,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            const size_t c = gk_count_le(K, n, -t_i[142]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2857,7 +2941,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            const size_t c = gk_count_le(K, n, -t_i[143]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2866,11 +2950,29 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             acc_7_1 = v8_fma(va, v8_ld(PH + kp * 16 + 8), v8_mul(vb, v8_ld(QH + kq * 16 + 8)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_fma(acc_2_1, inv_2, o);            o = v8_fma(acc_3_1, inv_3, o);            o = v8_fma(acc_4_1, inv_4, o);            o = v8_fma(acc_5_1, inv_5, o);            o = v8_fma(acc_6_1, inv_6, o);            o = v8_fma(acc_7_1, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_fma(acc_2_1, inv_2, o);
+            o = v8_fma(acc_3_1, inv_3, o);
+            o = v8_fma(acc_4_1, inv_4, o);
+            o = v8_fma(acc_5_1, inv_5, o);
+            o = v8_fma(acc_6_1, inv_6, o);
+            o = v8_fma(acc_7_1, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
@@ -2908,7 +3010,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[136]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2921,7 +3023,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[137]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2934,7 +3036,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[138]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2947,7 +3049,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[139]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2960,7 +3062,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            const size_t c = gk_count_le(K, n, -t_i[140]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2973,7 +3075,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            const size_t c = gk_count_le(K, n, -t_i[141]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2986,7 +3088,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            const size_t c = gk_count_le(K, n, -t_i[142]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2999,7 +3101,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            const size_t c = gk_count_le(K, n, -t_i[143]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3122,7 +3224,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[256]);
+            const size_t c = gk_count_le(K, n, -t_i[264]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3137,7 +3239,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[257]);
+            const size_t c = gk_count_le(K, n, -t_i[265]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3152,7 +3254,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[258]);
+            const size_t c = gk_count_le(K, n, -t_i[266]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3167,7 +3269,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[259]);
+            const size_t c = gk_count_le(K, n, -t_i[267]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3182,7 +3284,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[260]);
+            const size_t c = gk_count_le(K, n, -t_i[268]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3197,7 +3299,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[261]);
+            const size_t c = gk_count_le(K, n, -t_i[269]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3212,7 +3314,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[262]);
+            const size_t c = gk_count_le(K, n, -t_i[270]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3227,7 +3329,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[263]);
+            const size_t c = gk_count_le(K, n, -t_i[271]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3238,19 +3340,55 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             acc_7_3 = v8_fma(va, v8_ld(PH + kp * 32 + 24), v8_mul(vb, v8_ld(QH + kq * 32 + 24)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_1, inv_0);            o = v8_fma(acc_1_1, inv_1, o);            o = v8_fma(acc_2_1, inv_2, o);            o = v8_fma(acc_3_1, inv_3, o);            o = v8_fma(acc_4_1, inv_4, o);            o = v8_fma(acc_5_1, inv_5, o);            o = v8_fma(acc_6_1, inv_6, o);            o = v8_fma(acc_7_1, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            v8 o = v8_mul(acc_0_1, inv_0);
+            o = v8_fma(acc_1_1, inv_1, o);
+            o = v8_fma(acc_2_1, inv_2, o);
+            o = v8_fma(acc_3_1, inv_3, o);
+            o = v8_fma(acc_4_1, inv_4, o);
+            o = v8_fma(acc_5_1, inv_5, o);
+            o = v8_fma(acc_6_1, inv_6, o);
+            o = v8_fma(acc_7_1, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_2, inv_0);            o = v8_fma(acc_1_2, inv_1, o);            o = v8_fma(acc_2_2, inv_2, o);            o = v8_fma(acc_3_2, inv_3, o);            o = v8_fma(acc_4_2, inv_4, o);            o = v8_fma(acc_5_2, inv_5, o);            o = v8_fma(acc_6_2, inv_6, o);            o = v8_fma(acc_7_2, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            v8 o = v8_mul(acc_0_2, inv_0);
+            o = v8_fma(acc_1_2, inv_1, o);
+            o = v8_fma(acc_2_2, inv_2, o);
+            o = v8_fma(acc_3_2, inv_3, o);
+            o = v8_fma(acc_4_2, inv_4, o);
+            o = v8_fma(acc_5_2, inv_5, o);
+            o = v8_fma(acc_6_2, inv_6, o);
+            o = v8_fma(acc_7_2, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
         }        {
-            v8 o = v8_mul(acc_0_3, inv_0);            o = v8_fma(acc_1_3, inv_1, o);            o = v8_fma(acc_2_3, inv_2, o);            o = v8_fma(acc_3_3, inv_3, o);            o = v8_fma(acc_4_3, inv_4, o);            o = v8_fma(acc_5_3, inv_5, o);            o = v8_fma(acc_6_3, inv_6, o);            o = v8_fma(acc_7_3, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            v8 o = v8_mul(acc_0_3, inv_0);
+            o = v8_fma(acc_1_3, inv_1, o);
+            o = v8_fma(acc_2_3, inv_2, o);
+            o = v8_fma(acc_3_3, inv_3, o);
+            o = v8_fma(acc_4_3, inv_4, o);
+            o = v8_fma(acc_5_3, inv_5, o);
+            o = v8_fma(acc_6_3, inv_6, o);
+            o = v8_fma(acc_7_3, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
@@ -3288,7 +3426,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[256]);
+            const size_t c = gk_count_le(K, n, -t_i[264]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3303,7 +3441,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[257]);
+            const size_t c = gk_count_le(K, n, -t_i[265]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3318,7 +3456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[258]);
+            const size_t c = gk_count_le(K, n, -t_i[266]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3333,7 +3471,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[259]);
+            const size_t c = gk_count_le(K, n, -t_i[267]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3348,7 +3486,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[260]);
+            const size_t c = gk_count_le(K, n, -t_i[268]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3363,7 +3501,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[261]);
+            const size_t c = gk_count_le(K, n, -t_i[269]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3378,7 +3516,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[262]);
+            const size_t c = gk_count_le(K, n, -t_i[270]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3393,7 +3531,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[263]);
+            const size_t c = gk_count_le(K, n, -t_i[271]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));

@@ -147,10 +147,19 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 }
 
 /* The CSR kernels (gat_agg_e0_*.c) serve requests for attention weights. */
-void gk_f32_gat_prep_h1_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h2_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h4_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c4_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
@@ -181,7 +190,7 @@ void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 1 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h1c8_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -234,7 +243,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx512(const gk_layer_run *run, si
 /* Sorted keys and prefix sums for 1 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h1c16_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -287,7 +296,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 1 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h1c32_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -344,7 +353,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 2 head(s) x 4 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h2c4_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -397,7 +406,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx512(const gk_layer_run *run, si
 /* Sorted keys and prefix sums for 2 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h2c8_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -450,7 +459,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx512(const gk_layer_run *run, si
 /* Sorted keys and prefix sums for 2 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h2c16_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -503,7 +512,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 2 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h2c32_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -560,7 +569,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 4 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h4c8_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -613,7 +622,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx512(const gk_layer_run *run, si
 /* Sorted keys and prefix sums for 4 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h4c16_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -666,7 +675,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 4 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h4c32_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -723,7 +732,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 8 head(s) x 8 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h8c8_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -776,7 +785,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx512(const gk_layer_run *run, si
 /* Sorted keys and prefix sums for 8 head(s) x 16 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h8c16_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -829,7 +838,7 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx512(const gk_layer_run *run, s
 /* Sorted keys and prefix sums for 8 head(s) x 32 channels. */
 GK_TARGET void gk_f32_gat_prep_complete_h8c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__avx512(run, begin, end);
+        gk_f32_gat_prep_h8c32_e0__avx512(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -916,7 +925,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[9]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -924,7 +933,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
             acc_0_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -962,7 +972,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[9]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1009,7 +1019,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[17]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1017,7 +1027,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
             acc_0_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1055,7 +1066,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[17]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1102,7 +1113,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[33]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1111,11 +1122,13 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
             acc_0_1 = v16_fma(va, v16_ld(PH + kp * 32 + 16), v16_mul(vb, v16_ld(QH + kq * 32 + 16)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1153,7 +1166,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[33]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1206,7 +1219,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[10]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1218,7 +1231,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            const size_t c = gk_count_le(K, n, -t_i[11]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1226,7 +1239,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             acc_1_0 = v4_fma(va, v4_ld(PH + kp * 4 + 0), v4_mul(vb, v4_ld(QH + kq * 4 + 0)));
         }
         {
-            v4 o = v4_mul(acc_0_0, inv_0);            o = v4_fma(acc_1_0, inv_1, o);            o = v4_mul(o, v4_set1(0.5f));            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            v4 o = v4_mul(acc_0_0, inv_0);
+            o = v4_fma(acc_1_0, inv_1, o);
+            o = v4_mul(o, v4_set1(0.5f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
         }
@@ -1264,7 +1280,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[8]);
+            const size_t c = gk_count_le(K, n, -t_i[10]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1276,7 +1292,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            const size_t c = gk_count_le(K, n, -t_i[11]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1328,7 +1344,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[18]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1340,7 +1356,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            const size_t c = gk_count_le(K, n, -t_i[19]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1348,7 +1364,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             acc_1_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_mul(o, v8_set1(0.5f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1386,7 +1405,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[16]);
+            const size_t c = gk_count_le(K, n, -t_i[18]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1398,7 +1417,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            const size_t c = gk_count_le(K, n, -t_i[19]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1450,7 +1469,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[34]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1462,7 +1481,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[35]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1470,7 +1489,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             acc_1_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1508,7 +1530,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[34]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1520,7 +1542,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[35]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1572,7 +1594,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[66]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1585,7 +1607,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[67]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1594,11 +1616,17 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             acc_1_1 = v16_fma(va, v16_ld(PH + kp * 32 + 16), v16_mul(vb, v16_ld(QH + kq * 32 + 16)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_mul(o, v16_set1(0.5f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -1636,7 +1664,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[66]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1649,7 +1677,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[67]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1712,7 +1740,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[36]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1724,7 +1752,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[37]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1736,7 +1764,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            const size_t c = gk_count_le(K, n, -t_i[38]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1748,7 +1776,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            const size_t c = gk_count_le(K, n, -t_i[39]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1756,7 +1784,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             acc_3_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_mul(o, v8_set1(0.25f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -1794,7 +1827,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[32]);
+            const size_t c = gk_count_le(K, n, -t_i[36]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1806,7 +1839,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            const size_t c = gk_count_le(K, n, -t_i[37]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1818,7 +1851,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            const size_t c = gk_count_le(K, n, -t_i[38]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1830,7 +1863,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            const size_t c = gk_count_le(K, n, -t_i[39]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1892,7 +1925,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[68]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1904,7 +1937,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[69]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1916,7 +1949,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[70]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1928,7 +1961,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[71]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1936,7 +1969,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             acc_3_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -1974,7 +2012,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[68]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1986,7 +2024,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[69]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1998,7 +2036,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[70]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2010,7 +2048,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[71]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2072,7 +2110,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[132]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2085,7 +2123,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[133]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2098,7 +2136,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[134]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2111,7 +2149,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[135]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2120,11 +2158,21 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             acc_3_1 = v16_fma(va, v16_ld(PH + kp * 32 + 16), v16_mul(vb, v16_ld(QH + kq * 32 + 16)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_mul(o, v16_set1(0.25f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -2162,7 +2210,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[132]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2175,7 +2223,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[133]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2188,7 +2236,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[134]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2201,7 +2249,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[135]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2284,7 +2332,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[72]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2296,7 +2344,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[73]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2308,7 +2356,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[74]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2320,7 +2368,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[75]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2332,7 +2380,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            const size_t c = gk_count_le(K, n, -t_i[76]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2344,7 +2392,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            const size_t c = gk_count_le(K, n, -t_i[77]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2356,7 +2404,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            const size_t c = gk_count_le(K, n, -t_i[78]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2368,7 +2416,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            const size_t c = gk_count_le(K, n, -t_i[79]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2376,7 +2424,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             acc_7_0 = v8_fma(va, v8_ld(PH + kp * 8 + 0), v8_mul(vb, v8_ld(QH + kq * 8 + 0)));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);            o = v8_fma(acc_1_0, inv_1, o);            o = v8_fma(acc_2_0, inv_2, o);            o = v8_fma(acc_3_0, inv_3, o);            o = v8_fma(acc_4_0, inv_4, o);            o = v8_fma(acc_5_0, inv_5, o);            o = v8_fma(acc_6_0, inv_6, o);            o = v8_fma(acc_7_0, inv_7, o);            o = v8_mul(o, v8_set1(0.125f));            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            v8 o = v8_mul(acc_0_0, inv_0);
+            o = v8_fma(acc_1_0, inv_1, o);
+            o = v8_fma(acc_2_0, inv_2, o);
+            o = v8_fma(acc_3_0, inv_3, o);
+            o = v8_fma(acc_4_0, inv_4, o);
+            o = v8_fma(acc_5_0, inv_5, o);
+            o = v8_fma(acc_6_0, inv_6, o);
+            o = v8_fma(acc_7_0, inv_7, o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
@@ -2414,7 +2471,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[64]);
+            const size_t c = gk_count_le(K, n, -t_i[72]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2426,7 +2483,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[65]);
+            const size_t c = gk_count_le(K, n, -t_i[73]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2438,7 +2495,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            const size_t c = gk_count_le(K, n, -t_i[74]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2450,7 +2507,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            const size_t c = gk_count_le(K, n, -t_i[75]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2462,7 +2519,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            const size_t c = gk_count_le(K, n, -t_i[76]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2474,7 +2531,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            const size_t c = gk_count_le(K, n, -t_i[77]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2486,7 +2543,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            const size_t c = gk_count_le(K, n, -t_i[78]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2498,7 +2555,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            const size_t c = gk_count_le(K, n, -t_i[79]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2580,7 +2637,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[136]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2592,7 +2649,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[137]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2604,7 +2661,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[138]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2616,7 +2673,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[139]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2628,7 +2685,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            const size_t c = gk_count_le(K, n, -t_i[140]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2640,7 +2697,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            const size_t c = gk_count_le(K, n, -t_i[141]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2652,7 +2709,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            const size_t c = gk_count_le(K, n, -t_i[142]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2664,7 +2721,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            const size_t c = gk_count_le(K, n, -t_i[143]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2672,7 +2729,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             acc_7_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
@@ -2710,7 +2776,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[128]);
+            const size_t c = gk_count_le(K, n, -t_i[136]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2722,7 +2788,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[129]);
+            const size_t c = gk_count_le(K, n, -t_i[137]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2734,7 +2800,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[130]);
+            const size_t c = gk_count_le(K, n, -t_i[138]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2746,7 +2812,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[131]);
+            const size_t c = gk_count_le(K, n, -t_i[139]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2758,7 +2824,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            const size_t c = gk_count_le(K, n, -t_i[140]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2770,7 +2836,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            const size_t c = gk_count_le(K, n, -t_i[141]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2782,7 +2848,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            const size_t c = gk_count_le(K, n, -t_i[142]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2794,7 +2860,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            const size_t c = gk_count_le(K, n, -t_i[143]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2876,7 +2942,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[256]);
+            const size_t c = gk_count_le(K, n, -t_i[264]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2889,7 +2955,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[257]);
+            const size_t c = gk_count_le(K, n, -t_i[265]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2902,7 +2968,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[258]);
+            const size_t c = gk_count_le(K, n, -t_i[266]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2915,7 +2981,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[259]);
+            const size_t c = gk_count_le(K, n, -t_i[267]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2928,7 +2994,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[260]);
+            const size_t c = gk_count_le(K, n, -t_i[268]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2941,7 +3007,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[261]);
+            const size_t c = gk_count_le(K, n, -t_i[269]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2954,7 +3020,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[262]);
+            const size_t c = gk_count_le(K, n, -t_i[270]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2967,7 +3033,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[263]);
+            const size_t c = gk_count_le(K, n, -t_i[271]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2976,11 +3042,29 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             acc_7_1 = v16_fma(va, v16_ld(PH + kp * 32 + 16), v16_mul(vb, v16_ld(QH + kq * 32 + 16)));
         }
         {
-            v16 o = v16_mul(acc_0_0, inv_0);            o = v16_fma(acc_1_0, inv_1, o);            o = v16_fma(acc_2_0, inv_2, o);            o = v16_fma(acc_3_0, inv_3, o);            o = v16_fma(acc_4_0, inv_4, o);            o = v16_fma(acc_5_0, inv_5, o);            o = v16_fma(acc_6_0, inv_6, o);            o = v16_fma(acc_7_0, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            v16 o = v16_mul(acc_0_0, inv_0);
+            o = v16_fma(acc_1_0, inv_1, o);
+            o = v16_fma(acc_2_0, inv_2, o);
+            o = v16_fma(acc_3_0, inv_3, o);
+            o = v16_fma(acc_4_0, inv_4, o);
+            o = v16_fma(acc_5_0, inv_5, o);
+            o = v16_fma(acc_6_0, inv_6, o);
+            o = v16_fma(acc_7_0, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }        {
-            v16 o = v16_mul(acc_0_1, inv_0);            o = v16_fma(acc_1_1, inv_1, o);            o = v16_fma(acc_2_1, inv_2, o);            o = v16_fma(acc_3_1, inv_3, o);            o = v16_fma(acc_4_1, inv_4, o);            o = v16_fma(acc_5_1, inv_5, o);            o = v16_fma(acc_6_1, inv_6, o);            o = v16_fma(acc_7_1, inv_7, o);            o = v16_mul(o, v16_set1(0.125f));            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            v16 o = v16_mul(acc_0_1, inv_0);
+            o = v16_fma(acc_1_1, inv_1, o);
+            o = v16_fma(acc_2_1, inv_2, o);
+            o = v16_fma(acc_3_1, inv_3, o);
+            o = v16_fma(acc_4_1, inv_4, o);
+            o = v16_fma(acc_5_1, inv_5, o);
+            o = v16_fma(acc_6_1, inv_6, o);
+            o = v16_fma(acc_7_1, inv_7, o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
@@ -3018,7 +3102,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[256]);
+            const size_t c = gk_count_le(K, n, -t_i[264]);
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3031,7 +3115,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[257]);
+            const size_t c = gk_count_le(K, n, -t_i[265]);
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3044,7 +3128,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[258]);
+            const size_t c = gk_count_le(K, n, -t_i[266]);
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3057,7 +3141,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[259]);
+            const size_t c = gk_count_le(K, n, -t_i[267]);
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3070,7 +3154,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[260]);
+            const size_t c = gk_count_le(K, n, -t_i[268]);
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3083,7 +3167,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[261]);
+            const size_t c = gk_count_le(K, n, -t_i[269]);
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3096,7 +3180,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[262]);
+            const size_t c = gk_count_le(K, n, -t_i[270]);
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3109,7 +3193,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[263]);
+            const size_t c = gk_count_le(K, n, -t_i[271]);
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));

@@ -3,10 +3,20 @@
 #include "gat_kernels.h"
 
 /* The CSR kernels (gat_agg_e0_*.c) serve requests for attention weights. */
-void gk_f32_gat_prep_h1_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h2_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h4_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
-void gk_f32_gat_prep_h8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c3_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h1c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c4_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h4c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h8c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c3_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h1c8_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end);
@@ -38,7 +48,7 @@ void gk_f32_gat_agg_h8c32_e0_concat__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 1 head(s) x 3 channels. */
 void gk_f32_gat_prep_complete_h1c3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h1c3_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -72,7 +82,7 @@ void gk_f32_gat_prep_complete_h1c3__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 1 head(s) x 8 channels. */
 void gk_f32_gat_prep_complete_h1c8__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h1c8_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -106,7 +116,7 @@ void gk_f32_gat_prep_complete_h1c8__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 1 head(s) x 16 channels. */
 void gk_f32_gat_prep_complete_h1c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h1c16_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -140,7 +150,7 @@ void gk_f32_gat_prep_complete_h1c16__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 1 head(s) x 32 channels. */
 void gk_f32_gat_prep_complete_h1c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h1_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h1c32_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -174,7 +184,7 @@ void gk_f32_gat_prep_complete_h1c32__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 2 head(s) x 4 channels. */
 void gk_f32_gat_prep_complete_h2c4__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h2c4_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -208,7 +218,7 @@ void gk_f32_gat_prep_complete_h2c4__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 2 head(s) x 8 channels. */
 void gk_f32_gat_prep_complete_h2c8__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h2c8_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -242,7 +252,7 @@ void gk_f32_gat_prep_complete_h2c8__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 2 head(s) x 16 channels. */
 void gk_f32_gat_prep_complete_h2c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h2c16_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -276,7 +286,7 @@ void gk_f32_gat_prep_complete_h2c16__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 2 head(s) x 32 channels. */
 void gk_f32_gat_prep_complete_h2c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h2_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h2c32_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -310,7 +320,7 @@ void gk_f32_gat_prep_complete_h2c32__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 4 head(s) x 8 channels. */
 void gk_f32_gat_prep_complete_h4c8__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h4c8_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -344,7 +354,7 @@ void gk_f32_gat_prep_complete_h4c8__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 4 head(s) x 16 channels. */
 void gk_f32_gat_prep_complete_h4c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h4c16_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -378,7 +388,7 @@ void gk_f32_gat_prep_complete_h4c16__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 4 head(s) x 32 channels. */
 void gk_f32_gat_prep_complete_h4c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h4_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h4c32_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -412,7 +422,7 @@ void gk_f32_gat_prep_complete_h4c32__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 8 head(s) x 8 channels. */
 void gk_f32_gat_prep_complete_h8c8__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h8c8_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -446,7 +456,7 @@ void gk_f32_gat_prep_complete_h8c8__scalar(const gk_layer_run *run, size_t begin
 /* Sorted keys and prefix sums for 8 head(s) x 16 channels. */
 void gk_f32_gat_prep_complete_h8c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h8c16_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -480,7 +490,7 @@ void gk_f32_gat_prep_complete_h8c16__scalar(const gk_layer_run *run, size_t begi
 /* Sorted keys and prefix sums for 8 head(s) x 32 channels. */
 void gk_f32_gat_prep_complete_h8c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
-        gk_f32_gat_prep_h8_e0__scalar(run, begin, end);
+        gk_f32_gat_prep_h8c32_e0__scalar(run, begin, end);
         return;
     }
     const size_t n = run->num_nodes, ts = run->t_stride;
