@@ -3907,3 +3907,15 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
+
+/* The vector exp of this ISA over an array, for tests/test_kernels_exp.c. */
+GK_TARGET void gk_f32_vexp__avx2(const float *x, float *y, size_t n) {
+    size_t q = 0;
+    for (; q + 8 <= n; q += 8) v8_st(y + q, v8_exp(v8_ld(x + q)));
+    for (; q < n; q++) {
+        float in[8] = {0}, out[8];
+        in[0] = x[q];
+        v8_st(out, v8_exp(v8_ld(in)));
+        y[q] = out[0];
+    }
+}

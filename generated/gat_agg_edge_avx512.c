@@ -3651,3 +3651,15 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
         }
     }
 }
+
+/* The vector exp of this ISA over an array, for tests/test_kernels_exp.c. */
+GK_TARGET void gk_f32_vexp__avx512(const float *x, float *y, size_t n) {
+    size_t q = 0;
+    for (; q + 16 <= n; q += 16) v16_st(y + q, v16_exp(v16_ld(x + q)));
+    for (; q < n; q++) {
+        float in[16] = {0}, out[16];
+        in[0] = x[q];
+        v16_st(out, v16_exp(v16_ld(in)));
+        y[q] = out[0];
+    }
+}
