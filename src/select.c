@@ -140,11 +140,12 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
         out->complete_prepare = co->prepare;
         out->complete_aggregate = co->aggregate;
     }
-    snprintf(reason, reason_size, "%s: transform %s, aggregate %s%s (requested %s)",
+    snprintf(reason, reason_size, "%s: transform %s, aggregate %s%s (requested %s%s)",
              ag ? gk_isa_name(ag->isa) : "generic",
              tr ? gk_isa_name(tr->isa) : "generic BLIS",
              ag ? (in->edge_dim ? "edge-feature exp" : "factorized")
                 : "generic (no key)",
              co && ag ? ", complete graphs by sorted prefix sums" : "",
-             gk_isa_name(isa));
+             gk_isa_name(isa),
+             ag && ag->isa != isa ? "; SIMD needs channels % 4 == 0" : "");
 }
