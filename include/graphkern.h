@@ -216,6 +216,88 @@ gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
 const float *gk_plan_attention(const gk_plan *plan, int layer,
                                size_t *num_edges, int *heads);
 
+/* ---- correlation graphs -------------------------------------------------- */
+
+/* A rolling window of the last T returns of N assets and their Pearson
+ * correlations, updated in O(N^2) per tick, turned into a gk_graph by a
+ * rule (threshold and/or top-k by |rho|) without allocation.
+ *
+ * Numerics: window sums S_i = sum r_i and cross sums C_ij = sum r_i r_j
+ * are kept in float64 and updated per tick (add the new row's outer
+ * product, subtract the dropped row's). Every `recompute_every` ticks they
+ * are recomputed from the window with BLAS (dsyrk), which bounds rounding
+ * drift. rho_ij = (C_ij - S_i S_j / n) / sqrt(var_i var_j) with n the rows
+ * in the window; inputs are returns (|mean| << std), for which this
+ * formula loses nothing measurable in float64.
+ *
+ * Invalid series (defined behaviour, never NaN in a graph):
+ *  - a non-finite return (NaN or +-Inf: a halted stock, missing data) is
+ *    "no data": it enters the window as 0 and marks the asset invalid until
+ *    that row has left the window (T ticks later);
+ *  - a series with (numerically) zero variance in the window is invalid;
+ *  - fewer than 2 rows in the window: every asset is invalid.
+ * An invalid asset has rho = 0 with every other asset and gets no edge in
+ * either direction; it stays a node of the graph (self loops per the
+ * model). */
+
+typedef struct gk_corr gk_corr;
+
+typedef struct gk_corr_options {
+    int recompute_every;    /* full BLAS recompute every K pushes; 0: never */
+} gk_corr_options;
+
+/* Defaults: recompute_every = 1024. */
+gk_corr_options gk_corr_default_options(void);
+
+/* Create a builder for num_assets series and a window of `window` rows
+ * (both >= 2). Allocates and touches every buffer it will ever use,
+ * including room for the densest graph (N·(N-1) edges). options may be
+ * NULL. The window starts empty. */
+gk_status gk_corr_create(size_t num_assets, size_t window,
+                         const gk_corr_options *options, gk_corr **out,
+                         gk_error *err);
+
+void gk_corr_free(gk_corr *corr);
+
+/* Add one tick: returns[num_assets] (read, not kept). Drops the oldest row
+ * once the window is full. O(N^2), or one O(N^2·T) recompute every K-th
+ * push. Allocates nothing. Non-finite values are allowed (see above). */
+gk_status gk_corr_push(gk_corr *corr, const float *returns, gk_error *err);
+
+/* Recompute the sums from the window now (BLAS dsyrk, O(N^2·T)). */
+void gk_corr_recompute(gk_corr *corr);
+
+size_t gk_corr_num_assets(const gk_corr *corr);
+size_t gk_corr_count(const gk_corr *corr);      /* rows in the window, <= T */
+uint64_t gk_corr_ticks(const gk_corr *corr);    /* pushes since creation    */
+
+/* 1 if asset i currently has valid correlations (see above), else 0. */
+int gk_corr_valid(const gk_corr *corr, size_t asset);
+
+/* Write the correlation matrix into rho[N·N] (row-major, caller-owned):
+ * rho_ii = 1 for a valid asset, and 0 wherever an asset is invalid. */
+void gk_corr_matrix(gk_corr *corr, float *rho);
+
+/* Which edges a graph gets. threshold and top_k may be combined: then the
+ * top_k are chosen among the pairs with |rho| >= threshold. */
+typedef struct gk_corr_rule {
+    float threshold;    /* keep pairs with |rho| >= threshold; <= 0: all   */
+    int top_k;          /* per target i: the k sources j with the largest
+                           |rho_ij| (ties: smaller j first); 0: no limit   */
+    int symmetric;      /* 1: also add j <- i for every i <- j kept (union,
+                           no duplicates); only matters with top_k        */
+} gk_corr_rule;
+
+/* Rebuild `graph` (created with gk_graph_create for a model whose edge_dim
+ * is 0 or 1, with max_nodes >= N and max_edges >= the edges the rule can
+ * give, N·(N-1) at most) from the current correlations: edges j -> i by
+ * the rule, never a self loop, edge_attr = rho_ij (signed) when the model
+ * has edge_dim 1. Allocates nothing. *num_edges (may be NULL) receives the
+ * edge count. The corr object's internal edge list is overwritten. */
+gk_status gk_corr_build_graph(gk_corr *corr, const gk_corr_rule *rule,
+                              gk_graph *graph, size_t *num_edges,
+                              gk_error *err);
+
 #ifdef __cplusplus
 }
 #endif
