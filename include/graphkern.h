@@ -298,6 +298,62 @@ gk_status gk_corr_build_graph(gk_corr *corr, const gk_corr_rule *rule,
                               gk_graph *graph, size_t *num_edges,
                               gk_error *err);
 
+/* ---- publication --------------------------------------------------------- */
+
+/* One writer thread builds graphs, any number of reader threads take the
+ * latest complete one, with no lock and no allocation on either side.
+ *
+ * The publisher owns `slots` graphs (and as many user buffers, e.g. for the
+ * node features that go with a graph), all allocated at creation. `latest`
+ * is an atomic slot index; each slot has an atomic reader count. The writer
+ * fills a slot that is neither the latest nor held by a reader, then makes
+ * it the latest; a reader pins the latest slot by incrementing its count
+ * and re-checking that it is still the latest (else it unpins and retries;
+ * this only happens when a publication raced it). A pinned slot is never
+ * rewritten, so a reader never sees a half-written graph, and the writer
+ * never waits for a reader. With slots >= readers + 2 the writer always
+ * finds a free slot; with fewer, gk_publisher_begin may return NULL. */
+
+typedef struct gk_publisher gk_publisher;
+
+/* What a reader holds between acquire and release. */
+typedef struct gk_snapshot {
+    const gk_graph *graph;   /* owned by the publisher; read-only          */
+    const void *user;        /* the slot's user buffer (user_bytes)        */
+    uint64_t version;        /* 1 for the first publication, then +1 each  */
+    int slot;
+} gk_snapshot;
+
+/* Create a publisher of `slots` (>= 3) graphs sized like gk_graph_create
+ * (model, max_nodes, max_edges), each with a zeroed, 64-byte aligned user
+ * buffer of user_bytes (may be 0). The model must outlive the publisher. */
+gk_status gk_publisher_create(const gk_model *model, size_t max_nodes,
+                              size_t max_edges, int slots, size_t user_bytes,
+                              gk_publisher **out, gk_error *err);
+
+/* Free the publisher; no reader may hold a snapshot. */
+void gk_publisher_free(gk_publisher *pub);
+
+/* Writer (one thread): a graph to rebuild (e.g. gk_corr_build_graph) and
+ * its user buffer in *user (may be NULL). NULL if every slot but the latest
+ * is held by a reader. Call gk_publisher_commit to publish it. */
+gk_graph *gk_publisher_begin(gk_publisher *pub, void **user);
+
+/* Writer: publish the slot from the last gk_publisher_begin; returns its
+ * version. Readers that acquire from now on get it. */
+uint64_t gk_publisher_commit(gk_publisher *pub);
+
+/* Reader (any thread): pin the latest published graph into *snap. Returns
+ * 1, or 0 when nothing has been published yet. Never blocks the writer;
+ * retries only when a publication raced it. */
+int gk_publisher_acquire(gk_publisher *pub, gk_snapshot *snap);
+
+/* Reader: unpin a snapshot from gk_publisher_acquire. */
+void gk_publisher_release(gk_publisher *pub, const gk_snapshot *snap);
+
+/* Number of publications so far (the latest version). */
+uint64_t gk_publisher_version(const gk_publisher *pub);
+
 #ifdef __cplusplus
 }
 #endif
