@@ -175,11 +175,17 @@ typedef struct gk_plan_options {
     gk_isa isa;             /* force an ISA or the generic path              */
     int keep_attention;     /* 1: keep each layer's attention weights        */
     int validate_inputs;    /* 1: also reject NaN/Inf in x (O(N·F) scan)     */
-    int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k;  */
-                            /* -1: no pinning                                */
+    int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k   */
+                            /* (k >= 1; worker 0 is the calling thread, which */
+                            /* the library does not pin); -1: no pinning      */
+    int spin_us;            /* threads > 1: an idle worker polls this long   */
+                            /* for the next call before it sleeps (waking a  */
+                            /* sleeping one costs a system call); 0: sleep   */
+                            /* at once. See docs/threads.md.                 */
 } gk_plan_options;
 
-/* Defaults: 1 thread, auto ISA, no attention kept, validation on, no pin. */
+/* Defaults: 1 thread, auto ISA, no attention kept, validation on, no pin,
+ * spin_us 200. */
 gk_plan_options gk_plan_default_options(void);
 
 /* Create a plan for graphs of up to max_nodes nodes and max_edges input
@@ -205,7 +211,8 @@ const char *gk_plan_layer_kernel(const gk_plan *plan, int layer);
 /* y[N, out] = model(graph, x[N, F]). x and y are C-contiguous float32.
  * Allocates nothing, takes no lock, makes no system call. Errors: a graph
  * larger than the plan (GK_ELIMIT), a graph built for another model
- * (GK_EMISMATCH), NaN/Inf in x when validate_inputs (GK_ENONFINITE). */
+ * (GK_EMISMATCH), NaN/Inf in x when validate_inputs (GK_ENONFINITE).
+ * With threads > 1 see "threads & batches" below. */
 gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
                    float *y, gk_error *err);
 
@@ -353,6 +360,28 @@ void gk_publisher_release(gk_publisher *pub, const gk_snapshot *snap);
 
 /* Number of publications so far (the latest version). */
 uint64_t gk_publisher_version(const gk_publisher *pub);
+
+/* ---- threads & batches ---------------------------------------------------- */
+
+/* With gk_plan_options.threads = T > 1 a plan starts T-1 persistent worker
+ * threads at gk_plan_create (joined by gk_plan_free); the thread calling
+ * gk_infer is worker 0. gk_infer then splits each layer's transform by rows
+ * and its aggregation by target nodes (balanced by edges) across the T
+ * workers, with a barrier between phases; every output row is computed by
+ * exactly one worker with the same code, so y is bitwise identical for any
+ * T. Between calls workers spin for spin_us, then sleep: a call that finds
+ * them asleep pays one system call (futex wake) to start them; with T = 1
+ * gk_infer makes no system call at all. See docs/threads.md. */
+
+/* Run `count` independent inferences with one model: ys[b] = model(
+ * graphs[b], xs[b]) for b < count. Graph b runs whole on worker b mod T
+ * (own buffers per worker), so each y is bitwise identical to gk_infer with
+ * one thread. Every graph is checked before any runs (errors as gk_infer,
+ * naming the batch item). Attention weights are not recorded. Allocates
+ * nothing. With T = 1 the graphs simply run one after the other. */
+gk_status gk_infer_batch(gk_plan *plan, size_t count,
+                         const gk_graph *const *graphs, const float *const *xs,
+                         float *const *ys, gk_error *err);
 
 #ifdef __cplusplus
 }
