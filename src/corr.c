@@ -34,7 +34,7 @@ struct gk_corr {
     float *attr;           /* [n(n-1)] rho of each edge                     */
     int32_t *row_first;    /* [n] first COO slot of target i's top-k block  */
     int32_t *row_count;    /* [n]                                           */
-    float *best;           /* [n] top-k scratch: |rho| in descending order  */
+    float *best;           /* [n] top-k scratch: candidate |rho|            */
 };
 
 gk_corr_options gk_corr_default_options(void) {
@@ -209,40 +209,68 @@ void gk_corr_matrix(gk_corr *c, float *rho) {
 
 /* ---- graphs ------------------------------------------------------------------ */
 
-/* Sources of target i by the rule, written at edges[e..]: the top k by |rho|
- * among |rho| >= threshold (all of them when k == 0), in descending |rho|,
- * ties to the smaller index. Returns how many. */
+/* The k-th largest of v[0..m) (1 <= k <= m); reorders v. Quickselect,
+ * O(m) expected. */
+static float kth_largest(float *v, size_t m, size_t k) {
+    size_t lo = 0, hi = m - 1, want = k - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > pivot) i++;
+            while (v[j] < pivot) j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else return v[want];
+    }
+    return v[lo];
+}
+
+/* Sources of target i by the rule, written to src in ascending j: the top
+ * k by |rho| among |rho| >= threshold (all of them when k == 0), ties at
+ * the k-th value going to the smaller j. Returns how many. */
 static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
                          int32_t *src) {
-    size_t n = c->n, kept = 0;
+    size_t n = c->n, m = 0;
     const float *row = c->rho + i * n;
-    float *best = c->best;
     if (c->inv_sd[i] == 0.0) return 0;
     for (size_t j = 0; j < n; j++) {
         float a = fabsf(row[j]);
         if (j == i || c->inv_sd[j] == 0.0 || a < threshold) continue;
-        if (k == 0) {
-            src[kept++] = (int32_t)j;
-            continue;
-        }
-        if (kept == k && a <= best[k - 1]) continue;
-        size_t pos = kept < k ? kept++ : k - 1;  /* drop the current last */
-        while (pos > 0 && best[pos - 1] < a) {
-            best[pos] = best[pos - 1];
-            src[pos] = src[pos - 1];
-            pos--;
-        }
-        best[pos] = a;
-        src[pos] = (int32_t)j;
+        c->best[m] = a;
+        src[m++] = (int32_t)j;
+    }
+    if (k == 0 || m <= k) return m;
+    float kth = kth_largest(c->best, m, k);
+    size_t above = 0, kept = 0;
+    for (size_t q = 0; q < m; q++) above += fabsf(row[src[q]]) > kth;
+    size_t ties = k - above;  /* how many equal to kth fit, smallest j first */
+    for (size_t q = 0; q < m; q++) {
+        float a = fabsf(row[src[q]]);
+        if (a > kth || (a == kth && ties > 0 && ties--)) src[kept++] = src[q];
     }
     return kept;
 }
 
+/* Is j among target i's selected sources? They are in ascending order. */
 static int row_has(const gk_corr *c, size_t i, int32_t j) {
     const int32_t *src = c->edges + c->row_first[i];
-    for (int32_t k = 0; k < c->row_count[i]; k++)
-        if (src[k] == j) return 1;
-    return 0;
+    int32_t lo = 0, hi = c->row_count[i];
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (src[mid] < j) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < c->row_count[i] && src[lo] == j;
 }
 
 gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,

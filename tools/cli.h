@@ -14,6 +14,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
+int cmd_demo(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
+    {"demo", "the trading loop: returns -> correlation graph -> GAT, per tick", cmd_demo},
     {"info", "print a model's layers and the kernels a plan would choose", cmd_info},
     {"infer", "run a model on an input file: --model M --input IN [--output OUT]",
      cmd_infer},
