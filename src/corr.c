@@ -15,6 +15,8 @@
 #include "graph.h"
 #include "model.h"
 
+enum { GK_CORR_SEED = 64 };  /* top-k seeds kept per row, for k <= 64 */
+
 struct gk_corr {
     size_t n, window;
     int recompute_every;
@@ -34,7 +36,12 @@ struct gk_corr {
     float *attr;           /* [n(n-1)] rho of each edge                     */
     int32_t *row_first;    /* [n] first COO slot of target i's top-k block  */
     int32_t *row_count;    /* [n]                                           */
-    float *best;           /* [n] top-k scratch: candidate |rho|            */
+    float *best;           /* [n] top-k heap: |rho|                         */
+    int32_t *heap_idx;     /* [n] top-k heap: source                        */
+    int32_t *prev;         /* [n, GK_CORR_SEED] last build's picks per row  */
+    int32_t *prev_count;   /* [n]                                           */
+    uint32_t *mark;        /* [n] == epoch: source already in the heap      */
+    uint32_t epoch;
 };
 
 gk_corr_options gk_corr_default_options(void) {
@@ -76,9 +83,14 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->row_first = gk_calloc_array(n, sizeof(int32_t));
     c->row_count = gk_calloc_array(n, sizeof(int32_t));
     c->best = gk_calloc_array(n, sizeof(float));
+    c->heap_idx = gk_calloc_array(n, sizeof(int32_t));
+    c->prev = gk_calloc_array(n * GK_CORR_SEED, sizeof(int32_t));
+    c->prev_count = gk_calloc_array(n, sizeof(int32_t));
+    c->mark = gk_calloc_array(n, sizeof(uint32_t));
     if (!c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross || !c->dropped ||
         !c->inv_sd ||
-        !c->rho || !c->edges || !c->attr || !c->row_first || !c->row_count || !c->best) {
+        !c->rho || !c->edges || !c->attr || !c->row_first || !c->row_count || !c->best ||
+        !c->heap_idx || !c->prev || !c->prev_count || !c->mark) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
                        n, window);
@@ -104,6 +116,10 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->row_first);
     gk_free(c->row_count);
     gk_free(c->best);
+    gk_free(c->heap_idx);
+    gk_free(c->prev);
+    gk_free(c->prev_count);
+    gk_free(c->mark);
     gk_free(c);
 }
 
@@ -183,8 +199,13 @@ int gk_corr_valid(const gk_corr *c, size_t i) {
     return c && i < c->n && centred_ss(c, i) > 0.0;
 }
 
-/* rho[N, N] (full, symmetric) from the sums; inv_sd is computed first. */
-static void compute_rho(gk_corr *c, float *rho) {
+/* rho[N, N] (full, symmetric) from the sums; inv_sd is computed first.
+ * `none` is written on the diagonal and wherever an asset is invalid: 0
+ * for gk_corr_matrix (which then sets valid diagonals to 1), NaN for graph
+ * building, where it fails every |rho| >= threshold test by itself. The
+ * upper triangle is computed row by row, the lower one copied in tiles. */
+static void compute_rho(gk_corr *c, float *rho, float none) {
+    enum { TILE = 32 };
     size_t n = c->n;
     double inv_n = c->count ? 1.0 / (double)c->count : 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -194,71 +215,122 @@ static void compute_rho(gk_corr *c, float *rho) {
     for (size_t i = 0; i < n; i++) {
         double si = c->sum[i] * inv_n, di = c->inv_sd[i];
         const double *row = c->cross + i * n;
-        rho[i * n + i] = di > 0.0 ? 1.0f : 0.0f;
+        float *out = rho + i * n;
         for (size_t j = i + 1; j < n; j++) {
             double r = (row[j] - si * c->sum[j]) * di * c->inv_sd[j];
-            r = r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;  /* 0 if either is invalid */
-            rho[i * n + j] = rho[j * n + i] = (float)r;
+            out[j] = (float)(r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r);
         }
+    }
+    for (size_t ib = 0; ib < n; ib += TILE)
+        for (size_t jb = 0; jb <= ib; jb += TILE)
+            for (size_t i = ib; i < ib + TILE && i < n; i++)
+                for (size_t j = jb; j < jb + TILE && j < i; j++) rho[i * n + j] = rho[j * n + i];
+    for (size_t i = 0; i < n; i++) {
+        rho[i * n + i] = none;
+        if (c->inv_sd[i] > 0.0) continue;
+        for (size_t j = 0; j < n; j++) rho[i * n + j] = rho[j * n + i] = none;
     }
 }
 
 void gk_corr_matrix(gk_corr *c, float *rho) {
-    if (c && rho) compute_rho(c, rho);
+    if (!c || !rho) return;
+    compute_rho(c, rho, 0.0f);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->inv_sd[i] > 0.0) rho[i * c->n + i] = 1.0f;
 }
 
 /* ---- graphs ------------------------------------------------------------------ */
 
-/* The k-th largest of v[0..m) (1 <= k <= m); reorders v. Quickselect,
- * O(m) expected. */
-static float kth_largest(float *v, size_t m, size_t k) {
-    size_t lo = 0, hi = m - 1, want = k - 1;
-    while (lo < hi) {
-        float pivot = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] > pivot) i++;
-            while (v[j] < pivot) j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) break;
-                j--;
-            }
-        }
-        if (want <= j) hi = j;
-        else if (want >= i) lo = i;
-        else return v[want];
+/* A min-heap of the k best (|rho|, j) seen so far: "better" is a larger
+ * |rho|, then a smaller j, so the root is the one to evict. */
+static int worse(float a, int32_t i, float b, int32_t j) {
+    return a < b || (a == b && i > j);
+}
+
+static void sift_down(float *val, int32_t *idx, size_t k, size_t at) {
+    for (;;) {
+        size_t l = 2 * at + 1, r = l + 1, m = at;
+        if (l < k && worse(val[l], idx[l], val[m], idx[m])) m = l;
+        if (r < k && worse(val[r], idx[r], val[m], idx[m])) m = r;
+        if (m == at) return;
+        float tv = val[at];
+        int32_t ti = idx[at];
+        val[at] = val[m];
+        idx[at] = idx[m];
+        val[m] = tv;
+        idx[m] = ti;
+        at = m;
     }
-    return v[lo];
+}
+
+/* Insert (a, j) into the k-heap (val, idx) holding m entries. */
+static size_t heap_offer(float *val, int32_t *idx, size_t m, size_t k, float a,
+                         int32_t j) {
+    if (m < k) {
+        val[m] = a;
+        idx[m++] = j;
+        if (m == k)
+            for (size_t at = k / 2; at-- > 0;) sift_down(val, idx, k, at);
+        return m;
+    }
+    if (worse(val[0], idx[0], a, j)) {
+        val[0] = a;
+        idx[0] = j;
+        sift_down(val, idx, k, 0);
+    }
+    return m;
 }
 
 /* Sources of target i by the rule, written to src in ascending j: the top
- * k by |rho| among |rho| >= threshold (all of them when k == 0), ties at
- * the k-th value going to the smaller j. Returns how many. */
+ * k by |rho| among |rho| >= threshold (all of them when k == 0), ties going
+ * to the smaller j. Returns how many.
+ *
+ * One pass with a k-heap. Correlations move slowly, so the heap is first
+ * seeded with the row's picks from the previous build: then nearly every
+ * |rho| of the scan falls below the heap's root at once (one compare), and
+ * few insertions remain. The result does not depend on the seed. */
 static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
                          int32_t *src) {
     size_t n = c->n, m = 0;
     const float *row = c->rho + i * n;
-    if (c->inv_sd[i] == 0.0) return 0;
+    if (k == 0) {
+        for (size_t j = 0; j < n; j++)
+            if (fabsf(row[j]) >= threshold) src[m++] = (int32_t)j;  /* NaN: never */
+        return m;
+    }
+    float *val = c->best;
+    int32_t *idx = c->heap_idx;
+    uint32_t epoch = ++c->epoch;
+    if (epoch == 0) {  /* wrapped: forget every mark */
+        memset(c->mark, 0, n * sizeof *c->mark);
+        epoch = c->epoch = 1;
+    }
+    int32_t *prev = c->prev + i * GK_CORR_SEED;
+    for (int32_t q = 0; q < c->prev_count[i] && m < k; q++) {
+        float a = fabsf(row[prev[q]]);
+        if (!(a >= threshold)) continue;
+        c->mark[prev[q]] = epoch;
+        m = heap_offer(val, idx, m, k, a, prev[q]);
+    }
     for (size_t j = 0; j < n; j++) {
         float a = fabsf(row[j]);
-        if (j == i || c->inv_sd[j] == 0.0 || a < threshold) continue;
-        c->best[m] = a;
-        src[m++] = (int32_t)j;
+        if (!(a >= threshold)) continue;  /* also the diagonal and invalid: NaN */
+        if (m == k && a < val[0]) continue;  /* the common case */
+        if (c->mark[j] == epoch) continue;   /* a seed, already in */
+        m = heap_offer(val, idx, m, k, a, (int32_t)j);
     }
-    if (k == 0 || m <= k) return m;
-    float kth = kth_largest(c->best, m, k);
-    size_t above = 0, kept = 0;
-    for (size_t q = 0; q < m; q++) above += fabsf(row[src[q]]) > kth;
-    size_t ties = k - above;  /* how many equal to kth fit, smallest j first */
-    for (size_t q = 0; q < m; q++) {
-        float a = fabsf(row[src[q]]);
-        if (a > kth || (a == kth && ties > 0 && ties--)) src[kept++] = src[q];
+    for (size_t q = 0; q < m; q++) {  /* k entries: insertion sort by j */
+        int32_t v = idx[q];
+        size_t p = q;
+        for (; p > 0 && src[p - 1] > v; p--) src[p] = src[p - 1];
+        src[p] = v;
     }
-    return kept;
+    c->prev_count[i] = 0;
+    if (k <= GK_CORR_SEED) {
+        memcpy(prev, src, m * sizeof *src);
+        c->prev_count[i] = (int32_t)m;
+    }
+    return m;
 }
 
 /* Is j among target i's selected sources? They are in ascending order. */
@@ -290,7 +362,7 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
     int32_t *src = c->edges;  /* sources in [0, cap), targets after them */
     int32_t *dst = c->edges + cap;
 
-    compute_rho(c, c->rho);
+    compute_rho(c, c->rho, NAN);
     size_t e = 0;
     for (size_t i = 0; i < n; i++) {
         size_t got = select_row(c, i, threshold, rule->top_k ? k : 0, src + e);
