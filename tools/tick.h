@@ -107,8 +107,9 @@ typedef struct tick_bench_result {
 gk_status tick_bench_run(const char *scenario, int threads, double seconds,
                          tick_bench_result *out, gk_error *err);
 
-/* Median time of one incremental push vs one full recompute (dsyrk) for
- * n assets and a window of `window` rows, in microseconds. */
+/* Median CPU time (of the calling thread) of one incremental push vs one
+ * full recompute (dsyrk) for n assets and a window of `window` rows, in
+ * microseconds. */
 gk_status tick_bench_update_vs_recompute(size_t n, size_t window, double *update_us,
                                          double *recompute_us, gk_error *err);
 
