@@ -223,7 +223,7 @@ gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
 const float *gk_plan_attention(const gk_plan *plan, int layer,
                                size_t *num_edges, int *heads);
 
-/* ---- correlation graphs -------------------------------------------------- */
+/* ---- correlation graphs ------------------------------------------------ */
 
 /* A rolling window of the last T returns of N assets and their Pearson
  * correlations, updated in O(N^2) per tick, turned into a gk_graph by a
@@ -305,7 +305,7 @@ gk_status gk_corr_build_graph(gk_corr *corr, const gk_corr_rule *rule,
                               gk_graph *graph, size_t *num_edges,
                               gk_error *err);
 
-/* ---- publication --------------------------------------------------------- */
+/* ---- publication ------------------------------------------------------- */
 
 /* One writer thread builds graphs, any number of reader threads take the
  * latest complete one, with no lock and no allocation on either side.
@@ -361,7 +361,7 @@ void gk_publisher_release(gk_publisher *pub, const gk_snapshot *snap);
 /* Number of publications so far (the latest version). */
 uint64_t gk_publisher_version(const gk_publisher *pub);
 
-/* ---- threads & batches ---------------------------------------------------- */
+/* ---- threads & batches ------------------------------------------------- */
 
 /* With gk_plan_options.threads = T > 1 a plan starts T-1 persistent worker
  * threads at gk_plan_create (joined by gk_plan_free); the thread calling

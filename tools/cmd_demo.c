@@ -63,8 +63,8 @@ static void print_top5(const tick_engine *e) {
     int have = 0;
     for (size_t i = 0; i < e->n; i++) {
         if (!isfinite(e->y[i])) continue;
+        if (have == 5 && e->y[best[4]] >= e->y[i]) continue;
         int pos = have < 5 ? have++ : 4;
-        if (pos == 4 && have == 5 && e->y[best[4]] >= e->y[i]) continue;
         while (pos > 0 && e->y[best[pos - 1]] < e->y[i]) {
             best[pos] = best[pos - 1];
             pos--;
