@@ -22,8 +22,10 @@ typedef struct gk_layer {
     int col_src, col_dst;        /* GAT scores; -1 for GATv2              */
     int col_xr;                  /* GATv2 xr; == col_h if share_weights   */
     int col_res;                 /* residual; -1 if none                  */
-    float *w_fused;              /* [in_channels, cols], 64-byte aligned  */
-    float *b_fused;              /* [cols] or NULL (GATv2 lin biases)     */
+    float *w_fused;              /* [in_channels, gk_t_stride(layer)],
+                                    64-byte aligned, zero past cols       */
+    float *b_fused;              /* [gk_t_stride] or NULL (GATv2 lin
+                                    biases; NULL when it has none)        */
     float *att;                  /* GATv2 att [H·C]; NULL for GAT         */
     float *edge_w;               /* GAT: [D, H] = lin_edge folded with
                                     att_edge; GATv2: [D, H·C] lin_edge^T;
@@ -37,7 +39,7 @@ struct gk_model {
     int in_features;
     int out_features;
     int edge_dim;                /* D shared by all layers that use edges */
-    int max_cols;                /* widest fused transform                */
+    int max_cols;                /* largest gk_t_stride over the layers   */
     int max_width;               /* widest layer input/output             */
     uint64_t layout;             /* self-loop layout signature, see graph */
 };

@@ -41,7 +41,8 @@ const gk_st_tensor *gk_st_find(const gk_st_file *file, const char *name);
 const char *gk_dtype_name(gk_dtype dtype);
 size_t gk_dtype_size(gk_dtype dtype);
 
-/* Read a whole file into a malloc'd buffer. */
+/* Read a whole regular file into a new buffer (free with gk_free).
+ * GK_EIO naming the path and the system's reason. */
 gk_status gk_read_file(const char *path, uint8_t **buf, size_t *size,
                        gk_error *err);
 
@@ -57,6 +58,16 @@ typedef struct gk_st_out {
     int64_t shape[GK_ST_MAX_DIMS];
     const void *data;
 } gk_st_out;
+
+/* Serialize tensors (and an optional __metadata__ {"graphkern": metadata})
+ * into a new buffer (*buf, *size; free with gk_free). Tensors are laid out
+ * in the order given; the header is padded with spaces to a multiple of 8
+ * bytes as the reference implementation does. GK_EINVAL for a NULL or
+ * "__metadata__" or repeated name, a dtype without a size (GK_DT_OTHER), a
+ * negative dim or NULL data; GK_EOVERFLOW if sizes overflow. */
+gk_status gk_st_serialize(const gk_st_out *tensors, size_t count,
+                          const char *metadata, uint8_t **buf, size_t *size,
+                          gk_error *err);
 
 /* Write tensors (and an optional __metadata__ {"graphkern": metadata}). */
 gk_status gk_st_write_file(const char *path, const gk_st_out *tensors,

@@ -1,0 +1,139 @@
+/* Loading a model: safetensors file -> layer configs -> column layout of
+ * each layer's fused transform -> packed weights. Also the accessors. */
+#include <limits.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernels.h"
+#include "model_load.h"
+
+size_t gk_t_stride(const gk_layer *layer) {
+    /* 16 floats = one 64-byte line: every row of t starts aligned and a
+     * vector kernel may read a whole line past cols (zero padding). */
+    return ((size_t)layer->cols + 15) & ~(size_t)15;
+}
+
+/* Column layout (model.h): GAT [h | s_src | s_dst | res],
+ * GATv2 [xl | xr | res] with xr dropped when share_weights. */
+static gk_status assign_columns(gk_layer *layer, gk_error *err) {
+    const gk_layer_info *info = &layer->info;
+    long long hc = (long long)info->heads * info->out_channels;
+    long long res = info->residual ? info->out_width : 0;
+    long long cols;
+    layer->col_h = 0;
+    if (info->type == GK_LAYER_GAT) {
+        layer->col_src = (int)hc;
+        layer->col_dst = (int)(hc + info->heads);
+        layer->col_xr = -1;
+        cols = hc + 2LL * info->heads;
+    } else {
+        layer->col_src = layer->col_dst = -1;
+        layer->col_xr = info->share_weights ? 0 : (int)hc;
+        cols = info->share_weights ? hc : 2 * hc;
+    }
+    long long stride = (cols + res + 15) / 16 * 16;
+    if (stride > INT_MAX || stride > INT_MAX / info->in_channels)
+        return gk_fail(err, GK_EOVERFLOW,
+                       "layer '%s': fused transform [%d, %lld] too large",
+                       layer->name, info->in_channels, cols + res);
+    layer->col_res = res ? (int)cols : -1;
+    layer->cols = (int)(cols + res);
+    return GK_OK;
+}
+
+static void summarize(gk_model *model) {
+    const gk_layer *first = &model->layers[0];
+    const gk_layer *last = &model->layers[model->num_layers - 1];
+    model->in_features = first->info.in_channels;
+    model->out_features = last->info.out_width;
+    for (int i = 0; i < model->num_layers; i++) {
+        const gk_layer *layer = &model->layers[i];
+        int stride = (int)gk_t_stride(layer);
+        if (layer->info.edge_dim) model->edge_dim = layer->info.edge_dim;
+        if (stride > model->max_cols) model->max_cols = stride;
+        if (layer->info.in_channels > model->max_width)
+            model->max_width = layer->info.in_channels;
+        if (layer->info.out_width > model->max_width)
+            model->max_width = layer->info.out_width;
+    }
+    model->layout = 0;  /* graph.c's gk_layout_signature owns this */
+}
+
+static gk_status build_model(const gk_st_file *file, gk_model *model,
+                             gk_error *err) {
+    if (!file->graphkern_metadata)
+        return gk_fail(err, GK_EMETADATA,
+                       "no __metadata__[\"graphkern\"] describing the layers");
+    gk_status st = gk_model_parse_config(file->graphkern_metadata,
+                                         &model->layers, &model->num_layers,
+                                         err);
+    for (int i = 0; st == GK_OK && i < model->num_layers; i++)
+        st = assign_columns(&model->layers[i], err);
+    for (int i = 0; st == GK_OK && i < model->num_layers; i++)
+        st = gk_layer_load_weights(file, &model->layers[i], err);
+    if (st == GK_OK) summarize(model);
+    return st;
+}
+
+gk_status gk_model_load_buffer(const void *data, size_t size, gk_model **out,
+                               gk_error *err) {
+    if (!out) return gk_fail(err, GK_EINVAL, "gk_model_load: out is NULL");
+    *out = NULL;
+    if (!data) return gk_fail(err, GK_EINVAL, "gk_model_load: data is NULL");
+    gk_st_file file;
+    gk_status st = gk_st_parse(data, size, &file, err);
+    if (st != GK_OK) return st;
+    gk_model *model = gk_alloc(sizeof *model);
+    st = model ? build_model(&file, model, err)
+               : gk_fail(err, GK_ENOMEM, "no memory for the model");
+    gk_st_free(&file);
+    if (st != GK_OK) {
+        gk_model_free(model);
+        return st;
+    }
+    *out = model;
+    gk_ok(err);
+    return GK_OK;
+}
+
+gk_status gk_model_load_file(const char *path, gk_model **out,
+                             gk_error *err) {
+    if (out) *out = NULL;
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    gk_status st = gk_read_file(path, &buf, &size, err);
+    if (st != GK_OK) return st;
+    st = gk_model_load_buffer(buf, size, out, err);
+    gk_free(buf);
+    return st;
+}
+
+void gk_model_free(gk_model *model) {
+    if (!model) return;
+    for (int i = 0; model->layers && i < model->num_layers; i++)
+        gk_layer_release(&model->layers[i]);
+    gk_free(model->layers);
+    gk_free(model);
+}
+
+int gk_model_num_layers(const gk_model *model) {
+    return model ? model->num_layers : 0;
+}
+
+int gk_model_in_features(const gk_model *model) {
+    return model ? model->in_features : 0;
+}
+
+int gk_model_out_features(const gk_model *model) {
+    return model ? model->out_features : 0;
+}
+
+int gk_model_edge_dim(const gk_model *model) {
+    return model ? model->edge_dim : 0;
+}
+
+gk_status gk_model_layer(const gk_model *model, int i, gk_layer_info *out) {
+    if (!model || !out || i < 0 || i >= model->num_layers) return GK_EINVAL;
+    *out = model->layers[i].info;
+    return GK_OK;
+}

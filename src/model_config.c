@@ -1,0 +1,291 @@
+/* The model's architecture: __metadata__["graphkern"] (DESIGN.md §3).
+ *
+ * Keys follow PyG's constructor arguments, with PyG's defaults when absent.
+ * Status codes:
+ *   GK_EJSON        the string is not JSON
+ *   GK_EMETADATA    not an object, no "layers", a key of the wrong JSON
+ *                   type, a non-positive or non-integer size, a name that is
+ *                   empty, 64+ bytes or repeated, layers whose edge_dim differ
+ *   GK_EUNSUPPORTED version != 1, unknown type, activation or fill_value
+ *   GK_EOVERFLOW    a size above INT_MAX, or a weight matrix with more than
+ *                   INT_MAX elements (kernels index with int arithmetic)
+ *   GK_ECHANNELS    in_channels != the previous layer's output width */
+#include <cJSON.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "model_load.h"
+
+/* Reads one layer object, keeping the first error so that the caller can
+ * read every field in a row and check once. */
+typedef struct reader {
+    const cJSON *object;
+    int index;
+    const char *name;            /* for messages; "?" until read          */
+    gk_error *err;
+    gk_status status;
+} reader;
+
+/* Like gk_fail, prefixed with the layer; only the first error counts. */
+static void reader_fail(reader *r, gk_status status, const char *fmt, ...)
+    GK_PRINTF(3, 4);
+
+static void reader_fail(reader *r, gk_status status, const char *fmt, ...) {
+    if (r->status != GK_OK) return;
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    r->status = gk_fail(r->err, status, "layer %d ('%s'): %s", r->index,
+                        r->name, what);
+}
+
+/* The item for key, or NULL when absent or JSON null (= use the default). */
+static const cJSON *field(reader *r, const char *key) {
+    if (r->status != GK_OK) return NULL;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(r->object, key);
+    return cJSON_IsNull(item) ? NULL : item;
+}
+
+static void read_int(reader *r, const char *key, int required, int fallback,
+                     int *out) {
+    const cJSON *item = field(r, key);
+    if (r->status != GK_OK) return;
+    if (!item) {
+        if (required) reader_fail(r, GK_EMETADATA, "missing '%s'", key);
+        *out = fallback;
+        return;
+    }
+    double v = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(v >= 1.0) || v != floor(v))
+        reader_fail(r, GK_EMETADATA, "'%s' must be a positive integer", key);
+    else if (v > INT_MAX)
+        reader_fail(r, GK_EOVERFLOW, "'%s' = %g is above INT_MAX", key, v);
+    else
+        *out = (int)v;
+}
+
+static void read_bool(reader *r, const char *key, int fallback, int *out) {
+    const cJSON *item = field(r, key);
+    if (r->status != GK_OK) return;
+    if (!item)
+        *out = fallback;
+    else if (!cJSON_IsBool(item))
+        reader_fail(r, GK_EMETADATA, "'%s' must be true or false", key);
+    else
+        *out = cJSON_IsTrue(item);
+}
+
+static void read_float(reader *r, const char *key, float fallback,
+                       float *out) {
+    const cJSON *item = field(r, key);
+    if (r->status != GK_OK) return;
+    if (!item)
+        *out = fallback;
+    else if (!cJSON_IsNumber(item) || !isfinite((float)item->valuedouble))
+        reader_fail(r, GK_EMETADATA, "'%s' must be a finite number", key);
+    else
+        *out = (float)item->valuedouble;
+}
+
+/* A string from `names`; its index in *out. */
+static void read_choice(reader *r, const char *key, const char *const *names,
+                        int count, int required, int fallback, int *out) {
+    const cJSON *item = field(r, key);
+    if (r->status != GK_OK) return;
+    *out = fallback;
+    if (!item) {
+        if (required) reader_fail(r, GK_EMETADATA, "missing '%s'", key);
+        return;
+    }
+    if (!cJSON_IsString(item)) {
+        reader_fail(r, GK_EMETADATA, "'%s' must be a string", key);
+        return;
+    }
+    for (int i = 0; i < count; i++)
+        if (strcmp(item->valuestring, names[i]) == 0) {
+            *out = i;
+            return;
+        }
+    reader_fail(r, GK_EUNSUPPORTED, "unsupported %s '%s'", key,
+                item->valuestring);
+}
+
+/* ---- one layer --------------------------------------------------------- */
+
+static const char *const type_names[] = {"GATConv", "GATv2Conv"};
+static const char *const activation_names[] = {"none", "elu", "relu",
+                                               "leaky_relu"};
+static const char *const fill_names[] = {"mean", "add", "max", "min", "mul"};
+
+/* fill_value is a name or a number (PyG's constant fill). */
+static void read_fill(reader *r, gk_layer_info *info) {
+    const cJSON *item = field(r, "fill_value");
+    if (item && cJSON_IsNumber(item)) {
+        info->fill = GK_FILL_CONSTANT;
+        read_float(r, "fill_value", 0.0f, &info->fill_constant);
+        return;
+    }
+    if (item && !cJSON_IsString(item)) {
+        reader_fail(r, GK_EMETADATA, "'fill_value' must be a name or a "
+                    "number");
+        return;
+    }
+    int fill = GK_FILL_MEAN;
+    read_choice(r, "fill_value", fill_names, 5, 0, GK_FILL_MEAN, &fill);
+    info->fill = (gk_fill)fill;
+}
+
+static void read_name(reader *r, gk_layer *layer) {
+    const cJSON *item = field(r, "name");
+    if (!item || !cJSON_IsString(item)) {
+        reader_fail(r, GK_EMETADATA, "'name' must be a string");
+        return;
+    }
+    size_t len = strlen(item->valuestring);
+    if (len == 0 || len >= sizeof layer->name) {
+        reader_fail(r, GK_EMETADATA, "'name' must have 1 to 63 bytes");
+        return;
+    }
+    memcpy(layer->name, item->valuestring, len + 1);
+    layer->info.name = layer->name;
+    r->name = layer->name;
+}
+
+/* Sizes whose products the kernels compute in int must fit in int. */
+static int product_fits(long long a, long long b) {
+    return a <= INT_MAX / b;
+}
+
+static void check_sizes(reader *r, gk_layer_info *info) {
+    if (r->status != GK_OK) return;
+    long long hc = (long long)info->heads * info->out_channels;
+    if (!product_fits(info->heads, info->out_channels)) {
+        reader_fail(r, GK_EOVERFLOW, "heads * out_channels = %lld is above "
+                    "INT_MAX", hc);
+        return;
+    }
+    int wide = info->in_channels > info->edge_dim ? info->in_channels
+                                                  : info->edge_dim;
+    if (!product_fits(hc, wide))
+        reader_fail(r, GK_EOVERFLOW, "weight matrix [%lld, %d] has more than "
+                    "INT_MAX elements", hc, wide);
+    info->out_width = info->concat ? (int)hc : info->out_channels;
+}
+
+static gk_status read_layer(const cJSON *object, int index, gk_layer *layer,
+                            gk_error *err) {
+    reader r = {object, index, "?", err, GK_OK};
+    if (!cJSON_IsObject(object))
+        return gk_fail(err, GK_EMETADATA, "layer %d is not an object", index);
+    gk_layer_info *info = &layer->info;
+    int type = 0, activation = 0;
+    read_name(&r, layer);
+    read_choice(&r, "type", type_names, 2, 1, 0, &type);
+    read_int(&r, "in_channels", 1, 0, &info->in_channels);
+    read_int(&r, "out_channels", 1, 0, &info->out_channels);
+    read_int(&r, "heads", 0, 1, &info->heads);
+    read_bool(&r, "concat", 1, &info->concat);
+    read_float(&r, "negative_slope", 0.2f, &info->negative_slope);
+    read_bool(&r, "add_self_loops", 1, &info->add_self_loops);
+    read_fill(&r, info);
+    read_int(&r, "edge_dim", 0, 0, &info->edge_dim);
+    read_bool(&r, "bias", 1, &info->bias);
+    read_bool(&r, "residual", 0, &info->residual);
+    read_choice(&r, "activation", activation_names, 4, 0, 0, &activation);
+    info->type = (gk_layer_type)type;
+    info->activation = (gk_activation)activation;
+    /* GATConv has no share_weights; the key is ignored there */
+    if (info->type == GK_LAYER_GATV2)
+        read_bool(&r, "share_weights", 0, &info->share_weights);
+    check_sizes(&r, info);
+    return r.status;
+}
+
+/* ---- the layer list ---------------------------------------------------- */
+
+static gk_status check_between_layers(const gk_layer *layers, int count,
+                                      gk_error *err) {
+    int edge_dim = 0;
+    for (int i = 0; i < count; i++) {
+        const gk_layer_info *info = &layers[i].info;
+        if (i > 0 && info->in_channels != layers[i - 1].info.out_width)
+            return gk_fail(err, GK_ECHANNELS,
+                           "layer %d ('%s'): in_channels %d, but layer %d "
+                           "outputs %d", i, info->name, info->in_channels,
+                           i - 1, layers[i - 1].info.out_width);
+        for (int j = 0; j < i; j++)
+            if (strcmp(layers[j].name, layers[i].name) == 0)
+                return gk_fail(err, GK_EMETADATA,
+                               "layers %d and %d are both named '%s'", j, i,
+                               info->name);
+        if (info->edge_dim && edge_dim && info->edge_dim != edge_dim)
+            return gk_fail(err, GK_EMETADATA,
+                           "layer %d ('%s'): edge_dim %d, another layer has "
+                           "%d; all layers share one edge_attr", i,
+                           info->name, info->edge_dim, edge_dim);
+        if (info->edge_dim) edge_dim = info->edge_dim;
+    }
+    return GK_OK;
+}
+
+static gk_status check_version(const cJSON *root, gk_error *err) {
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!version) return GK_OK;  /* files before the key existed */
+    if (!cJSON_IsNumber(version))
+        return gk_fail(err, GK_EMETADATA, "metadata version is not a number");
+    if (version->valuedouble != 1.0)
+        return gk_fail(err, GK_EUNSUPPORTED, "metadata version %g, expected 1",
+                       version->valuedouble);
+    return GK_OK;
+}
+
+static gk_status read_layers(const cJSON *root, gk_layer **out, int *count,
+                             gk_error *err) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+        return gk_fail(err, GK_EMETADATA,
+                       "metadata needs a non-empty \"layers\" array");
+    int n = cJSON_GetArraySize(list);
+    gk_layer *layers = gk_calloc_array((size_t)n, sizeof *layers);
+    if (!layers) return gk_fail(err, GK_ENOMEM, "no memory for %d layers", n);
+    gk_status st = GK_OK;
+    int i = 0;
+    const cJSON *object;
+    cJSON_ArrayForEach(object, list) {
+        st = read_layer(object, i, &layers[i], err);
+        if (st != GK_OK) break;
+        i++;
+    }
+    if (st == GK_OK) st = check_between_layers(layers, n, err);
+    if (st != GK_OK) {
+        gk_free(layers);
+        return st;
+    }
+    *out = layers;
+    *count = n;
+    return GK_OK;
+}
+
+gk_status gk_model_parse_config(const char *json, gk_layer **layers,
+                                int *num_layers, gk_error *err) {
+    *layers = NULL;
+    *num_layers = 0;
+    /* require_null_terminated: no trailing text after the object */
+    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
+    if (!root)
+        return gk_fail(err, GK_EJSON,
+                       "__metadata__[\"graphkern\"] is not valid JSON");
+    gk_status st = cJSON_IsObject(root)
+                       ? check_version(root, err)
+                       : gk_fail(err, GK_EMETADATA,
+                                 "graphkern metadata is not a JSON object");
+    if (st == GK_OK) st = read_layers(root, layers, num_layers, err);
+    cJSON_Delete(root);
+    return st;
+}

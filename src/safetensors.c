@@ -1,0 +1,438 @@
+/* Parsing safetensors files and converting their tensors to float32.
+ *
+ * The header is untrusted: every field is checked before any pointer into
+ * the data section is formed. Status codes (each message names the tensor):
+ *   GK_EFORMAT      short file, header length past EOF or above 100 MB,
+ *                   header not an object, an entry without dtype / shape /
+ *                   data_offsets or with the wrong JSON type, duplicate
+ *                   names, __metadata__ not an object of strings
+ *   GK_EJSON        header is not JSON
+ *   GK_EUNSUPPORTED unknown dtype string
+ *   GK_ESHAPE       a dim negative, not an integer, or more than 8 dims
+ *   GK_EOVERFLOW    numel * dtype size does not fit size_t
+ *   GK_EOFFSET      data_offsets not [begin, end] with begin <= end <= data
+ *                   size, end - begin != the shape's byte count, or two
+ *                   tensors' byte ranges overlapping
+ *
+ * A shape that disagrees with its byte range is reported as GK_EOFFSET, not
+ * GK_ESHAPE: it is the file's own bookkeeping that is inconsistent, and
+ * GK_ESHAPE is kept for "a tensor has a shape the model did not expect". */
+#include "safetensors.h"
+
+#include <cJSON.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model.h"
+
+/* The reference implementation refuses headers above 100 MB, so do we: it
+ * bounds the work an adversarial file can ask of the JSON parser. */
+#define GK_ST_MAX_HEADER ((uint64_t)100000000)
+
+/* ---- dtypes ------------------------------------------------------------ */
+
+typedef struct dtype_entry {
+    const char *name;
+    gk_dtype dtype;
+    size_t size;
+} dtype_entry;
+
+/* Dtypes with no gk_dtype of their own still parse (as GK_DT_OTHER), so a
+ * file holding, say, a U32 tensor next to the weights stays readable. */
+static const dtype_entry dtype_table[] = {
+    {"F32", GK_DT_F32, 4},   {"F16", GK_DT_F16, 2},   {"BF16", GK_DT_BF16, 2},
+    {"F64", GK_DT_F64, 8},   {"I64", GK_DT_I64, 8},   {"I32", GK_DT_I32, 4},
+    {"I16", GK_DT_I16, 2},   {"I8", GK_DT_I8, 1},     {"U8", GK_DT_U8, 1},
+    {"BOOL", GK_DT_BOOL, 1}, {"U16", GK_DT_OTHER, 2}, {"U32", GK_DT_OTHER, 4},
+    {"U64", GK_DT_OTHER, 8}, {"F8_E4M3", GK_DT_OTHER, 1},
+    {"F8_E5M2", GK_DT_OTHER, 1},
+};
+#define DTYPE_COUNT (sizeof dtype_table / sizeof dtype_table[0])
+
+static const dtype_entry *dtype_by_name(const char *name) {
+    for (size_t i = 0; i < DTYPE_COUNT; i++)
+        if (strcmp(dtype_table[i].name, name) == 0) return &dtype_table[i];
+    return NULL;
+}
+
+const char *gk_dtype_name(gk_dtype dtype) {
+    if (dtype == GK_DT_OTHER) return "OTHER";
+    for (size_t i = 0; i < DTYPE_COUNT; i++)
+        if (dtype_table[i].dtype == dtype) return dtype_table[i].name;
+    return "?";
+}
+
+size_t gk_dtype_size(gk_dtype dtype) {
+    if (dtype == GK_DT_OTHER) return 0;
+    for (size_t i = 0; i < DTYPE_COUNT; i++)
+        if (dtype_table[i].dtype == dtype) return dtype_table[i].size;
+    return 0;
+}
+
+/* ---- small JSON helpers ------------------------------------------------ */
+
+/* A JSON number that is an integer in [0, max]; doubles hold integers
+ * exactly up to 2^53, far above any size a valid file can carry. */
+static int json_to_index(const cJSON *item, double max, uint64_t *out) {
+    if (!cJSON_IsNumber(item)) return 0;
+    double v = item->valuedouble;
+    if (!(v >= 0.0) || v > max || v != floor(v)) return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+/* ---- one header entry -------------------------------------------------- */
+
+static gk_status parse_shape(const cJSON *shape, gk_st_tensor *t,
+                             gk_error *err) {
+    if (!cJSON_IsArray(shape))
+        return gk_fail(err, GK_EFORMAT, "tensor '%s': shape is not an array",
+                       t->name);
+    int ndim = cJSON_GetArraySize(shape);
+    if (ndim > GK_ST_MAX_DIMS)
+        return gk_fail(err, GK_ESHAPE, "tensor '%s': %d dims, at most %d",
+                       t->name, ndim, GK_ST_MAX_DIMS);
+    t->ndim = ndim;
+    int d = 0;
+    const cJSON *dim;
+    cJSON_ArrayForEach(dim, shape) {
+        uint64_t v;
+        if (!json_to_index(dim, 9.0e18, &v))
+            return gk_fail(err, GK_ESHAPE,
+                           "tensor '%s': dim %d is not a non-negative integer",
+                           t->name, d);
+        t->shape[d++] = (int64_t)v;
+    }
+    return GK_OK;
+}
+
+/* numel and nbytes from the shape, refusing any product that overflows. */
+static gk_status compute_sizes(gk_st_tensor *t, size_t elem_size,
+                               gk_error *err) {
+    size_t numel = 1;
+    for (int d = 0; d < t->ndim; d++) {
+        uint64_t dim = (uint64_t)t->shape[d];
+        if (dim != 0 && numel > SIZE_MAX / dim)
+            return gk_fail(err, GK_EOVERFLOW,
+                           "tensor '%s': element count overflows", t->name);
+        numel *= (size_t)dim;
+    }
+    if (numel > SIZE_MAX / elem_size)
+        return gk_fail(err, GK_EOVERFLOW, "tensor '%s': byte size overflows",
+                       t->name);
+    t->numel = numel;
+    t->nbytes = numel * elem_size;
+    return GK_OK;
+}
+
+static gk_status parse_offsets(const cJSON *offsets, const uint8_t *data,
+                               size_t data_size, gk_st_tensor *t,
+                               gk_error *err) {
+    if (!cJSON_IsArray(offsets))
+        return gk_fail(err, GK_EFORMAT,
+                       "tensor '%s': data_offsets is not an array", t->name);
+    uint64_t begin, end;
+    if (cJSON_GetArraySize(offsets) != 2 ||
+        !json_to_index(cJSON_GetArrayItem(offsets, 0), 9.0e18, &begin) ||
+        !json_to_index(cJSON_GetArrayItem(offsets, 1), 9.0e18, &end))
+        return gk_fail(err, GK_EOFFSET,
+                       "tensor '%s': data_offsets is not [begin, end] with "
+                       "non-negative integers", t->name);
+    if (begin > end || end > data_size)
+        return gk_fail(err, GK_EOFFSET,
+                       "tensor '%s': data_offsets [%llu, %llu] outside the "
+                       "%zu data bytes", t->name, (unsigned long long)begin,
+                       (unsigned long long)end, data_size);
+    if (end - begin != t->nbytes)
+        return gk_fail(err, GK_EOFFSET,
+                       "tensor '%s': data_offsets span %llu bytes, its shape "
+                       "and dtype need %zu", t->name,
+                       (unsigned long long)(end - begin), t->nbytes);
+    t->data = data + begin;
+    return GK_OK;
+}
+
+static gk_status parse_entry(const cJSON *entry, const uint8_t *data,
+                             size_t data_size, gk_st_tensor *t,
+                             gk_error *err) {
+    if (!cJSON_IsObject(entry))
+        return gk_fail(err, GK_EFORMAT, "tensor '%s': entry is not an object",
+                       t->name);
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
+    const cJSON *offsets =
+        cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+    if (!dtype || !shape || !offsets)
+        return gk_fail(err, GK_EFORMAT, "tensor '%s': missing %s", t->name,
+                       !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
+    if (!cJSON_IsString(dtype))
+        return gk_fail(err, GK_EFORMAT, "tensor '%s': dtype is not a string",
+                       t->name);
+    const dtype_entry *dt = dtype_by_name(dtype->valuestring);
+    if (!dt)
+        return gk_fail(err, GK_EUNSUPPORTED, "tensor '%s': unknown dtype '%s'",
+                       t->name, dtype->valuestring);
+    t->dtype = dt->dtype;
+    gk_status st = parse_shape(shape, t, err);
+    if (st == GK_OK) st = compute_sizes(t, dt->size, err);
+    if (st == GK_OK) st = parse_offsets(offsets, data, data_size, t, err);
+    return st;
+}
+
+/* ---- __metadata__ ------------------------------------------------------ */
+
+static gk_status parse_metadata(const cJSON *meta, gk_st_file *out,
+                                gk_error *err) {
+    if (!cJSON_IsObject(meta))
+        return gk_fail(err, GK_EFORMAT, "__metadata__ is not an object");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, meta) {
+        if (!cJSON_IsString(item))
+            return gk_fail(err, GK_EFORMAT,
+                           "__metadata__ entry '%s' is not a string",
+                           item->string);
+        if (strcmp(item->string, "graphkern") != 0) continue;
+        if (out->graphkern_metadata)
+            return gk_fail(err, GK_EFORMAT,
+                           "__metadata__ has 'graphkern' twice");
+        size_t len = strlen(item->valuestring);
+        out->graphkern_metadata = gk_alloc(len + 1);
+        if (!out->graphkern_metadata)
+            return gk_fail(err, GK_ENOMEM, "no memory for the metadata");
+        memcpy(out->graphkern_metadata, item->valuestring, len + 1);
+    }
+    return GK_OK;
+}
+
+/* ---- whole-file checks ------------------------------------------------- */
+
+static int compare_names(const void *a, const void *b) {
+    const gk_st_tensor *ta = *(const gk_st_tensor *const *)a;
+    const gk_st_tensor *tb = *(const gk_st_tensor *const *)b;
+    return strcmp(ta->name, tb->name);
+}
+
+static int compare_ranges(const void *a, const void *b) {
+    const gk_st_tensor *ta = *(const gk_st_tensor *const *)a;
+    const gk_st_tensor *tb = *(const gk_st_tensor *const *)b;
+    if (ta->data != tb->data) return ta->data < tb->data ? -1 : 1;
+    return (ta->nbytes > tb->nbytes) - (ta->nbytes < tb->nbytes);
+}
+
+/* Duplicate names and overlapping byte ranges, both found by sorting a list
+ * of pointers (O(n log n); a header may list many tensors). */
+static gk_status check_unique(const gk_st_file *file, gk_error *err) {
+    if (file->count < 2) return GK_OK;
+    const gk_st_tensor **order =
+        gk_calloc_array(file->count, sizeof *order);
+    if (!order) return gk_fail(err, GK_ENOMEM, "no memory to check names");
+    for (size_t i = 0; i < file->count; i++) order[i] = &file->tensors[i];
+    gk_status st = GK_OK;
+    qsort(order, file->count, sizeof *order, compare_names);
+    for (size_t i = 1; i < file->count && st == GK_OK; i++)
+        if (strcmp(order[i - 1]->name, order[i]->name) == 0)
+            st = gk_fail(err, GK_EFORMAT, "tensor '%s' is listed twice",
+                         order[i]->name);
+    qsort(order, file->count, sizeof *order, compare_ranges);
+    const gk_st_tensor *prev = NULL;
+    for (size_t i = 0; i < file->count && st == GK_OK; i++) {
+        if (order[i]->nbytes == 0) continue;  /* empty ranges never clash */
+        if (prev && prev->data + prev->nbytes > order[i]->data)
+            st = gk_fail(err, GK_EOFFSET,
+                         "tensors '%s' and '%s' have overlapping data",
+                         prev->name, order[i]->name);
+        prev = order[i];
+    }
+    gk_free(order);
+    return st;
+}
+
+/* ---- the header -------------------------------------------------------- */
+
+/* One block holds the tensor array and then every name, so a file costs two
+ * allocations (this and the metadata string) and gk_st_free two frees. */
+static gk_status alloc_tensors(const cJSON *header, gk_st_file *out,
+                               gk_error *err) {
+    size_t count = 0, name_bytes = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, header) {
+        if (strcmp(item->string, "__metadata__") == 0) continue;
+        count++;
+        name_bytes += strlen(item->string) + 1;
+    }
+    size_t array_bytes = count * sizeof(gk_st_tensor);
+    uint8_t *block = gk_alloc(array_bytes + name_bytes);
+    if (!block) return gk_fail(err, GK_ENOMEM, "no memory for %zu tensors",
+                               count);
+    out->tensors = (gk_st_tensor *)block;
+    out->count = count;
+    char *names = (char *)block + array_bytes;
+    size_t i = 0;
+    cJSON_ArrayForEach(item, header) {
+        if (strcmp(item->string, "__metadata__") == 0) continue;
+        size_t len = strlen(item->string) + 1;
+        memcpy(names, item->string, len);
+        out->tensors[i++].name = names;
+        names += len;
+    }
+    return GK_OK;
+}
+
+static gk_status parse_header(const cJSON *header, const uint8_t *data,
+                              size_t data_size, gk_st_file *out,
+                              gk_error *err) {
+    if (!cJSON_IsObject(header))
+        return gk_fail(err, GK_EFORMAT, "safetensors header is not an object");
+    gk_status st = alloc_tensors(header, out, err);
+    size_t i = 0;
+    int metadata_seen = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, header) {
+        if (st != GK_OK) break;
+        if (strcmp(item->string, "__metadata__") == 0) {
+            st = metadata_seen++
+                     ? gk_fail(err, GK_EFORMAT, "__metadata__ listed twice")
+                     : parse_metadata(item, out, err);
+            continue;
+        }
+        st = parse_entry(item, data, data_size, &out->tensors[i++], err);
+    }
+    if (st == GK_OK) st = check_unique(out, err);
+    return st;
+}
+
+/* The 8-byte little-endian header length, checked against the buffer. */
+static gk_status read_header_length(const uint8_t *buf, size_t size,
+                                    uint64_t *len, gk_error *err) {
+    if (size < 8)
+        return gk_fail(err, GK_EFORMAT,
+                       "%zu bytes: too short for a safetensors file", size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = (n << 8) | buf[i];
+    if (n > GK_ST_MAX_HEADER)
+        return gk_fail(err, GK_EFORMAT,
+                       "header length %llu is above the 100 MB limit",
+                       (unsigned long long)n);
+    if (n > size - 8)
+        return gk_fail(err, GK_EFORMAT,
+                       "header length %llu runs past the end of the %zu-byte "
+                       "file", (unsigned long long)n, size);
+    *len = n;
+    return GK_OK;
+}
+
+/* cJSON accepts trailing text after the value; the header must be only the
+ * object and the space padding writers add. */
+static cJSON *parse_json_exactly(const char *text, size_t len) {
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!json) return NULL;
+    while (end < text + len && (*end == ' ' || *end == '\t' ||
+                                *end == '\n' || *end == '\r'))
+        end++;
+    if (end != text + len) {
+        cJSON_Delete(json);
+        return NULL;
+    }
+    return json;
+}
+
+gk_status gk_st_parse(const uint8_t *buf, size_t size, gk_st_file *out,
+                      gk_error *err) {
+    if (!out) return gk_fail(err, GK_EINVAL, "gk_st_parse: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!buf && size) return gk_fail(err, GK_EINVAL, "gk_st_parse: buf NULL");
+    uint64_t header_len = 0;
+    gk_status st = read_header_length(buf, size, &header_len, err);
+    if (st != GK_OK) return st;
+    cJSON *header = parse_json_exactly((const char *)buf + 8, header_len);
+    if (!header)
+        return gk_fail(err, GK_EJSON, "safetensors header is not valid JSON");
+    const uint8_t *data = buf + 8 + header_len;
+    st = parse_header(header, data, size - 8 - header_len, out, err);
+    cJSON_Delete(header);
+    if (st != GK_OK) {
+        gk_st_free(out);
+        return st;
+    }
+    gk_ok(err);
+    return GK_OK;
+}
+
+void gk_st_free(gk_st_file *file) {
+    if (!file) return;
+    gk_free(file->tensors);
+    gk_free(file->graphkern_metadata);
+    memset(file, 0, sizeof *file);
+}
+
+const gk_st_tensor *gk_st_find(const gk_st_file *file, const char *name) {
+    if (!file || !name) return NULL;
+    for (size_t i = 0; i < file->count; i++)
+        if (strcmp(file->tensors[i].name, name) == 0) return &file->tensors[i];
+    return NULL;
+}
+
+/* ---- conversion to float32 --------------------------------------------- */
+
+/* IEEE half to float, subnormals, infinities and NaN included. */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    } else {
+        /* zero or subnormal: mant * 2^-24, exact in float */
+        float v = ldexpf((float)mant, -24);
+        return sign ? -v : v;
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* Tensor data may sit at any byte offset, hence memcpy for every element.
+ * safetensors is little-endian, like every host this library targets. */
+gk_status gk_st_to_f32(const gk_st_tensor *t, float *dst, gk_error *err) {
+    if (!t || (!dst && t->numel))
+        return gk_fail(err, GK_EINVAL, "gk_st_to_f32: NULL argument");
+    const uint8_t *src = t->data;
+    switch (t->dtype) {
+    case GK_DT_F32:
+        if (t->numel) memcpy(dst, src, t->numel * sizeof(float));
+        return GK_OK;
+    case GK_DT_F64:
+        for (size_t i = 0; i < t->numel; i++) {
+            double v;
+            memcpy(&v, src + 8 * i, sizeof v);
+            /* out-of-range conversion is undefined in C: make it inf */
+            dst[i] = v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY
+                                                            : (float)v;
+        }
+        return GK_OK;
+    case GK_DT_F16:
+    case GK_DT_BF16:
+        for (size_t i = 0; i < t->numel; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, sizeof h);
+            if (t->dtype == GK_DT_F16) {
+                dst[i] = half_to_float(h);
+            } else {
+                uint32_t bits = (uint32_t)h << 16;  /* bf16 = top half */
+                memcpy(&dst[i], &bits, sizeof bits);
+            }
+        }
+        return GK_OK;
+    default:
+        return gk_fail(err, GK_EDTYPE,
+                       "tensor '%s': dtype %s is not a float type", t->name,
+                       gk_dtype_name(t->dtype));
+    }
+}
