@@ -223,7 +223,9 @@ static int run_config(const gk_model *m, const bench_inputs *in, int generic, in
     if (rc) return err.status ? cli_error("bench: infer", &err) : 1;
     r->peak_rss_mb = bench_peak_rss_mb();
     r->flops = bench_flops(m, in->graph[0]);
-    r->gflops = r->stats.mean > 0 ? r->flops / (r->stats.mean * 1e3) : 0;
+    /* The median, not the mean: on a shared machine the mean carries other
+     * processes' time slices (see the p99 column). */
+    r->gflops = r->stats.p50 > 0 ? r->flops / (r->stats.p50 * 1e3) : 0;
     r->pct_of_peak = peak->best_gflops > 0
                          ? 100.0 * r->gflops / (peak->best_gflops * threads) : 0;
     return 0;
