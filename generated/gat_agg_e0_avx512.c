@@ -28,7 +28,7 @@ GK_INLINE v16 v16_abs(v16 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v16 v16_exp(v16 x) {
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
+    x = _mm512_max_ps(_mm512_set1_ps(-87.0f), _mm512_min_ps(_mm512_set1_ps(88.0f), x));  /* NaN stays NaN */
     v16 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v16 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
@@ -65,7 +65,7 @@ GK_INLINE v8 v8_abs(v8 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v8 v8_exp(v8 x) {
-    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
+    x = _mm256_max_ps(_mm256_set1_ps(-87.0f), _mm256_min_ps(_mm256_set1_ps(88.0f), x));  /* NaN stays NaN */
     v8 n = _mm256_roundscale_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -102,7 +102,7 @@ GK_INLINE v4 v4_abs(v4 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v4 v4_exp(v4 x) {
-    x = _mm_max_ps(_mm_min_ps(x, _mm_set1_ps(88.0f)), _mm_set1_ps(-87.0f));
+    x = _mm_max_ps(_mm_set1_ps(-87.0f), _mm_min_ps(_mm_set1_ps(88.0f), x));  /* NaN stays NaN */
     v4 n = _mm_roundscale_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
     r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
@@ -118,8 +118,8 @@ GK_INLINE v4 v4_exp(v4 x) {
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v8_gtsel(o, v8_zero(), o, v8_sub(v8_exp(v8_min(o, v8_zero())), v8_set1(1.0f)));
-    case GK_ACT_RELU: return v8_max(o, v8_zero());
+        return v8_gtsel(o, v8_zero(), o, v8_sub(v8_exp(v8_min(v8_zero(), o)), v8_set1(1.0f)));
+    case GK_ACT_RELU: return v8_max(v8_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v8_gtsel(o, v8_zero(), o, v8_mul(o, v8_set1(0.01f)));
     case GK_ACT_NONE: break;
     }
@@ -128,8 +128,8 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 GK_INLINE v16 v16_act(v16 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v16_gtsel(o, v16_zero(), o, v16_sub(v16_exp(v16_min(o, v16_zero())), v16_set1(1.0f)));
-    case GK_ACT_RELU: return v16_max(o, v16_zero());
+        return v16_gtsel(o, v16_zero(), o, v16_sub(v16_exp(v16_min(v16_zero(), o)), v16_set1(1.0f)));
+    case GK_ACT_RELU: return v16_max(v16_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v16_gtsel(o, v16_zero(), o, v16_mul(o, v16_set1(0.01f)));
     case GK_ACT_NONE: break;
     }
@@ -138,8 +138,8 @@ GK_INLINE v16 v16_act(v16 o, gk_activation act) {
 GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v4_gtsel(o, v4_zero(), o, v4_sub(v4_exp(v4_min(o, v4_zero())), v4_set1(1.0f)));
-    case GK_ACT_RELU: return v4_max(o, v4_zero());
+        return v4_gtsel(o, v4_zero(), o, v4_sub(v4_exp(v4_min(v4_zero(), o)), v4_set1(1.0f)));
+    case GK_ACT_RELU: return v4_max(v4_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v4_gtsel(o, v4_zero(), o, v4_mul(o, v4_set1(0.01f)));
     case GK_ACT_NONE: break;
     }

@@ -28,7 +28,7 @@ GK_INLINE v16 v16_abs(v16 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v16 v16_exp(v16 x) {
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
+    x = _mm512_max_ps(_mm512_set1_ps(-87.0f), _mm512_min_ps(_mm512_set1_ps(88.0f), x));  /* NaN stays NaN */
     v16 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v16 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
@@ -65,7 +65,7 @@ GK_INLINE v8 v8_abs(v8 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v8 v8_exp(v8 x) {
-    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
+    x = _mm256_max_ps(_mm256_set1_ps(-87.0f), _mm256_min_ps(_mm256_set1_ps(88.0f), x));  /* NaN stays NaN */
     v8 n = _mm256_roundscale_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -102,7 +102,7 @@ GK_INLINE v4 v4_abs(v4 a) {
  * (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
 GK_INLINE v4 v4_exp(v4 x) {
-    x = _mm_max_ps(_mm_min_ps(x, _mm_set1_ps(88.0f)), _mm_set1_ps(-87.0f));
+    x = _mm_max_ps(_mm_set1_ps(-87.0f), _mm_min_ps(_mm_set1_ps(88.0f), x));  /* NaN stays NaN */
     v4 n = _mm_roundscale_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
     r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
