@@ -96,7 +96,7 @@ static PyObject *layer_dict(const gk_layer_info *L) {
         return NULL;
     }
     PyObject *d = Py_BuildValue(
-        "{s:s,s:s,s:i,s:i,s:i,s:O,s:N,s:O,s:N,s:N,s:O,s:O,s:s,s:i}",
+        "{s:s,s:s,s:i,s:i,s:i,s:O,s:N,s:O,s:N,s:N,s:O,s:O,s:s}",
         "name", L->name, "type", L->type == GK_LAYER_GATV2 ? "GATv2Conv" : "GATConv",
         "in_channels", L->in_channels, "out_channels", L->out_channels,
         "heads", L->heads, "concat", L->concat ? Py_True : Py_False,
@@ -105,7 +105,7 @@ static PyObject *layer_dict(const gk_layer_info *L) {
         "edge_dim", edge_dim,
         "bias", L->bias ? Py_True : Py_False,
         "residual", L->residual ? Py_True : Py_False,
-        "activation", activation_names[L->activation], "out_width", L->out_width);
+        "activation", activation_names[L->activation]);
     if (d && L->type == GK_LAYER_GATV2 &&
         PyDict_SetItemString(d, "share_weights", L->share_weights ? Py_True : Py_False) < 0)
         Py_CLEAR(d);
@@ -132,7 +132,7 @@ static PyGetSetDef model_getset[] = {
     {"in_features", (getter)get_in_features, NULL, "F, the width of x", NULL},
     {"out_features", (getter)get_out_features, NULL, "the width of y", NULL},
     {"edge_dim", (getter)get_edge_dim, NULL, "D of edge_attr (0: none)", NULL},
-    {"layers", (getter)get_layers, NULL, "each layer's configuration, as dicts", NULL},
+    {"layers", (getter)get_layers, NULL, "each layer's configuration, as the model file's metadata dicts", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
