@@ -248,22 +248,32 @@ static PyObject *plan_attention(PyGkPlan *self, PyObject *arg) {
     return result;
 }
 
-/* Private: time gk_infer on prebuilt arguments from C, for the overhead
- * measurement (docs/python.md). Returns each call's duration in ns. */
+/* Private: time the C calls on prebuilt arguments, for the overhead
+ * measurement (python/bench_overhead.py, docs/python.md). `source` is a
+ * Graph (gk_infer alone) or an edge_index (gk_graph_set_coo + gk_infer on
+ * the plan's graph, what infer(x, edge_index) does). Returns each call's
+ * duration in ns. */
 static PyObject *plan_bench_c(PyGkPlan *self, PyObject *args) {
-    PyObject *graph, *xobj, *outobj;
+    PyObject *source, *xobj, *outobj;
     Py_ssize_t iterations;
-    if (!PyArg_ParseTuple(args, "O!OOn:_bench_c", &PyGkGraph_Type, &graph, &xobj,
-                          &outobj, &iterations) || begin(self) < 0)
+    if (!PyArg_ParseTuple(args, "OOOn:_bench_c", &source, &xobj, &outobj, &iterations) ||
+        begin(self) < 0)
         return NULL;
     const gk_model *m = self->owner->model;
+    int use_graph = PyObject_TypeCheck(source, &PyGkGraph_Type);
     pygk_array x, y;
-    if (pygk_get_array(xobj, "x", PYGK_F32, (size_t)gk_model_in_features(m), 0, &x) < 0)
+    pygk_coo coo = {0};
+    if (!use_graph && pygk_get_coo(m, source, NULL, &coo) < 0) return NULL;
+    if (pygk_get_array(xobj, "x", PYGK_F32, (size_t)gk_model_in_features(m), 0, &x) < 0) {
+        pygk_release_coo(&coo);
         return NULL;
+    }
     if (pygk_get_array(outobj, "out", PYGK_F32, (size_t)gk_model_out_features(m), 1, &y) < 0) {
+        pygk_release_coo(&coo);
         pygk_release_array(&x);
         return NULL;
     }
+    gk_graph *g = use_graph ? ((PyGkGraph *)source)->graph : self->graph;
     int64_t *ns = PyMem_Malloc((size_t)(iterations > 0 ? iterations : 1) * sizeof *ns);
     gk_status st = GK_OK;
     gk_error err;
@@ -273,13 +283,17 @@ static PyObject *plan_bench_c(PyGkPlan *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < iterations && st == GK_OK; i++) {
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            st = gk_infer(self->plan, ((PyGkGraph *)graph)->graph, x.view.buf, y.view.buf, &err);
+            if (!use_graph)
+                st = gk_graph_set_coo(g, x.rows, coo.index.rows, coo.index.view.buf,
+                                      coo.index.index_type, NULL, &err);
+            if (st == GK_OK) st = gk_infer(self->plan, g, x.view.buf, y.view.buf, &err);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             ns[i] = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
         }
         Py_END_ALLOW_THREADS
         self->in_use = 0;
     }
+    pygk_release_coo(&coo);
     pygk_release_array(&x);
     pygk_release_array(&y);
     if (!ns) return PyErr_NoMemory();
@@ -320,7 +334,7 @@ static PyMethodDef plan_methods[] = {
                "attention weights (keep_attention=True), in the order of "
                "Graph.layer_edges(layer); None if not kept.")},
     {"_bench_c", (PyCFunction)plan_bench_c, METH_VARARGS,
-     PyDoc_STR("_bench_c(graph, x, out, iterations) -> [ns per gk_infer call]")},
+     PyDoc_STR("_bench_c(graph_or_edge_index, x, out, iterations) -> [ns per call]")},
     {NULL, NULL, 0, NULL},
 };
 
