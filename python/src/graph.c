@@ -53,7 +53,7 @@ static size_t infer_num_nodes(const pygk_coo *coo) {
         const int32_t *v = coo->index.view.buf;
         for (size_t k = 0; k < count; k++) top = v[k] > top ? v[k] : top;
     }
-    return (size_t)(top + 1);
+    return top < 0 ? 0 : (size_t)top + 1;
 }
 
 static int graph_init(PyGkGraph *self, PyObject *args, PyObject *kwds) {
