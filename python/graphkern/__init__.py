@@ -13,18 +13,24 @@ A flat 1-D buffer is read as rows of the expected width. The result is a
 numpy array when numpy is importable, else a 2-D memoryview of a bytearray
 (float32 [N, out]; .tolist() gives rows). out= writes into your buffer.
 
+Correlation graphs (trading): Correlation(num_assets, window) keeps rolling
+Pearson correlations of pushed returns and builds graphs from them
+(build_graph); Publisher(model, max_nodes, max_edges) hands the latest graph
+from one writer to any number of readers without locks.
+
 The GIL is released while the C library runs. A Plan serves one call at a
 time (RuntimeError otherwise): use one plan per thread. See docs/python.md.
 """
 
 from . import _graphkern
 from ._graphkern import (Error, InvalidInputError, ModelFormatError,
-                         OutOfMemoryError, FileError, PlatformError)
+                         OutOfMemoryError, FileError, PlatformError,
+                         Correlation, Publisher, Snapshot)
 from ._async import infer_async as _infer_async
 from .export_pyg import export_pyg, export_state_dict
 
 __version__ = _graphkern.version
-__all__ = ["Model", "Graph", "Plan", "Error", "InvalidInputError",
+__all__ = ["Model", "Graph", "Plan", "Correlation", "Publisher", "Snapshot", "Error", "InvalidInputError",
            "ModelFormatError", "OutOfMemoryError", "FileError", "PlatformError",
            "export_pyg", "export_state_dict"]
 

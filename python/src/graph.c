@@ -63,7 +63,7 @@ static int graph_init(PyGkGraph *self, PyObject *args, PyObject *kwds) {
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!nn:Graph", kwlist, &PyGkModel_Type,
                                      &model, &max_nodes, &max_edges))
         return -1;
-    if (self->graph) {
+    if (self->graph || self->keeper) {
         PyErr_SetString(PyExc_RuntimeError, "Graph is already initialized");
         return -1;
     }
@@ -88,8 +88,32 @@ static int graph_init(PyGkGraph *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
+PyGkGraph *pygk_borrowed_graph(PyGkModel *model, gk_graph *graph, PyObject *keeper,
+                               size_t max_nodes, size_t max_edges) {
+    PyGkGraph *g = PyObject_New(PyGkGraph, &PyGkGraph_Type);
+    if (!g) return NULL;
+    g->owner = (PyGkModel *)Py_NewRef(model);
+    g->graph = graph;
+    g->keeper = Py_NewRef(keeper);
+    g->max_nodes = max_nodes;
+    g->max_edges = max_edges;
+    g->readers = g->writing = 0;
+    return g;
+}
+
+int pygk_detach_graph(PyGkGraph *g) {
+    if (g->readers || g->writing) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the snapshot's graph is in use by another thread");
+        return -1;
+    }
+    g->graph = NULL;
+    return 0;
+}
+
 static void graph_dealloc(PyGkGraph *self) {
-    gk_graph_free(self->graph);
+    if (!self->keeper) gk_graph_free(self->graph);
+    Py_XDECREF(self->keeper);
     Py_XDECREF(self->owner);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -100,7 +124,8 @@ static PyObject *graph_set(PyGkGraph *self, PyObject *const *args, Py_ssize_t na
     PyObject *a[3];
     if (pygk_parse("set", args, nargs, kwnames, names, 3, 3, a) < 0) return NULL;
     if (!self->graph) {
-        PyErr_SetString(PyExc_RuntimeError, "Graph.__init__ was not called");
+        PyErr_SetString(PyExc_RuntimeError, self->keeper ? "the graph was committed or "
+                        "released" : "Graph.__init__ was not called");
         return NULL;
     }
     if (!a[0]) {

@@ -27,7 +27,10 @@ PyMODINIT_FUNC PyInit__graphkern(void) {
     if (!m) return NULL;
     if (add_type(m, &PyGkModel_Type, "Model") < 0 ||
         add_type(m, &PyGkGraph_Type, "Graph") < 0 ||
-        add_type(m, &PyGkPlan_Type, "Plan") < 0 || pygk_errors_init(m) < 0 ||
+        add_type(m, &PyGkPlan_Type, "Plan") < 0 ||
+        add_type(m, &PyGkCorr_Type, "Correlation") < 0 ||
+        add_type(m, &PyGkPublisher_Type, "Publisher") < 0 ||
+        add_type(m, &PyGkSnapshot_Type, "Snapshot") < 0 || pygk_errors_init(m) < 0 ||
         pygk_output_init() < 0 ||
         PyModule_AddObject(m, "version", PyUnicode_FromFormat("%d.%d.%d",
             GRAPHKERN_VERSION_MAJOR, GRAPHKERN_VERSION_MINOR, GRAPHKERN_VERSION_PATCH)) < 0) {

@@ -121,7 +121,8 @@ static PyGkGraph *given_graph(const infer_args *a, size_t nodes) {
     }
     if (!g->graph || g->writing) {
         PyErr_SetString(PyExc_RuntimeError, g->graph ? "the graph is being set() by "
-                        "another thread" : "Graph.__init__ was not called");
+                        "another thread" : g->keeper ? "the graph was committed or "
+                        "released (a publisher's slot)" : "Graph.__init__ was not called");
         return NULL;
     }
     if (gk_graph_num_nodes(g->graph) != nodes) {

@@ -19,7 +19,8 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     PyGkModel *owner;      /* keeps the model alive */
-    gk_graph *graph;
+    gk_graph *graph;       /* NULL once a borrowed graph is given back */
+    PyObject *keeper;      /* a publisher's slot: the Publisher, else NULL */
     size_t max_nodes, max_edges;
     int readers;           /* plans inferring on it now (GIL released) */
     int writing;           /* set() running now (GIL released)         */
@@ -37,6 +38,15 @@ typedef struct {
 extern PyTypeObject PyGkModel_Type;
 extern PyTypeObject PyGkGraph_Type;
 extern PyTypeObject PyGkPlan_Type;
+extern PyTypeObject PyGkCorr_Type;
+extern PyTypeObject PyGkPublisher_Type;
+extern PyTypeObject PyGkSnapshot_Type;
+
+/* A Graph object for a graph the publisher owns (keeper: the publisher). */
+PyGkGraph *pygk_borrowed_graph(PyGkModel *model, gk_graph *graph, PyObject *keeper,
+                               size_t max_nodes, size_t max_edges);
+/* Detach a borrowed graph (given back); RuntimeError if a plan reads it. */
+int pygk_detach_graph(PyGkGraph *g);
 
 /* ---- errors.c: graphkern.Error and its subclasses ---------------------- */
 int pygk_errors_init(PyObject *module);
