@@ -56,6 +56,14 @@ class Parity(MemoryviewOutputs):
             with self.subTest(name=name):
                 self.run_case(name, use_graph=True)
 
+    def test_threads_option_gives_the_same_bits(self):
+        path, io = load_case("ref_topk16_n1000_edge1")
+        m = graphkern.Model(path)
+        args = (io["x"][2], io["edge_index"][2], io["edge_attr"][2])
+        y1 = flat(m.plan(1000, 16000).infer(*args))
+        y2 = flat(m.plan(1000, 16000, threads=2).infer(*args))
+        self.assertEqual(y1, y2)
+
     def test_model_from_bytes_and_pathlike(self):
         import pathlib
         path = model_path("ref_topk10_n100")
