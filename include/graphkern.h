@@ -175,11 +175,17 @@ typedef struct gk_plan_options {
     gk_isa isa;             /* force an ISA or the generic path              */
     int keep_attention;     /* 1: keep each layer's attention weights        */
     int validate_inputs;    /* 1: also reject NaN/Inf in x (O(N·F) scan)     */
-    int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k;  */
-                            /* -1: no pinning                                */
+    int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k   */
+                            /* (k >= 1; worker 0 is the calling thread, which */
+                            /* the library does not pin); -1: no pinning      */
+    int spin_us;            /* threads > 1: an idle worker polls this long   */
+                            /* for the next call before it sleeps (waking a  */
+                            /* sleeping one costs a system call); 0: sleep   */
+                            /* at once. See docs/threads.md.                 */
 } gk_plan_options;
 
-/* Defaults: 1 thread, auto ISA, no attention kept, validation on, no pin. */
+/* Defaults: 1 thread, auto ISA, no attention kept, validation on, no pin,
+ * spin_us 200. */
 gk_plan_options gk_plan_default_options(void);
 
 /* Create a plan for graphs of up to max_nodes nodes and max_edges input
@@ -205,7 +211,8 @@ const char *gk_plan_layer_kernel(const gk_plan *plan, int layer);
 /* y[N, out] = model(graph, x[N, F]). x and y are C-contiguous float32.
  * Allocates nothing, takes no lock, makes no system call. Errors: a graph
  * larger than the plan (GK_ELIMIT), a graph built for another model
- * (GK_EMISMATCH), NaN/Inf in x when validate_inputs (GK_ENONFINITE). */
+ * (GK_EMISMATCH), NaN/Inf in x when validate_inputs (GK_ENONFINITE).
+ * With threads > 1 see "threads & batches" below. */
 gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
                    float *y, gk_error *err);
 
@@ -215,6 +222,166 @@ gk_status gk_infer(gk_plan *plan, const gk_graph *graph, const float *x,
  * shape when not NULL. Valid until the next gk_infer on this plan. */
 const float *gk_plan_attention(const gk_plan *plan, int layer,
                                size_t *num_edges, int *heads);
+
+/* ---- correlation graphs ------------------------------------------------ */
+
+/* A rolling window of the last T returns of N assets and their Pearson
+ * correlations, updated in O(N^2) per tick, turned into a gk_graph by a
+ * rule (threshold and/or top-k by |rho|) without allocation.
+ *
+ * Numerics: window sums S_i = sum r_i and cross sums C_ij = sum r_i r_j
+ * are kept in float64 and updated per tick (add the new row's outer
+ * product, subtract the dropped row's). Every `recompute_every` ticks they
+ * are recomputed from the window with BLAS (dsyrk), which bounds rounding
+ * drift. rho_ij = (C_ij - S_i S_j / n) / sqrt(var_i var_j) with n the rows
+ * in the window; inputs are returns (|mean| << std), for which this
+ * formula loses nothing measurable in float64.
+ *
+ * Invalid series (defined behaviour, never NaN in a graph):
+ *  - a non-finite return (NaN or +-Inf: a halted stock, missing data) is
+ *    "no data": it enters the window as 0 and marks the asset invalid until
+ *    that row has left the window (T ticks later);
+ *  - a series with (numerically) zero variance in the window is invalid;
+ *  - fewer than 2 rows in the window: every asset is invalid.
+ * An invalid asset has rho = 0 with every other asset and gets no edge in
+ * either direction; it stays a node of the graph (self loops per the
+ * model). */
+
+typedef struct gk_corr gk_corr;
+
+typedef struct gk_corr_options {
+    int recompute_every;    /* full BLAS recompute every K pushes; 0: never */
+} gk_corr_options;
+
+/* Defaults: recompute_every = 1024. */
+gk_corr_options gk_corr_default_options(void);
+
+/* Create a builder for num_assets series and a window of `window` rows
+ * (both >= 2). Allocates and touches every buffer it will ever use,
+ * including room for the densest graph (N·(N-1) edges). options may be
+ * NULL. The window starts empty. */
+gk_status gk_corr_create(size_t num_assets, size_t window,
+                         const gk_corr_options *options, gk_corr **out,
+                         gk_error *err);
+
+void gk_corr_free(gk_corr *corr);
+
+/* Add one tick: returns[num_assets] (read, not kept). Drops the oldest row
+ * once the window is full. O(N^2), or one O(N^2·T) recompute every K-th
+ * push. Allocates nothing. Non-finite values are allowed (see above). */
+gk_status gk_corr_push(gk_corr *corr, const float *returns, gk_error *err);
+
+/* Recompute the sums from the window now (BLAS dsyrk, O(N^2·T)). */
+void gk_corr_recompute(gk_corr *corr);
+
+size_t gk_corr_num_assets(const gk_corr *corr);
+size_t gk_corr_count(const gk_corr *corr);      /* rows in the window, <= T */
+uint64_t gk_corr_ticks(const gk_corr *corr);    /* pushes since creation    */
+
+/* 1 if asset i currently has valid correlations (see above), else 0. */
+int gk_corr_valid(const gk_corr *corr, size_t asset);
+
+/* Write the correlation matrix into rho[N·N] (row-major, caller-owned):
+ * rho_ii = 1 for a valid asset, and 0 wherever an asset is invalid. */
+void gk_corr_matrix(gk_corr *corr, float *rho);
+
+/* Which edges a graph gets. threshold and top_k may be combined: then the
+ * top_k are chosen among the pairs with |rho| >= threshold. */
+typedef struct gk_corr_rule {
+    float threshold;    /* keep pairs with |rho| >= threshold; <= 0: all   */
+    int top_k;          /* per target i: the k sources j with the largest
+                           |rho_ij| (ties: smaller j first); 0: no limit   */
+    int symmetric;      /* 1: also add j <- i for every i <- j kept (union,
+                           no duplicates); only matters with top_k        */
+} gk_corr_rule;
+
+/* Rebuild `graph` (created with gk_graph_create for a model whose edge_dim
+ * is 0 or 1, with max_nodes >= N and max_edges >= the edges the rule can
+ * give, N·(N-1) at most) from the current correlations: edges j -> i by
+ * the rule, never a self loop, edge_attr = rho_ij (signed) when the model
+ * has edge_dim 1. Allocates nothing. *num_edges (may be NULL) receives the
+ * edge count. The corr object's internal edge list is overwritten. */
+gk_status gk_corr_build_graph(gk_corr *corr, const gk_corr_rule *rule,
+                              gk_graph *graph, size_t *num_edges,
+                              gk_error *err);
+
+/* ---- publication ------------------------------------------------------- */
+
+/* One writer thread builds graphs, any number of reader threads take the
+ * latest complete one, with no lock and no allocation on either side.
+ *
+ * The publisher owns `slots` graphs (and as many user buffers, e.g. for the
+ * node features that go with a graph), all allocated at creation. `latest`
+ * is an atomic slot index; each slot has an atomic reader count. The writer
+ * fills a slot that is neither the latest nor held by a reader, then makes
+ * it the latest; a reader pins the latest slot by incrementing its count
+ * and re-checking that it is still the latest (else it unpins and retries;
+ * this only happens when a publication raced it). A pinned slot is never
+ * rewritten, so a reader never sees a half-written graph, and the writer
+ * never waits for a reader. With slots >= readers + 2 the writer always
+ * finds a free slot; with fewer, gk_publisher_begin may return NULL. */
+
+typedef struct gk_publisher gk_publisher;
+
+/* What a reader holds between acquire and release. */
+typedef struct gk_snapshot {
+    const gk_graph *graph;   /* owned by the publisher; read-only          */
+    const void *user;        /* the slot's user buffer (user_bytes)        */
+    uint64_t version;        /* 1 for the first publication, then +1 each  */
+    int slot;
+} gk_snapshot;
+
+/* Create a publisher of `slots` (>= 3) graphs sized like gk_graph_create
+ * (model, max_nodes, max_edges), each with a zeroed, 64-byte aligned user
+ * buffer of user_bytes (may be 0). The model must outlive the publisher. */
+gk_status gk_publisher_create(const gk_model *model, size_t max_nodes,
+                              size_t max_edges, int slots, size_t user_bytes,
+                              gk_publisher **out, gk_error *err);
+
+/* Free the publisher; no reader may hold a snapshot. */
+void gk_publisher_free(gk_publisher *pub);
+
+/* Writer (one thread): a graph to rebuild (e.g. gk_corr_build_graph) and
+ * its user buffer in *user (may be NULL). NULL if every slot but the latest
+ * is held by a reader. Call gk_publisher_commit to publish it. */
+gk_graph *gk_publisher_begin(gk_publisher *pub, void **user);
+
+/* Writer: publish the slot from the last gk_publisher_begin; returns its
+ * version. Readers that acquire from now on get it. */
+uint64_t gk_publisher_commit(gk_publisher *pub);
+
+/* Reader (any thread): pin the latest published graph into *snap. Returns
+ * 1, or 0 when nothing has been published yet. Never blocks the writer;
+ * retries only when a publication raced it. */
+int gk_publisher_acquire(gk_publisher *pub, gk_snapshot *snap);
+
+/* Reader: unpin a snapshot from gk_publisher_acquire. */
+void gk_publisher_release(gk_publisher *pub, const gk_snapshot *snap);
+
+/* Number of publications so far (the latest version). */
+uint64_t gk_publisher_version(const gk_publisher *pub);
+
+/* ---- threads & batches ------------------------------------------------- */
+
+/* With gk_plan_options.threads = T > 1 a plan starts T-1 persistent worker
+ * threads at gk_plan_create (joined by gk_plan_free); the thread calling
+ * gk_infer is worker 0. gk_infer then splits each layer's transform by rows
+ * and its aggregation by target nodes (balanced by edges) across the T
+ * workers, with a barrier between phases; every output row is computed by
+ * exactly one worker with the same code, so y is bitwise identical for any
+ * T. Between calls workers spin for spin_us, then sleep: a call that finds
+ * them asleep pays one system call (futex wake) to start them; with T = 1
+ * gk_infer makes no system call at all. See docs/threads.md. */
+
+/* Run `count` independent inferences with one model: ys[b] = model(
+ * graphs[b], xs[b]) for b < count. Graph b runs whole on worker b mod T
+ * (own buffers per worker), so each y is bitwise identical to gk_infer with
+ * one thread. Every graph is checked before any runs (errors as gk_infer,
+ * naming the batch item). Attention weights are not recorded. Allocates
+ * nothing. With T = 1 the graphs simply run one after the other. */
+gk_status gk_infer_batch(gk_plan *plan, size_t count,
+                         const gk_graph *const *graphs, const float *const *xs,
+                         float *const *ys, gk_error *err);
 
 #ifdef __cplusplus
 }

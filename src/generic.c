@@ -1,7 +1,7 @@
 /* The generic path: serves every layer shape. The fused transform is one
  * BLIS sgemm; attention, softmax and aggregation are plain C that never
- * materializes per-edge messages (two passes over a row per head: the max,
- * then exp-weights and the weighted sum). */
+ * materializes per-edge messages (an online softmax over chunks of a row's
+ * edges, one logit and one exp per edge and head). */
 #include <blis.h>
 #include <math.h>
 #include <string.h>
@@ -31,8 +31,8 @@ void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
 static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }
 
 /* Logit of edge e (source j) into target row t_i for head h. */
-static float gat_logit(const gk_layer_run *run, const float *t_i, int32_t e,
-                       int32_t j, int h) {
+static inline float gat_logit(const gk_layer_run *run, const float *t_i, int32_t e,
+                              int32_t j, int h) {
     const gk_layer *L = run->layer;
     int H = L->info.heads;
     float v = run->t[(size_t)j * run->t_stride + (size_t)(L->col_src + h)] +
@@ -43,8 +43,8 @@ static float gat_logit(const gk_layer_run *run, const float *t_i, int32_t e,
     return leaky(v, L->info.negative_slope);
 }
 
-static float gatv2_logit(const gk_layer_run *run, const float *t_i, int32_t e,
-                         int32_t j, int h) {
+static inline float gatv2_logit(const gk_layer_run *run, const float *t_i,
+                                int32_t e, int32_t j, int h) {
     const gk_layer *L = run->layer;
     int C = L->info.out_channels, HC = L->info.heads * C;
     const float *xl = run->t + (size_t)j * run->t_stride + (size_t)(L->col_h + h * C);
@@ -61,41 +61,60 @@ static float gatv2_logit(const gk_layer_run *run, const float *t_i, int32_t e,
     return logit;
 }
 
-static float logit(const gk_layer_run *run, const float *t_i, int32_t e,
-                   int32_t j, int h) {
-    return run->layer->info.type == GK_LAYER_GATV2 ? gatv2_logit(run, t_i, e, j, h)
-                                                   : gat_logit(run, t_i, e, j, h);
+/* Logits of edges [first, first + n) for head h into l[n]; returns their max. */
+static float chunk_logits(const gk_layer_run *run, const float *t_i, int32_t first,
+                          int n, int h, float *l) {
+    const int32_t *src = run->view->src;
+    float m = -INFINITY;
+    if (run->layer->info.type == GK_LAYER_GATV2)
+        for (int k = 0; k < n; k++) l[k] = gatv2_logit(run, t_i, first + k, src[first + k], h);
+    else
+        for (int k = 0; k < n; k++) l[k] = gat_logit(run, t_i, first + k, src[first + k], h);
+    for (int k = 0; k < n; k++) m = l[k] > m ? l[k] : m;
+    return m;
 }
 
-/* One head of one target row: out[C] = Σ softmax(logit) · h_j. */
+enum { CHUNK = 64 };  /* logits held at once: rows of any degree, fixed scratch */
+
+/* One head of one target row: out[C] = Σ softmax(logit) · h_j. The softmax
+ * runs online over chunks of edges (rescaling when the running max grows),
+ * so each logit is computed once whatever the row's degree. */
 static void aggregate_head(const gk_layer_run *run, size_t i, int h, float *out) {
     const gk_layer *L = run->layer;
     const gk_graph_view *v = run->view;
     int C = L->info.out_channels, H = L->info.heads;
     const float *t_i = run->t + i * run->t_stride;
+    const float *h_base = run->t + (size_t)(L->col_h + h * C);
     int32_t first = v->row_ptr[i], last = v->row_ptr[i + 1];
+    float l[CHUNK], m = -INFINITY, sum = 0.0f;
     memset(out, 0, (size_t)C * sizeof *out);
     if (first == last) return;
 
-    float m = -INFINITY;
-    for (int32_t e = first; e < last; e++) {
-        float l = logit(run, t_i, e, v->src[e], h);
-        m = l > m ? l : m;
-    }
-    float sum = 0.0f;
-    for (int32_t e = first; e < last; e++) {
-        int32_t j = v->src[e];
-        float w = expf(logit(run, t_i, e, j, h) - m);
-        const float *h_j = run->t + (size_t)j * run->t_stride + (size_t)(L->col_h + h * C);
-        sum += w;
-        for (int c = 0; c < C; c++) out[c] += w * h_j[c];
+    for (int32_t base = first; base < last; base += CHUNK) {
+        int n = last - base < CHUNK ? (int)(last - base) : CHUNK;
+        float chunk_max = chunk_logits(run, t_i, base, n, h, l);
+        if (chunk_max > m) {
+            float rescale = expf(m - chunk_max);  /* 0 on the first chunk */
+            sum *= rescale;
+            for (int c = 0; c < C; c++) out[c] *= rescale;
+            m = chunk_max;
+        }
+        for (int k = 0; k < n; k++) l[k] = expf(l[k] - m);
+        for (int k = 0; k < n; k++) {
+            const float *h_j = h_base + (size_t)v->src[base + k] * run->t_stride;
+            sum += l[k];
+            for (int c = 0; c < C; c++) out[c] += l[k] * h_j[c];
+        }
     }
     float inv = 1.0f / (sum + 1e-16f);  /* PyG's softmax denominator guard */
     for (int c = 0; c < C; c++) out[c] *= inv;
-    if (run->alpha)
-        for (int32_t e = first; e < last; e++)
-            run->alpha[(size_t)e * (size_t)H + (size_t)h] =
-                expf(logit(run, t_i, e, v->src[e], h) - m) * inv;
+    if (!run->alpha) return;
+    for (int32_t base = first; base < last; base += CHUNK) {
+        int n = last - base < CHUNK ? (int)(last - base) : CHUNK;
+        chunk_logits(run, t_i, base, n, h, l);
+        for (int k = 0; k < n; k++)
+            run->alpha[(size_t)(base + k) * (size_t)H + (size_t)h] = expf(l[k] - m) * inv;
+    }
 }
 
 void gk_generic_aggregate(const gk_layer_run *run, size_t begin, size_t end) {

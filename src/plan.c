@@ -19,6 +19,7 @@ gk_plan_options gk_plan_default_options(void) {
     o.keep_attention = 0;
     o.validate_inputs = 1;
     o.pin_first_cpu = -1;
+    o.spin_us = 200;
     return o;
 }
 
@@ -28,6 +29,30 @@ static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 static size_t checked_mul(size_t a, size_t b) {
     if (a != 0 && b > SIZE_MAX / a / sizeof(float)) return 0;
     return a * b;
+}
+
+static gk_status allocate_workspace(gk_workspace *w, size_t t_floats,
+                                   size_t act_floats, size_t node_f, size_t node_i,
+                                   size_t row_f, gk_error *err) {
+    w->t = gk_calloc_array(t_floats, sizeof(float));
+    w->act[0] = gk_calloc_array(act_floats, sizeof(float));
+    w->act[1] = gk_calloc_array(act_floats, sizeof(float));
+    w->node_scratch = gk_calloc_array(node_f, sizeof(float));
+    w->node_iscratch = gk_calloc_array(node_i, sizeof(int32_t));
+    w->row_scratch = gk_calloc_array(row_f, sizeof(float));
+    if (!w->t || !w->act[0] || !w->act[1] || !w->node_scratch || !w->node_iscratch ||
+        !w->row_scratch)
+        return gk_fail(err, GK_ENOMEM, "plan: cannot allocate work buffers");
+    return GK_OK;
+}
+
+static void free_workspace(gk_workspace *w) {
+    gk_free(w->t);
+    gk_free(w->act[0]);
+    gk_free(w->act[1]);
+    gk_free(w->node_scratch);
+    gk_free(w->node_iscratch);
+    gk_free(w->row_scratch);
 }
 
 static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
@@ -44,15 +69,13 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
     if (!t_floats || !act_floats)
         return gk_fail(err, GK_EOVERFLOW, "plan: %zu nodes overflow buffer sizes",
                        p->max_nodes);
-    p->t = gk_calloc_array(t_floats, sizeof(float));
-    p->act[0] = gk_calloc_array(act_floats, sizeof(float));
-    p->act[1] = gk_calloc_array(act_floats, sizeof(float));
-    p->node_scratch = gk_calloc_array(node_f, sizeof(float));
-    p->node_iscratch = gk_calloc_array(node_i, sizeof(int32_t));
-    p->row_scratch = gk_calloc_array(row_f, sizeof(float));
-    if (!p->t || !p->act[0] || !p->act[1] || !p->node_scratch ||
-        !p->node_iscratch || !p->row_scratch)
-        return gk_fail(err, GK_ENOMEM, "plan: cannot allocate work buffers");
+    p->ws = gk_calloc_array((size_t)p->threads, sizeof *p->ws);
+    if (!p->ws) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
+    for (int w = 0; w < p->threads; w++) {
+        gk_status st = allocate_workspace(&p->ws[w], t_floats, act_floats, node_f,
+                                          node_i, row_f, err);
+        if (st != GK_OK) return st;
+    }
     if (!p->options.keep_attention) return GK_OK;
     p->alpha = gk_calloc_array((size_t)m->num_layers, sizeof(float *));
     p->alpha_edges = gk_calloc_array((size_t)m->num_layers, sizeof(size_t));
@@ -74,21 +97,38 @@ static void select_kernels(gk_plan *p) {
 }
 
 /* Run each transform once over max_nodes rows of zeros: BLIS allocates its
- * packing buffers on first use, and that must not happen inside gk_infer. */
-static void warm_up(gk_plan *p) {
+ * packing buffers on first use, and that must not happen inside gk_infer.
+ * With threads, every worker does it on its own workspace at the same time
+ * (a pool job), so that BLIS's pools hold a buffer per concurrent caller. */
+static void warm_up_workspace(gk_plan *p, gk_workspace *w) {
     for (int l = 0; l < p->model->num_layers; l++) {
         gk_layer_run run;
         memset(&run, 0, sizeof run);
         run.layer = &p->model->layers[l];
         run.num_nodes = p->max_nodes;
-        run.x = p->act[0];
-        run.t = p->t;
+        run.x = w->act[0];
+        run.t = w->t;
         run.t_stride = gk_t_stride(run.layer);
         p->kernels[l].transform(&run, 0, p->max_nodes);
         if (p->kernels[l].transform != gk_generic_transform)
             gk_generic_transform(&run, 0, p->max_nodes);
     }
-    memset(p->t, 0, p->max_nodes * (size_t)p->model->max_cols * sizeof(float));
+    memset(w->t, 0, p->max_nodes * (size_t)p->model->max_cols * sizeof(float));
+}
+
+static void warm_up_job(void *ctx, int worker, int workers) {
+    gk_plan *p = ctx;
+    (void)workers;
+    gk_pool_barrier(p->pool);  /* all workers inside BLIS together */
+    warm_up_workspace(p, &p->ws[worker]);
+}
+
+static void warm_up(gk_plan *p) {
+    if (!p->pool) {
+        warm_up_workspace(p, &p->ws[0]);
+        return;
+    }
+    for (int k = 0; k < 3; k++) gk_pool_run(p->pool, warm_up_job, p);
 }
 
 gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
@@ -117,6 +157,7 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
     p->max_edges = max_edges;
     p->options = opt;
     p->isa = isa;
+    p->threads = opt.threads > 1 ? opt.threads : 1;
     p->kernels = gk_calloc_array((size_t)model->num_layers, sizeof *p->kernels);
     p->reasons = gk_calloc_array((size_t)model->num_layers, sizeof *p->reasons);
     st = (p->kernels && p->reasons)
@@ -127,6 +168,12 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
         return st;
     }
     select_kernels(p);
+    if (p->threads > 1 &&
+        (st = gk_pool_create(p->threads, opt.pin_first_cpu, opt.spin_us, &p->pool,
+                             err)) != GK_OK) {
+        gk_plan_free(p);
+        return st;
+    }
     warm_up(p);
     *out = p;
     gk_ok(err);
@@ -139,12 +186,9 @@ void gk_plan_free(gk_plan *p) {
         for (int l = 0; l < p->model->num_layers; l++) gk_free(p->alpha[l]);
     gk_free(p->alpha);
     gk_free(p->alpha_edges);
-    gk_free(p->t);
-    gk_free(p->act[0]);
-    gk_free(p->act[1]);
-    gk_free(p->node_scratch);
-    gk_free(p->node_iscratch);
-    gk_free(p->row_scratch);
+    gk_pool_free(p->pool);  /* joins the workers first */
+    for (int w = 0; p->ws && w < p->threads; w++) free_workspace(&p->ws[w]);
+    gk_free(p->ws);
     gk_free(p->kernels);
     gk_free(p->reasons);
     gk_free(p);
@@ -173,7 +217,7 @@ size_t gk_plan_describe(const gk_plan *p, char *buf, size_t size) {
     } while (0)
     APPEND("plan: %d layers, isa %s, up to %zu nodes and %zu edges, %d thread(s)\n",
            p->model->num_layers, gk_isa_name(p->isa), p->max_nodes, p->max_edges,
-           p->options.threads > 1 ? p->options.threads : 1);
+           p->threads);
     for (int l = 0; l < p->model->num_layers; l++) {
         const gk_layer_info *in = &p->model->layers[l].info;
         APPEND("  layer %d %-8s %-9s %d->%dx%d %s edge_dim=%d %s: %s",

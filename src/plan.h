@@ -3,6 +3,19 @@
 #define GK_PLAN_H
 
 #include "kernels.h"
+#include "pool.h"
+
+/* The buffers one thread needs to run a whole graph alone. A plan has one
+ * per thread: gk_infer splits rows over the threads and uses workspace 0
+ * plus each thread's own row_scratch; gk_infer_batch gives each thread its
+ * own workspace and whole graphs. */
+typedef struct gk_workspace {
+    float *t;                    /* [max_nodes, model->max_cols]          */
+    float *act[2];               /* ping-pong layer outputs               */
+    float *node_scratch;
+    int32_t *node_iscratch;
+    float *row_scratch;
+} gk_workspace;
 
 struct gk_plan {
     const gk_model *model;       /* must outlive the plan                 */
@@ -12,11 +25,9 @@ struct gk_plan {
     gk_isa isa;                  /* resolved: never GK_ISA_AUTO           */
     gk_layer_kernels *kernels;   /* [num_layers]                          */
     char (*reasons)[160];        /* [num_layers] why each was chosen      */
-    float *t;                    /* [max_nodes, model->max_cols]          */
-    float *act[2];               /* ping-pong layer outputs               */
-    float *node_scratch;
-    int32_t *node_iscratch;
-    float *row_scratch;
+    int threads;                 /* resolved, >= 1                        */
+    gk_workspace *ws;            /* [threads]                             */
+    gk_pool *pool;               /* NULL when threads == 1                */
     float **alpha;               /* [num_layers][edges·heads] or NULL     */
     size_t *alpha_edges;         /* edges in alpha[l] after the last call */
 };

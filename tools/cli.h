@@ -14,8 +14,10 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
+int cmd_demo(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Value of `--name value` in argv, or NULL. */
 const char *cli_option(int argc, char **argv, const char *name);

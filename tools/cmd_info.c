@@ -28,7 +28,7 @@ int cmd_info(int argc, char **argv) {
            gk_model_num_layers(model), gk_model_in_features(model),
            gk_model_out_features(model), gk_model_edge_dim(model));
     printf("  #  %-10s %-9s %5s %5s %5s %-6s %6s %5s %-5s %4s %3s %-10s\n", "name",
-           "type", "in", "out", "heads", "heads→", "slope", "loops", "fill", "edge",
+           "type", "in", "out", "heads", "heads:", "slope", "loops", "fill", "edge",
            "res", "activation");
     for (int l = 0; l < gk_model_num_layers(model); l++) {
         gk_layer_info in;

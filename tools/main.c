@@ -5,9 +5,11 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
+    {"demo", "the trading loop: returns -> correlation graph -> GAT, per tick", cmd_demo},
     {"info", "print a model's layers and the kernels a plan would choose", cmd_info},
     {"infer", "run a model on an input file: --model M --input IN [--output OUT]",
      cmd_infer},
+    {"bench", "benchmark the scenarios of DESIGN.md §7 (--help for options)", cmd_bench},
 };
 
 static int usage(FILE *to) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Quick start, command 1: install what is missing, build, run the main job on
-# bundled data (the reference GAT on a 100-asset correlation graph).
+# Quick start, command 1: install what is missing, build, run the main job:
+# `graphkern demo`, the trading loop on a built-in 100-asset market for 10 s
+# (per tick: push returns -> rebuild the correlation graph -> GAT inference).
+# Extra arguments go to the demo, e.g. --nodes 1000 --seconds 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
 tools/build.sh
-exec build/graphkern infer --model tests/fixtures/ref_topk10_n100.model.safetensors \
-  --input tests/fixtures/ref_topk10_n100.io.safetensors "$@"
+exec build/graphkern demo "$@"

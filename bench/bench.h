@@ -1,0 +1,147 @@
+/* graphkern bench: the harness behind `graphkern bench` (DESIGN.md §7).
+ *
+ *   scenarios.c  the named scenarios and their inputs (fixed-seed graphs)
+ *   flops.c      the documented FLOP count of one inference
+ *   peak.c       this machine's FMA peak, measured by a short loop per ISA
+ *   counters.c   peak RSS, heap growth and page faults around a loop
+ *   stats.c      percentiles and latency histograms
+ *   report.c     the human table, JSON lines and the SVG plot
+ *
+ * Everything here is plain C against the public API (graphkern.h) only. */
+#ifndef GK_BENCH_H
+#define GK_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "graphkern.h"
+
+/* ---- scenarios ----------------------------------------------------------- */
+
+typedef enum bench_graph_kind { BENCH_DENSE = 0, BENCH_TOPK = 1 } bench_graph_kind;
+
+typedef struct bench_scenario {
+    char name[48];           /* e.g. "topk16_n1000_edge1"                   */
+    bench_graph_kind kind;
+    int nodes;
+    int k;                   /* sources per target (topk), 0 for dense      */
+    int edge_dim;            /* 0 or 1: edge_attr = correlation             */
+    int default_runs;        /* measured runs unless --runs says otherwise  */
+    int quick_runs;          /* with --quick (tests: fields, not timings)   */
+} bench_scenario;
+
+/* The scenarios of DESIGN.md §7, each without and with one edge feature. */
+extern const bench_scenario bench_scenarios[];
+extern const int bench_num_scenarios;
+const bench_scenario *bench_find_scenario(const char *name);
+
+enum { BENCH_VARIANTS = 8 };  /* inputs rotated through while timing */
+
+/* Inputs of one scenario: BENCH_VARIANTS graphs and feature matrices, each
+ * generated from its own seed, all built before any timing. */
+typedef struct bench_inputs {
+    const bench_scenario *scenario;
+    size_t nodes, edges;          /* input edges per graph (same for all)   */
+    int variants;
+    gk_graph *graph[BENCH_VARIANTS];
+    float *x[BENCH_VARIANTS];     /* [nodes, in_features], 64-byte aligned  */
+    float *y;                     /* [nodes, out_features]                  */
+} bench_inputs;
+
+/* Build the inputs of scenario s for model m (deterministic: fixed seeds). */
+gk_status bench_build_inputs(const bench_scenario *s, const gk_model *m,
+                             bench_inputs *out, gk_error *err);
+void bench_free_inputs(bench_inputs *in);
+
+/* ---- FLOP count ---------------------------------------------------------- */
+
+/* FLOPs of one inference of model m on graph g, counted on the edges each
+ * layer sees after self loops (docs/performance.md says what is counted). */
+double bench_flops(const gk_model *m, const gk_graph *g);
+
+/* ---- FMA peak ------------------------------------------------------------ */
+
+typedef struct bench_peak {
+    double avx512_gflops;   /* 0 when the CPU (or OS) has no AVX-512F */
+    double avx2_gflops;     /* 0 when no AVX2+FMA                      */
+    double scalar_gflops;   /* scalar fmaf chains                      */
+    double best_gflops;
+    const char *best_isa;
+} bench_peak;
+
+/* Measure single-core FMA throughput per ISA (about 0.1 s in all). */
+void bench_measure_peak(bench_peak *out);
+
+/* ---- counters ------------------------------------------------------------ */
+
+typedef struct bench_counters {
+    long minor_faults, major_faults;
+    long long heap_bytes;        /* mallinfo2: arena in use + mmapped      */
+    long long heap_chunks;       /* mallinfo2: mmapped chunk count         */
+    int voluntary_cs, involuntary_cs;
+} bench_counters;
+
+void bench_counters_read(bench_counters *out);
+/* Reset the kernel's peak-RSS mark to the current RSS (clear_refs "5");
+ * returns 0 if that is not possible (then peak RSS is the process peak). */
+int bench_reset_peak_rss(void);
+/* Peak resident set size in MiB since the last reset (VmHWM). */
+double bench_peak_rss_mb(void);
+
+/* ---- statistics ---------------------------------------------------------- */
+
+typedef struct bench_stats {
+    size_t runs;
+    double p50, p90, p99, p999, max, min, mean;   /* microseconds */
+} bench_stats;
+
+/* Sorts ns[count] in place and fills the percentiles (nearest rank). */
+void bench_stats_compute(uint64_t *ns, size_t count, bench_stats *out);
+
+enum { BENCH_HIST_BINS = 16 };
+
+/* Log-spaced bins from lo_us to hi_us; values outside go to the end bins. */
+typedef struct bench_hist {
+    double lo_us, hi_us;
+    size_t count[BENCH_HIST_BINS];
+} bench_hist;
+
+void bench_hist_fill(bench_hist *h, double lo_us, double hi_us,
+                     const uint64_t *ns, size_t count);
+double bench_hist_edge(const bench_hist *h, int bin);   /* lower edge, us */
+
+/* ---- one measured configuration ----------------------------------------- */
+
+typedef struct bench_result {
+    const bench_scenario *scenario;
+    size_t nodes, edges;
+    const char *path;            /* "specialized" or "generic"             */
+    char kernel[160];            /* kernels per layer, joined by '+'        */
+    char isa[24];                /* from the kernel names' __isa suffix     */
+    int threads;
+    int cpu;                     /* -1: not pinned                          */
+    size_t warmup;
+    bench_stats stats;
+    double graphs_per_s;
+    double peak_rss_mb;
+    int rss_reset;               /* 1: peak RSS of this configuration only  */
+    long long heap_delta_bytes;
+    long long heap_chunks_delta;
+    long page_faults;
+    long context_switches;
+    double flops, gflops, pct_of_peak;
+    uint64_t *ns;                /* sorted latencies (owned)                */
+} bench_result;
+
+/* ---- reports ------------------------------------------------------------- */
+
+void bench_print_header(FILE *to, const bench_peak *peak, int cpu);
+void bench_print_row(FILE *to, const bench_result *r);
+void bench_print_json(FILE *to, const bench_result *r, const bench_peak *peak);
+/* Histograms of every configuration of one scenario, side by side. */
+void bench_print_hist(FILE *to, const bench_result *r, int count);
+/* One panel per scenario, one curve per configuration. 0 on success. */
+int bench_write_svg(const char *path, const bench_result *r, int count);
+
+#endif

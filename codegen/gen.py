@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Generate graphkern's specialized GAT kernels and their registry.
+
+Reads a shapes file (TOML, see codegen/shapes.toml) plus optional model files
+(safetensors with graphkern metadata, DESIGN.md §3), renders the Jinja2
+templates in templates/ for every ISA, and writes C sources and
+gk_registry.inc into the output directory. See docs/codegen.md.
+
+    python3 codegen/gen.py --out generated                 # the default set
+    python3 codegen/gen.py --model M.safetensors --out DIR # add a model's shapes
+    python3 codegen/gen.py --check generated               # fail if stale
+    python3 codegen/gen.py --list --out DIR                # files it would write
+"""
+import argparse
+import glob
+import itertools
+import json
+import os
+import struct
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass
+
+try:
+    import jinja2
+except ImportError:  # CMake checks this first and says what to install
+    sys.exit("gen.py needs Jinja2: apt-get install python3-jinja2 (or pip install jinja2)")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEMPLATES = os.path.join(ROOT, "templates")
+DEFAULT_SHAPES = os.path.join(ROOT, "codegen", "shapes.toml")
+ISAS = ("avx512", "avx2", "scalar")
+
+
+@dataclass(frozen=True, order=True)
+class GatKey:
+    """One GATConv layer shape: everything a kernel is specialized on."""
+    f_in: int
+    heads: int
+    channels: int
+    edge_dim: int
+    concat: bool
+    residual: bool
+
+    @property
+    def out_width(self):
+        return self.heads * self.channels if self.concat else self.channels
+
+    @property
+    def t_stride(self):  # same rule as gk_t_stride(): cols rounded up to 16
+        cols = self.heads * self.channels + 2 * self.heads
+        cols += self.out_width if self.residual else 0
+        return (cols + 15) // 16 * 16
+
+
+# ---- the ISA families -------------------------------------------------------
+
+class Isa:
+    """What the templates need to know about an instruction set."""
+    def __init__(self, name, lanes, acc_regs, include, hv_max):
+        self.name, self.lanes, self.acc_regs = name, lanes, acc_regs
+        self.include, self.hv_max = include, hv_max
+        self.token = name.upper()
+
+    def channel_lanes(self, c):
+        for w in (16, 8, 4):
+            if w <= self.lanes and c % w == 0:
+                return w
+        return 0
+
+    def head_lanes(self, h):
+        for w in (4, 8, 16):
+            if h <= w <= self.hv_max:
+                return w
+        return 0
+
+    def supports(self, key):
+        """SIMD kernels need channels % 4 == 0 and heads within a vector."""
+        return self.channel_lanes(key.channels) > 0 and self.head_lanes(key.heads) > 0
+
+
+SIMD = {"avx512": Isa("avx512", 16, 24, "isa/avx512.h.j2", 16),
+        "avx2": Isa("avx2", 8, 12, "isa/avx2.h.j2", 8)}
+
+
+def split(n, parts):
+    """n items in `parts` nearly equal consecutive blocks: [(start, len)]."""
+    out, start = [], 0
+    for p in range(parts):
+        size = n // parts + (1 if p < n % parts else 0)
+        out.append((start, size))
+        start += size
+    return out
+
+
+def transform_plan(isa, f_in, ts):
+    """Register tiling of t = x·W: mr rows x nr vectors of accumulators."""
+    lanes = isa.lanes if isa else 1
+    nv = ts // lanes
+    nr_max = 6 if lanes == 16 else 4
+    blocks = split(nv, -(-nv // nr_max))
+    nr = max(b[1] for b in blocks)
+    mr = max(1, min(8 if lanes == 16 else 6, isa.acc_regs // nr))
+    tail_blocks = split(nv, -(-nv // (2 * nr_max)))
+    return dict(f_in=f_in, ts=ts, W=lanes, blocks=blocks, mr=mr,
+                tail_blocks=tail_blocks,
+                name=f"gk_f32_gat_transform_f{f_in}c{ts}__{isa.name}")
+
+
+def agg_plan(isa, key):
+    h, c = key.heads, key.channels
+    w, hv = isa.channel_lanes(c), isa.head_lanes(h)
+    nvc = c // w
+    g = max(1, min(h, (isa.acc_regs - 4) // nvc))
+    groups = [list(range(s, s + n)) for s, n in split(h, -(-h // g))]
+    mode = "concat" if key.concat else "mean"
+    return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
+                WMAX=isa.lanes, groups=groups, OW=key.out_width,
+                name=f"gk_f32_gat_agg_h{h}c{c}_e{key.edge_dim}_{mode}__{isa.name}",
+                prepare=f"gk_f32_gat_prep_h{h}c{c}_e{key.edge_dim}__{isa.name}",
+                complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__{isa.name}",
+                complete_prepare=f"gk_f32_gat_prep_complete_h{h}c{c}__{isa.name}",
+                e0_prepare=f"gk_f32_gat_prep_h{h}c{c}_e0__{isa.name}",
+                e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__{isa.name}")
+
+
+def scalar_agg_plan(key):
+    class Scalar:  # names only; portable kernels loop over constant bounds
+        name = "scalar"
+    p = dict(H=key.heads, C=key.channels, D=key.edge_dim, concat=key.concat,
+             OW=key.out_width)
+    mode = "concat" if key.concat else "mean"
+    h, c, d = key.heads, key.channels, key.edge_dim
+    p.update(name=f"gk_f32_gat_agg_h{h}c{c}_e{d}_{mode}__scalar",
+             prepare=f"gk_f32_gat_prep_h{h}c{c}_e{d}__scalar",
+             complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__scalar",
+             complete_prepare=f"gk_f32_gat_prep_complete_h{h}c{c}__scalar",
+             e0_prepare=f"gk_f32_gat_prep_h{h}c{c}_e0__scalar",
+             e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__scalar")
+    return p
+
+
+# ---- inputs -------------------------------------------------------------------
+
+def read_model_keys(path):
+    """GATConv keys of a graphkern safetensors model (header only)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+    meta = json.loads(header.get("__metadata__", {}).get("graphkern", "null") or "null")
+    if not meta or "layers" not in meta:
+        sys.exit(f"{path}: no graphkern metadata (DESIGN.md §3)")
+    keys = []
+    for layer in meta["layers"]:
+        if layer.get("type") != "GATConv":
+            print(f"note: {path}: {layer.get('name')} is {layer.get('type')}: "
+                  "generic path, not specialized", file=sys.stderr)
+            continue
+        heads = int(layer.get("heads", 1))
+        keys.append(GatKey(int(layer["in_channels"]), heads, int(layer["out_channels"]),
+                           int(layer.get("edge_dim") or 0), bool(layer.get("concat", True)),
+                           bool(layer.get("residual", False))))
+    return keys
+
+
+def read_shapes(path):
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    keys = set()
+    g = cfg.get("grid")
+    if g:
+        for f_in, h, c, d, cc, r in itertools.product(
+                g["f_in"], g["heads"], g["channels"], g["edge_dim"], g["concat"],
+                g.get("residual", [False])):
+            keys.add(GatKey(f_in, h, c, d, cc, r))
+    for e in cfg.get("gat", []):
+        keys.add(GatKey(e["f_in"], e["heads"], e["channels"], e.get("edge_dim", 0),
+                        e.get("concat", True), e.get("residual", False)))
+    base = os.path.dirname(os.path.abspath(path))
+    models = []
+    for pattern in cfg.get("models", {}).get("files", []):
+        models += sorted(glob.glob(os.path.join(base, pattern)))
+    isas = tuple(cfg.get("isas", ISAS))
+    return keys, models, isas, cfg.get("dense_nodes", [])
+
+
+# ---- rendering ------------------------------------------------------------------
+
+def render_all(keys, isas, command):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             extensions=["jinja2.ext.do"])
+    files, registry = {}, {"transform": [], "agg": [], "complete": []}
+
+    def emit(template, out, **ctx):
+        header = (f"/* Generated by codegen/gen.py from templates/{template}: do not edit.\n"
+                  f" * Regenerate: {command} (docs/codegen.md). */\n")
+        files[out] = header + env.get_template(template).render(**ctx)
+
+    for isa_name in isas:
+        isa = SIMD.get(isa_name)
+        fam = "simd" if isa else "scalar"
+        ctx = dict(isa=isa_name, isa_include=isa.include if isa else None)
+        # transforms: one per (F_in, t_stride)
+        tkeys = sorted({(k.f_in, k.t_stride) for k in keys})
+        tplans = []
+        for f_in, ts in tkeys:
+            p = transform_plan(isa, f_in, ts) if isa else dict(
+                f_in=f_in, ts=ts, name=f"gk_f32_gat_transform_f{f_in}c{ts}__scalar")
+            tplans.append(p)
+            registry["transform"].append((isa_name, f_in, ts, p["name"]))
+        emit(f"gat_transform_{fam}.c.j2", f"gat_transform_{isa_name}.c",
+             kernels=tplans, **ctx)
+        # aggregations: one per (H, C, D, concat)
+        akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys})
+        plans = []
+        for h, c, d, cc in akeys:
+            k = GatKey(0, h, c, d, cc, False)
+            if isa and not isa.supports(k):
+                continue
+            plans.append(agg_plan(isa, k) if isa else scalar_agg_plan(k))
+        for fam_name, sel in (("e0", lambda p: p["D"] == 0), ("edge", lambda p: p["D"] > 0)):
+            ks = [p for p in plans if sel(p)]
+            preps = {p["prepare"]: p for p in ks}
+            emit(f"gat_agg_{fam_name}_{fam}.c.j2", f"gat_agg_{fam_name}_{isa_name}.c",
+                 kernels=ks, prepares=list(preps.values()), **ctx)
+            for p in ks:
+                registry["agg"].append((isa_name, p["H"], p["C"], p["D"], int(p["concat"]),
+                                        p["prepare"], p["name"]))
+        ks = [p for p in plans if p["D"] == 0]
+        preps = {p["complete_prepare"]: p for p in ks}
+        emit(f"gat_complete_{fam}.c.j2", f"gat_complete_{isa_name}.c",
+             kernels=ks, prepares=list(preps.values()), **ctx)
+        for p in ks:
+            registry["complete"].append((isa_name, p["H"], p["C"], int(p["concat"]),
+                                         p["complete_prepare"], p["complete"]))
+    emit("gk_registry.inc.j2", "gk_registry.inc", reg=registry)
+    return files
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shapes", action="append", default=[],
+                    help="shapes file (TOML); default codegen/shapes.toml")
+    ap.add_argument("--model", action="append", default=[],
+                    help="safetensors model whose GATConv layers add their shapes")
+    ap.add_argument("--out", default=os.path.join(ROOT, "generated"),
+                    help="output directory (default: generated/)")
+    ap.add_argument("--check", metavar="DIR",
+                    help="regenerate to a temp dir and fail if DIR differs")
+    ap.add_argument("--list", action="store_true", help="print the files it writes")
+    ap.add_argument("--summary", action="store_true", help="print the keys")
+    args = ap.parse_args()
+
+    shapes = args.shapes or [DEFAULT_SHAPES]
+    keys, models, isas = set(), [], None
+    for s in shapes:
+        k, m, i, _ = read_shapes(s)
+        keys |= k
+        models += m
+        isas = isas or i
+    for m in models + args.model:
+        keys |= set(read_model_keys(m))
+
+    def rel(p):
+        return os.path.relpath(os.path.abspath(p), ROOT)
+    command = "python3 codegen/gen.py"
+    if args.shapes:
+        command += "".join(f" --shapes {rel(s)}" for s in args.shapes)
+    command += "".join(f" --model {rel(m)}" for m in args.model)
+    command += " --out " + ("generated" if args.check else rel(args.out))
+    files = render_all(sorted(keys), isas, command)
+
+    if args.summary:
+        for k in sorted(keys):
+            print(k)
+    if args.list:
+        for name in sorted(files):
+            print(os.path.join(args.out, name))
+        return 0
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, text in files.items():
+                with open(os.path.join(tmp, name), "w") as f:
+                    f.write(text)
+            have = {n for n in os.listdir(args.check) if not n.startswith(".")}
+            stale = sorted(n for n in files if not os.path.exists(os.path.join(args.check, n))
+                           or open(os.path.join(args.check, n)).read() != files[n])
+            extra = sorted(have - set(files))
+            if stale or extra:
+                print(f"{args.check} is stale: differs {stale}, not generated {extra}; "
+                      "run: python3 codegen/gen.py --out generated", file=sys.stderr)
+                return 1
+        print(f"{args.check}: up to date ({len(files)} files)")
+        return 0
+    os.makedirs(args.out, exist_ok=True)
+    for name, text in files.items():
+        path = os.path.join(args.out, name)
+        old = open(path).read() if os.path.exists(path) else None
+        if old != text:  # keep timestamps of unchanged files: no needless rebuilds
+            with open(path, "w") as f:
+                f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+/* Shared by the generated-kernel testers (test_kernels_*.c): hand-built GAT
+ * layers and CSR views, and an independent float64 reference of one layer's
+ * aggregation (logits, softmax over incoming edges, concat/mean, residual,
+ * bias, activation), written from DESIGN.md §2, not from the kernels. */
+#ifndef GK_KERNEL_HARNESS_H
+#define GK_KERNEL_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "registry.h"
+
+static unsigned long long kh_state = 88172645463325252ull;
+static float kh_rand(void) {  /* uniform in [-1, 1) */
+    kh_state ^= kh_state << 13;
+    kh_state ^= kh_state >> 7;
+    kh_state ^= kh_state << 17;
+    return (float)((kh_state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+typedef struct kh_case {
+    gk_layer L;
+    gk_graph_view v;
+    size_t n, ts;
+    int D;
+    float *x, *t, *y, *alpha, *ns_f, *rs;
+    int32_t *ns_i;
+} kh_case;
+
+/* A GAT layer with the standard fused layout and random weights; `scale`
+ * multiplies the score columns (large values stress the softmax). */
+static void kh_layer(kh_case *k, int F, int H, int C, int D, int concat,
+                     int residual, gk_activation act, float ns, float scale) {
+    gk_layer *L = &k->L;
+    memset(L, 0, sizeof *L);
+    L->info.type = GK_LAYER_GAT;
+    L->info.in_channels = F;
+    L->info.out_channels = C;
+    L->info.heads = H;
+    L->info.concat = concat;
+    L->info.negative_slope = ns;
+    L->info.edge_dim = D;
+    L->info.residual = residual;
+    L->info.activation = act;
+    L->info.out_width = concat ? H * C : C;
+    L->col_h = 0;
+    L->col_src = H * C;
+    L->col_dst = H * C + H;
+    L->col_res = residual ? H * C + 2 * H : -1;
+    L->col_xr = -1;
+    L->cols = H * C + 2 * H + (residual ? L->info.out_width : 0);
+    k->ts = gk_t_stride(L);
+    L->w_fused = gk_calloc_array((size_t)F * k->ts, sizeof(float));
+    for (int f = 0; f < F; f++)
+        for (int c = 0; c < L->cols; c++)
+            L->w_fused[(size_t)f * k->ts + c] =
+                kh_rand() * (c >= H * C && c < H * C + 2 * H ? scale : 1.0f) / sqrtf((float)F);
+    L->bias = gk_calloc_array((size_t)L->info.out_width, sizeof(float));
+    for (int c = 0; c < L->info.out_width; c++) L->bias[c] = 0.1f * kh_rand();
+    if (D) {
+        L->edge_w = gk_calloc_array((size_t)(D * H), sizeof(float));
+        for (int q = 0; q < D * H; q++) L->edge_w[q] = kh_rand() * scale;
+    }
+    k->D = D;
+}
+
+/* CSR view: kind 0 random (isolated nodes, single neighbours, duplicate
+ * edges), kind 1 complete (every (j, i) once, self loops included). */
+static void kh_graph(kh_case *k, size_t n, int kind) {
+    gk_graph_view *v = &k->v;
+    memset(v, 0, sizeof *v);
+    size_t cap = kind ? n * n : n * 12;
+    v->row_ptr = gk_calloc_array(n + 1, sizeof(int32_t));
+    v->src = gk_calloc_array(cap + 1, sizeof(int32_t));
+    size_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        v->row_ptr[i] = (int32_t)e;
+        if (kind) {
+            for (size_t j = 0; j < n; j++) v->src[e++] = (int32_t)j;
+            continue;
+        }
+        int deg = i % 7 == 3 ? 0 : i % 7 == 4 ? 1 : 2 + (int)(i % 9);
+        for (int q = 0; q < deg; q++) {
+            int32_t j = (int32_t)((size_t)(kh_rand() * 0.5f + 0.5f) * 0 +
+                                  (i * 31 + (size_t)q * 17) % n);
+            v->src[e++] = j;
+            if (q == 1) v->src[e++] = j;  /* a duplicate edge */
+        }
+    }
+    v->row_ptr[n] = (int32_t)e;
+    v->num_edges = e;
+    v->is_complete = kind;
+    if (k->D) {
+        v->attr = gk_calloc_array(e * (size_t)k->D + 1, sizeof(float));
+        for (size_t q = 0; q < e * (size_t)k->D; q++) v->attr[q] = kh_rand();
+    }
+    k->n = n;
+}
+
+static void kh_buffers(kh_case *k) {
+    size_t n = k->n, H = (size_t)k->L.info.heads;
+    k->x = gk_calloc_array(n * (size_t)k->L.info.in_channels + 16, sizeof(float));
+    for (size_t q = 0; q < n * (size_t)k->L.info.in_channels; q++) k->x[q] = kh_rand();
+    k->t = gk_calloc_array(n * k->ts + 16, sizeof(float));
+    k->y = gk_calloc_array(n * (size_t)k->L.info.out_width + 16, sizeof(float));
+    k->alpha = gk_calloc_array((k->v.num_edges + 1) * H, sizeof(float));
+    k->ns_f = gk_calloc_array(gk_node_scratch_floats(&k->L, n), sizeof(float));
+    k->ns_i = gk_calloc_array(gk_node_scratch_ints(&k->L, n), sizeof(int32_t));
+    k->rs = gk_calloc_array(gk_row_scratch_floats(&k->L), sizeof(float));
+}
+
+static void kh_free(kh_case *k) {
+    gk_free(k->L.w_fused); gk_free(k->L.bias); gk_free(k->L.edge_w);
+    gk_free(k->v.row_ptr); gk_free(k->v.src); gk_free(k->v.attr);
+    gk_free(k->x); gk_free(k->t); gk_free(k->y); gk_free(k->alpha);
+    gk_free(k->ns_f); gk_free(k->ns_i); gk_free(k->rs);
+}
+
+static gk_layer_run kh_run(kh_case *k, int with_alpha) {
+    gk_layer_run r;
+    memset(&r, 0, sizeof r);
+    r.layer = &k->L;
+    r.view = &k->v;
+    r.num_nodes = k->n;
+    r.edge_dim = k->D;
+    r.x = k->x;
+    r.t = k->t;
+    r.t_stride = k->ts;
+    r.y = k->y;
+    r.alpha = with_alpha ? k->alpha : NULL;
+    r.node_scratch = k->ns_f;
+    r.node_iscratch = k->ns_i;
+    r.row_scratch = k->rs;
+    return r;
+}
+
+/* t = x·W in float64 rounded to float (the aggregation testers start from
+ * the same t for the kernel and the reference). */
+static void kh_transform_ref(kh_case *k, double *t64) {
+    int F = k->L.info.in_channels;
+    for (size_t i = 0; i < k->n; i++)
+        for (size_t c = 0; c < k->ts; c++) {
+            double s = 0;
+            for (int f = 0; f < F; f++)
+                s += (double)k->x[i * (size_t)F + (size_t)f] * k->L.w_fused[(size_t)f * k->ts + c];
+            t64[i * k->ts + c] = s;
+        }
+}
+
+/* y and alpha of the layer in float64 from k->t. */
+static void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
+    const gk_layer *L = &k->L;
+    int H = L->info.heads, C = L->info.out_channels, W = L->info.out_width;
+    double ns = L->info.negative_slope;
+    double *out = calloc((size_t)(H * C), sizeof *out);
+    for (size_t i = 0; i < k->n; i++) {
+        const float *t_i = k->t + i * k->ts;
+        int32_t e0 = k->v.row_ptr[i], e1 = k->v.row_ptr[i + 1];
+        memset(out, 0, (size_t)(H * C) * sizeof *out);
+        for (int h = 0; h < H; h++) {
+            double m = -INFINITY, sum = 0;
+            for (int pass = 0; pass < 3; pass++)
+                for (int32_t e = e0; e < e1; e++) {
+                    const float *t_j = k->t + (size_t)k->v.src[e] * k->ts;
+                    double z = (double)t_j[L->col_src + h] + t_i[L->col_dst + h];
+                    for (int d = 0; d < k->D; d++)
+                        z += (double)k->v.attr[(size_t)e * (size_t)k->D + (size_t)d] * L->edge_w[d * H + h];
+                    z = z > 0 ? z : ns * z;
+                    if (pass == 0) { m = z > m ? z : m; continue; }
+                    double w = exp(z - m);
+                    if (pass == 1) {
+                        sum += w;
+                        for (int c = 0; c < C; c++) out[h * C + c] += w * t_j[h * C + c];
+                    } else {
+                        alpha[(size_t)e * (size_t)H + (size_t)h] = w / (sum + 1e-16);
+                    }
+                }
+            for (int c = 0; c < C; c++) out[h * C + c] /= sum + 1e-16;
+        }
+        for (int c = 0; c < W; c++) {
+            double o = 0;
+            if (L->info.concat) o = out[c];
+            else { for (int h = 0; h < H; h++) o += out[h * C + c]; o /= H; }
+            if (L->col_res >= 0) o += t_i[L->col_res + c];
+            o += L->bias[c];
+            switch (L->info.activation) {
+            case GK_ACT_ELU: o = o > 0 ? o : expm1(o); break;
+            case GK_ACT_RELU: o = o > 0 ? o : 0; break;
+            case GK_ACT_LEAKY_RELU: o = o > 0 ? o : 0.01 * o; break;
+            case GK_ACT_NONE: break;
+            }
+            y[i * (size_t)W + (size_t)c] = o;
+        }
+    }
+    free(out);
+}
+
+/* max|a - ref| / max(1, max|ref|) */
+static double kh_err_f(const float *a, const double *ref, size_t count) {
+    double m = 0, r = 1;
+    for (size_t q = 0; q < count; q++) {
+        double d = fabs((double)a[q] - ref[q]);
+        m = d > m || d != d ? d : m;
+        r = fabs(ref[q]) > r ? fabs(ref[q]) : r;
+    }
+    return m / r;
+}
+
+static int kh_skip(gk_isa isa, int *noted) {
+    if (gk_cpu_supports(isa)) return 0;
+    if (!noted[isa]) printf("note: this CPU cannot run %s kernels: skipped\n",
+                            isa == GK_ISA_AVX512 ? "avx512" : "avx2");
+    noted[isa] = 1;
+    return 1;
+}
+
+#endif

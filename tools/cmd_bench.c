@@ -1,0 +1,313 @@
+/* graphkern bench: the scenarios of DESIGN.md §7 for the specialized path
+ * (the plan's automatic kernel choice) and the generic path (GK_ISA_GENERIC)
+ * in one run. The harness itself lives in bench/ (bench.h). */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "cli.h"
+
+#ifndef GK_FIXTURES_DIR
+#define GK_FIXTURES_DIR "tests/fixtures"
+#endif
+
+static const char usage_text[] =
+    "usage: graphkern bench [options]\n"
+    "  --json               one JSON object per configuration (DESIGN.md §7)\n"
+    "  --scenario A[,B..]   scenarios to run (default: all; --list names them)\n"
+    "  --path P             specialized | generic | both (default both)\n"
+    "  --isa I              ISA asked of the specialized path: auto (default),\n"
+    "                       avx512, avx2, scalar\n"
+    "  --threads T[,T..]    thread counts (default 1)\n"
+    "  --runs K             measured runs per configuration (default: the\n"
+    "                       scenario's, 10000; 1000 for dense1000)\n"
+    "  --warmup K           untimed runs first (default runs/10, at most 500\n"
+    "                       and 2 s)\n"
+    "  --quick              few runs (10 to 200), to check the output only\n"
+    "  --max-seconds S      stop a configuration's timed loop after S seconds\n"
+    "                       of inference (default 20; 0: no limit); the runs\n"
+    "                       done are reported\n"
+    "  --cpu N              pin to CPU N (workers to N+1, ...)\n"
+    "  --plot out.svg       write the latency distributions as an SVG\n"
+    "  --no-hist            no text histograms\n"
+    "  --no-peak            skip the FMA peak loop (%peak reads 0)\n"
+    "  --fixtures DIR       where the reference models are\n"
+    "  --list               list the scenarios\n";
+
+typedef struct bench_options {
+    int json, quick, no_hist, no_peak, cpu, progress;
+    long runs, warmup;
+    double max_seconds;
+    int threads[8], num_threads;
+    int paths;              /* bit 0: specialized, bit 1: generic */
+    gk_isa isa;
+    const char *plot, *fixtures;
+    const bench_scenario *scenarios[32];
+    int num_scenarios;
+} bench_options;
+
+static int parse_list(const char *arg, int *out, int max) {
+    int n = 0;
+    for (const char *p = arg; *p && n < max;) {
+        out[n++] = atoi(p);
+        p += strcspn(p, ",");
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
+static int parse_scenarios(const char *arg, bench_options *o) {
+    char name[64];
+    for (const char *p = arg; *p;) {
+        size_t len = strcspn(p, ",");
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        const bench_scenario *s = bench_find_scenario(name);
+        if (!s || o->num_scenarios == 32) {
+            fprintf(stderr, "graphkern: bench: unknown scenario '%s' (see --list)\n", name);
+            return 1;
+        }
+        o->scenarios[o->num_scenarios++] = s;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, bench_options *o) {
+    memset(o, 0, sizeof *o);
+    o->json = cli_flag(argc, argv, "--json");
+    o->quick = cli_flag(argc, argv, "--quick");
+    o->no_hist = cli_flag(argc, argv, "--no-hist");
+    o->no_peak = cli_flag(argc, argv, "--no-peak");
+    o->progress = isatty(2);
+    const char *v;
+    o->cpu = (v = cli_option(argc, argv, "--cpu")) ? atoi(v) : -1;
+    o->runs = (v = cli_option(argc, argv, "--runs")) ? atol(v) : 0;
+    o->warmup = (v = cli_option(argc, argv, "--warmup")) ? atol(v) : -1;
+    o->max_seconds = (v = cli_option(argc, argv, "--max-seconds")) ? atof(v) : 20;
+    o->num_threads = parse_list((v = cli_option(argc, argv, "--threads")) ? v : "1",
+                                o->threads, 8);
+    o->plot = cli_option(argc, argv, "--plot");
+    o->fixtures = cli_option(argc, argv, "--fixtures");
+    if (!o->fixtures) o->fixtures = getenv("GRAPHKERN_FIXTURES");
+    if (!o->fixtures) o->fixtures = GK_FIXTURES_DIR;
+    v = cli_option(argc, argv, "--path");
+    o->paths = !v || !strcmp(v, "both") ? 3 : !strcmp(v, "specialized") ? 1
+               : !strcmp(v, "generic") ? 2 : 0;
+    v = cli_option(argc, argv, "--isa");
+    static const char *const isas[] = {"auto", "avx512", "avx2", "scalar"};
+    o->isa = (gk_isa)-1;
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(v ? v : "auto", isas[k])) o->isa = (gk_isa)k;
+    if (!o->paths || (int)o->isa < 0 || o->runs < 0 || o->num_threads < 1 ||
+        o->max_seconds < 0) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    for (int k = 0; k < o->num_threads; k++)
+        if (o->threads[k] < 1) return fputs(usage_text, stderr), 2;
+    if ((v = cli_option(argc, argv, "--scenario"))) return parse_scenarios(v, o);
+    for (int k = 0; k < bench_num_scenarios; k++) o->scenarios[o->num_scenarios++] = &bench_scenarios[k];
+    return 0;
+}
+
+static long runs_for(const bench_scenario *s, const bench_options *o) {
+    if (o->runs) return o->runs;
+    if (o->quick) return s->quick_runs;
+    return s->default_runs;
+}
+
+/* Kernel names per layer ("a+b", or one name if all layers agree) and the
+ * ISA from the names' "__isa" suffix. */
+static void describe_kernels(const gk_plan *plan, int layers, bench_result *r) {
+    r->kernel[0] = '\0';
+    int same = 1;
+    for (int l = 1; l < layers; l++)
+        same &= !strcmp(gk_plan_layer_kernel(plan, l), gk_plan_layer_kernel(plan, 0));
+    for (int l = 0; l < (same ? 1 : layers); l++) {
+        size_t len = strlen(r->kernel);
+        snprintf(r->kernel + len, sizeof r->kernel - len, "%s%s", l ? "+" : "",
+                 gk_plan_layer_kernel(plan, l));
+    }
+    snprintf(r->isa, sizeof r->isa, "?");
+    for (int l = 0; l < layers; l++) {
+        const char *name = gk_plan_layer_kernel(plan, l), *sep = strstr(name, "__");
+        const char *isa = sep ? sep + 2 : name;
+        if (l == 0) snprintf(r->isa, sizeof r->isa, "%s", isa);
+        else if (strcmp(r->isa, isa)) snprintf(r->isa, sizeof r->isa, "mixed");
+    }
+}
+
+static void progress(const bench_options *o, const char *what, const bench_result *r,
+                     long done, long total) {
+    if (!o->progress) return;
+    fprintf(stderr, "\r\033[K%s %s %s t%d: %ld/%ld", what, r->scenario->name, r->path,
+            r->threads, done, total);
+    fflush(stderr);
+}
+
+/* Warm up, then time `runs` inferences rotating over the inputs, with the
+ * counters read around the timed loop only. */
+static int measure(gk_plan *plan, const bench_inputs *in, long runs, long warmup,
+                   const bench_options *o, bench_result *r, gk_error *err) {
+    r->ns = malloc((size_t)runs * sizeof *r->ns);
+    if (!r->ns) return 1;
+    memset(r->ns, 0, (size_t)runs * sizeof *r->ns);   /* touched before timing */
+    int nv = in->variants;
+    uint64_t warm_until = o->warmup < 0 ? cli_now_ns() + 2000000000u : UINT64_MAX;
+    long w = 0;
+    for (; w < warmup && cli_now_ns() < warm_until; w++)   /* default: <= 2 s */
+        if (gk_infer(plan, in->graph[w % nv], in->x[w % nv], in->y, err) != GK_OK) return 1;
+    r->warmup = (size_t)w;
+    long chunk = o->progress ? (runs + 19) / 20 : runs, done = 0;
+    uint64_t budget = (uint64_t)(o->max_seconds * 1e9), elapsed = 0;
+    bench_counters c0, c1;
+    bench_counters_read(&c0);
+    uint64_t wall0 = cli_now_ns();
+    while (done < runs && (!budget || elapsed < budget)) {
+        long end = done + chunk < runs ? done + chunk : runs;
+        for (long k = done; k < end; k++) {
+            int v = (int)(k % nv);
+            uint64_t t0 = cli_now_ns();
+            gk_status st = gk_infer(plan, in->graph[v], in->x[v], in->y, err);
+            uint64_t t1 = cli_now_ns();
+            r->ns[k] = t1 - t0;
+            elapsed += t1 - t0;
+            if (st != GK_OK) return 1;
+            if (budget && elapsed >= budget) {
+                end = k + 1;
+                break;
+            }
+        }
+        done = end;
+        progress(o, "timing", r, done, runs);
+    }
+    uint64_t wall = cli_now_ns() - wall0;
+    bench_counters_read(&c1);
+    bench_stats_compute(r->ns, (size_t)done, &r->stats);
+    r->graphs_per_s = (double)done / ((double)wall * 1e-9);
+    r->page_faults = (c1.minor_faults - c0.minor_faults) + (c1.major_faults - c0.major_faults);
+    r->context_switches = (long)(c1.voluntary_cs - c0.voluntary_cs) +
+                          (c1.involuntary_cs - c0.involuntary_cs);
+    r->heap_delta_bytes = c1.heap_bytes - c0.heap_bytes;
+    r->heap_chunks_delta = c1.heap_chunks - c0.heap_chunks;
+    return 0;
+}
+
+static int run_config(const gk_model *m, const bench_inputs *in, int generic, int threads,
+                      const bench_options *o, const bench_peak *peak, bench_result *r) {
+    memset(r, 0, sizeof *r);
+    r->scenario = in->scenario;
+    r->nodes = in->nodes;
+    r->edges = in->edges;
+    r->path = generic ? "generic" : "specialized";
+    r->threads = threads;
+    r->cpu = o->cpu;
+    r->rss_reset = bench_reset_peak_rss();
+    gk_plan_options opt = gk_plan_default_options();
+    opt.isa = generic ? GK_ISA_GENERIC : o->isa;
+    opt.threads = threads;
+    opt.pin_first_cpu = o->cpu;
+    gk_plan *plan = NULL;
+    gk_error err;
+    if (gk_plan_create(m, in->nodes, in->edges, &opt, &plan, &err) != GK_OK)
+        return cli_error("bench: plan", &err);
+    describe_kernels(plan, gk_model_num_layers(m), r);
+    long runs = runs_for(in->scenario, o);
+    long warmup = o->warmup >= 0 ? o->warmup : runs / 10 > 500 ? 500 : runs / 10;
+    int rc = measure(plan, in, runs, warmup, o, r, &err);
+    gk_plan_free(plan);
+    if (rc) return err.status ? cli_error("bench: infer", &err) : 1;
+    r->peak_rss_mb = bench_peak_rss_mb();
+    r->flops = bench_flops(m, in->graph[0]);
+    /* The median, not the mean: on a shared machine the mean carries other
+     * processes' time slices (see the p99 column). */
+    r->gflops = r->stats.p50 > 0 ? r->flops / (r->stats.p50 * 1e3) : 0;
+    r->pct_of_peak = peak->best_gflops > 0
+                         ? 100.0 * r->gflops / (peak->best_gflops * threads) : 0;
+    return 0;
+}
+
+static int pin(int cpu) {
+    if (cpu < 0) return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) == 0) return 0;
+    perror("graphkern: bench: --cpu");
+    return 1;
+}
+
+static int load_model(const bench_options *o, int edge, gk_model **m) {
+    if (*m) return 0;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", o->fixtures,
+             edge ? "ref_topk16_n1000_edge1.model.safetensors"
+                  : "ref_dense_n100.model.safetensors");
+    gk_error err;
+    return gk_model_load_file(path, m, &err) != GK_OK ? cli_error(path, &err) : 0;
+}
+
+static int run_scenario(const bench_scenario *s, gk_model *m, const bench_options *o,
+                        const bench_peak *peak, bench_result *out, int *count) {
+    bench_inputs in;
+    gk_error err;
+    if (o->progress) fprintf(stderr, "\r\033[Kbuilding inputs for %s", s->name);
+    if (bench_build_inputs(s, m, &in, &err) != GK_OK) return cli_error(s->name, &err);
+    int first = *count, rc = 0;
+    for (int t = 0; t < o->num_threads && !rc; t++)
+        for (int g = 0; g < 2 && !rc; g++) {
+            if (!(o->paths & (1 << g))) continue;
+            bench_result *r = &out[(*count)++];
+            rc = run_config(m, &in, g, o->threads[t], o, peak, r);
+            if (o->progress) fputs("\r\033[K", stderr);
+            if (rc) break;
+            if (o->json) bench_print_json(stdout, r, peak);
+            else bench_print_row(stdout, r);
+            fflush(stdout);
+        }
+    if (!rc && !o->json && !o->no_hist) bench_print_hist(stdout, out + first, *count - first);
+    bench_free_inputs(&in);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (cli_flag(argc, argv, "-h") || cli_flag(argc, argv, "--help"))
+        return fputs(usage_text, stdout), 0;
+    if (cli_flag(argc, argv, "--list")) {
+        for (int k = 0; k < bench_num_scenarios; k++)
+            printf("%s\n", bench_scenarios[k].name);
+        return 0;
+    }
+    bench_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc || (rc = pin(o.cpu))) return rc;
+    bench_peak peak = {0, 0, 0, 0, "none"};
+    if (!o.no_peak) bench_measure_peak(&peak);
+    if (!o.json) bench_print_header(stdout, &peak, o.cpu);
+    gk_model *models[2] = {NULL, NULL};
+    int capacity = o.num_scenarios * o.num_threads * 2, count = 0;
+    bench_result *results = calloc((size_t)capacity, sizeof *results);
+    if (!results) return 1;
+    for (int k = 0; k < o.num_scenarios && !rc; k++) {
+        int edge = o.scenarios[k]->edge_dim > 0;
+        rc = load_model(&o, edge, &models[edge]);
+        if (!rc) rc = run_scenario(o.scenarios[k], models[edge], &o, &peak, results, &count);
+    }
+    if (!rc && o.plot) {
+        if (bench_write_svg(o.plot, results, count)) {
+            perror(o.plot);
+            rc = 1;
+        } else if (!o.json) {
+            printf("wrote %s\n", o.plot);
+        }
+    }
+    for (int k = 0; k < count; k++) free(results[k].ns);
+    free(results);
+    gk_model_free(models[0]);
+    gk_model_free(models[1]);
+    return rc;
+}
