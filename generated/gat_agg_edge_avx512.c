@@ -3,7 +3,7 @@
 #include "gat_kernels.h"
 #include <immintrin.h>
 #define GK_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
-#define GK_INLINE static inline GK_TARGET __attribute__((always_inline))
+#define GK_INLINE static inline GK_TARGET __attribute__((always_inline, unused))
 typedef __m512 v16;
 GK_INLINE v16 v16_ld(const float *p) { return _mm512_loadu_ps(p); }
 GK_INLINE void v16_st(float *p, v16 a) { _mm512_storeu_ps(p, a); }

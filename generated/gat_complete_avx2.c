@@ -3,7 +3,7 @@
 #include "gat_kernels.h"
 #include <immintrin.h>
 #define GK_TARGET __attribute__((target("avx2,fma")))
-#define GK_INLINE static inline GK_TARGET __attribute__((always_inline))
+#define GK_INLINE static inline GK_TARGET __attribute__((always_inline, unused))
 typedef __m256 v8;
 GK_INLINE v8 v8_ld(const float *p) { return _mm256_loadu_ps(p); }
 GK_INLINE void v8_st(float *p, v8 a) { _mm256_storeu_ps(p, a); }
