@@ -1,6 +1,7 @@
 /* Fault injection after loading: fail the n-th allocation for n = 1, 2, ...
  * of graph creation, gk_graph_from_coo, plan creation (with and without
- * attention buffers) and of the whole pipeline from the model file to the
+ * attention buffers, with worker threads), the publisher, the correlation
+ * builder, and of the whole pipeline from the model file to the
  * first inference. Every failure must be GK_ENOMEM with *out left NULL and
  * nothing leaked (LeakSanitizer in the ASan build, valgrind by hand); the
  * first success must come when the n-th allocation no longer happens, so a
@@ -41,9 +42,11 @@ static gk_status attempt_graph_from_coo(const gk_model *m, gk_error *err) {
     return st;
 }
 
-static gk_status attempt_plan(const gk_model *m, int keep_attention, gk_error *err) {
+static gk_status attempt_plan(const gk_model *m, int keep_attention, int threads,
+                              gk_error *err) {
     gk_plan_options opt = gk_plan_default_options();
     opt.keep_attention = keep_attention;
+    opt.threads = threads;
     gk_plan *p = (gk_plan *)&p;
     gk_status st = gk_plan_create(m, N, E, &opt, &p, err);
     if (st != GK_OK) CHECK(p == NULL);
@@ -52,11 +55,47 @@ static gk_status attempt_plan(const gk_model *m, int keep_attention, gk_error *e
 }
 
 static gk_status attempt_plan_plain(const gk_model *m, gk_error *err) {
-    return attempt_plan(m, 0, err);
+    return attempt_plan(m, 0, 1, err);
 }
 
 static gk_status attempt_plan_attention(const gk_model *m, gk_error *err) {
-    return attempt_plan(m, 1, err);
+    return attempt_plan(m, 1, 1, err);
+}
+
+/* Worker threads already started must be joined when a later allocation
+ * fails (a leaked thread shows as a leak of its stack under ASan). */
+static gk_status attempt_plan_threads(const gk_model *m, gk_error *err) {
+    return attempt_plan(m, 1, 3, err);
+}
+
+static gk_status attempt_publisher(const gk_model *m, gk_error *err) {
+    gk_publisher *pub = (gk_publisher *)&pub;
+    gk_status st = gk_publisher_create(m, N, E, 4, 100, &pub, err);
+    if (st != GK_OK) CHECK(pub == NULL);
+    gk_publisher_free(pub);
+    return st;
+}
+
+/* The correlation builder and a graph built from it. */
+static gk_status attempt_corr(const gk_model *m, gk_error *err) {
+    gk_corr *c = (gk_corr *)&c;
+    gk_graph *g = NULL;
+    gk_status st = gk_corr_create(N, 5, NULL, &c, err);
+    if (st != GK_OK) {
+        CHECK(c == NULL);
+        return st;
+    }
+    st = gk_graph_create(m, N, N * (N - 1), &g, err);
+    for (int t = 0; st == GK_OK && t < 6; t++) {
+        float r[N];
+        for (int i = 0; i < N; i++) r[i] = (float)((i * 7 + t * 3) % 11) - 5.0f;
+        st = gk_corr_push(c, r, err);
+    }
+    gk_corr_rule rule = {0.1f, 2, 1};
+    if (st == GK_OK) st = gk_corr_build_graph(c, &rule, g, NULL, err);
+    gk_graph_free(g);
+    gk_corr_free(c);
+    return st;
 }
 
 static const char *pipeline_fixture;
@@ -130,6 +169,9 @@ static void run_fixture(const char *name) {
     long plain = fail_each("gk_plan_create", m, attempt_plan_plain);
     long attn = fail_each("gk_plan_create+attn", m, attempt_plan_attention);
     CHECK(attn > plain);  /* the attention buffers were exercised too */
+    fail_each("gk_plan_create 3 thr", m, attempt_plan_threads);
+    fail_each("gk_publisher_create", m, attempt_publisher);
+    if (gk_model_edge_dim(m) <= 1) fail_each("gk_corr_* + graph", m, attempt_corr);
     pipeline_fixture = name;
     fail_each("file..gk_infer", NULL, attempt_pipeline);
     gk_model_free(m);
