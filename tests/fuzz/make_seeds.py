@@ -102,7 +102,8 @@ def graph_seed(model_index, tensors):
 def main():
     out = sys.argv[1]
     dirs = {t: os.path.join(out, t) for t in
-            ("fuzz_model_buffer", "fuzz_io_reader", "fuzz_graph_coo", "fuzz_metadata")}
+            ("fuzz_model_buffer", "fuzz_io_reader", "fuzz_graph_coo", "fuzz_metadata",
+             "fuzz_corr")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
 
@@ -140,6 +141,13 @@ def main():
                 small["edge_index"] = ("I32", shape, struct.pack("<%di" % len(vals), *vals))
                 small.pop("y_pyg_f64", None)
                 put("fuzz_io_reader", base + ".i32", write_st(small, meta))
+    # fuzz_corr: N, T, recompute period, top_k, flags, threshold, then ticks
+    for n, t, k, flags, th in ((8, 6, 3, 0, 0), (12, 10, 4, 3, 120), (5, 4, 0, 2, 0),
+                               (16, 16, 16, 1, 200)):
+        ticks = b"".join(struct.pack("<%df" % n, *[0.01 * ((i * 7 + r * 13) % 17 - 8)
+                                                   for i in range(n)])
+                         for r in range(2 * t))
+        put("fuzz_corr", "n%d_t%d_k%d" % (n, t, k), bytes([n - 2, t - 2, 2, k, flags, th]) + ticks)
     for t, d in dirs.items():
         print("%s: %d seeds" % (t, len(os.listdir(d))))
 

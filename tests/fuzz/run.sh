@@ -14,7 +14,7 @@ seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET ...]}
 shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-  targets=(fuzz_model_buffer fuzz_io_reader fuzz_graph_coo fuzz_metadata)
+  targets=(fuzz_model_buffer fuzz_io_reader fuzz_graph_coo fuzz_metadata fuzz_corr)
 build=build-fuzz
 jobs=$(nproc); [ "$jobs" -gt 2 ] && jobs=2
 
@@ -28,7 +28,7 @@ summary=""
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t
   crashes=$build/crashes/$t/
-  mkdir -p "$corpus" "$crashes"
+  mkdir -p "$corpus" "$crashes" "$build/seeds/$t"
   log=$build/crashes/$t.log
   # seeds: the generated ones, the committed ones, past regressions
   set +e
@@ -41,8 +41,8 @@ for t in "${targets[@]}"; do
       tests/fuzz/regressions/$t >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
   line=$(printf '%-18s %10s executions  %6s s  cov %5s  %s' "$t" "${execs:-?}" \
          "$seconds" "${cov:-?}" "$([ $rc -eq 0 ] && echo clean || echo "FAILED (rc $rc)")")
   echo "$line"
