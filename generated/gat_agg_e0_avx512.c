@@ -153,6 +153,18 @@ GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, c
 GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
 }
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16_acc_le(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16i_zero(void) { return _mm512_setzero_si512(); }
+GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
+/* any lane NaN */
+GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:

@@ -118,6 +118,22 @@ GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
 GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
 }
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+}
+GK_INLINE v8i v8_acc_le(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)));
+}
+GK_INLINE v8i v8i_zero(void) { return _mm256_setzero_si256(); }
+GK_INLINE int32_t v8i_hsum(v8i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+/* any lane NaN */
+GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
 
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused; tiles of 6 rows. */
 GK_TARGET void gk_f32_gat_transform_f8c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
