@@ -466,10 +466,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -479,11 +498,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -534,10 +554,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -547,11 +586,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -602,10 +642,31 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -615,12 +676,14 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -676,10 +739,31 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -689,12 +773,14 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -750,10 +836,35 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                    acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                    acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                    acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -763,14 +874,18 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -836,10 +951,35 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                    acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                    acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                    acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -849,14 +989,18 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -922,11 +1066,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -936,15 +1105,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -998,11 +1169,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -1012,15 +1208,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1077,11 +1275,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1091,15 +1314,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1153,11 +1378,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1167,15 +1417,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1232,11 +1484,40 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                    acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                    acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1246,17 +1527,21 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1317,11 +1602,40 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                    acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                    acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1331,17 +1645,21 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1408,11 +1726,12 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1422,21 +1741,29 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1511,11 +1838,12 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1525,21 +1853,29 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1626,13 +1962,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1642,23 +2015,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1716,13 +2093,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1732,23 +2146,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1817,13 +2235,14 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1833,27 +2252,35 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1920,13 +2347,14 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1936,27 +2364,35 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2045,11 +2481,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2059,21 +2496,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2091,11 +2536,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2105,21 +2551,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2167,11 +2621,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2181,21 +2636,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2213,11 +2676,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2227,21 +2691,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2289,17 +2761,18 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2309,39 +2782,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2407,17 +2888,18 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx2(const gk_layer_run *run, size
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2427,39 +2909,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2552,13 +3042,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2568,27 +3059,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2608,13 +3107,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
         v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
         v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2624,27 +3124,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
@@ -2694,13 +3202,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2710,27 +3219,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2750,13 +3267,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
         v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
         v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2766,27 +3284,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
@@ -2836,11 +3362,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2850,21 +3377,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2882,11 +3417,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2896,21 +3432,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2921,11 +3465,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
         v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
         v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2935,21 +3480,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                    acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                    acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                    acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                    acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                    acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                    acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                    acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                    acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
@@ -2960,11 +3513,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
         v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
         v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2974,21 +3528,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                    acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                    acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                    acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                    acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                    acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                    acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                    acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                    acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));
@@ -3036,11 +3598,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3050,21 +3613,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -3082,11 +3653,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3096,21 +3668,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -3121,11 +3701,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
         v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
         v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3135,21 +3716,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                    acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                    acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                    acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                    acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                    acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                    acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                    acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                    acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
@@ -3160,11 +3749,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
         v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
         v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3174,21 +3764,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                    acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                    acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                    acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                    acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                    acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                    acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                    acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                    acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));

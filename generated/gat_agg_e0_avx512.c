@@ -507,10 +507,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -520,11 +539,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -575,10 +595,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -588,11 +627,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -643,10 +683,29 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -656,11 +715,12 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -711,10 +771,29 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -724,11 +803,12 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -779,10 +859,31 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -792,12 +893,14 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -853,10 +956,31 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -866,12 +990,14 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -927,11 +1053,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -941,15 +1092,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1003,11 +1156,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -1017,15 +1195,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1082,11 +1262,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1096,15 +1301,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1158,11 +1365,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1172,15 +1404,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1237,11 +1471,36 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1251,15 +1510,17 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1313,11 +1574,36 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1327,15 +1613,17 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1392,11 +1680,40 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1406,17 +1723,21 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1477,11 +1798,40 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1491,17 +1841,21 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1568,13 +1922,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1584,23 +1975,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1658,13 +2053,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1674,23 +2106,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1759,13 +2195,50 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1775,23 +2248,27 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1849,13 +2326,50 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1865,23 +2379,27 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1950,13 +2468,58 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -1966,27 +2529,35 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2053,13 +2624,58 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2069,27 +2685,35 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2178,17 +2802,78 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
+                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
+                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
+                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
+                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2198,39 +2883,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2296,17 +2989,78 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, si
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
+                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
+                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
+                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
+                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2316,39 +3070,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2441,17 +3203,78 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
+                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
+                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
+                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
+                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2461,39 +3284,47 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2559,17 +3390,78 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx512(const gk_layer_run *run, s
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
+                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
+                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
+                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
+                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2579,39 +3471,47 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2704,17 +3604,18 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2724,47 +3625,63 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2843,17 +3760,18 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, s
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2863,47 +3781,63 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
