@@ -19,7 +19,9 @@
 
 /* ---- scenarios ----------------------------------------------------------- */
 
-typedef enum bench_graph_kind { BENCH_DENSE = 0, BENCH_TOPK = 1 } bench_graph_kind;
+/* BENCH_TICK: the trading tick loop (tools/tick.h), not a fixed graph: one
+ * timed run = push returns + rebuild the correlation graph + infer. */
+typedef enum bench_graph_kind { BENCH_DENSE = 0, BENCH_TOPK = 1, BENCH_TICK = 2 } bench_graph_kind;
 
 typedef struct bench_scenario {
     char name[48];           /* e.g. "topk16_n1000_edge1"                   */
@@ -29,9 +31,11 @@ typedef struct bench_scenario {
     int edge_dim;            /* 0 or 1: edge_attr = correlation             */
     int default_runs;        /* measured runs unless --runs says otherwise  */
     int quick_runs;          /* with --quick (tests: fields, not timings)   */
+                             /* (tick scenarios run for a time instead)    */
 } bench_scenario;
 
-/* The scenarios of DESIGN.md §7, each without and with one edge feature. */
+/* The scenarios of DESIGN.md §7, each without and with one edge feature,
+ * then the tick scenarios tick_n100 and tick_n1000. */
 extern const bench_scenario bench_scenarios[];
 extern const int bench_num_scenarios;
 const bench_scenario *bench_find_scenario(const char *name);
@@ -131,6 +135,8 @@ typedef struct bench_result {
     long page_faults;
     long context_switches;
     double flops, gflops, pct_of_peak;
+    double cpu_p50_us, cpu_p99_us;  /* tick scenarios: the calling thread's
+                                       CPU time per tick                   */
     uint64_t *ns;                /* sorted latencies (owned)                */
 } bench_result;
 

@@ -48,8 +48,12 @@ for path in ("specialized", "generic"):
         print(f"  rule 2 ({path} <= baseline + 10%): no baseline for {scenario}: skipped")
         continue
     if ref["kernel"] != now["kernel"]:
+        # A renamed or newly chosen kernel must bring its baseline along in
+        # the same commit; otherwise the gate could be dodged by a rename.
+        failed |= not update
         print(f"  rule 2 ({path} <= baseline + 10%): baseline is for kernel "
-              f"'{ref['kernel']}', measured '{now['kernel']}': skipped, update the baseline")
+              f"'{ref['kernel']}', measured '{now['kernel']}': "
+              f"{'updating' if update else 'FAIL, run bench/gate.sh --update and commit'}")
         continue
     rel = now["ir_per_inference"] / ref["ir_per_inference"]
     ok = rel <= 1.10

@@ -41,6 +41,14 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
 
 void bench_print_row(FILE *to, const bench_result *r) {
     const bench_stats *s = &r->stats;
+    if (r->scenario->kind == BENCH_TICK) {  /* no FLOP count, no loop counters */
+        fprintf(to, "%-19s %5zu %7zu %-11s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
+                    "%9.0f %7s %6s %7.1f %6s %6s\n",
+                r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads,
+                s->runs, s->p50, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, "-",
+                "-", r->peak_rss_mb, "-", "-");
+        return;
+    }
     fprintf(to, "%-19s %5zu %7zu %-11s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
                 "%9.0f %7.2f %6.1f %7.1f %6lld %6ld\n",
             r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->runs,
@@ -50,6 +58,29 @@ void bench_print_row(FILE *to, const bench_result *r) {
 
 void bench_print_json(FILE *to, const bench_result *r, const bench_peak *peak) {
     const bench_stats *s = &r->stats;
+    if (r->scenario->kind == BENCH_TICK) {
+        /* graphs_per_s = ticks/s; no FLOP count (a tick is more than the
+         * GAT) and no heap/fault/switch counters (the loop is tick.c's). */
+        fprintf(to,
+                "{\"scenario\":\"%s\",\"nodes\":%zu,\"edges\":%zu,\"path\":\"%s\","
+                "\"isa\":\"%s\",\"threads\":%d,\"p50_us\":%.3f,\"p99_us\":%.3f,"
+                "\"p999_us\":%.3f,\"graphs_per_s\":%.1f,\"peak_rss_mb\":%.2f,"
+                "\"gflops\":0,\"pct_of_peak\":0,"
+                "\"gflops_note\":\"not counted: a tick is push + graph rebuild + inference\","
+                "\"kernel\":\"%s\",\"edge_dim\":%d,\"runs\":%zu,\"ticks\":%zu,"
+                "\"warmup\":0,\"window\":256,\"top_k\":%d,"
+                "\"p90_us\":%.3f,\"max_us\":%.3f,\"min_us\":%.3f,\"mean_us\":%.3f,"
+                "\"cpu_p50_us\":%.3f,\"cpu_p99_us\":%.3f,"
+                "\"peak_gflops\":%.3f,\"peak_isa\":\"%s\",\"rss_scope\":\"%s\","
+                "\"cpu\":%d}\n",
+                r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->p50,
+                s->p99, s->p999, r->graphs_per_s, r->peak_rss_mb, r->kernel,
+                r->scenario->edge_dim, s->runs, s->runs, r->scenario->k, s->p90, s->max,
+                s->min, s->mean, r->cpu_p50_us, r->cpu_p99_us, peak->best_gflops,
+                peak->best_isa, r->rss_reset ? "configuration" : "process", r->cpu);
+        fflush(to);
+        return;
+    }
     fprintf(to,
             "{\"scenario\":\"%s\",\"nodes\":%zu,\"edges\":%zu,\"path\":\"%s\","
             "\"isa\":\"%s\",\"threads\":%d,\"p50_us\":%.3f,\"p99_us\":%.3f,"
@@ -138,7 +169,7 @@ static double svg_x(double us, double lo, double hi) {
     return PLOT_X + PLOT_W * log(us / lo) / log(hi / lo);
 }
 
-static void svg_axis(FILE *f, double top, double lo, double hi) {
+static void svg_axis(FILE *f, double top, double lo, double hi, const char *per) {
     double bottom = top + PANEL_H - 60;
     fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='black'/>\n", PLOT_X,
             bottom, PLOT_X + PLOT_W, bottom);
@@ -153,7 +184,7 @@ static void svg_axis(FILE *f, double top, double lo, double hi) {
                        "</text>\n", x, top + 20, x, bottom, x, bottom + 14, v);
         }
     fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='middle'>latency per "
-               "inference (us, log scale)</text>\n", PLOT_X + PLOT_W / 2, bottom + 30);
+               "%s (us, log scale)</text>\n", PLOT_X + PLOT_W / 2, bottom + 30, per);
 }
 
 static void svg_panel(FILE *f, const bench_result *r, int count, double top) {
@@ -166,7 +197,7 @@ static void svg_panel(FILE *f, const bench_result *r, int count, double top) {
     fprintf(f, "<text x='%d' y='%.1f' font-size='14' font-weight='bold'>%s (%zu nodes, "
                "%zu edges)</text>\n", PLOT_X, top + 14, r[0].scenario->name, r[0].nodes,
             r[0].edges);
-    svg_axis(f, top, lo, hi);
+    svg_axis(f, top, lo, hi, r[0].scenario->kind == BENCH_TICK ? "tick" : "inference");
     double dens[8][SVG_BINS], top_dens = 1e-12;
     for (int k = 0; k < count && k < 8; k++) {
         memset(dens[k], 0, sizeof dens[k]);

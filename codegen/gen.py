@@ -115,8 +115,10 @@ def agg_plan(isa, key):
     g = max(1, min(h, (isa.acc_regs - 4) // nvc))
     groups = [list(range(s, s + n)) for s, n in split(h, -(-h // g))]
     mode = "concat" if key.concat else "mean"
+    # two accumulator sets (even/odd edges) when the largest group fits twice
+    u = 2 if 2 * max(len(gr) for gr in groups) * nvc <= isa.acc_regs - 4 else 1
     return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
-                WMAX=isa.lanes, groups=groups, OW=key.out_width,
+                WMAX=isa.lanes, groups=groups, U=u, OW=key.out_width,
                 name=f"gk_f32_gat_agg_h{h}c{c}_e{key.edge_dim}_{mode}__{isa.name}",
                 prepare=f"gk_f32_gat_prep_h{h}c{c}_e{key.edge_dim}__{isa.name}",
                 complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__{isa.name}",

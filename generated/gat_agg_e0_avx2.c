@@ -80,6 +80,60 @@ GK_INLINE v4 v4_exp(v4 x) {
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m256i v8i;
+GK_INLINE __m256i gk_first_mask(int cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+GK_INLINE v8i v8i_ld_first(const int32_t *p, int cnt) { return _mm256_maskload_epi32(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_ld_first(const float *p, int cnt) { return _mm256_maskload_ps(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_keep_first(v8 a, int cnt) { return _mm256_and_ps(a, _mm256_castsi256_ps(gk_first_mask(cnt))); }
+GK_INLINE v8i v8i_mul_s(v8i a, int32_t s) { return _mm256_mullo_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_iota_mul(int32_t s) {
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v8 v8_gather(const float *base, v8i idx) { return _mm256_i32gather_ps(base, idx, 4); }
+GK_INLINE float v8_hsum(v8 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+GK_INLINE v8i v8i_add(v8i a, v8i b) { return _mm256_add_epi32(a, b); }
+GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return _mm256_add_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_min_s(v8i a, int32_t s) { return _mm256_min_epi32(a, _mm256_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v8i v8i_iota_mod(int32_t m) { return _mm256_and_si256(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(m - 1)); }
+GK_INLINE v8i v8i_iota_div(int32_t m) { return _mm256_srli_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v8i v8i_perm(v8i a, v8i idx) { return _mm256_permutevar8x32_epi32(a, idx); }
+GK_INLINE v8 v8_perm(v8 a, v8i idx) { return _mm256_permutevar8x32_ps(a, idx); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(h), lane_head)));
+}
+/* lanes [4k, 4k+4) from pk */
+GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+}
+GK_INLINE v8i v8_acc_le(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)));
+}
+GK_INLINE v8i v8i_zero(void) { return _mm256_setzero_si256(); }
+GK_INLINE int32_t v8i_hsum(v8i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+/* any lane NaN */
+GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -412,10 +466,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -425,11 +498,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -480,10 +554,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -493,11 +586,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -548,10 +642,31 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -561,12 +676,14 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -622,10 +739,31 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -635,12 +773,14 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -696,10 +836,35 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                    acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                    acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                    acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -709,14 +874,18 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -782,10 +951,35 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                    acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                    acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                    acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -795,14 +989,18 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -868,11 +1066,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -882,15 +1105,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -944,11 +1169,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -958,15 +1208,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1023,11 +1275,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1037,15 +1314,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1099,11 +1378,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1113,15 +1417,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1178,11 +1484,40 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                    acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                    acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1192,17 +1527,21 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1263,11 +1602,40 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                    acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                    acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                    acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1277,17 +1645,21 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1354,11 +1726,12 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1368,21 +1741,29 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1457,11 +1838,12 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1471,21 +1853,29 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1572,13 +1962,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1588,23 +2015,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1662,13 +2093,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx2(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1678,23 +2146,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1763,13 +2235,14 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1779,27 +2252,35 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1866,13 +2347,14 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1882,27 +2364,35 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1991,11 +2481,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2005,21 +2496,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2037,11 +2536,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2051,21 +2551,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2113,11 +2621,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2127,21 +2636,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2159,11 +2676,12 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2173,21 +2691,29 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2235,17 +2761,18 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx2(const gk_layer_run *run, size_t
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2255,39 +2782,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx2(const gk_layer_run *run, size_t
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2353,17 +2888,18 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx2(const gk_layer_run *run, size
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2373,39 +2909,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx2(const gk_layer_run *run, size
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2498,13 +3042,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2514,27 +3059,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2554,13 +3107,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
         v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
         v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2570,27 +3124,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
@@ -2640,13 +3202,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2656,27 +3219,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2696,13 +3267,14 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
         v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
         v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2712,27 +3284,35 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
@@ -2782,11 +3362,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2796,21 +3377,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2828,11 +3417,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2842,21 +3432,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -2867,11 +3465,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
         v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
         v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2881,21 +3480,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                    acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                    acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                    acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                    acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                    acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                    acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                    acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                    acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
@@ -2906,11 +3513,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
         v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
         v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
         v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2920,21 +3528,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx2(const gk_layer_run *run, size_
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                    acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                    acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                    acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                    acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                    acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                    acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                    acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                    acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));
@@ -2982,11 +3598,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2996,21 +3613,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                    acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                    acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                    acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                    acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                    acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                    acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                    acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -3028,11 +3653,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
         v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
         v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3042,21 +3668,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                    acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                    acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                    acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                    acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                    acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                    acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                    acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                    acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
@@ -3067,11 +3701,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
         v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
         v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3081,21 +3716,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                    acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                    acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                    acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                    acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                    acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                    acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                    acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                    acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
         const v8 inv_4 = v8_set1(1.0f / sb[4]);
         const v8 inv_5 = v8_set1(1.0f / sb[5]);
         v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
@@ -3106,11 +3749,12 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
         v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
         v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
         v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -3120,21 +3764,29 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx2(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                    acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                    acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                    acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                    acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                    acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                    acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                    acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                    acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                 }
             }
             (void)sum;
         }
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));

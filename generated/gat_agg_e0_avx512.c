@@ -115,6 +115,56 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     return _mm_scalef_ps(p, n);
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m512i v16i;
+GK_INLINE __mmask16 gk_first_mask(int cnt) { return (__mmask16)((1u << cnt) - 1u); }
+GK_INLINE v16i v16i_ld_first(const int32_t *p, int cnt) { return _mm512_maskz_loadu_epi32(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_ld_first(const float *p, int cnt) { return _mm512_maskz_loadu_ps(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_keep_first(v16 a, int cnt) { return _mm512_maskz_mov_ps(gk_first_mask(cnt), a); }
+GK_INLINE v16i v16i_mul_s(v16i a, int32_t s) { return _mm512_mullo_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_iota_mul(int32_t s) {
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v16 v16_gather(const float *base, v16i idx) { return _mm512_i32gather_ps(idx, base, 4); }
+GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
+GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_min_s(v16i a, int32_t s) { return _mm512_min_epi32(a, _mm512_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v16i v16i_iota_mod(int32_t m) { return _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(m - 1)); }
+GK_INLINE v16i v16i_iota_div(int32_t m) { return _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v16i v16i_perm(v16i a, v16i idx) { return _mm512_permutexvar_epi32(idx, a); }
+GK_INLINE v16 v16_perm(v16 a, v16i idx) { return _mm512_permutexvar_ps(idx, a); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v16 v16_keep_lanes_lt(v16 a, v16i lane_head, int32_t h) {
+    return _mm512_maskz_mov_ps(_mm512_cmplt_epi32_mask(lane_head, _mm512_set1_epi32(h)), a);
+}
+/* lanes [4k, 4k+4) from pk (ld_parts4), [8k, 8k+8) from pk (ld_parts8) */
+GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, const float *p3) {
+    __m512 a = _mm512_castps128_ps512(_mm_loadu_ps(p0));
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p1), 1);
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p2), 2);
+    return _mm512_insertf32x4(a, _mm_loadu_ps(p3), 3);
+}
+GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16_acc_le(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16i_zero(void) { return _mm512_setzero_si512(); }
+GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
+/* any lane NaN */
+GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -457,10 +507,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -470,11 +539,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -525,10 +595,29 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -538,11 +627,12 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -593,10 +683,29 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -606,11 +715,12 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -661,10 +771,29 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -674,11 +803,12 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -729,10 +859,31 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -742,12 +893,14 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -803,10 +956,31 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 2;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -816,12 +990,14 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
         int exact = e0 == e1;
         for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -877,11 +1053,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -891,15 +1092,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -953,11 +1156,36 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
@@ -967,15 +1195,17 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v4 wh = v4_set1(wb[0]);
-                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v4 wh = v4_set1(wb[1]);
-                    acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1032,11 +1262,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1046,15 +1301,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1108,11 +1365,36 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
@@ -1122,15 +1404,17 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1187,11 +1471,36 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1201,15 +1510,17 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1263,11 +1574,36 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1277,15 +1613,17 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1342,11 +1680,40 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1356,17 +1723,21 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1427,11 +1798,40 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 4;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1441,17 +1841,21 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
         int exact = e0 == e1;
         for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1518,13 +1922,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1534,23 +1975,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1608,13 +2053,50 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, si
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
@@ -1624,23 +2106,27 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v4_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1709,13 +2195,50 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1725,23 +2248,27 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1799,13 +2326,50 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
@@ -1815,23 +2379,27 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -1900,13 +2468,58 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -1916,27 +2529,35 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2003,13 +2624,58 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, s
         const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
         const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
         float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v4 sum = v4_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 8;
                 const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
@@ -2019,27 +2685,35 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v4_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
             }
             v4_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
         int exact = e0 == e1;
         for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2128,17 +2802,78 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
+                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
+                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
+                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
+                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2148,39 +2883,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2246,17 +2989,78 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, si
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
+                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
+                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
+                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
+                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
+                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                }
+                {
+                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
+                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
@@ -2266,39 +3070,47 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, si
                 sum = v8_add(sum, wv);
                 {
                     const v8 wh = v8_set1(wb[0]);
-                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[1]);
-                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[2]);
-                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[3]);
-                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[4]);
-                    acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[5]);
-                    acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[6]);
-                    acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                 }
                 {
                     const v8 wh = v8_set1(wb[7]);
-                    acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2391,17 +3203,78 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
+                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
+                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
+                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
+                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2411,39 +3284,47 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2509,17 +3390,78 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx512(const gk_layer_run *run, s
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
+                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
+                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
+                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
+                float wb0[8], wb1[8];
+                v8_st(wb0, wv0);
+                v8_st(wb1, wv1);
+                sum = v8_add(sum, v8_add(wv0, wv1));
+                {
+                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
+                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
+                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
+                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
+                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
+                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                }
+                {
+                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
+                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                }
+            }
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
@@ -2529,39 +3471,47 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2654,17 +3604,18 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2674,47 +3625,63 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {
@@ -2793,17 +3760,18 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, s
         const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
         const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
         float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v8 sum = v8_zero();
-            for (int32_t e = e0; e < e1; e++) {
+            int32_t e = e0;
+            for (; e < e1; e++) {
                 const float *t_j = t + (size_t)src[e] * ts;
                 const float *pq_j = pq + (size_t)src[e] * 16;
                 const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
@@ -2813,47 +3781,63 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, s
                 sum = v8_add(sum, wv);
                 {
                     const v16 wh = v16_set1(wb[0]);
-                    acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                    acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[1]);
-                    acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                    acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[2]);
-                    acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                    acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[3]);
-                    acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                    acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[4]);
-                    acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                    acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[5]);
-                    acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                    acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[6]);
-                    acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                    acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                 }
                 {
                     const v16 wh = v16_set1(wb[7]);
-                    acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                    acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                 }
             }
             v8_st(sb, sum);
         }
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
         int exact = e0 == e1;
         for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
         if (GK_UNLIKELY(exact)) {

@@ -80,6 +80,60 @@ GK_INLINE v4 v4_exp(v4 x) {
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m256i v8i;
+GK_INLINE __m256i gk_first_mask(int cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+GK_INLINE v8i v8i_ld_first(const int32_t *p, int cnt) { return _mm256_maskload_epi32(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_ld_first(const float *p, int cnt) { return _mm256_maskload_ps(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_keep_first(v8 a, int cnt) { return _mm256_and_ps(a, _mm256_castsi256_ps(gk_first_mask(cnt))); }
+GK_INLINE v8i v8i_mul_s(v8i a, int32_t s) { return _mm256_mullo_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_iota_mul(int32_t s) {
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v8 v8_gather(const float *base, v8i idx) { return _mm256_i32gather_ps(base, idx, 4); }
+GK_INLINE float v8_hsum(v8 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+GK_INLINE v8i v8i_add(v8i a, v8i b) { return _mm256_add_epi32(a, b); }
+GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return _mm256_add_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_min_s(v8i a, int32_t s) { return _mm256_min_epi32(a, _mm256_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v8i v8i_iota_mod(int32_t m) { return _mm256_and_si256(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(m - 1)); }
+GK_INLINE v8i v8i_iota_div(int32_t m) { return _mm256_srli_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v8i v8i_perm(v8i a, v8i idx) { return _mm256_permutevar8x32_epi32(a, idx); }
+GK_INLINE v8 v8_perm(v8 a, v8i idx) { return _mm256_permutevar8x32_ps(a, idx); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(h), lane_head)));
+}
+/* lanes [4k, 4k+4) from pk */
+GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+}
+GK_INLINE v8i v8_acc_le(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)));
+}
+GK_INLINE v8i v8i_zero(void) { return _mm256_setzero_si256(); }
+GK_INLINE int32_t v8i_hsum(v8i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+/* any lane NaN */
+GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -770,7 +824,6 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e1__avx2(const gk_layer_run *run, size_t be
 
 /* 1 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -784,59 +837,90 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 9);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -849,7 +933,6 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t
 }
 /* 1 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -863,59 +946,90 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 9);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -928,7 +1042,6 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size
 }
 /* 1 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -942,60 +1055,94 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 17);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1013,7 +1160,6 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 1 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1027,60 +1173,94 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 17);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1098,7 +1278,6 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 1 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1112,62 +1291,102 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                        acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                        acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                        acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 33);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1195,7 +1414,6 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 1 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1209,62 +1427,102 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v8i lane_head = v8i_iota_mod(1);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
+                    z = v8_fma(at_c, ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                        acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                        acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                        acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v8_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
+        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 33);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1292,7 +1550,6 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 2 head(s) x 4 channels, 3 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1308,59 +1565,106 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
     const v4 ew0 = v4_ld(ewp[0]);
     const v4 ew1 = v4_ld(ewp[1]);
     const v4 ew2 = v4_ld(ewp[2]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[1][l % 2] : 0.0f;
+    const v8 ew_t1 = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[2][l % 2] : 0.0f;
+    const v8 ew_t2 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 10);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 10, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                    z = v4_fma(v4_set1(a_e[2]), ew2, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 8, idx), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
+                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v4 wh = v4_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                        const v4 w0 = v4_set1(wb[q * 2 + 0]), w1 = v4_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                        const v4 w0 = v4_set1(wb[q * 2 + 1]), w1 = v4_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v4 wh = v4_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v4 wh = v4_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v4 inv_0 = v4_set1(1.0f / sb[0]);
         const v4 inv_1 = v4_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 10);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
@@ -1368,9 +1672,9 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
                 z = v4_fma(v4_set1(a_e[1]), ew1, z);
                 z = v4_fma(v4_set1(a_e[2]), ew2, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1388,7 +1692,6 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
 }
 /* 2 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1402,65 +1705,107 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 16, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 18);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1475,7 +1820,6 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t
 }
 /* 2 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1489,65 +1833,107 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 16, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 18);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1565,7 +1951,6 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size
 }
 /* 2 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1579,67 +1964,115 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 32, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                        acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                        acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 34);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1661,7 +2094,6 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 2 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1675,67 +2107,115 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 32, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                        acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                        acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 34);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1763,7 +2243,6 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 2 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1777,71 +2256,103 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 64, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 66);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1877,7 +2388,6 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 2 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1891,71 +2401,103 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                    v8 z = v8_add(v8_gather(t + 64, idx), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 66);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2003,7 +2545,6 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 3 head(s) x 4 channels, 2 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2018,73 +2559,126 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 3 ? L->edge_w[d * 3 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
     const v4 ew1 = v4_ld(ewp[1]);
-    float lg[CHUNK * 3 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 3 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
+    const v8 ew_t1 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 12;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 15);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
-        v4 acc_2_0 = v4_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 15, 3), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc0_2_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
+        v4 acc1_2_0 = v4_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 12), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 3, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 12 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    w = v8_keep_lanes_lt(w, lane_head, 3);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 3; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 0]), w1 = v4_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 1]), w1 = v4_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                    }
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 2]), w1 = v4_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v4_fma(w0, v4_ld(t_j0 + 8), acc0_2_0);
+                        acc1_2_0 = v4_fma(w1, v4_ld(t_j1 + 8), acc1_2_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 3));
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 0]);
-                        acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 1]);
-                        acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 2]);
-                        acc_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc_2_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc0_2_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
+        const v4 acc_2_0 = v4_add(acc0_2_0, acc1_2_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v4 inv_0 = v4_set1(1.0f / sb[0]);
         const v4 inv_1 = v4_set1(1.0f / sb[1]);
         const v4 inv_2 = v4_set1(1.0f / sb[2]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 15);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 12), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_fma(v4_set1(a_e[1]), ew1, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2107,7 +2701,6 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size
 }
 /* 4 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2121,77 +2714,134 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 36);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2208,7 +2858,6 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t
 }
 /* 4 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2222,77 +2871,134 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 36);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2320,7 +3026,6 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size
 }
 /* 4 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2334,81 +3039,114 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 68);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2434,7 +3172,6 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 4 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2448,81 +3185,114 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 68);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2570,7 +3340,6 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 4 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2584,124 +3353,166 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, inv_0));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, inv_0));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                        acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                        acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                        acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                        acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, inv_2));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, inv_2));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
+        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 132);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
@@ -2709,7 +3520,6 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 4 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2723,124 +3533,166 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 12];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 12; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 128;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+        float sb[8];
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, inv_0));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, inv_0));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                        acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                        acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                        acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                        acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, inv_2));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, inv_2));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
+        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 132);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
@@ -2848,7 +3700,6 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 8 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2862,83 +3713,112 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
@@ -2949,14 +3829,17 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 72);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2977,7 +3860,6 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
 }
 /* 8 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2991,83 +3873,112 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_7_0 = acc0_7_0;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
@@ -3078,14 +3989,17 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 72);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -3133,7 +4047,6 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
 }
 /* 8 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3147,144 +4060,180 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                        acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                        acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                        acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                        acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, inv_4));
-        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, inv_4));
-        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, inv_5));
-        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, inv_5));
-        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, inv_6));
-        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, inv_6));
-        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, inv_7));
-        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, inv_7));
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 136);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
@@ -3292,7 +4241,6 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 8 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3306,144 +4254,180 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 128;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero();
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc_1_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc_2_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc_3_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero();
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc_4_0);
-                        acc_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc_4_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc_5_0);
-                        acc_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc_5_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc_6_0);
-                        acc_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc_6_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc_7_0);
-                        acc_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc_7_1);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, inv_4));
-        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, inv_4));
-        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, inv_5));
-        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, inv_5));
-        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, inv_6));
-        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, inv_6));
-        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, inv_7));
-        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, inv_7));
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 136);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
@@ -3451,7 +4435,6 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
 }
 /* 8 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3465,214 +4448,274 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, inv_0));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, inv_0));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                        acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                        acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                        acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                        acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, inv_2));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, inv_2));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
+        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                        acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                        acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                        acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                        acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                        acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                        acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                        acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                        acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                        acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                        acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
-        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, inv_4));
-        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, inv_4));
-        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, inv_4));
-        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, inv_5));
-        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
-        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
-        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
+        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, v8_set1(1.0f / sb[5])));
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                        acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                        acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                        acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                        acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                        acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                        acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                        acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                        acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                        acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                        acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));
-        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, inv_6));
-        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, inv_6));
-        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, inv_6));
-        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, inv_7));
-        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, inv_7));
-        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, inv_7));
-        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, inv_7));
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
+        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, v8_set1(1.0f / sb[7])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 264);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);
@@ -3680,7 +4723,6 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
 }
 /* 8 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3694,214 +4736,274 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 16];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 16; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 256;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
+        const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
+        v8 shift_t = v8_add(d_t, ub_t);
+        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
         float sb[8];
-        v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero(), acc_0_2 = v8_zero(), acc_0_3 = v8_zero();
-        v8 acc_1_0 = v8_zero(), acc_1_1 = v8_zero(), acc_1_2 = v8_zero(), acc_1_3 = v8_zero();
+        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc_0_1);
-                        acc_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc_0_2);
-                        acc_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc_0_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc_1_1);
-                        acc_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc_1_2);
-                        acc_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc_1_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v8_st(sb, sum_t);
+            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, inv_0));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, inv_0));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, inv_0));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, inv_0));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, inv_1));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, inv_1));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, inv_1));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, inv_1));
-        v8 acc_2_0 = v8_zero(), acc_2_1 = v8_zero(), acc_2_2 = v8_zero(), acc_2_3 = v8_zero();
-        v8 acc_3_0 = v8_zero(), acc_3_1 = v8_zero(), acc_3_2 = v8_zero(), acc_3_3 = v8_zero();
+        const v8 acc_0_0 = acc0_0_0;
+        const v8 acc_0_1 = acc0_0_1;
+        const v8 acc_0_2 = acc0_0_2;
+        const v8 acc_0_3 = acc0_0_3;
+        const v8 acc_1_0 = acc0_1_0;
+        const v8 acc_1_1 = acc0_1_1;
+        const v8 acc_1_2 = acc0_1_2;
+        const v8 acc_1_3 = acc0_1_3;
+        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
+        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
+        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
+        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc_2_1);
-                        acc_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc_2_2);
-                        acc_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc_2_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc_3_1);
-                        acc_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc_3_2);
-                        acc_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc_3_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, inv_2));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, inv_2));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, inv_2));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, inv_2));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, inv_3));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, inv_3));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, inv_3));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, inv_3));
-        v8 acc_4_0 = v8_zero(), acc_4_1 = v8_zero(), acc_4_2 = v8_zero(), acc_4_3 = v8_zero();
-        v8 acc_5_0 = v8_zero(), acc_5_1 = v8_zero(), acc_5_2 = v8_zero(), acc_5_3 = v8_zero();
+        const v8 acc_2_0 = acc0_2_0;
+        const v8 acc_2_1 = acc0_2_1;
+        const v8 acc_2_2 = acc0_2_2;
+        const v8 acc_2_3 = acc0_2_3;
+        const v8 acc_3_0 = acc0_3_0;
+        const v8 acc_3_1 = acc0_3_1;
+        const v8 acc_3_2 = acc0_3_2;
+        const v8 acc_3_3 = acc0_3_3;
+        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
+        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
+        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
+        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc_4_0);
-                        acc_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc_4_1);
-                        acc_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc_4_2);
-                        acc_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc_4_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                        acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                        acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc_5_0);
-                        acc_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc_5_1);
-                        acc_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc_5_2);
-                        acc_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc_5_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                        acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                        acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, inv_4));
-        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, inv_4));
-        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, inv_4));
-        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, inv_4));
-        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, inv_5));
-        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, inv_5));
-        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, inv_5));
-        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, inv_5));
-        v8 acc_6_0 = v8_zero(), acc_6_1 = v8_zero(), acc_6_2 = v8_zero(), acc_6_3 = v8_zero();
-        v8 acc_7_0 = v8_zero(), acc_7_1 = v8_zero(), acc_7_2 = v8_zero(), acc_7_3 = v8_zero();
+        const v8 acc_4_0 = acc0_4_0;
+        const v8 acc_4_1 = acc0_4_1;
+        const v8 acc_4_2 = acc0_4_2;
+        const v8 acc_4_3 = acc0_4_3;
+        const v8 acc_5_0 = acc0_5_0;
+        const v8 acc_5_1 = acc0_5_1;
+        const v8 acc_5_2 = acc0_5_2;
+        const v8 acc_5_3 = acc0_5_3;
+        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, v8_set1(1.0f / sb[4])));
+        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, v8_set1(1.0f / sb[5])));
+        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, v8_set1(1.0f / sb[5])));
+        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v8 sum_t = v8_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
+                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+                const v8 at_c = v8_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 1) {
+                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 1 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    v8 z = v8_add(v8_ld(s0), d_t);
+                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 8) v8_st(lg + q, v8_exp(v8_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc_6_0);
-                        acc_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc_6_1);
-                        acc_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc_6_2);
-                        acc_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc_6_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                        acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                        acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc_7_0);
-                        acc_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc_7_1);
-                        acc_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc_7_2);
-                        acc_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc_7_3);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                        acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                        acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
                     }
                 }
             }
-            (void)sum;
+            (void)sum_t;
         }
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, inv_6));
-        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, inv_6));
-        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, inv_6));
-        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, inv_6));
-        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, inv_7));
-        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, inv_7));
-        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, inv_7));
-        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, inv_7));
+        const v8 acc_6_0 = acc0_6_0;
+        const v8 acc_6_1 = acc0_6_1;
+        const v8 acc_6_2 = acc0_6_2;
+        const v8 acc_6_3 = acc0_6_3;
+        const v8 acc_7_0 = acc0_7_0;
+        const v8 acc_7_1 = acc0_7_1;
+        const v8 acc_7_2 = acc0_7_2;
+        const v8 acc_7_3 = acc0_7_3;
+        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, v8_set1(1.0f / sb[6])));
+        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, v8_set1(1.0f / sb[7])));
+        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, v8_set1(1.0f / sb[7])));
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 264);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         gk_epilogue_row(L, run->row_scratch, t_i, y_i);

@@ -115,6 +115,56 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     return _mm_scalef_ps(p, n);
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m512i v16i;
+GK_INLINE __mmask16 gk_first_mask(int cnt) { return (__mmask16)((1u << cnt) - 1u); }
+GK_INLINE v16i v16i_ld_first(const int32_t *p, int cnt) { return _mm512_maskz_loadu_epi32(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_ld_first(const float *p, int cnt) { return _mm512_maskz_loadu_ps(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_keep_first(v16 a, int cnt) { return _mm512_maskz_mov_ps(gk_first_mask(cnt), a); }
+GK_INLINE v16i v16i_mul_s(v16i a, int32_t s) { return _mm512_mullo_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_iota_mul(int32_t s) {
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v16 v16_gather(const float *base, v16i idx) { return _mm512_i32gather_ps(idx, base, 4); }
+GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
+GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_min_s(v16i a, int32_t s) { return _mm512_min_epi32(a, _mm512_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v16i v16i_iota_mod(int32_t m) { return _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(m - 1)); }
+GK_INLINE v16i v16i_iota_div(int32_t m) { return _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v16i v16i_perm(v16i a, v16i idx) { return _mm512_permutexvar_epi32(idx, a); }
+GK_INLINE v16 v16_perm(v16 a, v16i idx) { return _mm512_permutexvar_ps(idx, a); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v16 v16_keep_lanes_lt(v16 a, v16i lane_head, int32_t h) {
+    return _mm512_maskz_mov_ps(_mm512_cmplt_epi32_mask(lane_head, _mm512_set1_epi32(h)), a);
+}
+/* lanes [4k, 4k+4) from pk (ld_parts4), [8k, 8k+8) from pk (ld_parts8) */
+GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, const float *p3) {
+    __m512 a = _mm512_castps128_ps512(_mm_loadu_ps(p0));
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p1), 1);
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p2), 2);
+    return _mm512_insertf32x4(a, _mm_loadu_ps(p3), 3);
+}
+GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16_acc_le(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16i_zero(void) { return _mm512_setzero_si512(); }
+GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
+/* any lane NaN */
+GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -815,7 +865,6 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e1__avx512(const gk_layer_run *run, size_t 
 
 /* 1 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -829,59 +878,90 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 9, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 8, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 9);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -894,7 +974,6 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size
 }
 /* 1 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -908,59 +987,90 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 9, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 8, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 9);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -973,7 +1083,6 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx512(const gk_layer_run *run, si
 }
 /* 1 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -987,59 +1096,90 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 17, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 16, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 w0 = v16_set1(wb[q * 1 + 0]), w1 = v16_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 17);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1052,7 +1192,6 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 1 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1066,59 +1205,90 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 17, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 16, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 w0 = v16_set1(wb[q * 1 + 0]), w1 = v16_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 17);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1131,7 +1301,6 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 1 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1145,60 +1314,94 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 33, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 32, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 w0 = v16_set1(wb[q * 1 + 0]), w1 = v16_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 33);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1216,7 +1419,6 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 1 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1230,60 +1432,94 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 1 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 1 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 33, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 1, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 32, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
                 }
-                for (int q = 0; q < cnt * 1; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 1));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 1 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 w0 = v16_set1(wb[q * 1 + 0]), w1 = v16_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            sb[0] = v16_hsum(sum_t);
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 33);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1301,7 +1537,6 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 2 head(s) x 4 channels, 3 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1317,59 +1552,106 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
     const v4 ew0 = v4_ld(ewp[0]);
     const v4 ew1 = v4_ld(ewp[1]);
     const v4 ew2 = v4_ld(ewp[2]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[1][l % 2] : 0.0f;
+    const v16 ew_t1 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[2][l % 2] : 0.0f;
+    const v16 ew_t2 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 10);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 10, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 8), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                    z = v4_fma(v4_set1(a_e[2]), ew2, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 8, idx), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
+                    const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v4 wh = v4_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                        const v4 w0 = v4_set1(wb[q * 2 + 0]), w1 = v4_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                        const v4 w0 = v4_set1(wb[q * 2 + 1]), w1 = v4_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v4 wh = v4_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v4 wh = v4_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v4 inv_0 = v4_set1(1.0f / sb[0]);
         const v4 inv_1 = v4_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 10);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
@@ -1377,9 +1659,9 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
                 z = v4_fma(v4_set1(a_e[1]), ew1, z);
                 z = v4_fma(v4_set1(a_e[2]), ew2, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1397,7 +1679,6 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
 }
 /* 2 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1411,65 +1692,107 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 18, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 16, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 18);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1484,7 +1807,6 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size
 }
 /* 2 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1498,65 +1820,107 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 18, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 16), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 16, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v8 wh = v8_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 18);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1574,7 +1938,6 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx512(const gk_layer_run *run, si
 }
 /* 2 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1588,65 +1951,107 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 34, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 32, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 w0 = v16_set1(wb[q * 2 + 0]), w1 = v16_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 w0 = v16_set1(wb[q * 2 + 1]), w1 = v16_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 34);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1661,7 +2066,6 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 2 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1675,65 +2079,107 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 34, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 32, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 w0 = v16_set1(wb[q * 2 + 0]), w1 = v16_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 w0 = v16_set1(wb[q * 2 + 1]), w1 = v16_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                    }
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 34);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1751,7 +2197,6 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 2 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1765,67 +2210,115 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 66, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 64, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 w0 = v16_set1(wb[q * 2 + 0]), w1 = v16_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 w0 = v16_set1(wb[q * 2 + 1]), w1 = v16_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                        acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                        acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                    }
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 66);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1847,7 +2340,6 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 2 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1861,67 +2353,115 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 2 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 2 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 8 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v16i lane_head = v16i_iota_mod(2);
+    const v16i lane_edge = v16i_iota_div(2);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 66, 2), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 2, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
+                    v16 z = v16_add(v16_gather(t + 64, idx), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 2, w);
                 }
-                for (int q = 0; q < cnt * 2; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 2));
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 w0 = v16_set1(wb[q * 2 + 0]), w1 = v16_set1(wb[(q + 1) * 2 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 2 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 w0 = v16_set1(wb[q * 2 + 1]), w1 = v16_set1(wb[(q + 1) * 2 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                        acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                        acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                    }
+                    {
+                        const v16 wh = v16_set1(wb[q * 2 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 66);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -1949,7 +2489,6 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 3 head(s) x 4 channels, 2 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -1964,73 +2503,128 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, si
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 3 ? L->edge_w[d * 3 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
     const v4 ew1 = v4_ld(ewp[1]);
-    float lg[CHUNK * 3 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 3 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
+    const v16 ew_t1 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 12;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 15);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v4 acc_0_0 = v4_zero();
-        v4 acc_1_0 = v4_zero();
-        v4 acc_2_0 = v4_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 15, 3), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v4 acc0_0_0 = v4_zero();
+        v4 acc0_1_0 = v4_zero();
+        v4 acc0_2_0 = v4_zero();
+        v4 acc1_0_0 = v4_zero();
+        v4 acc1_1_0 = v4_zero();
+        v4 acc1_2_0 = v4_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 12), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 3, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 12 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 12 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 12 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                    const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    w = v16_keep_lanes_lt(w, lane_head, 3);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 3; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 0]), w1 = v4_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 1]), w1 = v4_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                    }
+                    {
+                        const v4 w0 = v4_set1(wb[q * 4 + 2]), w1 = v4_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v4_fma(w0, v4_ld(t_j0 + 8), acc0_2_0);
+                        acc1_2_0 = v4_fma(w1, v4_ld(t_j1 + 8), acc1_2_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 3));
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 0]);
-                        acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 1]);
-                        acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
                     }
                     {
-                        const v4 wh = v4_set1(lg[q * 3 + 2]);
-                        acc_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc_2_0);
+                        const v4 wh = v4_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc0_2_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
+        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
+        const v4 acc_2_0 = v4_add(acc0_2_0, acc1_2_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v4 inv_0 = v4_set1(1.0f / sb[0]);
         const v4 inv_1 = v4_set1(1.0f / sb[1]);
         const v4 inv_2 = v4_set1(1.0f / sb[2]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 15);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 12), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_fma(v4_set1(a_e[1]), ew1, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2053,7 +2647,6 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, si
 }
 /* 4 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2067,77 +2660,136 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 36, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 32 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 32 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 36);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2154,7 +2806,6 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size
 }
 /* 4 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2168,77 +2819,136 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 36, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 32), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 32 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 32 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
         const v8 inv_2 = v8_set1(1.0f / sb[2]);
         const v8 inv_3 = v8_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 36);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2266,7 +2976,6 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, si
 }
 /* 4 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2280,77 +2989,136 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 68, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 64 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 64 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 0]), w1 = v16_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 1]), w1 = v16_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 2]), w1 = v16_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 3]), w1 = v16_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         const v16 inv_2 = v16_set1(1.0f / sb[2]);
         const v16 inv_3 = v16_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 68);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2367,7 +3135,6 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 4 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2381,77 +3148,136 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 68, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 64 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 64 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 0]), w1 = v16_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 1]), w1 = v16_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 2]), w1 = v16_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 3]), w1 = v16_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                        const v16 wh = v16_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         const v16 inv_2 = v16_set1(1.0f / sb[2]);
         const v16 inv_3 = v16_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 68);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2479,7 +3305,6 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 4 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2493,81 +3318,152 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 132, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 128 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 128 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 0]), w1 = v16_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 1]), w1 = v16_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                        acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                        acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 2]), w1 = v16_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                        acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                        acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 3]), w1 = v16_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                        acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                        acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         const v16 inv_2 = v16_set1(1.0f / sb[2]);
         const v16 inv_3 = v16_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 132);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2593,7 +3489,6 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 4 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2607,81 +3502,152 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    float lg[CHUNK * 4 + 20];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 4 + 20; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 128;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132);
-        v4 shift = v4_add(d, ubv);
-        shift = v4_max(shift, v4_mul(shift, slope));
-        float sb[4];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 132, 4), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
-            v4 sum = v4_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v4 z = v4_add(v4_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                    z = v4_max(z, v4_mul(z, slope));
-                    v4_st(lg + q * 4, v4_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 128 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 128 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
                 }
-                for (int q = 0; q < cnt * 4; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 0]), w1 = v16_set1(wb[(q + 1) * 4 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                        acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 1]), w1 = v16_set1(wb[(q + 1) * 4 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                        acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                        acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 2]), w1 = v16_set1(wb[(q + 1) * 4 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                        acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                        acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 4 + 3]), w1 = v16_set1(wb[(q + 1) * 4 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                        acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                        acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v4_add(sum, v4_ld(lg + q * 4));
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 4 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                        const v16 wh = v16_set1(wb[q * 4 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                     }
                 }
             }
-            v4_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
         const v16 inv_2 = v16_set1(1.0f / sb[2]);
         const v16 inv_3 = v16_set1(1.0f / sb[3]);
         if (run->alpha) {
+            const v4 d = v4_ld(t_i + 132);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v4_fma(v4_set1(a_e[0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                float wb[4];
-                v4_st(wb, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2729,7 +3695,6 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 8 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2743,83 +3708,165 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 72, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 0]), w1 = v8_set1(wb[(q + 1) * 8 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 1]), w1 = v8_set1(wb[(q + 1) * 8 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 2]), w1 = v8_set1(wb[(q + 1) * 8 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 3]), w1 = v8_set1(wb[(q + 1) * 8 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 4]), w1 = v8_set1(wb[(q + 1) * 8 + 4]);
+                        acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                        acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 5]), w1 = v8_set1(wb[(q + 1) * 8 + 5]);
+                        acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                        acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 6]), w1 = v8_set1(wb[(q + 1) * 8 + 6]);
+                        acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                        acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 7]), w1 = v8_set1(wb[(q + 1) * 8 + 7]);
+                        acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                        acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
@@ -2830,14 +3877,17 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 72);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -2858,7 +3908,6 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
 }
 /* 8 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -2872,83 +3921,165 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v8 acc_0_0 = v8_zero();
-        v8 acc_1_0 = v8_zero();
-        v8 acc_2_0 = v8_zero();
-        v8 acc_3_0 = v8_zero();
-        v8 acc_4_0 = v8_zero();
-        v8 acc_5_0 = v8_zero();
-        v8 acc_6_0 = v8_zero();
-        v8 acc_7_0 = v8_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 72, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v8 acc0_0_0 = v8_zero();
+        v8 acc0_1_0 = v8_zero();
+        v8 acc0_2_0 = v8_zero();
+        v8 acc0_3_0 = v8_zero();
+        v8 acc0_4_0 = v8_zero();
+        v8 acc0_5_0 = v8_zero();
+        v8 acc0_6_0 = v8_zero();
+        v8 acc0_7_0 = v8_zero();
+        v8 acc1_0_0 = v8_zero();
+        v8 acc1_1_0 = v8_zero();
+        v8 acc1_2_0 = v8_zero();
+        v8 acc1_3_0 = v8_zero();
+        v8 acc1_4_0 = v8_zero();
+        v8 acc1_5_0 = v8_zero();
+        v8 acc1_6_0 = v8_zero();
+        v8 acc1_7_0 = v8_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 64), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 0]), w1 = v8_set1(wb[(q + 1) * 8 + 0]);
+                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 1]), w1 = v8_set1(wb[(q + 1) * 8 + 1]);
+                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 2]), w1 = v8_set1(wb[(q + 1) * 8 + 2]);
+                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 3]), w1 = v8_set1(wb[(q + 1) * 8 + 3]);
+                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 4]), w1 = v8_set1(wb[(q + 1) * 8 + 4]);
+                        acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                        acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 5]), w1 = v8_set1(wb[(q + 1) * 8 + 5]);
+                        acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                        acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 6]), w1 = v8_set1(wb[(q + 1) * 8 + 6]);
+                        acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                        acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                    }
+                    {
+                        const v8 w0 = v8_set1(wb[q * 8 + 7]), w1 = v8_set1(wb[(q + 1) * 8 + 7]);
+                        acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                        acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc_4_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc_5_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc_6_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
                     }
                     {
-                        const v8 wh = v8_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc_7_0);
+                        const v8 wh = v8_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
+        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
+        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
+        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
+        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
+        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
+        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
+        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v8 inv_0 = v8_set1(1.0f / sb[0]);
         const v8 inv_1 = v8_set1(1.0f / sb[1]);
@@ -2959,14 +4090,17 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
         const v8 inv_6 = v8_set1(1.0f / sb[6]);
         const v8 inv_7 = v8_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 72);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -3014,7 +4148,6 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
 }
 /* 8 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3028,83 +4161,165 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 136, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 0]), w1 = v16_set1(wb[(q + 1) * 8 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 1]), w1 = v16_set1(wb[(q + 1) * 8 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 2]), w1 = v16_set1(wb[(q + 1) * 8 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 3]), w1 = v16_set1(wb[(q + 1) * 8 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 4]), w1 = v16_set1(wb[(q + 1) * 8 + 4]);
+                        acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                        acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 5]), w1 = v16_set1(wb[(q + 1) * 8 + 5]);
+                        acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                        acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 6]), w1 = v16_set1(wb[(q + 1) * 8 + 6]);
+                        acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                        acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 7]), w1 = v16_set1(wb[(q + 1) * 8 + 7]);
+                        acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                        acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
@@ -3115,14 +4330,17 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
         const v16 inv_6 = v16_set1(1.0f / sb[6]);
         const v16 inv_7 = v16_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 136);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -3143,7 +4361,6 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 8 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3157,83 +4374,165 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 128;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v16 acc_0_0 = v16_zero();
-        v16 acc_1_0 = v16_zero();
-        v16 acc_2_0 = v16_zero();
-        v16 acc_3_0 = v16_zero();
-        v16 acc_4_0 = v16_zero();
-        v16 acc_5_0 = v16_zero();
-        v16 acc_6_0 = v16_zero();
-        v16 acc_7_0 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 136, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero();
+        v16 acc0_1_0 = v16_zero();
+        v16 acc0_2_0 = v16_zero();
+        v16 acc0_3_0 = v16_zero();
+        v16 acc0_4_0 = v16_zero();
+        v16 acc0_5_0 = v16_zero();
+        v16 acc0_6_0 = v16_zero();
+        v16 acc0_7_0 = v16_zero();
+        v16 acc1_0_0 = v16_zero();
+        v16 acc1_1_0 = v16_zero();
+        v16 acc1_2_0 = v16_zero();
+        v16 acc1_3_0 = v16_zero();
+        v16 acc1_4_0 = v16_zero();
+        v16 acc1_5_0 = v16_zero();
+        v16 acc1_6_0 = v16_zero();
+        v16 acc1_7_0 = v16_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 128), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 0]), w1 = v16_set1(wb[(q + 1) * 8 + 0]);
+                        acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 1]), w1 = v16_set1(wb[(q + 1) * 8 + 1]);
+                        acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                        acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 2]), w1 = v16_set1(wb[(q + 1) * 8 + 2]);
+                        acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                        acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 3]), w1 = v16_set1(wb[(q + 1) * 8 + 3]);
+                        acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                        acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 4]), w1 = v16_set1(wb[(q + 1) * 8 + 4]);
+                        acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                        acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 5]), w1 = v16_set1(wb[(q + 1) * 8 + 5]);
+                        acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                        acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 6]), w1 = v16_set1(wb[(q + 1) * 8 + 6]);
+                        acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                        acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                    }
+                    {
+                        const v16 w0 = v16_set1(wb[q * 8 + 7]), w1 = v16_set1(wb[(q + 1) * 8 + 7]);
+                        acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                        acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                    }
+                }
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc_1_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc_2_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc_3_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc_4_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc_5_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc_6_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc_7_0);
+                        const v16 wh = v16_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
+        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
+        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
+        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
+        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
+        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
+        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
+        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
@@ -3244,14 +4543,17 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, s
         const v16 inv_6 = v16_set1(1.0f / sb[6]);
         const v16 inv_7 = v16_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 136);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -3299,7 +4601,6 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, s
 }
 /* 8 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3313,91 +4614,129 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 264, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 256 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                        acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                        acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                        acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                        acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                        acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                        acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                        acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                        acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
@@ -3408,14 +4747,17 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
         const v16 inv_6 = v16_set1(1.0f / sb[6]);
         const v16 inv_7 = v16_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 264);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {
@@ -3449,7 +4791,6 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
 }
 /* 8 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
-    enum { CHUNK = 16 };
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
@@ -3463,91 +4804,129 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int d = 0; d < 1; d++)
         for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
     const v8 ew0 = v8_ld(ewp[0]);
-    float lg[CHUNK * 8 + 24];  /* weights of one chunk, [edge][head] */
-    for (int q = 0; q < CHUNK * 8 + 24; q++) lg[q] = 0.0f;
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v16i lane_head = v16i_iota_mod(8);
+    const v16i lane_edge = v16i_iota_div(8);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 256;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264);
-        v8 shift = v8_add(d, ubv);
-        shift = v8_max(shift, v8_mul(shift, slope));
-        float sb[8];
-        v16 acc_0_0 = v16_zero(), acc_0_1 = v16_zero();
-        v16 acc_1_0 = v16_zero(), acc_1_1 = v16_zero();
-        v16 acc_2_0 = v16_zero(), acc_2_1 = v16_zero();
-        v16 acc_3_0 = v16_zero(), acc_3_1 = v16_zero();
-        v16 acc_4_0 = v16_zero(), acc_4_1 = v16_zero();
-        v16 acc_5_0 = v16_zero(), acc_5_1 = v16_zero();
-        v16 acc_6_0 = v16_zero(), acc_6_1 = v16_zero();
-        v16 acc_7_0 = v16_zero(), acc_7_1 = v16_zero();
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 264, 8), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
-            v8 sum = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += CHUNK) {
-                const int cnt = e1 - c0 < CHUNK ? e1 - c0 : CHUNK;
-                for (int q = 0; q < cnt; q++) {
-                    const float *a_e = attr + (size_t)(c0 + q) * ds;
-                    v8 z = v8_add(v8_ld(t + (size_t)src[c0 + q] * ts + 256), d);
-                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    v8_st(lg + q * 8, v8_sub(z, shift));
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    /* contiguous head scores per edge: 2 load(s), no gather */
+                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 256 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                    z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 8, w);
                 }
-                for (int q = 0; q < cnt * 8; q += 16) v16_st(lg + q, v16_exp(v16_ld(lg + q)));
-                for (int q = 0; q < cnt; q++) {
+                int q = 0;
+                for (; q < cnt; q++) {
                     const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    sum = v8_add(sum, v8_ld(lg + q * 8));
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 0]);
-                        acc_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc_0_0);
-                        acc_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc_0_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 0]);
+                        acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 1]);
-                        acc_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc_1_0);
-                        acc_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc_1_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 1]);
+                        acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                        acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 2]);
-                        acc_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc_2_0);
-                        acc_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc_2_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 2]);
+                        acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                        acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 3]);
-                        acc_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc_3_0);
-                        acc_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc_3_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 3]);
+                        acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                        acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 4]);
-                        acc_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc_4_0);
-                        acc_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc_4_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 4]);
+                        acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                        acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 5]);
-                        acc_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc_5_0);
-                        acc_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc_5_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 5]);
+                        acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                        acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 6]);
-                        acc_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc_6_0);
-                        acc_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc_6_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 6]);
+                        acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                        acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
                     }
                     {
-                        const v16 wh = v16_set1(lg[q * 8 + 7]);
-                        acc_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc_7_0);
-                        acc_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc_7_1);
+                        const v16 wh = v16_set1(wb[q * 8 + 7]);
+                        acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                        acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
                     }
                 }
             }
-            v8_st(sb, sum);
+            v16_st(sb, sum_t);
+            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
         }
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        const v16 acc_0_0 = acc0_0_0;
+        const v16 acc_0_1 = acc0_0_1;
+        const v16 acc_1_0 = acc0_1_0;
+        const v16 acc_1_1 = acc0_1_1;
+        const v16 acc_2_0 = acc0_2_0;
+        const v16 acc_2_1 = acc0_2_1;
+        const v16 acc_3_0 = acc0_3_0;
+        const v16 acc_3_1 = acc0_3_1;
+        const v16 acc_4_0 = acc0_4_0;
+        const v16 acc_4_1 = acc0_4_1;
+        const v16 acc_5_0 = acc0_5_0;
+        const v16 acc_5_1 = acc0_5_1;
+        const v16 acc_6_0 = acc0_6_0;
+        const v16 acc_6_1 = acc0_6_1;
+        const v16 acc_7_0 = acc0_7_0;
+        const v16 acc_7_1 = acc0_7_1;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
         }
         const v16 inv_0 = v16_set1(1.0f / sb[0]);
         const v16 inv_1 = v16_set1(1.0f / sb[1]);
@@ -3558,14 +4937,17 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
         const v16 inv_6 = v16_set1(1.0f / sb[6]);
         const v16 inv_7 = v16_set1(1.0f / sb[7]);
         if (run->alpha) {
+            const v8 d = v8_ld(t_i + 264);
+            v8 shift = v8_add(d, ubv);
+            shift = v8_max(shift, v8_mul(shift, slope));
             for (int32_t e = e0; e < e1; e++) {
                 const float *a_e = attr + (size_t)e * ds;
                 v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
                 z = v8_fma(v8_set1(a_e[0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                float wb[8];
-                v8_st(wb, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+                float wa[8];
+                v8_st(wa, v8_exp(v8_sub(z, shift)));
+                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
             }
         }
         {

@@ -80,6 +80,60 @@ GK_INLINE v4 v4_exp(v4 x) {
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m256i v8i;
+GK_INLINE __m256i gk_first_mask(int cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+GK_INLINE v8i v8i_ld_first(const int32_t *p, int cnt) { return _mm256_maskload_epi32(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_ld_first(const float *p, int cnt) { return _mm256_maskload_ps(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_keep_first(v8 a, int cnt) { return _mm256_and_ps(a, _mm256_castsi256_ps(gk_first_mask(cnt))); }
+GK_INLINE v8i v8i_mul_s(v8i a, int32_t s) { return _mm256_mullo_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_iota_mul(int32_t s) {
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v8 v8_gather(const float *base, v8i idx) { return _mm256_i32gather_ps(base, idx, 4); }
+GK_INLINE float v8_hsum(v8 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+GK_INLINE v8i v8i_add(v8i a, v8i b) { return _mm256_add_epi32(a, b); }
+GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return _mm256_add_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_min_s(v8i a, int32_t s) { return _mm256_min_epi32(a, _mm256_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v8i v8i_iota_mod(int32_t m) { return _mm256_and_si256(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(m - 1)); }
+GK_INLINE v8i v8i_iota_div(int32_t m) { return _mm256_srli_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v8i v8i_perm(v8i a, v8i idx) { return _mm256_permutevar8x32_epi32(a, idx); }
+GK_INLINE v8 v8_perm(v8 a, v8i idx) { return _mm256_permutevar8x32_ps(a, idx); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(h), lane_head)));
+}
+/* lanes [4k, 4k+4) from pk */
+GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+}
+GK_INLINE v8i v8_acc_le(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)));
+}
+GK_INLINE v8i v8i_zero(void) { return _mm256_setzero_si256(); }
+GK_INLINE int32_t v8i_hsum(v8i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+/* any lane NaN */
+GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -99,6 +153,46 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     case GK_ACT_NONE: break;
     }
     return o;
+}
+
+/* Up to this many nodes, keys are sorted by rank counting and targets
+ * count their keys by compare (O(n^2/8) vector compares, no branch, no
+ * dependent load chain); above it, radix sort and binary search. */
+#define GK_SMALL_N 256
+
+/* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
+ * GK_SMALL_N: rank_j = #{k : K_k < K_j}, ties placed in index order.
+ * pad[roundup(n, 8)] receives a copy of the keys padded with +inf,
+ * occ[n] is scratch. Returns 0 (nothing written to keys/perm) if a key is
+ * NaN: the caller then uses gk_sort_keys. */
+GK_TARGET static int gk_rank_sort__avx2(float *keys, int32_t *perm, size_t n, float *pad,
+                                      int32_t *occ) {
+    const size_t np = (n + 7) / 8 * 8;
+    int nan = 0;
+    for (size_t j = 0; j < n; j++) pad[j] = keys[j];
+    for (size_t j = n; j < np; j++) pad[j] = INFINITY;
+    for (size_t b = 0; b < np; b += 8) nan |= v8_any_nan(v8_ld(pad + b));
+    if (nan) return 0;
+    for (size_t j = 0; j < n; j++) occ[j] = 0;
+    int32_t rk[8];
+    for (size_t j0 = 0; j0 < n; j0 += 8) {  /* the ranks of 8 keys at once */
+        const v8 kj = v8_ld(pad + j0);
+        v8i c0 = v8i_zero(), c1 = v8i_zero();
+        size_t k = 0;
+        for (; k + 2 <= n; k += 2) {
+            c0 = v8_acc_lt(c0, v8_set1(pad[k]), kj);
+            c1 = v8_acc_lt(c1, v8_set1(pad[k + 1]), kj);
+        }
+        if (k < n) c0 = v8_acc_lt(c0, v8_set1(pad[k]), kj);
+        v8i_st(rk, v8i_add(c0, c1));
+        const size_t m = n - j0 < 8 ? n - j0 : 8;
+        for (size_t l = 0; l < m; l++) {
+            const int32_t at = rk[l] + occ[rk[l]]++;
+            keys[at] = pad[j0 + l];
+            perm[at] = (int32_t)(j0 + l);
+        }
+    }
+    return 1;
 }
 
 /* The CSR kernels (gat_agg_e0_*.c) serve requests for attention weights. */
@@ -153,12 +247,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx2(const gk_layer_run *run, size
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 8 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -206,12 +304,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 16 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -263,12 +365,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -328,12 +434,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx2(const gk_layer_run *run, size
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 11;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 11;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 4;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 8 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -381,12 +491,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx2(const gk_layer_run *run, size
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 16 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -434,12 +548,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -491,12 +609,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -556,12 +678,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx2(const gk_layer_run *run, size
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -609,12 +735,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -666,12 +796,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 128 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -731,12 +865,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx2(const gk_layer_run *run, size
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -784,12 +922,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 128 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -841,12 +983,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c32__avx2(const gk_layer_run *run, siz
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 256 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx2(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 8 <= n; r += 8) {
@@ -913,7 +1059,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 9, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -928,7 +1093,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[9]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -960,7 +1130,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 9, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -975,7 +1164,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[9]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1007,7 +1201,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 17, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1022,7 +1235,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[17]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1060,7 +1278,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 17, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1075,7 +1312,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[17]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1113,7 +1355,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 33, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1128,7 +1389,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[33]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1178,7 +1444,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 33, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1193,7 +1478,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[33]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1243,7 +1533,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 10, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 11, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 4;
@@ -1258,7 +1579,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[10]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[10]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1270,7 +1596,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[11]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[11]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1304,7 +1635,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 10, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 11, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1319,7 +1681,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[10]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[10]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1331,7 +1698,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[11]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[11]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1368,7 +1740,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 18, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 19, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1383,7 +1786,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[18]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[18]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1395,7 +1803,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[19]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[19]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1429,7 +1842,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 18, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 19, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1444,7 +1888,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[18]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[18]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1456,7 +1905,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[19]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[19]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1493,7 +1947,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 34, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 35, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1508,7 +1993,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[34]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1521,7 +2011,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[35]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1563,7 +2058,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 34, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 35, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1578,7 +2104,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[34]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1591,7 +2122,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[35]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1639,7 +2175,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 66, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 67, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1654,7 +2221,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[66]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1669,7 +2241,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[67]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1727,7 +2304,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 66, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 67, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -1742,7 +2350,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[66]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1757,7 +2370,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[67]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1827,7 +2445,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 36, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 37, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 38, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 39, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1842,7 +2515,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[36]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[36]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1854,7 +2532,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[37]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[37]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1866,7 +2549,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[38]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[38]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1878,7 +2566,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[39]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[39]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1914,7 +2607,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 36, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 37, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 38, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 39, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1929,7 +2677,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[36]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[36]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1941,7 +2694,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[37]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[37]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1953,7 +2711,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[38]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[38]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1965,7 +2728,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[39]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[39]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2012,7 +2780,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 68, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 69, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 70, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 71, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -2027,7 +2850,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[68]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2040,7 +2868,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[69]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2053,7 +2886,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[70]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2066,7 +2904,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[71]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2112,7 +2955,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 68, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 69, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 70, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 71, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -2127,7 +3025,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[68]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2140,7 +3043,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[69]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2153,7 +3061,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[70]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2166,7 +3079,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[71]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2234,7 +3152,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 132, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 133, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 134, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 135, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -2249,7 +3222,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[132]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2264,7 +3242,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[133]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2279,7 +3262,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[134]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2294,7 +3282,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[135]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2360,7 +3353,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 132, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 133, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 134, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 135, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 128;
@@ -2375,7 +3423,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[132]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2390,7 +3443,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[133]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2405,7 +3463,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[134]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2420,7 +3483,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[135]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2530,7 +3598,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 72, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 73, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 74, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 75, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 76, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 77, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 78, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 79, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -2545,7 +3716,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[72]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[72]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2557,7 +3733,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[73]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[73]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2569,7 +3750,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[74]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[74]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2581,7 +3767,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[75]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[75]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2593,7 +3784,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[76]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[76]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2605,7 +3801,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[77]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[77]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2617,7 +3818,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[78]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[78]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2629,7 +3835,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[79]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[79]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2669,7 +3880,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 72, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 73, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 74, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 75, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 76, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 77, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 78, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 79, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -2684,7 +3998,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[72]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[72]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2696,7 +4015,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[73]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[73]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2708,7 +4032,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[74]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[74]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2720,7 +4049,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[75]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[75]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2732,7 +4066,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[76]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[76]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2744,7 +4083,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[77]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[77]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2756,7 +4100,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[78]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[78]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2768,7 +4117,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[79]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[79]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2835,7 +4189,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 136, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 137, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 138, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 139, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 140, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 141, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 142, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 143, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -2850,7 +4307,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[136]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[136]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2863,7 +4325,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[137]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[137]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2876,7 +4343,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[138]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[138]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2889,7 +4361,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[139]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[139]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2902,7 +4379,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[140]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[140]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2915,7 +4397,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[141]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[141]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2928,7 +4415,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[142]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[142]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2941,7 +4433,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[143]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[143]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2995,7 +4492,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 136, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 137, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 138, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 139, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 140, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 141, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 142, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 143, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 128;
@@ -3010,7 +4610,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[136]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[136]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3023,7 +4628,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[137]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[137]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3036,7 +4646,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[138]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[138]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3049,7 +4664,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[139]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[139]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3062,7 +4682,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[140]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[140]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3075,7 +4700,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[141]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[141]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3088,7 +4718,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[142]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[142]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3101,7 +4736,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[143]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[143]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3209,7 +4849,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 264, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 265, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 266, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 267, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 268, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 269, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 270, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 271, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -3224,7 +4967,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[264]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[264]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3239,7 +4987,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[265]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[265]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3254,7 +5007,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[266]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[266]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3269,7 +5027,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[267]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[267]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3284,7 +5047,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[268]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[268]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3299,7 +5067,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[269]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[269]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3314,7 +5087,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[270]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[270]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3329,7 +5107,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[271]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[271]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3411,7 +5194,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v8i rows = v8i_iota_mul((int32_t)ts);
+    int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 8 ? (int)(end - i) : 8;
+            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 264, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[0], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 265, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[1], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 266, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[2], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 267, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[3], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 268, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[4], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 269, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[5], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 270, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[6], v8i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 271, ri));
+                v8i c0 = v8i_zero(), c1 = v8i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                v8i_st(cnt[7], v8i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 256;
@@ -3426,7 +5312,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[264]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[264]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3441,7 +5332,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[265]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[265]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3456,7 +5352,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[266]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[266]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3471,7 +5372,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[267]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[267]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3486,7 +5392,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[268]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[268]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3501,7 +5412,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[269]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[269]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3516,7 +5432,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[270]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[270]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3531,7 +5452,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[271]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
+            } else {
+                c = gk_count_le(K, n, -t_i[271]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));

@@ -115,6 +115,56 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     return _mm_scalef_ps(p, n);
 }
+
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m512i v16i;
+GK_INLINE __mmask16 gk_first_mask(int cnt) { return (__mmask16)((1u << cnt) - 1u); }
+GK_INLINE v16i v16i_ld_first(const int32_t *p, int cnt) { return _mm512_maskz_loadu_epi32(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_ld_first(const float *p, int cnt) { return _mm512_maskz_loadu_ps(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_keep_first(v16 a, int cnt) { return _mm512_maskz_mov_ps(gk_first_mask(cnt), a); }
+GK_INLINE v16i v16i_mul_s(v16i a, int32_t s) { return _mm512_mullo_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_iota_mul(int32_t s) {
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v16 v16_gather(const float *base, v16i idx) { return _mm512_i32gather_ps(idx, base, 4); }
+GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
+GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_min_s(v16i a, int32_t s) { return _mm512_min_epi32(a, _mm512_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v16i v16i_iota_mod(int32_t m) { return _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(m - 1)); }
+GK_INLINE v16i v16i_iota_div(int32_t m) { return _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v16i v16i_perm(v16i a, v16i idx) { return _mm512_permutexvar_epi32(idx, a); }
+GK_INLINE v16 v16_perm(v16 a, v16i idx) { return _mm512_permutexvar_ps(idx, a); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v16 v16_keep_lanes_lt(v16 a, v16i lane_head, int32_t h) {
+    return _mm512_maskz_mov_ps(_mm512_cmplt_epi32_mask(lane_head, _mm512_set1_epi32(h)), a);
+}
+/* lanes [4k, 4k+4) from pk (ld_parts4), [8k, 8k+8) from pk (ld_parts8) */
+GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, const float *p3) {
+    __m512 a = _mm512_castps128_ps512(_mm_loadu_ps(p0));
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p1), 1);
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p2), 2);
+    return _mm512_insertf32x4(a, _mm_loadu_ps(p3), 3);
+}
+GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16_acc_le(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16i_zero(void) { return _mm512_setzero_si512(); }
+GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
+/* any lane NaN */
+GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -144,6 +194,46 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     case GK_ACT_NONE: break;
     }
     return o;
+}
+
+/* Up to this many nodes, keys are sorted by rank counting and targets
+ * count their keys by compare (O(n^2/16) vector compares, no branch, no
+ * dependent load chain); above it, radix sort and binary search. */
+#define GK_SMALL_N 256
+
+/* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
+ * GK_SMALL_N: rank_j = #{k : K_k < K_j}, ties placed in index order.
+ * pad[roundup(n, 16)] receives a copy of the keys padded with +inf,
+ * occ[n] is scratch. Returns 0 (nothing written to keys/perm) if a key is
+ * NaN: the caller then uses gk_sort_keys. */
+GK_TARGET static int gk_rank_sort__avx512(float *keys, int32_t *perm, size_t n, float *pad,
+                                      int32_t *occ) {
+    const size_t np = (n + 15) / 16 * 16;
+    int nan = 0;
+    for (size_t j = 0; j < n; j++) pad[j] = keys[j];
+    for (size_t j = n; j < np; j++) pad[j] = INFINITY;
+    for (size_t b = 0; b < np; b += 16) nan |= v16_any_nan(v16_ld(pad + b));
+    if (nan) return 0;
+    for (size_t j = 0; j < n; j++) occ[j] = 0;
+    int32_t rk[16];
+    for (size_t j0 = 0; j0 < n; j0 += 16) {  /* the ranks of 16 keys at once */
+        const v16 kj = v16_ld(pad + j0);
+        v16i c0 = v16i_zero(), c1 = v16i_zero();
+        size_t k = 0;
+        for (; k + 2 <= n; k += 2) {
+            c0 = v16_acc_lt(c0, v16_set1(pad[k]), kj);
+            c1 = v16_acc_lt(c1, v16_set1(pad[k + 1]), kj);
+        }
+        if (k < n) c0 = v16_acc_lt(c0, v16_set1(pad[k]), kj);
+        v16i_st(rk, v16i_add(c0, c1));
+        const size_t m = n - j0 < 16 ? n - j0 : 16;
+        for (size_t l = 0; l < m; l++) {
+            const int32_t at = rk[l] + occ[rk[l]]++;
+            keys[at] = pad[j0 + l];
+            perm[at] = (int32_t)(j0 + l);
+        }
+    }
+    return 1;
 }
 
 /* The CSR kernels (gat_agg_e0_*.c) serve requests for attention weights. */
@@ -198,12 +288,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c8__avx512(const gk_layer_run *run, si
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 8 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -251,12 +345,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c16__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 16 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -304,12 +402,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c32__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)1 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 1; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -361,12 +463,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx512(const gk_layer_run *run, si
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 11;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 11;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 4;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 8 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -414,12 +520,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c8__avx512(const gk_layer_run *run, si
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 16 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -467,12 +577,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c16__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -520,12 +634,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c32__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)2 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 2; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -577,12 +695,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c8__avx512(const gk_layer_run *run, si
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 32 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -630,12 +752,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c16__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -683,12 +809,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h4c32__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)4 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 4; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 128 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -740,12 +870,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c8__avx512(const gk_layer_run *run, si
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 19;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 19;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 8;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 64 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -793,12 +927,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c16__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 35;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 35;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 16;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 128 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -846,12 +984,16 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c32__avx512(const gk_layer_run *run, s
     const float *t = run->t;
     float *tmp = run->node_scratch + 16 + (size_t)8 * n * 67;
     int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
     if (n == 0) return;
     for (int h = 0; h < 8; h++) {
         float *K = run->node_scratch + 16 + (size_t)h * n * 67;
         float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 32;
         for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 256 + h];
-        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
         const float dmax = K[n - 1];
         size_t r = 0;
         for (; r + 16 <= n; r += 16) {
@@ -910,7 +1052,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 9, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -925,7 +1086,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[9]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -957,7 +1123,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 9, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -972,7 +1157,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[9]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[9]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1004,7 +1194,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 17, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1019,7 +1228,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[17]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1051,7 +1265,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 17, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1066,7 +1299,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[17]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[17]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1098,7 +1336,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 33, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1113,7 +1370,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[33]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1151,7 +1413,26 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 1 ? base[(size_t)1 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 33, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1166,7 +1447,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[33]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[33]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1204,7 +1490,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 10, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 11, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 4;
@@ -1219,7 +1536,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[10]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[10]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1231,7 +1553,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[11]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[11]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1265,7 +1592,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 10, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 11, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1280,7 +1638,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[10]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[10]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1292,7 +1655,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
-            const size_t c = gk_count_le(K, n, -t_i[11]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[11]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1329,7 +1697,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 18, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 19, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1344,7 +1743,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[18]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[18]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1356,7 +1760,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[19]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[19]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1390,7 +1799,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 18, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 19, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1405,7 +1845,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[18]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[18]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1417,7 +1862,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[19]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[19]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1454,7 +1904,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 34, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 35, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1469,7 +1950,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[34]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1481,7 +1967,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[35]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1515,7 +2006,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 34, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 35, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1530,7 +2052,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[34]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[34]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1542,7 +2069,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[35]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[35]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1579,7 +2111,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 66, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 67, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1594,7 +2157,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[66]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1607,7 +2175,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[67]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1649,7 +2222,38 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 66, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 67, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -1664,7 +2268,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[66]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[66]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1677,7 +2286,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[67]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[67]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1725,7 +2339,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 36, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 37, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 38, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 39, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -1740,7 +2409,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[36]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[36]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1752,7 +2426,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[37]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[37]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1764,7 +2443,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[38]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[38]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1776,7 +2460,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[39]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[39]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1812,7 +2501,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 36, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 37, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 38, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 39, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -1827,7 +2571,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[36]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[36]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1839,7 +2588,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[37]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[37]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1851,7 +2605,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[38]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[38]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1863,7 +2622,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[39]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[39]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1910,7 +2674,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 68, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 69, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 70, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 71, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -1925,7 +2744,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[68]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1937,7 +2761,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[69]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1949,7 +2778,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[70]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1961,7 +2795,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[71]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -1997,7 +2836,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 68, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 69, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 70, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 71, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -2012,7 +2906,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[68]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[68]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2024,7 +2923,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[69]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[69]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2036,7 +2940,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[70]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[70]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2048,7 +2957,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[71]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[71]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2095,7 +3009,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 132, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 133, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 134, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 135, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -2110,7 +3079,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[132]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2123,7 +3097,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[133]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2136,7 +3115,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[134]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2149,7 +3133,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[135]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2195,7 +3184,62 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 4; h++) dm[h] = h < 4 ? base[(size_t)4 * hs + n + h] : 0.0f;
     const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
     const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 132, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 133, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 134, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 135, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 128;
@@ -2210,7 +3254,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[132]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[132]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2223,7 +3272,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[133]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[133]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2236,7 +3290,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[134]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[134]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2249,7 +3308,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[135]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[135]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2317,7 +3381,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 72, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 73, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 74, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 75, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 76, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 77, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 78, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 79, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 8;
@@ -2332,7 +3499,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[72]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[72]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2344,7 +3516,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[73]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[73]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2356,7 +3533,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[74]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[74]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2368,7 +3550,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[75]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[75]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2380,7 +3567,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[76]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[76]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2392,7 +3584,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[77]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[77]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2404,7 +3601,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[78]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[78]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2416,7 +3618,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[79]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[79]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2456,7 +3663,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 72, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 73, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 74, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 75, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 76, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 77, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 78, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 79, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 64;
@@ -2471,7 +3781,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[72]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[72]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2483,7 +3798,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[73]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[73]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2495,7 +3815,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[74]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[74]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2507,7 +3832,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[75]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[75]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2519,7 +3849,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[76]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[76]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2531,7 +3866,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[77]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[77]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2543,7 +3883,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[78]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[78]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2555,7 +3900,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
-            const size_t c = gk_count_le(K, n, -t_i[79]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[79]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v8_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2622,7 +3972,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 136, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 137, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 138, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 139, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 140, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 141, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 142, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 143, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 16;
@@ -2637,7 +4090,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[136]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[136]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2649,7 +4107,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[137]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[137]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2661,7 +4124,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[138]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[138]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2673,7 +4141,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[139]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[139]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2685,7 +4158,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[140]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[140]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2697,7 +4175,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[141]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[141]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2709,7 +4192,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[142]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[142]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2721,7 +4209,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[143]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[143]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2761,7 +4254,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 136, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 137, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 138, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 139, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 140, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 141, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 142, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 143, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 128;
@@ -2776,7 +4372,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[136]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[136]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2788,7 +4389,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[137]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[137]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2800,7 +4406,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[138]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[138]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2812,7 +4423,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[139]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[139]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2824,7 +4440,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[140]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[140]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2836,7 +4457,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[141]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[141]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2848,7 +4474,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[142]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[142]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2860,7 +4491,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
-            const size_t c = gk_count_le(K, n, -t_i[143]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[143]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2927,7 +4563,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 264, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 265, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 266, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 267, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 268, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 269, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 270, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 271, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 32;
@@ -2942,7 +4681,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[264]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[264]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2955,7 +4699,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[265]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[265]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2968,7 +4717,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[266]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[266]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2981,7 +4735,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[267]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[267]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -2994,7 +4753,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[268]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[268]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3007,7 +4771,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[269]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[269]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3020,7 +4789,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[270]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[270]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3033,7 +4807,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[271]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[271]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3087,7 +4866,110 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
     const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
     const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
     for (size_t i = begin; i < end; i++) {
+        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 264, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 265, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 2 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 266, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[2], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 3 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 267, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[3], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 4 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 268, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[4], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 5 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 269, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[5], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 6 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 270, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[6], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 7 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 271, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[7], v16i_add(c0, c1));
+            }
+        }
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         float *y_i = run->y + i * 256;
@@ -3102,7 +4984,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[264]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[264]);
+            }
             const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3115,7 +5002,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[265]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[265]);
+            }
             const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3128,7 +5020,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[266]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[266]);
+            }
             const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_2 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3141,7 +5038,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[267]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[267]);
+            }
             const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_3 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3154,7 +5056,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[268]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[268]);
+            }
             const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_4 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3167,7 +5074,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[269]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[269]);
+            }
             const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_5 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3180,7 +5092,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[270]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[270]);
+            }
             const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_6 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
@@ -3193,7 +5110,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         {
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
-            const size_t c = gk_count_le(K, n, -t_i[271]);
+            size_t c;
+            if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[271]);
+            }
             const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
             const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
             inv_7 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));

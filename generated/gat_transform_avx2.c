@@ -81,6 +81,60 @@ GK_INLINE v4 v4_exp(v4 x) {
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
 }
 
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m256i v8i;
+GK_INLINE __m256i gk_first_mask(int cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+GK_INLINE v8i v8i_ld_first(const int32_t *p, int cnt) { return _mm256_maskload_epi32(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_ld_first(const float *p, int cnt) { return _mm256_maskload_ps(p, gk_first_mask(cnt)); }
+GK_INLINE v8 v8_keep_first(v8 a, int cnt) { return _mm256_and_ps(a, _mm256_castsi256_ps(gk_first_mask(cnt))); }
+GK_INLINE v8i v8i_mul_s(v8i a, int32_t s) { return _mm256_mullo_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_iota_mul(int32_t s) {
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v8 v8_gather(const float *base, v8i idx) { return _mm256_i32gather_ps(base, idx, 4); }
+GK_INLINE float v8_hsum(v8 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+GK_INLINE v8i v8i_add(v8i a, v8i b) { return _mm256_add_epi32(a, b); }
+GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return _mm256_add_epi32(a, _mm256_set1_epi32(s)); }
+GK_INLINE v8i v8i_min_s(v8i a, int32_t s) { return _mm256_min_epi32(a, _mm256_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v8i v8i_iota_mod(int32_t m) { return _mm256_and_si256(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(m - 1)); }
+GK_INLINE v8i v8i_iota_div(int32_t m) { return _mm256_srli_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v8i v8i_perm(v8i a, v8i idx) { return _mm256_permutevar8x32_epi32(a, idx); }
+GK_INLINE v8 v8_perm(v8 a, v8i idx) { return _mm256_permutevar8x32_ps(a, idx); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(h), lane_head)));
+}
+/* lanes [4k, 4k+4) from pk */
+GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+}
+GK_INLINE v8i v8_acc_le(v8i cnt, v8 a, v8 b) {
+    return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)));
+}
+GK_INLINE v8i v8i_zero(void) { return _mm256_setzero_si256(); }
+GK_INLINE int32_t v8i_hsum(v8i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
+/* any lane NaN */
+GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
+GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
+
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused; tiles of 6 rows. */
 GK_TARGET void gk_f32_gat_transform_f8c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;

@@ -116,6 +116,56 @@ GK_INLINE v4 v4_exp(v4 x) {
     return _mm_scalef_ps(p, n);
 }
 
+/* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
+ * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
+typedef __m512i v16i;
+GK_INLINE __mmask16 gk_first_mask(int cnt) { return (__mmask16)((1u << cnt) - 1u); }
+GK_INLINE v16i v16i_ld_first(const int32_t *p, int cnt) { return _mm512_maskz_loadu_epi32(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_ld_first(const float *p, int cnt) { return _mm512_maskz_loadu_ps(gk_first_mask(cnt), p); }
+GK_INLINE v16 v16_keep_first(v16 a, int cnt) { return _mm512_maskz_mov_ps(gk_first_mask(cnt), a); }
+GK_INLINE v16i v16i_mul_s(v16i a, int32_t s) { return _mm512_mullo_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_iota_mul(int32_t s) {
+    return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+}
+/* base[idx[l]] per lane */
+GK_INLINE v16 v16_gather(const float *base, v16i idx) { return _mm512_i32gather_ps(idx, base, 4); }
+GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
+GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }
+GK_INLINE v16i v16i_min_s(v16i a, int32_t s) { return _mm512_min_epi32(a, _mm512_set1_epi32(s)); }
+/* lane l: l % m, l / m (m a power of two) */
+GK_INLINE v16i v16i_iota_mod(int32_t m) { return _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(m - 1)); }
+GK_INLINE v16i v16i_iota_div(int32_t m) { return _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), __builtin_ctz((unsigned)m)); }
+/* lane l: a[idx[l]] */
+GK_INLINE v16i v16i_perm(v16i a, v16i idx) { return _mm512_permutexvar_epi32(idx, a); }
+GK_INLINE v16 v16_perm(v16 a, v16i idx) { return _mm512_permutexvar_ps(idx, a); }
+/* a with the lanes whose lane_head >= h zeroed */
+GK_INLINE v16 v16_keep_lanes_lt(v16 a, v16i lane_head, int32_t h) {
+    return _mm512_maskz_mov_ps(_mm512_cmplt_epi32_mask(lane_head, _mm512_set1_epi32(h)), a);
+}
+/* lanes [4k, 4k+4) from pk (ld_parts4), [8k, 8k+8) from pk (ld_parts8) */
+GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, const float *p3) {
+    __m512 a = _mm512_castps128_ps512(_mm_loadu_ps(p0));
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p1), 1);
+    a = _mm512_insertf32x4(a, _mm_loadu_ps(p2), 2);
+    return _mm512_insertf32x4(a, _mm_loadu_ps(p3), 3);
+}
+GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
+}
+/* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
+GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16_acc_le(v16i cnt, v16 a, v16 b) {
+    return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), cnt, _mm512_set1_epi32(-1));
+}
+GK_INLINE v16i v16i_zero(void) { return _mm512_setzero_si512(); }
+GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
+/* any lane NaN */
+GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
+GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
+
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused; tiles of 8 rows. */
 GK_TARGET void gk_f32_gat_transform_f8c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;

@@ -12,7 +12,10 @@
  *   complete (per head h)  base_h = 16 + h·n·(2C+3):
  *                          K[n] sorted s_src, PS[n] suffix sums of P,
  *                          QS[n] prefix sums of Q, PH[n·C], QH[n·C] the same
- *                          weighted by h_j; then sort temporaries.
+ *                          weighted by h_j; then sort temporaries
+ *                          tmp[n], D_h at tmp[n + h], and for n <=
+ *                          GK_SMALL_N (gat_complete_*.c) a copy of the
+ *                          keys padded with +inf to the vector width.
  * All fit in gk_node_scratch_floats(). */
 #ifndef GK_GAT_KERNELS_H
 #define GK_GAT_KERNELS_H

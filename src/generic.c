@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "registry.h"
 
 /* t[begin:end, :cols] = x[begin:end, :] · w_fused (+ b_fused), one thread. */
 void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
@@ -21,11 +22,23 @@ void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
     bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one,
                  (float *)run->x + begin * (size_t)k, k, 1,
                  layer->w_fused, (inc_t)run->t_stride, 1, &zero,
-                 t, (inc_t)run->t_stride, 1, NULL, &rntm);
+                 t, (inc_t)run->t_stride, 1, (cntx_t *)run->blas_context, &rntm);
     if (layer->b_fused)
         for (size_t i = 0; i < end - begin; i++)
             for (int c = 0; c < layer->cols; c++)
                 t[i * run->t_stride + (size_t)c] += layer->b_fused[c];
+}
+
+const void *gk_generic_blas_context(void) {
+    static const arch_t preferred[] = {BLIS_ARCH_SKX, BLIS_ARCH_HASWELL};
+    static const gk_isa needs[] = {GK_ISA_AVX512, GK_ISA_AVX2};
+    bli_init();  /* idempotent; registers every configuration built in */
+    for (size_t k = 0; k < sizeof preferred / sizeof *preferred; k++) {
+        if (!gk_cpu_supports(needs[k])) continue;
+        cntx_t **by_method = bli_gks_lookup_id(preferred[k]);
+        if (by_method && by_method[BLIS_NAT]) return by_method[BLIS_NAT];
+    }
+    return NULL;
 }
 
 static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }

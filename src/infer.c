@@ -59,6 +59,7 @@ static void layer_run(const gk_plan *p, const gk_workspace *w, const gk_graph *g
     run->node_scratch = w->node_scratch;
     run->node_iscratch = w->node_iscratch;
     run->row_scratch = w->row_scratch;
+    run->blas_context = p->blas_context;
 }
 
 /* Phases of layer l: complete-graph kernels when the view allows them. */

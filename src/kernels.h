@@ -33,6 +33,7 @@ typedef struct gk_layer_run {
     float *node_scratch;         /* gk_node_scratch_floats(layer, n) floats */
     int32_t *node_iscratch;      /* gk_node_scratch_ints(layer, n) ints    */
     float *row_scratch;          /* per thread, gk_row_scratch_floats()    */
+    const void *blas_context;    /* BLIS cntx_t* for this CPU, or NULL     */
 } gk_layer_run;
 
 typedef void (*gk_phase_fn)(const gk_layer_run *run, size_t begin, size_t end);
@@ -59,6 +60,11 @@ size_t gk_t_stride(const gk_layer *layer);
 void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end);
 void gk_generic_aggregate(const gk_layer_run *run, size_t begin, size_t end);
 extern const gk_layer_kernels gk_generic_kernels;
+
+/* The BLIS context (kernels and block sizes) for this CPU, chosen once per
+ * plan: Debian's BLIS 0.9 does not recognize every CPU it has kernels for
+ * and then falls back to its reference kernels. NULL: BLIS's own choice. */
+const void *gk_generic_blas_context(void);
 
 /* The epilogue every aggregation ends with, on one target row: out holds the
  * aggregated heads (H·C floats); writes y_row[out_width] = act(combine(out)

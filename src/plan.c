@@ -109,6 +109,7 @@ static void warm_up_workspace(gk_plan *p, gk_workspace *w) {
         run.x = w->act[0];
         run.t = w->t;
         run.t_stride = gk_t_stride(run.layer);
+        run.blas_context = p->blas_context;
         p->kernels[l].transform(&run, 0, p->max_nodes);
         if (p->kernels[l].transform != gk_generic_transform)
             gk_generic_transform(&run, 0, p->max_nodes);
@@ -157,6 +158,7 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
     p->max_edges = max_edges;
     p->options = opt;
     p->isa = isa;
+    p->blas_context = gk_generic_blas_context();
     p->threads = opt.threads > 1 ? opt.threads : 1;
     p->kernels = gk_calloc_array((size_t)model->num_layers, sizeof *p->kernels);
     p->reasons = gk_calloc_array((size_t)model->num_layers, sizeof *p->reasons);

@@ -23,6 +23,7 @@ struct gk_plan {
     size_t max_nodes, max_edges;
     gk_plan_options options;
     gk_isa isa;                  /* resolved: never GK_ISA_AUTO           */
+    const void *blas_context;    /* gk_generic_blas_context()             */
     gk_layer_kernels *kernels;   /* [num_layers]                          */
     char (*reasons)[160];        /* [num_layers] why each was chosen      */
     int threads;                 /* resolved, >= 1                        */

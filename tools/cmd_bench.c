@@ -1,6 +1,7 @@
 /* graphkern bench: the scenarios of DESIGN.md §7 for the specialized path
  * (the plan's automatic kernel choice) and the generic path (GK_ISA_GENERIC)
- * in one run. The harness itself lives in bench/ (bench.h). */
+ * in one run, and the trading tick loop (tick_n100, tick_n1000: tools/tick.h).
+ * The harness itself lives in bench/ (bench.h). */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "../bench/bench.h"
 #include "cli.h"
+#include "tick.h"
 
 #ifndef GK_FIXTURES_DIR
 #define GK_FIXTURES_DIR "tests/fixtures"
@@ -31,6 +33,10 @@ static const char usage_text[] =
     "  --max-seconds S      stop a configuration's timed loop after S seconds\n"
     "                       of inference (default 20; 0: no limit); the runs\n"
     "                       done are reported\n"
+    "                       tick_n100, tick_n1000 (push returns + rebuild the\n"
+    "                       top-16 correlation graph + infer, window 256) run\n"
+    "                       for a time, not --runs: 10 s per configuration\n"
+    "                       (0.25 s with --quick), at most --max-seconds\n"
     "  --cpu N              pin to CPU N (workers to N+1, ...)\n"
     "  --plot out.svg       write the latency distributions as an SVG\n"
     "  --no-hist            no text histograms\n"
@@ -122,6 +128,19 @@ static long runs_for(const bench_scenario *s, const bench_options *o) {
 
 /* Kernel names per layer ("a+b", or one name if all layers agree) and the
  * ISA from the names' "__isa" suffix. */
+static void isa_of_kernels(bench_result *r) {
+    snprintf(r->isa, sizeof r->isa, "?");
+    for (const char *p = r->kernel; *p;) {
+        size_t len = strcspn(p, "+");
+        char name[160];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        const char *sep = strstr(name, "__"), *isa = sep ? sep + 2 : name;
+        if (p == r->kernel) snprintf(r->isa, sizeof r->isa, "%.23s", isa);
+        else if (strcmp(r->isa, isa)) snprintf(r->isa, sizeof r->isa, "mixed");
+        p += len + (p[len] == '+');
+    }
+}
+
 static void describe_kernels(const gk_plan *plan, int layers, bench_result *r) {
     r->kernel[0] = '\0';
     int same = 1;
@@ -132,13 +151,7 @@ static void describe_kernels(const gk_plan *plan, int layers, bench_result *r) {
         snprintf(r->kernel + len, sizeof r->kernel - len, "%s%s", l ? "+" : "",
                  gk_plan_layer_kernel(plan, l));
     }
-    snprintf(r->isa, sizeof r->isa, "?");
-    for (int l = 0; l < layers; l++) {
-        const char *name = gk_plan_layer_kernel(plan, l), *sep = strstr(name, "__");
-        const char *isa = sep ? sep + 2 : name;
-        if (l == 0) snprintf(r->isa, sizeof r->isa, "%s", isa);
-        else if (strcmp(r->isa, isa)) snprintf(r->isa, sizeof r->isa, "mixed");
-    }
+    isa_of_kernels(r);
 }
 
 static void progress(const bench_options *o, const char *what, const bench_result *r,
@@ -231,6 +244,92 @@ static int run_config(const gk_model *m, const bench_inputs *in, int generic, in
     return 0;
 }
 
+/* ---- the tick scenarios (tools/tick.h) ---------------------------------- */
+
+static double tick_seconds(const bench_options *o) {
+    double s = o->quick ? 0.25 : 10;
+    return o->max_seconds > 0 && o->max_seconds < s ? o->max_seconds : s;
+}
+
+static int run_tick_config(const bench_scenario *s, int generic, int threads,
+                           const bench_options *o, bench_result *r) {
+    memset(r, 0, sizeof *r);
+    r->scenario = s;
+    r->path = generic ? "generic" : "specialized";
+    r->threads = threads;
+    r->cpu = o->cpu;
+    r->rss_reset = bench_reset_peak_rss();
+    if (o->progress) fprintf(stderr, "\r\033[Kticking %s %s t%d", s->name, r->path, threads);
+    tick_bench_result t;
+    gk_error err;
+    if (tick_bench_run(s->name, generic ? GK_ISA_GENERIC : o->isa, threads, o->cpu,
+                       tick_seconds(o), &t, &err) != GK_OK)
+        return cli_error(s->name, &err);
+    r->peak_rss_mb = bench_peak_rss_mb();
+    r->nodes = t.nodes;
+    r->edges = t.edges;   /* mean input edges per tick */
+    snprintf(r->kernel, sizeof r->kernel, "%s", t.kernel);
+    isa_of_kernels(r);
+    r->ns = t.ns;
+    bench_stats_compute(r->ns, (size_t)t.ticks, &r->stats);  /* nearest rank */
+    r->graphs_per_s = t.ticks_per_s;
+    r->cpu_p50_us = t.cpu_p50_us;
+    r->cpu_p99_us = t.cpu_p99_us;
+    return 0;   /* gflops, pct_of_peak: 0 (not counted) */
+}
+
+static int run_tick_scenario(const bench_scenario *s, const bench_options *o,
+                             const bench_peak *peak, bench_result *out, int *count) {
+    int first = *count, rc = 0;
+    for (int t = 0; t < o->num_threads && !rc; t++)
+        for (int g = 0; g < 2 && !rc; g++) {
+            if (!(o->paths & (1 << g))) continue;
+            bench_result *r = &out[(*count)++];
+            rc = run_tick_config(s, g, o->threads[t], o, r);
+            if (o->progress) fputs("\r\033[K", stderr);
+            if (rc) break;
+            if (o->json) bench_print_json(stdout, r, peak);
+            else bench_print_row(stdout, r);
+            fflush(stdout);
+        }
+    if (!rc && !o->json) {
+        printf("  %s: one tick = push returns + rebuild the top-%d correlation graph "
+               "(window 256) + infer; E = mean input edges per tick; graphs/s = ticks/s\n",
+               s->name, s->k);
+        for (int k = first; k < *count; k++)
+            printf("  %s %s t%d: %zu ticks, CPU time of the calling thread per tick: "
+                   "p50 %.2f us, p99 %.2f us\n", s->name, out[k].path, out[k].threads,
+                   out[k].stats.runs, out[k].cpu_p50_us, out[k].cpu_p99_us);
+        fputc('\n', stdout);
+        if (!o->no_hist) bench_print_hist(stdout, out + first, *count - first);
+    }
+    return rc;
+}
+
+/* "incremental update vs full recompute at N=1000, T=256": median CPU time of
+ * one gk_corr_push against one gk_corr_recompute (dsyrk). */
+static int run_corr_update(const bench_options *o) {
+    enum { N = 1000, T = 256 };
+    double update_us = 0, recompute_us = 0;
+    gk_error err;
+    if (o->progress) fprintf(stderr, "\r\033[Kcorrelation update vs recompute");
+    gk_status st = tick_bench_update_vs_recompute(N, T, &update_us, &recompute_us, &err);
+    if (o->progress) fputs("\r\033[K", stderr);
+    if (st != GK_OK) return cli_error("corr_update_n1000", &err);
+    double ratio = update_us > 0 ? recompute_us / update_us : 0;
+    if (o->json)
+        printf("{\"scenario\":\"corr_update_n1000\",\"nodes\":%d,\"window\":%d,"
+               "\"update_us\":%.3f,\"recompute_us\":%.3f,\"recompute_over_update\":%.2f,"
+               "\"timing\":\"median CPU time of the calling thread, 41 runs\","
+               "\"cpu\":%d}\n", N, T, update_us, recompute_us, ratio, o->cpu);
+    else
+        printf("incremental update vs full recompute at N=%d, T=%d: update %.1f us, "
+               "recompute %.1f us (%.1fx; median CPU time of 41)\n\n", N, T, update_us,
+               recompute_us, ratio);
+    fflush(stdout);
+    return 0;
+}
+
 static int pin(int cpu) {
     if (cpu < 0) return 0;
     cpu_set_t set;
@@ -292,7 +391,14 @@ int cmd_bench(int argc, char **argv) {
     int capacity = o.num_scenarios * o.num_threads * 2, count = 0;
     bench_result *results = calloc((size_t)capacity, sizeof *results);
     if (!results) return 1;
+    int ticks_left = 0;
+    for (int k = 0; k < o.num_scenarios; k++) ticks_left += o.scenarios[k]->kind == BENCH_TICK;
     for (int k = 0; k < o.num_scenarios && !rc; k++) {
+        if (o.scenarios[k]->kind == BENCH_TICK) {
+            rc = run_tick_scenario(o.scenarios[k], &o, &peak, results, &count);
+            if (!rc && --ticks_left == 0) rc = run_corr_update(&o);
+            continue;
+        }
         int edge = o.scenarios[k]->edge_dim > 0;
         rc = load_model(&o, edge, &models[edge]);
         if (!rc) rc = run_scenario(o.scenarios[k], models[edge], &o, &peak, results, &count);

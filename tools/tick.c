@@ -19,6 +19,8 @@ tick_config tick_default_config(void) {
     c.rule.top_k = 16;
     c.rule.symmetric = 1;
     c.threads = 1;
+    c.isa = GK_ISA_AUTO;
+    c.pin_first_cpu = -1;
     c.recompute_every = 1024;
     c.seed = 42;
     return c;
@@ -59,6 +61,8 @@ gk_status tick_engine_create(const tick_config *cfg, tick_engine *e, gk_error *e
     copt.recompute_every = cfg->recompute_every;
     gk_plan_options popt = gk_plan_default_options();
     popt.threads = cfg->threads;
+    popt.isa = cfg->isa;
+    popt.pin_first_cpu = cfg->pin_first_cpu;
     popt.validate_inputs = 0;  /* x is built here from finite values */
     gk_status st;
     if ((st = example_model_create(&e->model, err)) != GK_OK ||
@@ -140,8 +144,20 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-gk_status tick_bench_run(const char *scenario, int threads, double seconds,
-                         tick_bench_result *out, gk_error *err) {
+/* Kernel names per layer, '+'-joined, or one name if all layers agree. */
+static void plan_kernels(const gk_plan *plan, int layers, char *buf, size_t size) {
+    int same = 1;
+    for (int l = 1; l < layers; l++)
+        same &= !strcmp(gk_plan_layer_kernel(plan, l), gk_plan_layer_kernel(plan, 0));
+    buf[0] = '\0';
+    for (int l = 0; l < (same ? 1 : layers); l++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", l ? "+" : "", gk_plan_layer_kernel(plan, l));
+    }
+}
+
+gk_status tick_bench_run(const char *scenario, gk_isa isa, int threads, int first_cpu,
+                         double seconds, tick_bench_result *out, gk_error *err) {
     tick_config cfg = tick_default_config();
     if (!strcmp(scenario, "tick_n100")) cfg.nodes = 100;
     else if (!strcmp(scenario, "tick_n1000")) cfg.nodes = 1000;
@@ -150,13 +166,28 @@ gk_status tick_bench_run(const char *scenario, int threads, double seconds,
         snprintf(err->message, sizeof err->message, "unknown tick scenario '%s'", scenario);
         return GK_EINVAL;
     }
+    if (!(seconds > 0)) {
+        err->status = GK_EINVAL;
+        snprintf(err->message, sizeof err->message, "tick bench: seconds must be > 0");
+        return GK_EINVAL;
+    }
     cfg.threads = threads;
+    cfg.isa = isa;
+    cfg.pin_first_cpu = first_cpu;
     tick_engine e;
     gk_status st = tick_engine_create(&cfg, &e, err);
     if (st != GK_OK) return st;
     tick_engine_fill(&e, cfg.window);
     size_t cap = 1 << 22, count = 0;
     uint64_t *ns = malloc(cap * sizeof *ns), *cpu = malloc(cap * sizeof *cpu);
+    if (!ns || !cpu) {
+        free(ns);
+        free(cpu);
+        tick_engine_free(&e);
+        err->status = GK_ENOMEM;
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return GK_ENOMEM;
+    }
     double edges = 0;
     uint64_t start = cli_now_ns(), limit = (uint64_t)(seconds * 1e9);
     while (st == GK_OK && count < cap && cli_now_ns() - start < limit) {
@@ -175,13 +206,18 @@ gk_status tick_bench_run(const char *scenario, int threads, double seconds,
         out->edges = (size_t)(edges / (double)count + 0.5);
         out->threads = threads;
         out->ticks = count;
+        plan_kernels(e.plan, gk_model_num_layers(e.model), out->kernel, sizeof out->kernel);
         out->p50_us = (double)ns[count / 2] * 1e-3;
+        out->p90_us = (double)ns[(size_t)((double)count * 0.90)] * 1e-3;
         out->p99_us = (double)ns[(size_t)((double)count * 0.99)] * 1e-3;
         out->p999_us = (double)ns[(size_t)((double)count * 0.999)] * 1e-3;
+        out->max_us = (double)ns[count - 1] * 1e-3;
         out->ticks_per_s = (double)count / elapsed;
         qsort(cpu, count, sizeof *cpu, cmp_u64);
         out->cpu_p50_us = (double)cpu[count / 2] * 1e-3;
         out->cpu_p99_us = (double)cpu[(size_t)((double)count * 0.99)] * 1e-3;
+        out->ns = ns;
+        ns = NULL;
     }
     free(ns);
     free(cpu);

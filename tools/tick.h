@@ -7,10 +7,10 @@
  *   tick.c           the engine (one tick = push + rebuild + infer) and the
  *                    bench entry points below
  *
- * For `graphkern bench` (branch bench): call tick_bench_run("tick_n100" or
- * "tick_n1000", threads, seconds, &result, &err) and report its fields;
- * tick_bench_update_vs_recompute() times one incremental correlation update
- * against one full recompute. Both use only the public API. */
+ * `graphkern bench` (tools/cmd_bench.c) calls tick_bench_run("tick_n100" or
+ * "tick_n1000", isa, threads, cpu, seconds, &result, &err) and reports its
+ * fields; tick_bench_update_vs_recompute() times one incremental correlation
+ * update against one full recompute. Both use only the public API. */
 #ifndef GK_TICK_H
 #define GK_TICK_H
 
@@ -55,6 +55,8 @@ typedef struct tick_config {
     size_t window;         /* rows of the correlation window              */
     gk_corr_rule rule;     /* threshold / top_k / symmetric               */
     int threads;           /* plan threads                                */
+    gk_isa isa;            /* plan ISA: GK_ISA_AUTO, or GK_ISA_GENERIC ... */
+    int pin_first_cpu;     /* plan option; -1: no pinning                 */
     int recompute_every;   /* gk_corr option                              */
     const char *returns_csv; /* NULL: the built-in market                 */
     uint64_t seed;
@@ -94,18 +96,24 @@ typedef struct tick_bench_result {
     char scenario[32];
     size_t nodes, edges;   /* edges: mean input edges per tick            */
     int threads;
+    char kernel[160];      /* the plan's kernels per layer, '+'-joined     */
     uint64_t ticks;
-    double p50_us, p99_us, p999_us, ticks_per_s;  /* wall clock per tick      */
+    double p50_us, p90_us, p99_us, p999_us, max_us;  /* wall clock per tick */
+    double ticks_per_s;
     double cpu_p50_us, cpu_p99_us; /* CPU time of the calling thread per tick:
                                       robust to a shared machine; with
                                       threads > 1 it misses the workers' part */
+    uint64_t *ns;          /* the `ticks` wall-clock latencies (ns), sorted;
+                              malloc'd, the caller frees them            */
 } tick_bench_result;
 
 /* Scenario "tick_n100" or "tick_n1000": built-in market, window 256,
- * top-16 symmetric, one tick = push + rebuild + infer, for `seconds`
- * after a full window of warm-up. */
-gk_status tick_bench_run(const char *scenario, int threads, double seconds,
-                         tick_bench_result *out, gk_error *err);
+ * top-16 symmetric, one tick = push + rebuild + infer, for `seconds` (> 0)
+ * after a full window of warm-up (pushes only). The plan gets `isa`
+ * (GK_ISA_AUTO: the specialized path; GK_ISA_GENERIC: the generic one),
+ * `threads` and pin_first_cpu = `first_cpu` (-1: none). */
+gk_status tick_bench_run(const char *scenario, gk_isa isa, int threads, int first_cpu,
+                         double seconds, tick_bench_result *out, gk_error *err);
 
 /* Median CPU time (of the calling thread) of one incremental push vs one
  * full recompute (dsyrk) for n assets and a window of `window` rows, in
