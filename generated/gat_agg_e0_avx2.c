@@ -134,6 +134,12 @@ GK_INLINE int32_t v8i_hsum(v8i a) {
 /* any lane NaN */
 GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
 GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
+/* #{lanes l : a[l] <= q[l]}; _first: among the first cnt lanes of p only */
+GK_INLINE int v8_count_le(v8 a, v8 q) { return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, q, _CMP_LE_OQ))); }
+GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
+    const unsigned m = (1u << cnt) - 1u;
+    return __builtin_popcount(m & (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v8_ld_first(p, cnt), q, _CMP_LE_OQ)));
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:

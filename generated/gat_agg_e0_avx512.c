@@ -165,6 +165,12 @@ GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
 /* any lane NaN */
 GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
 GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
+/* #{lanes l : a[l] <= q[l]}; _first: among the first cnt lanes of p only */
+GK_INLINE int v16_count_le(v16 a, v16 q) { return __builtin_popcount((unsigned)_mm512_cmp_ps_mask(a, q, _CMP_LE_OQ)); }
+GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
+    const __mmask16 m = gk_first_mask(cnt);
+    return __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), q, _CMP_LE_OQ));
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:

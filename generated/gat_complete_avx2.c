@@ -134,6 +134,12 @@ GK_INLINE int32_t v8i_hsum(v8i a) {
 /* any lane NaN */
 GK_INLINE int v8_any_nan(v8 a) { return _mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q)) != 0; }
 GK_INLINE void v8i_st(int32_t *p, v8i a) { _mm256_storeu_si256((void *)p, a); }
+/* #{lanes l : a[l] <= q[l]}; _first: among the first cnt lanes of p only */
+GK_INLINE int v8_count_le(v8 a, v8 q) { return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, q, _CMP_LE_OQ))); }
+GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
+    const unsigned m = (1u << cnt) - 1u;
+    return __builtin_popcount(m & (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v8_ld_first(p, cnt), q, _CMP_LE_OQ)));
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -159,6 +165,11 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
  * count their keys by compare (O(n^2/8) vector compares, no branch, no
  * dependent load chain); above it, radix sort and binary search. */
 #define GK_SMALL_N 256
+/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
+ * vector steps instead of a binary search (a chain of dependent loads):
+ * against every 8th key (samples, at most 256), then within the one
+ * block of 8 keys the samples point to. */
+#define GK_SAMPLED_N (256 * 8)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
  * GK_SMALL_N: rank_j = #{k : K_k < K_j}, ties placed in index order.
@@ -1062,6 +1073,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1096,6 +1120,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[9]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1133,6 +1167,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1167,6 +1214,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[9]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1204,6 +1261,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1238,6 +1308,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[17]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1281,6 +1361,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1315,6 +1408,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[17]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1358,6 +1461,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1392,6 +1508,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[33]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1447,6 +1573,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1481,6 +1620,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[33]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1536,6 +1685,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1582,6 +1744,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[10]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1599,6 +1771,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[11]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1638,6 +1820,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1684,6 +1879,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[10]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1701,6 +1906,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[11]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1743,6 +1958,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1789,6 +2017,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[18]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -1806,6 +2044,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[19]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -1845,6 +2093,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1891,6 +2152,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[18]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -1908,6 +2179,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[19]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -1950,6 +2231,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -1996,6 +2290,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[34]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2014,6 +2318,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[35]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2061,6 +2375,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2107,6 +2434,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[34]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2125,6 +2462,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[35]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2178,6 +2525,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2224,6 +2584,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[66]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2244,6 +2614,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[67]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2307,6 +2687,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2353,6 +2746,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[66]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2373,6 +2776,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[67]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2448,6 +2861,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2518,6 +2944,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[36]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2535,6 +2971,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[37]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2552,6 +2998,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[38]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2569,6 +3025,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[39]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -2610,6 +3076,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2680,6 +3159,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[36]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2697,6 +3186,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[37]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2714,6 +3213,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[38]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2731,6 +3240,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[39]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -2783,6 +3302,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -2853,6 +3385,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[68]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -2871,6 +3413,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[69]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -2889,6 +3441,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[70]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -2907,6 +3469,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[71]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -2958,6 +3530,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -3028,6 +3613,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[68]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3046,6 +3641,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[69]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3064,6 +3669,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[70]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3082,6 +3697,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[71]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3155,6 +3780,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -3225,6 +3863,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[132]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3245,6 +3893,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[133]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3265,6 +3923,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[134]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3285,6 +3953,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[135]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3356,6 +4034,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -3426,6 +4117,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[132]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3446,6 +4147,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[133]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3466,6 +4177,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[134]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3486,6 +4207,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[135]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3601,6 +4332,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -3719,6 +4463,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[72]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -3736,6 +4490,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[73]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -3753,6 +4517,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[74]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -3770,6 +4544,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[75]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -3787,6 +4571,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[76]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -3804,6 +4598,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[77]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -3821,6 +4625,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[78]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -3838,6 +4652,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[79]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -3883,6 +4707,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -4001,6 +4838,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[72]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4018,6 +4865,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[73]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4035,6 +4892,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[74]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4052,6 +4919,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[75]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4069,6 +4946,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[76]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4086,6 +4973,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[77]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4103,6 +5000,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[78]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4120,6 +5027,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[79]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4192,6 +5109,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -4310,6 +5240,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[136]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -4328,6 +5268,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[137]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -4346,6 +5296,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[138]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -4364,6 +5324,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[139]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -4382,6 +5352,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[140]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -4400,6 +5380,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[141]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -4418,6 +5408,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[142]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -4436,6 +5436,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[143]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -4495,6 +5505,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -4613,6 +5636,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[136]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -4631,6 +5664,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[137]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -4649,6 +5692,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[138]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -4667,6 +5720,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[139]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -4685,6 +5748,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[140]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -4703,6 +5776,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[141]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -4721,6 +5804,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[142]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -4739,6 +5832,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[143]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -4852,6 +5955,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -4970,6 +6086,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[264]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -4990,6 +6116,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[265]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -5010,6 +6146,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[266]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -5030,6 +6176,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[267]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -5050,6 +6206,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[268]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -5070,6 +6236,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[269]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -5090,6 +6266,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[270]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -5110,6 +6296,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[271]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -5197,6 +6393,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 8; m++) samp[h][m] = m * 8 < n ? K[m * 8] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v8_any_nan(v8_ld(samp[h] + m * 8));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
@@ -5315,6 +6524,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[264]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -5335,6 +6554,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[265]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -5355,6 +6584,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[266]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -5375,6 +6614,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[267]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -5395,6 +6644,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[268]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -5415,6 +6674,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[269]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -5435,6 +6704,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[270]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -5455,6 +6734,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 8];
+            } else if (sampled) {
+                const v8 qv = v8_set1(-t_i[271]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 8;
+                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }

@@ -165,6 +165,12 @@ GK_INLINE int32_t v16i_hsum(v16i a) { return _mm512_reduce_add_epi32(a); }
 /* any lane NaN */
 GK_INLINE int v16_any_nan(v16 a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) != 0; }
 GK_INLINE void v16i_st(int32_t *p, v16i a) { _mm512_storeu_si512((void *)p, a); }
+/* #{lanes l : a[l] <= q[l]}; _first: among the first cnt lanes of p only */
+GK_INLINE int v16_count_le(v16 a, v16 q) { return __builtin_popcount((unsigned)_mm512_cmp_ps_mask(a, q, _CMP_LE_OQ)); }
+GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
+    const __mmask16 m = gk_first_mask(cnt);
+    return __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), q, _CMP_LE_OQ));
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -200,6 +206,11 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
  * count their keys by compare (O(n^2/16) vector compares, no branch, no
  * dependent load chain); above it, radix sort and binary search. */
 #define GK_SMALL_N 256
+/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
+ * vector steps instead of a binary search (a chain of dependent loads):
+ * against every 16th key (samples, at most 256), then within the one
+ * block of 16 keys the samples point to. */
+#define GK_SAMPLED_N (256 * 16)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
  * GK_SMALL_N: rank_j = #{k : K_k < K_j}, ties placed in index order.
@@ -1055,6 +1066,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1089,6 +1113,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[9]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1126,6 +1160,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1160,6 +1207,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[9]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1197,6 +1254,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1231,6 +1301,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[17]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1268,6 +1348,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1302,6 +1395,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[17]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1339,6 +1442,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1373,6 +1489,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[33]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1416,6 +1542,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[1][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 1; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1450,6 +1589,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[33]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1493,6 +1642,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1539,6 +1701,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[10]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1556,6 +1728,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[11]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1595,6 +1777,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1641,6 +1836,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[10]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1658,6 +1863,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[11]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1700,6 +1915,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1746,6 +1974,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[18]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -1763,6 +2001,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[19]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -1802,6 +2050,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1848,6 +2109,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[18]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -1865,6 +2136,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[19]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -1907,6 +2188,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -1953,6 +2247,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[34]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -1970,6 +2274,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[35]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2009,6 +2323,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2055,6 +2382,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[34]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2072,6 +2409,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[35]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2114,6 +2461,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2160,6 +2520,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[66]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2178,6 +2548,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[67]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2225,6 +2605,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2271,6 +2664,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[66]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2289,6 +2692,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[67]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2342,6 +2755,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2412,6 +2838,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[36]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2429,6 +2865,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[37]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2446,6 +2892,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[38]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2463,6 +2919,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[39]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -2504,6 +2970,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2574,6 +3053,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[36]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2591,6 +3080,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[37]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2608,6 +3107,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[38]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2625,6 +3134,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[39]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -2677,6 +3196,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2747,6 +3279,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[68]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -2764,6 +3306,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[69]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -2781,6 +3333,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[70]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -2798,6 +3360,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[71]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -2839,6 +3411,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -2909,6 +3494,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[68]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -2926,6 +3521,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[69]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -2943,6 +3548,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[70]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -2960,6 +3575,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[71]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3012,6 +3637,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -3082,6 +3720,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[132]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3100,6 +3748,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[133]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3118,6 +3776,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[134]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3136,6 +3804,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[135]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3187,6 +3865,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[4][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 4; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -3257,6 +3948,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[132]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3275,6 +3976,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[133]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3293,6 +4004,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[134]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3311,6 +4032,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[135]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3384,6 +4115,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -3502,6 +4246,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[72]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -3519,6 +4273,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[73]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -3536,6 +4300,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[74]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -3553,6 +4327,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[75]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -3570,6 +4354,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[76]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -3587,6 +4381,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[77]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -3604,6 +4408,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[78]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -3621,6 +4435,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[79]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -3666,6 +4490,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -3784,6 +4621,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[72]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -3801,6 +4648,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[73]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -3818,6 +4675,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[74]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -3835,6 +4702,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[75]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -3852,6 +4729,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[76]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -3869,6 +4756,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[77]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -3886,6 +4783,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[78]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -3903,6 +4810,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[79]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -3975,6 +4892,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -4093,6 +5023,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[136]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -4110,6 +5050,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[137]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -4127,6 +5077,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[138]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -4144,6 +5104,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[139]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -4161,6 +5131,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[140]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -4178,6 +5158,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[141]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -4195,6 +5185,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[142]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -4212,6 +5212,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[143]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -4257,6 +5267,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -4375,6 +5398,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[136]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -4392,6 +5425,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[137]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -4409,6 +5452,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[138]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -4426,6 +5479,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[139]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -4443,6 +5506,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[140]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -4460,6 +5533,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[141]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -4477,6 +5560,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[142]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -4494,6 +5587,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[143]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -4566,6 +5669,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -4684,6 +5800,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[264]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -4702,6 +5828,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[265]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -4720,6 +5856,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[266]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -4738,6 +5884,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[267]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -4756,6 +5912,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[268]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -4774,6 +5940,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[269]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -4792,6 +5968,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[270]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -4810,6 +5996,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[271]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -4869,6 +6065,19 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
+     * key sends every target back to the binary search */
+    float samp[8][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = !small && n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 8; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
     for (size_t i = begin; i < end; i++) {
         if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
@@ -4987,6 +6196,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[0][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[264]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -5005,6 +6224,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[1][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[265]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -5023,6 +6252,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[2][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[266]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -5041,6 +6280,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[3][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[267]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -5059,6 +6308,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[4][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[268]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -5077,6 +6336,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[5][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[269]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -5095,6 +6364,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[6][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[270]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -5113,6 +6392,16 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             size_t c;
             if (small) {
                 c = (size_t)cnt[7][(i - begin) % 16];
+            } else if (sampled) {
+                const v16 qv = v16_set1(-t_i[271]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }

@@ -1,6 +1,7 @@
 /* Every generated complete-graph kernel (sorted prefix sums) on
  * every ISA this CPU runs, against a float64 reference and the generic
- * path: complete graphs of 1 to 256 nodes (the sorted path; alpha goes
+ * path: complete graphs of 1 to 256 nodes (rank sort, counting by compare)
+ * and of 257 to 1000 nodes (radix sort, sampled counting; alpha goes
  * through the CSR kernel); ordinary and large-magnitude logits; every activation; alpha. */
 #include "kernel_harness.h"
 
@@ -45,7 +46,9 @@ int main(void) {
         fails += check(k, sizes[r % 6], 1.0f, GK_ACT_ELU, 0, 0);
         fails += check(k, sizes[(r + 3) % 6], 40.0f, GK_ACT_NONE, 1, 0);  /* large logits */
         fails += check(k, (size_t)(1 + r % 3 * 60), 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1);
-        runs += 3;
+        static const size_t large[] = {257, 300, 517, 1000};  /* the n > GK_SMALL_N path */
+        fails += check(k, large[r % 4], r % 2 ? 40.0f : 1.0f, GK_ACT_ELU, (int)(r & 1), 0);
+        runs += 4;
     }
     printf("%d complete-graph runs, %d failing\n", runs, fails);
     return fails != 0;
