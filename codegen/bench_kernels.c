@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
                 for (size_t j = 0; j < n; j++)
                     if (i != j) { ei[k] = (int64_t)j; ei[e + k] = (int64_t)i; k++; }
             srand(1);
-            for (size_t q = 0; q < n * 32; q++) x[q] = (float)rand() / RAND_MAX * 2 - 1;
+            for (size_t q = 0; q < n * 32; q++) x[q] = (float)rand() / (float)RAND_MAX * 2 - 1;
             scenario("dense1000", fc.model, n, e, ei, NULL, x, reps / 10);
             free(ei);
             free(x);
