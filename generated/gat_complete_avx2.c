@@ -205,14 +205,16 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
-/* Up to this many nodes, keys are sorted by rank counting and targets
- * count their keys by compare (O(n^2/8) vector compares, no branch, no
- * dependent load chain); above it, radix sort and binary search. */
+/* Up to this many nodes, keys are sorted by rank counting (O(n^2/8)
+ * vector compares); above it, by radix sort. */
 #define GK_SMALL_N 256
-/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
- * vector steps instead of a binary search (a chain of dependent loads):
- * against every 8th key (samples, at most 256), then within the one
- * block of 8 keys the samples point to. */
+/* Up to GK_SAMPLED_N nodes, a target counts its keys in two vector steps
+ * instead of a binary search (a chain of dependent loads): against every
+ * 8th key (samples, at most 256), then within the one block of 8
+ * keys the samples point to. Up to GK_SMALL_N nodes that is one or a few
+ * sample vectors: cheaper than counting a block of 8 targets against
+ * all n keys (n vector compares), which remains the fallback of small
+ * graphs with a NaN key. Above GK_SAMPLED_N, binary search. */
 #define GK_SAMPLED_N (256 * 8)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
@@ -1117,11 +1119,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1131,7 +1134,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1162,9 +1165,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1174,6 +1175,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1211,11 +1214,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1225,7 +1229,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1256,9 +1260,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1268,6 +1270,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1305,11 +1309,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1319,7 +1324,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1350,9 +1355,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1362,6 +1365,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1405,11 +1410,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1419,7 +1425,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1450,9 +1456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1462,6 +1466,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1505,11 +1511,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1519,7 +1526,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1550,9 +1557,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1562,6 +1567,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1617,11 +1624,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1631,7 +1639,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1662,9 +1670,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1674,6 +1680,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1729,11 +1737,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1743,7 +1752,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1786,9 +1795,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1798,6 +1805,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1813,9 +1822,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -1825,6 +1832,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1864,11 +1873,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1878,7 +1888,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1921,9 +1931,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1933,6 +1941,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1948,9 +1958,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -1960,6 +1968,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -2002,11 +2012,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2016,7 +2027,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2059,9 +2070,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2071,6 +2080,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2086,9 +2097,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2098,6 +2107,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2137,11 +2148,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2151,7 +2163,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2194,9 +2206,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2206,6 +2216,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2221,9 +2233,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2233,6 +2243,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2275,11 +2287,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2289,7 +2302,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2332,9 +2345,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2344,6 +2355,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2360,9 +2373,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2372,6 +2383,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2419,11 +2432,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2433,7 +2447,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2476,9 +2490,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2488,6 +2500,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2504,9 +2518,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2516,6 +2528,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2569,11 +2583,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2583,7 +2598,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2626,9 +2641,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2638,6 +2651,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2656,9 +2671,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2668,6 +2681,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2731,11 +2746,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2745,7 +2761,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2788,9 +2804,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2800,6 +2814,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2818,9 +2834,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2830,6 +2844,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2905,11 +2921,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -2919,7 +2936,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2986,9 +3003,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2998,6 +3013,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -3013,9 +3030,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3025,6 +3040,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -3040,9 +3057,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3052,6 +3067,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3067,9 +3084,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3079,6 +3094,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3120,11 +3137,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3134,7 +3152,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3201,9 +3219,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3213,6 +3229,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -3228,9 +3246,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3240,6 +3256,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -3255,9 +3273,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3267,6 +3283,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3282,9 +3300,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3294,6 +3310,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3346,11 +3364,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3360,7 +3379,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3427,9 +3446,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3439,6 +3456,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3455,9 +3474,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3467,6 +3484,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3483,9 +3502,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3495,6 +3512,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3511,9 +3530,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3523,6 +3540,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3574,11 +3593,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3588,7 +3608,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3655,9 +3675,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3667,6 +3685,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3683,9 +3703,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3695,6 +3713,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3711,9 +3731,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3723,6 +3741,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3739,9 +3759,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3751,6 +3769,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3824,11 +3844,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3838,7 +3859,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3905,9 +3926,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3917,6 +3936,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3935,9 +3956,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3947,6 +3966,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3965,9 +3986,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3977,6 +3996,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3995,9 +4016,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4007,6 +4026,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4078,11 +4099,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -4092,7 +4114,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4159,9 +4181,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4171,6 +4191,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -4189,9 +4211,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4201,6 +4221,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -4219,9 +4241,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4231,6 +4251,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -4249,9 +4271,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4261,6 +4281,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4376,11 +4398,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4390,7 +4413,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4505,9 +4528,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4517,6 +4538,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4532,9 +4555,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4544,6 +4565,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4559,9 +4582,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4571,6 +4592,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4586,9 +4609,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4598,6 +4619,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4613,9 +4636,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -4625,6 +4646,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4640,9 +4663,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -4652,6 +4673,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4667,9 +4690,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -4679,6 +4700,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4694,9 +4717,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -4706,6 +4727,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4751,11 +4774,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4765,7 +4789,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4880,9 +4904,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4892,6 +4914,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4907,9 +4931,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4919,6 +4941,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4934,9 +4958,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4946,6 +4968,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4961,9 +4985,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4973,6 +4995,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4988,9 +5012,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -5000,6 +5022,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -5015,9 +5039,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -5027,6 +5049,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -5042,9 +5066,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5054,6 +5076,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -5069,9 +5093,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5081,6 +5103,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -5153,11 +5177,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5167,7 +5192,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5282,9 +5307,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -5294,6 +5317,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5310,9 +5335,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -5322,6 +5345,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5338,9 +5363,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -5350,6 +5373,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5366,9 +5391,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -5378,6 +5401,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5394,9 +5419,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -5406,6 +5429,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5422,9 +5447,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -5434,6 +5457,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5450,9 +5475,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5462,6 +5485,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5478,9 +5503,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5490,6 +5513,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5549,11 +5574,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5563,7 +5589,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5678,9 +5704,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -5690,6 +5714,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5706,9 +5732,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -5718,6 +5742,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5734,9 +5760,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -5746,6 +5770,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5762,9 +5788,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -5774,6 +5798,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5790,9 +5816,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -5802,6 +5826,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5818,9 +5844,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -5830,6 +5854,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5846,9 +5872,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5858,6 +5882,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5874,9 +5900,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5886,6 +5910,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5999,11 +6025,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -6013,7 +6040,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6128,9 +6155,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -6140,6 +6165,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6158,9 +6185,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -6170,6 +6195,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6188,9 +6215,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -6200,6 +6225,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6218,9 +6245,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -6230,6 +6255,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6248,9 +6275,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -6260,6 +6285,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6278,9 +6305,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -6290,6 +6315,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6308,9 +6335,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -6320,6 +6345,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6338,9 +6365,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -6350,6 +6375,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -6437,11 +6464,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -6451,7 +6479,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6566,9 +6594,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -6578,6 +6604,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6596,9 +6624,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -6608,6 +6634,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6626,9 +6654,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -6638,6 +6664,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6656,9 +6684,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -6668,6 +6694,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6686,9 +6714,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -6698,6 +6724,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6716,9 +6744,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -6728,6 +6754,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6746,9 +6774,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -6758,6 +6784,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6776,9 +6804,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -6788,6 +6814,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }

@@ -268,14 +268,16 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
-/* Up to this many nodes, keys are sorted by rank counting and targets
- * count their keys by compare (O(n^2/16) vector compares, no branch, no
- * dependent load chain); above it, radix sort and binary search. */
+/* Up to this many nodes, keys are sorted by rank counting (O(n^2/16)
+ * vector compares); above it, by radix sort. */
 #define GK_SMALL_N 256
-/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
- * vector steps instead of a binary search (a chain of dependent loads):
- * against every 16th key (samples, at most 256), then within the one
- * block of 16 keys the samples point to. */
+/* Up to GK_SAMPLED_N nodes, a target counts its keys in two vector steps
+ * instead of a binary search (a chain of dependent loads): against every
+ * 16th key (samples, at most 256), then within the one block of 16
+ * keys the samples point to. Up to GK_SMALL_N nodes that is one or a few
+ * sample vectors: cheaper than counting a block of 16 targets against
+ * all n keys (n vector compares), which remains the fallback of small
+ * graphs with a NaN key. Above GK_SAMPLED_N, binary search. */
 #define GK_SAMPLED_N (256 * 16)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
@@ -1132,11 +1134,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1146,7 +1149,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1177,9 +1180,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1189,6 +1190,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1226,11 +1229,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1240,7 +1244,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1271,9 +1275,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1283,6 +1285,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1320,11 +1324,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1334,7 +1339,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1365,9 +1370,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1377,6 +1380,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1414,11 +1419,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1428,7 +1434,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1459,9 +1465,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1471,6 +1475,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1508,11 +1514,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1522,7 +1529,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1553,9 +1560,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1565,6 +1570,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1608,11 +1615,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1622,7 +1630,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1653,9 +1661,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1665,6 +1671,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1708,11 +1716,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1722,7 +1731,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1765,9 +1774,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1777,6 +1784,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1792,9 +1801,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -1804,6 +1811,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1843,11 +1852,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1857,7 +1867,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1900,9 +1910,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1912,6 +1920,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1927,9 +1937,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -1939,6 +1947,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1981,11 +1991,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1995,7 +2006,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2038,9 +2049,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2050,6 +2059,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2065,9 +2076,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2077,6 +2086,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2116,11 +2127,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2130,7 +2142,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2173,9 +2185,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2185,6 +2195,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2200,9 +2212,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2212,6 +2222,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2254,11 +2266,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2268,7 +2281,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2311,9 +2324,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2323,6 +2334,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2338,9 +2351,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2350,6 +2361,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2389,11 +2402,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2403,7 +2417,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2446,9 +2460,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2458,6 +2470,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2473,9 +2487,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2485,6 +2497,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2527,11 +2541,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2541,7 +2556,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2584,9 +2599,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2596,6 +2609,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2612,9 +2627,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2624,6 +2637,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2671,11 +2686,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2685,7 +2701,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2728,9 +2744,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2740,6 +2754,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2756,9 +2772,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2768,6 +2782,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2821,11 +2837,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -2835,7 +2852,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2902,9 +2919,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2914,6 +2929,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2929,9 +2946,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2941,6 +2956,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2956,9 +2973,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -2968,6 +2983,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2983,9 +3000,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -2995,6 +3010,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3036,11 +3053,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3050,7 +3068,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3117,9 +3135,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3129,6 +3145,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -3144,9 +3162,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3156,6 +3172,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -3171,9 +3189,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3183,6 +3199,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3198,9 +3216,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3210,6 +3226,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3262,11 +3280,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3276,7 +3295,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3343,9 +3362,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3355,6 +3372,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3370,9 +3389,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3382,6 +3399,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3397,9 +3416,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3409,6 +3426,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3424,9 +3443,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3436,6 +3453,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3477,11 +3496,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3491,7 +3511,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3558,9 +3578,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3570,6 +3588,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3585,9 +3605,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3597,6 +3615,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3612,9 +3632,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3624,6 +3642,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3639,9 +3659,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3651,6 +3669,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3703,11 +3723,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3717,7 +3738,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3784,9 +3805,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3796,6 +3815,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3812,9 +3833,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3824,6 +3843,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3840,9 +3861,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3852,6 +3871,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3868,9 +3889,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3880,6 +3899,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3931,11 +3952,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3945,7 +3967,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4012,9 +4034,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -4024,6 +4044,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -4040,9 +4062,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -4052,6 +4072,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -4068,9 +4090,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4080,6 +4100,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -4096,9 +4118,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4108,6 +4128,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4181,11 +4203,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4195,7 +4218,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4310,9 +4333,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -4322,6 +4343,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4337,9 +4360,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -4349,6 +4370,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4364,9 +4387,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4376,6 +4397,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4391,9 +4414,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4403,6 +4424,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4418,9 +4441,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -4430,6 +4451,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4445,9 +4468,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -4457,6 +4478,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4472,9 +4495,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -4484,6 +4505,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4499,9 +4522,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -4511,6 +4532,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4556,11 +4579,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4570,7 +4594,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4685,9 +4709,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -4697,6 +4719,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4712,9 +4736,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -4724,6 +4746,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4739,9 +4763,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4751,6 +4773,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4766,9 +4790,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4778,6 +4800,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4793,9 +4817,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -4805,6 +4827,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4820,9 +4844,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -4832,6 +4854,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4847,9 +4871,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -4859,6 +4881,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4874,9 +4898,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -4886,6 +4908,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4958,11 +4982,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4972,7 +4997,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5087,9 +5112,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5099,6 +5122,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5114,9 +5139,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5126,6 +5149,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5141,9 +5166,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5153,6 +5176,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5168,9 +5193,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5180,6 +5203,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5195,9 +5220,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5207,6 +5230,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5222,9 +5247,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -5234,6 +5257,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5249,9 +5274,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -5261,6 +5284,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5276,9 +5301,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -5288,6 +5311,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5333,11 +5358,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5347,7 +5373,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5462,9 +5488,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5474,6 +5498,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5489,9 +5515,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5501,6 +5525,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5516,9 +5542,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5528,6 +5552,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5543,9 +5569,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5555,6 +5579,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5570,9 +5596,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5582,6 +5606,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5597,9 +5623,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -5609,6 +5633,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5624,9 +5650,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -5636,6 +5660,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5651,9 +5677,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -5663,6 +5687,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5735,11 +5761,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5749,7 +5776,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5864,9 +5891,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5876,6 +5901,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -5892,9 +5919,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5904,6 +5929,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -5920,9 +5947,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5932,6 +5957,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -5948,9 +5975,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5960,6 +5985,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -5976,9 +6003,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5988,6 +6013,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6004,9 +6031,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -6016,6 +6041,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6032,9 +6059,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -6044,6 +6069,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6060,9 +6087,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -6072,6 +6097,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -6131,11 +6158,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -6145,7 +6173,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6260,9 +6288,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -6272,6 +6298,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6288,9 +6316,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -6300,6 +6326,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6316,9 +6344,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -6328,6 +6354,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6344,9 +6372,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -6356,6 +6382,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6372,9 +6400,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -6384,6 +6410,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6400,9 +6428,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -6412,6 +6438,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6428,9 +6456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -6440,6 +6466,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6456,9 +6484,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -6468,6 +6494,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
