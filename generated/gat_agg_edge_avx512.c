@@ -41,6 +41,28 @@ GK_INLINE v16 v16_exp(v16 x) {
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v16 v16_expm1_neg(v16 x) {
+    x = _mm512_max_ps(_mm512_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v16 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v16 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    v16 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
+    v16 s = _mm512_scalef_ps(_mm512_set1_ps(1.0f), n);
+    return _mm512_fmadd_ps(s, p, _mm512_sub_ps(s, _mm512_set1_ps(1.0f)));
+}
 typedef __m256 v8;
 GK_INLINE v8 v8_ld(const float *p) { return _mm256_loadu_ps(p); }
 GK_INLINE void v8_st(float *p, v8 a) { _mm256_storeu_ps(p, a); }
@@ -78,6 +100,28 @@ GK_INLINE v8 v8_exp(v8 x) {
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     return _mm256_scalef_ps(p, n);
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v8 v8_expm1_neg(v8 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v8 n = _mm256_roundscale_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    v8 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    v8 s = _mm256_scalef_ps(_mm256_set1_ps(1.0f), n);
+    return _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, _mm256_set1_ps(1.0f)));
+}
 typedef __m128 v4;
 GK_INLINE v4 v4_ld(const float *p) { return _mm_loadu_ps(p); }
 GK_INLINE void v4_st(float *p, v4 a) { _mm_storeu_ps(p, a); }
@@ -114,6 +158,28 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, r, _mm_set1_ps(5.0000001201e-1f));
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     return _mm_scalef_ps(p, n);
+}
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v4 v4_expm1_neg(v4 x) {
+    x = _mm_max_ps(_mm_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v4 n = _mm_roundscale_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
+    r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
+    v4 p = _mm_set1_ps(1.0f / 720.0f);
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 120.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 24.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 6.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(0.5f));
+    p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), r);
+    v4 s = _mm_scalef_ps(_mm_set1_ps(1.0f), n);
+    return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
@@ -174,7 +240,7 @@ GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v8_gtsel(o, v8_zero(), o, v8_sub(v8_exp(v8_min(v8_zero(), o)), v8_set1(1.0f)));
+        return v8_gtsel(o, v8_zero(), o, v8_expm1_neg(v8_min(v8_zero(), o)));
     case GK_ACT_RELU: return v8_max(v8_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v8_gtsel(o, v8_zero(), o, v8_mul(o, v8_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -184,7 +250,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 GK_INLINE v16 v16_act(v16 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v16_gtsel(o, v16_zero(), o, v16_sub(v16_exp(v16_min(v16_zero(), o)), v16_set1(1.0f)));
+        return v16_gtsel(o, v16_zero(), o, v16_expm1_neg(v16_min(v16_zero(), o)));
     case GK_ACT_RELU: return v16_max(v16_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v16_gtsel(o, v16_zero(), o, v16_mul(o, v16_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -194,7 +260,7 @@ GK_INLINE v16 v16_act(v16 o, gk_activation act) {
 GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v4_gtsel(o, v4_zero(), o, v4_sub(v4_exp(v4_min(v4_zero(), o)), v4_set1(1.0f)));
+        return v4_gtsel(o, v4_zero(), o, v4_expm1_neg(v4_min(v4_zero(), o)));
     case GK_ACT_RELU: return v4_max(v4_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v4_gtsel(o, v4_zero(), o, v4_mul(o, v4_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -5048,6 +5114,19 @@ GK_TARGET void gk_f32_vexp__avx512(const float *x, float *y, size_t n) {
         float in[16] = {0}, out[16];
         in[0] = x[q];
         v16_st(out, v16_exp(v16_ld(in)));
+        y[q] = out[0];
+    }
+}
+
+/* ELU's vector expm1 of this ISA (x <= 0) over an array, for
+ * tests/test_kernels_exp.c. */
+GK_TARGET void gk_f32_vexpm1_neg__avx512(const float *x, float *y, size_t n) {
+    size_t q = 0;
+    for (; q + 16 <= n; q += 16) v16_st(y + q, v16_expm1_neg(v16_ld(x + q)));
+    for (; q < n; q++) {
+        float in[16] = {0}, out[16];
+        in[0] = x[q];
+        v16_st(out, v16_expm1_neg(v16_ld(in)));
         y[q] = out[0];
     }
 }

@@ -42,6 +42,28 @@ GK_INLINE v8 v8_exp(v8 x) {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v8 v8_expm1_neg(v8 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v8 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    v8 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    v8 s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+    return _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, _mm256_set1_ps(1.0f)));
+}
 typedef __m128 v4;
 GK_INLINE v4 v4_ld(const float *p) { return _mm_loadu_ps(p); }
 GK_INLINE void v4_st(float *p, v4 a) { _mm_storeu_ps(p, a); }
@@ -79,6 +101,28 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
+}
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v4 v4_expm1_neg(v4 x) {
+    x = _mm_max_ps(_mm_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v4 n = _mm_round_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
+    r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
+    v4 p = _mm_set1_ps(1.0f / 720.0f);
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 120.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 24.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 6.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(0.5f));
+    p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), r);
+    v4 s = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23));
+    return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
@@ -143,7 +187,7 @@ GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v8_gtsel(o, v8_zero(), o, v8_sub(v8_exp(v8_min(v8_zero(), o)), v8_set1(1.0f)));
+        return v8_gtsel(o, v8_zero(), o, v8_expm1_neg(v8_min(v8_zero(), o)));
     case GK_ACT_RELU: return v8_max(v8_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v8_gtsel(o, v8_zero(), o, v8_mul(o, v8_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -153,7 +197,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v4_gtsel(o, v4_zero(), o, v4_sub(v4_exp(v4_min(v4_zero(), o)), v4_set1(1.0f)));
+        return v4_gtsel(o, v4_zero(), o, v4_expm1_neg(v4_min(v4_zero(), o)));
     case GK_ACT_RELU: return v4_max(v4_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v4_gtsel(o, v4_zero(), o, v4_mul(o, v4_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -161,14 +205,16 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
-/* Up to this many nodes, keys are sorted by rank counting and targets
- * count their keys by compare (O(n^2/8) vector compares, no branch, no
- * dependent load chain); above it, radix sort and binary search. */
+/* Up to this many nodes, keys are sorted by rank counting (O(n^2/8)
+ * vector compares); above it, by radix sort. */
 #define GK_SMALL_N 256
-/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
- * vector steps instead of a binary search (a chain of dependent loads):
- * against every 8th key (samples, at most 256), then within the one
- * block of 8 keys the samples point to. */
+/* Up to GK_SAMPLED_N nodes, a target counts its keys in two vector steps
+ * instead of a binary search (a chain of dependent loads): against every
+ * 8th key (samples, at most 256), then within the one block of 8
+ * keys the samples point to. Up to GK_SMALL_N nodes that is one or a few
+ * sample vectors: cheaper than counting a block of 8 targets against
+ * all n keys (n vector compares), which remains the fallback of small
+ * graphs with a NaN key. Above GK_SAMPLED_N, binary search. */
 #define GK_SAMPLED_N (256 * 8)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
@@ -1073,11 +1119,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1087,7 +1134,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1118,9 +1165,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1130,6 +1175,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1167,11 +1214,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1181,7 +1229,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1212,9 +1260,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1224,6 +1270,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1261,11 +1309,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1275,7 +1324,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1306,9 +1355,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1318,6 +1365,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1361,11 +1410,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1375,7 +1425,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1406,9 +1456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1418,6 +1466,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1461,11 +1511,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1475,7 +1526,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1506,9 +1557,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1518,6 +1567,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1573,11 +1624,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[1][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1587,7 +1639,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1618,9 +1670,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1630,6 +1680,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1685,11 +1737,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1699,7 +1752,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1742,9 +1795,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1754,6 +1805,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1769,9 +1822,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -1781,6 +1832,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1820,11 +1873,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1834,7 +1888,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1877,9 +1931,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -1889,6 +1941,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1904,9 +1958,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -1916,6 +1968,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1958,11 +2012,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1972,7 +2027,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2015,9 +2070,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2027,6 +2080,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2042,9 +2097,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2054,6 +2107,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2093,11 +2148,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2107,7 +2163,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2150,9 +2206,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2162,6 +2216,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2177,9 +2233,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2189,6 +2243,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2231,11 +2287,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2245,7 +2302,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2288,9 +2345,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2300,6 +2355,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2316,9 +2373,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2328,6 +2383,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2375,11 +2432,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2389,7 +2447,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2432,9 +2490,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2444,6 +2500,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2460,9 +2518,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2472,6 +2528,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2525,11 +2583,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2539,7 +2598,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2582,9 +2641,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2594,6 +2651,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2612,9 +2671,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2624,6 +2681,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2687,11 +2746,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[2][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2701,7 +2761,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2744,9 +2804,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2756,6 +2814,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2774,9 +2834,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2786,6 +2844,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2861,11 +2921,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -2875,7 +2936,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2942,9 +3003,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -2954,6 +3013,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2969,9 +3030,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -2981,6 +3040,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2996,9 +3057,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3008,6 +3067,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3023,9 +3084,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3035,6 +3094,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3076,11 +3137,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3090,7 +3152,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3157,9 +3219,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3169,6 +3229,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -3184,9 +3246,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3196,6 +3256,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -3211,9 +3273,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3223,6 +3283,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3238,9 +3300,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3250,6 +3310,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3302,11 +3364,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3316,7 +3379,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3383,9 +3446,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3395,6 +3456,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3411,9 +3474,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3423,6 +3484,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3439,9 +3502,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3451,6 +3512,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3467,9 +3530,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3479,6 +3540,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3530,11 +3593,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3544,7 +3608,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3611,9 +3675,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3623,6 +3685,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3639,9 +3703,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3651,6 +3713,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3667,9 +3731,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3679,6 +3741,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3695,9 +3759,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3707,6 +3769,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3780,11 +3844,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3794,7 +3859,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3861,9 +3926,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -3873,6 +3936,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3891,9 +3956,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -3903,6 +3966,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3921,9 +3986,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -3933,6 +3996,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3951,9 +4016,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -3963,6 +4026,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4034,11 +4099,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[4][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -4048,7 +4114,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4115,9 +4181,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4127,6 +4191,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -4145,9 +4211,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4157,6 +4221,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -4175,9 +4241,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4187,6 +4251,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -4205,9 +4271,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4217,6 +4281,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4332,11 +4398,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4346,7 +4413,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4461,9 +4528,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4473,6 +4538,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4488,9 +4555,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4500,6 +4565,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4515,9 +4582,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4527,6 +4592,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4542,9 +4609,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4554,6 +4619,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4569,9 +4636,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -4581,6 +4646,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4596,9 +4663,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -4608,6 +4673,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4623,9 +4690,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -4635,6 +4700,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4650,9 +4717,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -4662,6 +4727,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx2(const gk_layer_run *run, 
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4707,11 +4774,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4721,7 +4789,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4836,9 +4904,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -4848,6 +4914,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4863,9 +4931,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -4875,6 +4941,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4890,9 +4958,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -4902,6 +4968,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4917,9 +4985,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -4929,6 +4995,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4944,9 +5012,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -4956,6 +5022,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4971,9 +5039,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -4983,6 +5049,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4998,9 +5066,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5010,6 +5076,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -5025,9 +5093,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5037,6 +5103,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx2(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -5109,11 +5177,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5123,7 +5192,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5238,9 +5307,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -5250,6 +5317,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5266,9 +5335,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -5278,6 +5345,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5294,9 +5363,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -5306,6 +5373,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5322,9 +5391,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -5334,6 +5401,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5350,9 +5419,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -5362,6 +5429,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5378,9 +5447,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -5390,6 +5457,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5406,9 +5475,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5418,6 +5485,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5434,9 +5503,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5446,6 +5513,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5505,11 +5574,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5519,7 +5589,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5634,9 +5704,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -5646,6 +5714,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5662,9 +5732,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -5674,6 +5742,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5690,9 +5760,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -5702,6 +5770,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5718,9 +5788,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -5730,6 +5798,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5746,9 +5816,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -5758,6 +5826,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5774,9 +5844,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -5786,6 +5854,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5802,9 +5872,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -5814,6 +5882,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5830,9 +5900,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -5842,6 +5910,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5955,11 +6025,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5969,7 +6040,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6084,9 +6155,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -6096,6 +6165,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6114,9 +6185,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -6126,6 +6195,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6144,9 +6215,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -6156,6 +6225,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6174,9 +6245,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -6186,6 +6255,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6204,9 +6275,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -6216,6 +6285,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6234,9 +6305,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -6246,6 +6315,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6264,9 +6335,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -6276,6 +6345,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6294,9 +6365,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -6306,6 +6375,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx2(const gk_layer_run *run,
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -6393,11 +6464,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[8·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[8·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 63) / 64;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -6407,7 +6479,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
             const int m = end - i < 8 ? (int)(end - i) : 8;
             const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6522,9 +6594,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
@@ -6534,6 +6604,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6552,9 +6624,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
@@ -6564,6 +6634,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6582,9 +6654,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
@@ -6594,6 +6664,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6612,9 +6684,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
@@ -6624,6 +6694,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6642,9 +6714,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
@@ -6654,6 +6724,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6672,9 +6744,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
@@ -6684,6 +6754,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6702,9 +6774,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
@@ -6714,6 +6784,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6732,9 +6804,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else if (sampled) {
+            if (sampled) {
                 const v8 qv = v8_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
@@ -6744,6 +6814,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx2(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 8;
                     c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 8];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }

@@ -41,6 +41,28 @@ GK_INLINE v16 v16_exp(v16 x) {
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v16 v16_expm1_neg(v16 x) {
+    x = _mm512_max_ps(_mm512_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v16 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v16 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    v16 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
+    v16 s = _mm512_scalef_ps(_mm512_set1_ps(1.0f), n);
+    return _mm512_fmadd_ps(s, p, _mm512_sub_ps(s, _mm512_set1_ps(1.0f)));
+}
 typedef __m256 v8;
 GK_INLINE v8 v8_ld(const float *p) { return _mm256_loadu_ps(p); }
 GK_INLINE void v8_st(float *p, v8 a) { _mm256_storeu_ps(p, a); }
@@ -78,6 +100,28 @@ GK_INLINE v8 v8_exp(v8 x) {
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     return _mm256_scalef_ps(p, n);
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v8 v8_expm1_neg(v8 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v8 n = _mm256_roundscale_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    v8 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    v8 s = _mm256_scalef_ps(_mm256_set1_ps(1.0f), n);
+    return _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, _mm256_set1_ps(1.0f)));
+}
 typedef __m128 v4;
 GK_INLINE v4 v4_ld(const float *p) { return _mm_loadu_ps(p); }
 GK_INLINE void v4_st(float *p, v4 a) { _mm_storeu_ps(p, a); }
@@ -114,6 +158,28 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, r, _mm_set1_ps(5.0000001201e-1f));
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     return _mm_scalef_ps(p, n);
+}
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v4 v4_expm1_neg(v4 x) {
+    x = _mm_max_ps(_mm_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v4 n = _mm_roundscale_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
+    r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
+    v4 p = _mm_set1_ps(1.0f / 720.0f);
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 120.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 24.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 6.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(0.5f));
+    p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), r);
+    v4 s = _mm_scalef_ps(_mm_set1_ps(1.0f), n);
+    return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
@@ -174,7 +240,7 @@ GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v8_gtsel(o, v8_zero(), o, v8_sub(v8_exp(v8_min(v8_zero(), o)), v8_set1(1.0f)));
+        return v8_gtsel(o, v8_zero(), o, v8_expm1_neg(v8_min(v8_zero(), o)));
     case GK_ACT_RELU: return v8_max(v8_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v8_gtsel(o, v8_zero(), o, v8_mul(o, v8_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -184,7 +250,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 GK_INLINE v16 v16_act(v16 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v16_gtsel(o, v16_zero(), o, v16_sub(v16_exp(v16_min(v16_zero(), o)), v16_set1(1.0f)));
+        return v16_gtsel(o, v16_zero(), o, v16_expm1_neg(v16_min(v16_zero(), o)));
     case GK_ACT_RELU: return v16_max(v16_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v16_gtsel(o, v16_zero(), o, v16_mul(o, v16_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -194,7 +260,7 @@ GK_INLINE v16 v16_act(v16 o, gk_activation act) {
 GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
-        return v4_gtsel(o, v4_zero(), o, v4_sub(v4_exp(v4_min(v4_zero(), o)), v4_set1(1.0f)));
+        return v4_gtsel(o, v4_zero(), o, v4_expm1_neg(v4_min(v4_zero(), o)));
     case GK_ACT_RELU: return v4_max(v4_zero(), o);  /* NaN stays NaN, as in torch */
     case GK_ACT_LEAKY_RELU: return v4_gtsel(o, v4_zero(), o, v4_mul(o, v4_set1(0.01f)));
     case GK_ACT_NONE: break;
@@ -202,14 +268,16 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
-/* Up to this many nodes, keys are sorted by rank counting and targets
- * count their keys by compare (O(n^2/16) vector compares, no branch, no
- * dependent load chain); above it, radix sort and binary search. */
+/* Up to this many nodes, keys are sorted by rank counting (O(n^2/16)
+ * vector compares); above it, by radix sort. */
 #define GK_SMALL_N 256
-/* Above it and up to GK_SAMPLED_N nodes, a target counts its keys in two
- * vector steps instead of a binary search (a chain of dependent loads):
- * against every 16th key (samples, at most 256), then within the one
- * block of 16 keys the samples point to. */
+/* Up to GK_SAMPLED_N nodes, a target counts its keys in two vector steps
+ * instead of a binary search (a chain of dependent loads): against every
+ * 16th key (samples, at most 256), then within the one block of 16
+ * keys the samples point to. Up to GK_SMALL_N nodes that is one or a few
+ * sample vectors: cheaper than counting a block of 16 targets against
+ * all n keys (n vector compares), which remains the fallback of small
+ * graphs with a NaN key. Above GK_SAMPLED_N, binary search. */
 #define GK_SAMPLED_N (256 * 16)
 
 /* Sort keys[0:n) ascending as gk_sort_keys does (stable), for n <=
@@ -1066,11 +1134,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1080,7 +1149,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1111,9 +1180,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1123,6 +1190,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1160,11 +1229,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1174,7 +1244,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1205,9 +1275,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[9]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1217,6 +1285,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[9]);
             }
@@ -1254,11 +1324,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1268,7 +1339,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1299,9 +1370,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1311,6 +1380,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1348,11 +1419,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1362,7 +1434,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1393,9 +1465,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[17]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1405,6 +1475,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[17]);
             }
@@ -1442,11 +1514,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1456,7 +1529,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1487,9 +1560,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1499,6 +1570,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1542,11 +1615,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[1][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[1][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 1; h++) {
             const float *K = base + h * hs;
@@ -1556,7 +1630,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1587,9 +1661,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[33]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1599,6 +1671,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[33]);
             }
@@ -1642,11 +1716,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1656,7 +1731,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1699,9 +1774,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1711,6 +1784,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1726,9 +1801,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -1738,6 +1811,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1777,11 +1852,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1791,7 +1867,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1834,9 +1910,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[10]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1846,6 +1920,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[10]);
             }
@@ -1861,9 +1937,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 4;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[11]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -1873,6 +1947,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[11]);
             }
@@ -1915,11 +1991,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -1929,7 +2006,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -1972,9 +2049,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -1984,6 +2059,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -1999,9 +2076,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2011,6 +2086,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2050,11 +2127,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2064,7 +2142,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2107,9 +2185,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[18]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2119,6 +2195,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[18]);
             }
@@ -2134,9 +2212,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[19]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2146,6 +2222,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[19]);
             }
@@ -2188,11 +2266,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2202,7 +2281,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2245,9 +2324,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2257,6 +2334,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2272,9 +2351,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2284,6 +2361,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2323,11 +2402,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2337,7 +2417,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2380,9 +2460,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[34]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2392,6 +2470,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[34]);
             }
@@ -2407,9 +2487,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[35]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2419,6 +2497,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[35]);
             }
@@ -2461,11 +2541,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2475,7 +2556,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2518,9 +2599,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2530,6 +2609,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2546,9 +2627,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2558,6 +2637,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2605,11 +2686,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[2][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 2; h++) {
             const float *K = base + h * hs;
@@ -2619,7 +2701,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2662,9 +2744,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[66]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2674,6 +2754,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[66]);
             }
@@ -2690,9 +2772,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[67]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2702,6 +2782,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[67]);
             }
@@ -2755,11 +2837,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -2769,7 +2852,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -2836,9 +2919,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -2848,6 +2929,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -2863,9 +2946,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -2875,6 +2956,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -2890,9 +2973,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -2902,6 +2983,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -2917,9 +3000,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -2929,6 +3010,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -2970,11 +3053,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -2984,7 +3068,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3051,9 +3135,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[36]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3063,6 +3145,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[36]);
             }
@@ -3078,9 +3162,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[37]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3090,6 +3172,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[37]);
             }
@@ -3105,9 +3189,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[38]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3117,6 +3199,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[38]);
             }
@@ -3132,9 +3216,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[39]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3144,6 +3226,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[39]);
             }
@@ -3196,11 +3280,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3210,7 +3295,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3277,9 +3362,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3289,6 +3372,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3304,9 +3389,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3316,6 +3399,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3331,9 +3416,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3343,6 +3426,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3358,9 +3443,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3370,6 +3453,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3411,11 +3496,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3425,7 +3511,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3492,9 +3578,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[68]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3504,6 +3588,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[68]);
             }
@@ -3519,9 +3605,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[69]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3531,6 +3615,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[69]);
             }
@@ -3546,9 +3632,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[70]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3558,6 +3642,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[70]);
             }
@@ -3573,9 +3659,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[71]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3585,6 +3669,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[71]);
             }
@@ -3637,11 +3723,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3651,7 +3738,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3718,9 +3805,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3730,6 +3815,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3746,9 +3833,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3758,6 +3843,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -3774,9 +3861,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -3786,6 +3871,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -3802,9 +3889,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -3814,6 +3899,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -3865,11 +3952,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[4][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[4][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 4; h++) {
             const float *K = base + h * hs;
@@ -3879,7 +3967,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -3946,9 +4034,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[132]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -3958,6 +4044,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[132]);
             }
@@ -3974,9 +4062,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[133]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -3986,6 +4072,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[133]);
             }
@@ -4002,9 +4090,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[134]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4014,6 +4100,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[134]);
             }
@@ -4030,9 +4118,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[135]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4042,6 +4128,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[135]);
             }
@@ -4115,11 +4203,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4129,7 +4218,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4244,9 +4333,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -4256,6 +4343,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4271,9 +4360,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -4283,6 +4370,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4298,9 +4387,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4310,6 +4397,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4325,9 +4414,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4337,6 +4424,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4352,9 +4441,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -4364,6 +4451,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4379,9 +4468,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -4391,6 +4478,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4406,9 +4495,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -4418,6 +4505,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4433,9 +4522,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -4445,6 +4532,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_mean__avx512(const gk_layer_run *run
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4490,11 +4579,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4504,7 +4594,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -4619,9 +4709,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[72]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -4631,6 +4719,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[72]);
             }
@@ -4646,9 +4736,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[73]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -4658,6 +4746,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[73]);
             }
@@ -4673,9 +4763,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[74]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -4685,6 +4773,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[74]);
             }
@@ -4700,9 +4790,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[75]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -4712,6 +4800,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[75]);
             }
@@ -4727,9 +4817,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[76]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -4739,6 +4827,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[76]);
             }
@@ -4754,9 +4844,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[77]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -4766,6 +4854,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[77]);
             }
@@ -4781,9 +4871,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[78]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -4793,6 +4881,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[78]);
             }
@@ -4808,9 +4898,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 8;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[79]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -4820,6 +4908,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_concat__avx512(const gk_layer_run *r
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[79]);
             }
@@ -4892,11 +4982,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -4906,7 +4997,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5021,9 +5112,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5033,6 +5122,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5048,9 +5139,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5060,6 +5149,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5075,9 +5166,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5087,6 +5176,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5102,9 +5193,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5114,6 +5203,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5129,9 +5220,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5141,6 +5230,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5156,9 +5247,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -5168,6 +5257,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5183,9 +5274,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -5195,6 +5284,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5210,9 +5301,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -5222,6 +5311,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5267,11 +5358,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5281,7 +5373,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5396,9 +5488,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[136]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5408,6 +5498,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[136]);
             }
@@ -5423,9 +5515,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[137]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5435,6 +5525,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[137]);
             }
@@ -5450,9 +5542,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[138]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5462,6 +5552,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[138]);
             }
@@ -5477,9 +5569,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[139]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5489,6 +5579,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[139]);
             }
@@ -5504,9 +5596,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[140]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5516,6 +5606,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[140]);
             }
@@ -5531,9 +5623,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[141]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -5543,6 +5633,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[141]);
             }
@@ -5558,9 +5650,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[142]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -5570,6 +5660,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[142]);
             }
@@ -5585,9 +5677,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 16;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[143]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -5597,6 +5687,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[143]);
             }
@@ -5669,11 +5761,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -5683,7 +5776,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -5798,9 +5891,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -5810,6 +5901,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -5826,9 +5919,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -5838,6 +5929,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -5854,9 +5947,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -5866,6 +5957,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -5882,9 +5975,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -5894,6 +5985,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -5910,9 +6003,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -5922,6 +6013,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -5938,9 +6031,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -5950,6 +6041,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -5966,9 +6059,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -5978,6 +6069,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -5994,9 +6087,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -6006,6 +6097,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_mean__avx512(const gk_layer_run *ru
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }
@@ -6065,11 +6158,12 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[8][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
-    /* n in (GK_SMALL_N, GK_SAMPLED_N]: K_h[16·m] padded with +inf; a NaN
-     * key sends every target back to the binary search */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
     float samp[8][256] __attribute__((aligned(64)));
     const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
-    int sampled = !small && n <= GK_SAMPLED_N;
+    int sampled = n <= GK_SAMPLED_N;
     if (sampled) {
         for (int h = 0; h < 8; h++) {
             const float *K = base + h * hs;
@@ -6079,7 +6173,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
         }
     }
     for (size_t i = begin; i < end; i++) {
-        if (small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
             const int m = end - i < 16 ? (int)(end - i) : 16;
             const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
             {
@@ -6194,9 +6288,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[264]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
@@ -6206,6 +6298,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[264]);
             }
@@ -6222,9 +6316,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[265]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
@@ -6234,6 +6326,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[265]);
             }
@@ -6250,9 +6344,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[2][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[266]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[2] + m * 16), qv);
@@ -6262,6 +6354,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[2][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[266]);
             }
@@ -6278,9 +6372,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[3][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[267]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[3] + m * 16), qv);
@@ -6290,6 +6382,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[3][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[267]);
             }
@@ -6306,9 +6400,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[4][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[268]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[4] + m * 16), qv);
@@ -6318,6 +6410,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[4][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[268]);
             }
@@ -6334,9 +6428,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[5][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[269]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[5] + m * 16), qv);
@@ -6346,6 +6438,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[5][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[269]);
             }
@@ -6362,9 +6456,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[6][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[270]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[6] + m * 16), qv);
@@ -6374,6 +6466,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[6][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[270]);
             }
@@ -6390,9 +6484,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
             const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
             const float *PH = QS + n, *QH = PH + n * 32;
             size_t c;
-            if (small) {
-                c = (size_t)cnt[7][(i - begin) % 16];
-            } else if (sampled) {
+            if (sampled) {
                 const v16 qv = v16_set1(-t_i[271]);
                 int sb = 0;
                 for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[7] + m * 16), qv);
@@ -6402,6 +6494,8 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c32_concat__avx512(const gk_layer_run *
                     const size_t b0 = (size_t)(sb - 1) * 16;
                     c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
                 }
+            } else if (small) {
+                c = (size_t)cnt[7][(i - begin) % 16];
             } else {
                 c = gk_count_le(K, n, -t_i[271]);
             }

@@ -42,6 +42,28 @@ GK_INLINE v8 v8_exp(v8 x) {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v8 v8_expm1_neg(v8 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v8 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    v8 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    v8 s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+    return _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, _mm256_set1_ps(1.0f)));
+}
 typedef __m128 v4;
 GK_INLINE v4 v4_ld(const float *p) { return _mm_loadu_ps(p); }
 GK_INLINE void v4_st(float *p, v4 a) { _mm_storeu_ps(p, a); }
@@ -79,6 +101,28 @@ GK_INLINE v4 v4_exp(v4 x) {
     p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), _mm_add_ps(r, _mm_set1_ps(1.0f)));
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
+}
+/* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
+ * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
+ * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
+ * expm1(x) = 2^n·expm1(r) + (2^n - 1), expm1(r) = r + r²·P(r) with P the
+ * Taylor polynomial of degree 4 ((expm1(r) - r)/r², truncation <= 3.5e-7
+ * relative). n = 0 gives expm1(r) itself; n <= -1 gives |result| >= 0.29,
+ * no cancellation; 2^n - 1 is exact. NaN stays NaN. Measured by
+ * tests/test_kernels_exp.c, see docs/codegen.md. */
+GK_INLINE v4 v4_expm1_neg(v4 x) {
+    x = _mm_max_ps(_mm_set1_ps(-17.5f), x);  /* NaN stays NaN */
+    v4 n = _mm_round_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
+    r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
+    v4 p = _mm_set1_ps(1.0f / 720.0f);
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 120.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 24.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(1.0f / 6.0f));
+    p = _mm_fmadd_ps(p, r, _mm_set1_ps(0.5f));
+    p = _mm_fmadd_ps(p, _mm_mul_ps(r, r), r);
+    v4 s = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23));
+    return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of

@@ -46,13 +46,18 @@ void gk_gat_row_exact(const gk_layer_run *run, size_t i, float *out) {
     }
 }
 
-/* Order-preserving unsigned image of a float (no NaN). */
+/* Order-preserving unsigned image of a float (no NaN) and its inverse. */
 static inline uint32_t key_bits(float f) {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     return u & 0x80000000u ? ~u : u | 0x80000000u;
 }
-
+static inline float bits_key(uint32_t b) {
+    uint32_t u = b & 0x80000000u ? b & 0x7fffffffu : ~b;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
 void gk_sort_keys(float *keys, int32_t *perm, size_t n, float *tmp_keys,
                   int32_t *tmp_perm) {
     if (n <= 48) {  /* insertion sort: fewer passes than the radix below */
@@ -70,35 +75,61 @@ void gk_sort_keys(float *keys, int32_t *perm, size_t n, float *tmp_keys,
         }
         return;
     }
-    uint32_t hist[4][256];
+    /* LSD radix, 8-bit digits; the keys travel as their order-preserving
+     * bits (converted once in, once out). Each digit pass writes the keys of the first half forward from the
+     * bucket starts and those of the second half backward from the bucket
+     * ends (still stable): two independent chains of counter updates where
+     * many keys share a digit. Histograms likewise count the two halves
+     * separately. */
+    uint32_t hist[2][4][256], lo[256], hi[256];
     memset(hist, 0, sizeof hist);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t b = key_bits(keys[i]);
-        for (int d = 0; d < 4; d++) hist[d][(b >> (8 * d)) & 255]++;
-        perm[i] = (int32_t)i;
+    const size_t m = n / 2;
+    uint32_t *ka = (uint32_t *)(void *)keys, *kb = (uint32_t *)(void *)tmp_keys;
+    for (size_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t b0 = key_bits(keys[i]), b1 = key_bits(keys[m + i]);
+        memcpy(ka + i, &b0, sizeof b0);
+        memcpy(ka + m + i, &b1, sizeof b1);
+        for (int d = 0; d < 4; d++) {
+            hist[0][d][(b0 >> (8 * d)) & 255]++;
+            hist[1][d][(b1 >> (8 * d)) & 255]++;
+        }
     }
-    float *ka = keys, *kb = tmp_keys;
+    if (n & 1) {
+        uint32_t b = key_bits(keys[n - 1]);
+        memcpy(ka + n - 1, &b, sizeof b);
+        for (int d = 0; d < 4; d++) hist[1][d][(b >> (8 * d)) & 255]++;
+    }
     int32_t *pa = perm, *pb = tmp_perm;
     for (int d = 0; d < 4; d++) {
-        uint32_t *hd = hist[d], sum = 0;
-        int skip = 0;
+        const uint32_t *h0 = hist[0][d], *h1 = hist[1][d];
+        uint32_t sum = 0;
+        const int sh = 8 * d;
+        const uint32_t v0 = (ka[0] >> sh) & 255;
+        if (h0[v0] + h1[v0] == n) continue;  /* every key has the same digit */
         for (int v = 0; v < 256; v++) {
-            if (hd[v] == n) skip = 1;
-            uint32_t c = hd[v];
-            hd[v] = sum;
-            sum += c;
+            lo[v] = sum;
+            sum += h0[v] + h1[v];
+            hi[v] = sum;
         }
-        if (skip) continue;  /* every key has the same digit */
-        for (size_t i = 0; i < n; i++) {
-            uint32_t pos = hd[(key_bits(ka[i]) >> (8 * d)) & 255]++;
-            kb[pos] = ka[i];
-            pb[pos] = pa[i];
+        for (size_t i = 0; i < m; i++) {
+            const size_t j = n - 1 - i;
+            const uint32_t b0 = ka[i], b1 = ka[j];
+            const int32_t q0 = pa[i], q1 = pa[j];
+            const uint32_t pos0 = lo[(b0 >> sh) & 255]++, pos1 = --hi[(b1 >> sh) & 255];
+            kb[pos0] = b0;
+            pb[pos0] = q0;
+            kb[pos1] = b1;
+            pb[pos1] = q1;
         }
-        float *kt = ka; ka = kb; kb = kt;
+        if (n & 1) {
+            const uint32_t b = ka[m], pos = lo[(b >> sh) & 255];
+            kb[pos] = b;
+            pb[pos] = pa[m];
+        }
+        uint32_t *kt = ka; ka = kb; kb = kt;
         int32_t *pt = pa; pa = pb; pb = pt;
     }
-    if (ka != keys) {
-        memcpy(keys, ka, n * sizeof *keys);
-        memcpy(perm, pa, n * sizeof *perm);
-    }
+    for (size_t i = 0; i < n; i++) { uint32_t b; memcpy(&b, ka + i, sizeof b); keys[i] = bits_key(b); }
+    if (pa != perm) memcpy(perm, pa, n * sizeof *perm);
 }
