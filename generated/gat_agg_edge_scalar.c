@@ -2,6 +2,30 @@
  * Regenerate: python3 codegen/gen.py --out generated (docs/codegen.md). */
 #include "gat_kernels.h"
 
+/* UB_h for 1 head(s), 1 edge feature(s) (see the SIMD kernels). */
+void gk_f32_gat_prep_h1c1_e1__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 1, *attr = run->view->attr, *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = ne > 0 ? attr[d] : 0.0f;
+    for (size_t e = 0; e < ne; e++)
+        for (int d = 0; d < 1; d++) {
+            float a = attr[e * ds + d];
+            lo[d] = a < lo[d] ? a : lo[d];
+            hi[d] = a > hi[d] ? a : hi[d];
+        }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
 /* UB_h for 1 head(s), 3 edge feature(s) (see the SIMD kernels). */
 void gk_f32_gat_prep_h1c2_e3__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
@@ -387,6 +411,53 @@ void gk_f32_gat_prep_h8c32_e1__scalar(const gk_layer_run *run, size_t begin, siz
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
 }
 
+/* 1 head(s) x 1 channels, 1 edge feature(s), mean. */
+void gk_f32_gat_agg_h1c1_e1_mean__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *ub = run->node_scratch, *attr = run->view->attr, *ew = L->edge_w;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float ns = L->info.negative_slope;
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        float shift[1], sum[1], out[1];
+        int exact = e0 == e1;
+        for (int h = 0; h < 1; h++) {
+            float z = t_i[2 + h] + ub[h];
+            shift[h] = z > 0.0f ? z : ns * z;
+            sum[h] = 0.0f;
+        }
+        for (int c = 0; c < 1; c++) out[c] = 0.0f;
+        for (int32_t e = e0; e < e1; e++) {
+            const float *t_j = t + (size_t)src[e] * ts;
+            for (int h = 0; h < 1; h++) {
+                float z = t_j[1 + h] + t_i[2 + h];
+                for (int d = 0; d < 1; d++) z += attr[(size_t)e * ds + d] * ew[d * 1 + h];
+                float w = expf((z > 0.0f ? z : ns * z) - shift[h]);
+                sum[h] += w;
+                for (int c = 0; c < 1; c++) out[h * 1 + c] += w * t_j[h * 1 + c];
+            }
+        }
+        for (int h = 0; h < 1; h++) exact |= !(sum[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, out);
+        } else {
+            for (int h = 0; h < 1; h++)
+                for (int c = 0; c < 1; c++) out[h * 1 + c] /= sum[h];
+            if (run->alpha)
+                for (int32_t e = e0; e < e1; e++) {
+                    const float *t_j = t + (size_t)src[e] * ts;
+                    for (int h = 0; h < 1; h++) {
+                        float z = t_j[1 + h] + t_i[2 + h];
+                        for (int d = 0; d < 1; d++) z += attr[(size_t)e * ds + d] * ew[d * 1 + h];
+                        run->alpha[(size_t)e * 1 + h] = expf((z > 0.0f ? z : ns * z) - shift[h]) / sum[h];
+                    }
+                }
+        }
+        gk_epilogue_row(L, out, t_i, run->y + i * 1);
+    }
+}
 /* 1 head(s) x 2 channels, 3 edge feature(s), concat. */
 void gk_f32_gat_agg_h1c2_e3_concat__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
