@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "kernels.h"
 #include "model.h"
 
 enum { GK_CORR_SEED = 64 };  /* top-k seeds kept per row, for k <= 64 */
@@ -42,6 +43,7 @@ struct gk_corr {
     int32_t *prev_count;   /* [n]                                           */
     uint32_t *mark;        /* [n] == epoch: source already in the heap      */
     uint32_t epoch;
+    const void *blas_context; /* gk_generic_blas_context(), chosen once   */
 };
 
 gk_corr_options gk_corr_default_options(void) {
@@ -69,6 +71,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     if (!c) return gk_fail(err, GK_ENOMEM, "gk_corr_create: out of memory");
     c->n = n;
     c->window = window;
+    c->blas_context = gk_generic_blas_context();
     c->recompute_every = opt.recompute_every;
     c->rows = gk_calloc_array(window * n, sizeof(double));
     c->bad = gk_calloc_array(window * n, 1);
@@ -146,7 +149,8 @@ void gk_corr_recompute(gk_corr *c) {
     bli_rntm_set_num_threads(1, &rntm);  /* the caller's thread only */
     /* C = R^T R over the whole ring (unwritten rows are zero). */
     bli_dsyrk_ex(BLIS_UPPER, BLIS_TRANSPOSE, (dim_t)n, (dim_t)t, &one, c->rows,
-                 (inc_t)n, 1, &zero, c->cross, (inc_t)n, 1, NULL, &rntm);
+                 (inc_t)n, 1, &zero, c->cross, (inc_t)n, 1, (cntx_t *)c->blas_context,
+                 &rntm);
     for (size_t i = 0; i < n; i++) c->sum[i] = 0.0;
     for (size_t r = 0; r < t; r++)
         for (size_t i = 0; i < n; i++) c->sum[i] += c->rows[r * n + i];
