@@ -1,28 +1,23 @@
-/* The generic path: serves every layer shape. The fused transform is one
- * BLIS sgemm; attention, softmax and aggregation are plain C that never
+/* The generic path: serves every layer shape. The fused transform is
+ * BLIS's sgemm micro-kernel on packed operands (blis_gemm.c); attention, softmax and aggregation are plain C that never
  * materializes per-edge messages (an online softmax over chunks of a row's
  * edges, one logit and one exp per edge and head). */
-#include <blis.h>
 #include <math.h>
 #include <string.h>
 
+#include "blis_gemm.h"
 #include "kernels.h"
 #include "registry.h"
 
-/* t[begin:end, :cols] = x[begin:end, :] · w_fused (+ b_fused), one thread. */
+/* t[begin:end, :cols] = x[begin:end, :] · w_fused (+ b_fused), one thread:
+ * BLIS's micro-kernel on the plan's packed weights (blis_gemm.h). */
 void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *layer = run->layer;
     if (end <= begin) return;
-    dim_t m = (dim_t)(end - begin), n = layer->cols, k = layer->info.in_channels;
-    float one = 1.0f, zero = 0.0f;
+    size_t k = (size_t)layer->info.in_channels;
     float *t = run->t + begin * run->t_stride;
-    rntm_t rntm;
-    bli_rntm_init(&rntm);
-    bli_rntm_set_num_threads(1, &rntm);  /* threads are ours, not BLIS's */
-    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one,
-                 (float *)run->x + begin * (size_t)k, k, 1,
-                 layer->w_fused, (inc_t)run->t_stride, 1, &zero,
-                 t, (inc_t)run->t_stride, 1, (cntx_t *)run->blas_context, &rntm);
+    gk_blis_transform(run->blis, run->packed, run->x + begin * k, end - begin, t,
+                      run->t_stride, run->pack_scratch);
     if (layer->b_fused)
         for (size_t i = 0; i < end - begin; i++)
             for (int c = 0; c < layer->cols; c++)
@@ -30,15 +25,9 @@ void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end) {
 }
 
 const void *gk_generic_blas_context(void) {
-    static const arch_t preferred[] = {BLIS_ARCH_SKX, BLIS_ARCH_HASWELL};
-    static const gk_isa needs[] = {GK_ISA_AVX512, GK_ISA_AVX2};
-    bli_init();  /* idempotent; registers every configuration built in */
-    for (size_t k = 0; k < sizeof preferred / sizeof *preferred; k++) {
-        if (!gk_cpu_supports(needs[k])) continue;
-        cntx_t **by_method = bli_gks_lookup_id(preferred[k]);
-        if (by_method && by_method[BLIS_NAT]) return by_method[BLIS_NAT];
-    }
-    return NULL;
+    gk_blis_kernel kernel;
+    gk_blis_kernel_init(&kernel);
+    return kernel.cntx;
 }
 
 static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }

@@ -59,7 +59,9 @@ static void layer_run(const gk_plan *p, const gk_workspace *w, const gk_graph *g
     run->node_scratch = w->node_scratch;
     run->node_iscratch = w->node_iscratch;
     run->row_scratch = w->row_scratch;
-    run->blas_context = p->blas_context;
+    run->blis = &p->blis;
+    run->packed = &p->packed[l];
+    run->pack_scratch = w->pack_scratch;
 }
 
 /* Phases of layer l: complete-graph kernels when the view allows them. */
@@ -128,7 +130,8 @@ static void infer_worker(void *ctx, int w, int workers) {
     int last = p->model->num_layers - 1;
     const float *in = job->x;
     gk_workspace mine = p->ws[0];         /* shared buffers ...             */
-    mine.row_scratch = p->ws[w].row_scratch;  /* ... but own row scratch    */
+    mine.row_scratch = p->ws[w].row_scratch;  /* ... but own scratch rows  */
+    mine.pack_scratch = p->ws[w].pack_scratch;
     size_t rows_begin = n * (size_t)w / (size_t)workers;
     size_t rows_end = n * (size_t)(w + 1) / (size_t)workers;
     for (int l = 0; l <= last; l++) {

@@ -33,7 +33,9 @@ typedef struct gk_layer_run {
     float *node_scratch;         /* gk_node_scratch_floats(layer, n) floats */
     int32_t *node_iscratch;      /* gk_node_scratch_ints(layer, n) ints    */
     float *row_scratch;          /* per thread, gk_row_scratch_floats()    */
-    const void *blas_context;    /* BLIS cntx_t* for this CPU, or NULL     */
+    const struct gk_blis_kernel *blis;        /* the generic transform's GEMM */
+    const struct gk_packed_weights *packed;   /* this layer's packed w_fused */
+    float *pack_scratch;         /* per thread, gk_blis_pack_floats()       */
 } gk_layer_run;
 
 typedef void (*gk_phase_fn)(const gk_layer_run *run, size_t begin, size_t end);

@@ -33,15 +33,16 @@ static size_t checked_mul(size_t a, size_t b) {
 
 static gk_status allocate_workspace(gk_workspace *w, size_t t_floats,
                                    size_t act_floats, size_t node_f, size_t node_i,
-                                   size_t row_f, gk_error *err) {
+                                   size_t row_f, size_t pack_f, gk_error *err) {
     w->t = gk_calloc_array(t_floats, sizeof(float));
     w->act[0] = gk_calloc_array(act_floats, sizeof(float));
     w->act[1] = gk_calloc_array(act_floats, sizeof(float));
     w->node_scratch = gk_calloc_array(node_f, sizeof(float));
     w->node_iscratch = gk_calloc_array(node_i, sizeof(int32_t));
     w->row_scratch = gk_calloc_array(row_f, sizeof(float));
+    w->pack_scratch = gk_calloc_array(pack_f, sizeof(float));
     if (!w->t || !w->act[0] || !w->act[1] || !w->node_scratch || !w->node_iscratch ||
-        !w->row_scratch)
+        !w->row_scratch || !w->pack_scratch)
         return gk_fail(err, GK_ENOMEM, "plan: cannot allocate work buffers");
     return GK_OK;
 }
@@ -53,13 +54,19 @@ static void free_workspace(gk_workspace *w) {
     gk_free(w->node_scratch);
     gk_free(w->node_iscratch);
     gk_free(w->row_scratch);
+    gk_free(w->pack_scratch);
 }
 
 static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
     const gk_model *m = p->model;
-    size_t node_f = 0, node_i = 0, row_f = 0;
+    size_t node_f = 0, node_i = 0, row_f = 0, pack_f = 0;
+    p->packed = gk_calloc_array((size_t)m->num_layers, sizeof *p->packed);
+    if (!p->packed) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
     for (int l = 0; l < m->num_layers; l++) {
         const gk_layer *L = &m->layers[l];
+        if (gk_blis_pack_weights(&p->blis, L, &p->packed[l]) != 0)
+            return gk_fail(err, GK_ENOMEM, "plan: cannot pack layer %d's weights", l);
+        pack_f = max_size(pack_f, gk_blis_pack_floats(&p->blis, (size_t)L->info.in_channels));
         node_f = max_size(node_f, gk_node_scratch_floats(L, p->max_nodes));
         node_i = max_size(node_i, gk_node_scratch_ints(L, p->max_nodes));
         row_f = max_size(row_f, gk_row_scratch_floats(L));
@@ -73,7 +80,7 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
     if (!p->ws) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
     for (int w = 0; w < p->threads; w++) {
         gk_status st = allocate_workspace(&p->ws[w], t_floats, act_floats, node_f,
-                                          node_i, row_f, err);
+                                          node_i, row_f, pack_f, err);
         if (st != GK_OK) return st;
     }
     if (!p->options.keep_attention) return GK_OK;
@@ -96,10 +103,9 @@ static void select_kernels(gk_plan *p) {
                           sizeof p->reasons[l]);
 }
 
-/* Run each transform once over max_nodes rows of zeros: BLIS allocates its
- * packing buffers on first use, and that must not happen inside gk_infer.
- * With threads, every worker does it on its own workspace at the same time
- * (a pool job), so that BLIS's pools hold a buffer per concurrent caller. */
+/* Run each transform once over max_nodes rows of zeros, so that every page
+ * inference writes is touched here, not inside gk_infer. With threads,
+ * every worker does it on its own workspace at the same time (a pool job). */
 static void warm_up_workspace(gk_plan *p, gk_workspace *w) {
     for (int l = 0; l < p->model->num_layers; l++) {
         gk_layer_run run;
@@ -109,7 +115,9 @@ static void warm_up_workspace(gk_plan *p, gk_workspace *w) {
         run.x = w->act[0];
         run.t = w->t;
         run.t_stride = gk_t_stride(run.layer);
-        run.blas_context = p->blas_context;
+        run.blis = &p->blis;
+        run.packed = &p->packed[l];
+        run.pack_scratch = w->pack_scratch;
         p->kernels[l].transform(&run, 0, p->max_nodes);
         if (p->kernels[l].transform != gk_generic_transform)
             gk_generic_transform(&run, 0, p->max_nodes);
@@ -158,7 +166,7 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
     p->max_edges = max_edges;
     p->options = opt;
     p->isa = isa;
-    p->blas_context = gk_generic_blas_context();
+    gk_blis_kernel_init(&p->blis);
     p->threads = opt.threads > 1 ? opt.threads : 1;
     p->kernels = gk_calloc_array((size_t)model->num_layers, sizeof *p->kernels);
     p->reasons = gk_calloc_array((size_t)model->num_layers, sizeof *p->reasons);
@@ -191,6 +199,9 @@ void gk_plan_free(gk_plan *p) {
     gk_pool_free(p->pool);  /* joins the workers first */
     for (int w = 0; p->ws && w < p->threads; w++) free_workspace(&p->ws[w]);
     gk_free(p->ws);
+    for (int l = 0; p->packed && l < p->model->num_layers; l++)
+        gk_blis_free_weights(&p->packed[l]);
+    gk_free(p->packed);
     gk_free(p->kernels);
     gk_free(p->reasons);
     gk_free(p);

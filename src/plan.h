@@ -2,6 +2,7 @@
 #ifndef GK_PLAN_H
 #define GK_PLAN_H
 
+#include "blis_gemm.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -15,6 +16,7 @@ typedef struct gk_workspace {
     float *node_scratch;
     int32_t *node_iscratch;
     float *row_scratch;
+    float *pack_scratch;         /* the generic transform's packed x panel */
 } gk_workspace;
 
 struct gk_plan {
@@ -23,7 +25,8 @@ struct gk_plan {
     size_t max_nodes, max_edges;
     gk_plan_options options;
     gk_isa isa;                  /* resolved: never GK_ISA_AUTO           */
-    const void *blas_context;    /* gk_generic_blas_context()             */
+    gk_blis_kernel blis;         /* BLIS's micro-kernel for this CPU      */
+    gk_packed_weights *packed;   /* [num_layers] w_fused packed for it    */
     gk_layer_kernels *kernels;   /* [num_layers]                          */
     char (*reasons)[160];        /* [num_layers] why each was chosen      */
     int threads;                 /* resolved, >= 1                        */
