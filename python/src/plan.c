@@ -197,6 +197,133 @@ static PyObject *plan_infer(PyGkPlan *self, PyObject *const *args, Py_ssize_t na
     return run(self, &a);
 }
 
+/* infer_batch(xs, graphs, outs=None): gk_infer_batch over prebuilt Graphs,
+ * spread across the plan's threads with the GIL released. */
+typedef struct {
+    Py_ssize_t count;
+    pygk_array *x, *y;            /* [count]                                */
+    PyGkGraph **graph;
+    const gk_graph **graphs;
+    const float **xs;
+    float **ys;
+} batch_args;
+
+static void release_batch(batch_args *b) {
+    for (Py_ssize_t i = 0; b->x && i < b->count; i++) {
+        pygk_release_array(&b->x[i]);
+        pygk_release_array(&b->y[i]);
+    }
+    PyMem_Free(b->x);
+    PyMem_Free(b->y);
+    PyMem_Free(b->graph);
+    PyMem_Free((void *)b->graphs);
+    PyMem_Free((void *)b->xs);
+    PyMem_Free(b->ys);
+}
+
+/* Item i's Graph, x and output (out[i] or a new array) into b and result. */
+static int batch_item(PyGkPlan *self, batch_args *b, Py_ssize_t i, PyObject *xobj,
+                      PyObject *gobj, PyObject *outobj, PyObject *result) {
+    const gk_model *m = self->owner->model;
+    char name[32];
+    snprintf(name, sizeof name, "xs[%zd]", i);
+    if (pygk_get_array(xobj, name, PYGK_F32, (size_t)gk_model_in_features(m), 0,
+                       &b->x[i]) < 0)
+        return -1;
+    infer_args a = {xobj, NULL, NULL, outobj, gobj};
+    PyGkGraph *g = given_graph(&a, b->x[i].rows);
+    if (!g) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_Format(type, "graphs[%zd]: %S", i, value ? value : Py_None);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    PyObject *y = get_output(self, outobj, b->x[i].rows, &b->y[i], &b->ys[i]);
+    if (!y) return -1;
+    PyList_SET_ITEM(result, i, y);
+    b->graph[i] = g;
+    b->graphs[i] = g->graph;
+    b->xs[i] = b->x[i].view.buf;
+    return 0;
+}
+
+static PyObject *plan_infer_batch(PyGkPlan *self, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames) {
+    static const char *const names[] = {"xs", "graphs", "outs"};
+    PyObject *v[3];
+    if (pygk_parse("infer_batch", args, nargs, kwnames, names, 3, 3, v) < 0) return NULL;
+    if (!v[0] || !v[1]) {
+        PyErr_SetString(PyExc_TypeError, "infer_batch() needs xs and graphs");
+        return NULL;
+    }
+    if (begin(self) < 0) return NULL;
+    PyObject *xs = PySequence_Fast(v[0], "xs must be a sequence of float32 arrays");
+    PyObject *gs = xs ? PySequence_Fast(v[1], "graphs must be a sequence of Graph") : NULL;
+    PyObject *outs = gs && v[2] && v[2] != Py_None
+                         ? PySequence_Fast(v[2], "outs must be a sequence of arrays or None")
+                         : NULL;
+    PyObject *result = NULL;
+    batch_args b = {0};
+    if (!gs || (v[2] && v[2] != Py_None && !outs)) goto done;
+    b.count = PySequence_Fast_GET_SIZE(xs);
+    if (PySequence_Fast_GET_SIZE(gs) != b.count ||
+        (outs && PySequence_Fast_GET_SIZE(outs) != b.count)) {
+        PyErr_Format(PyExc_ValueError, "xs has %zd items, graphs %zd%s: they must match",
+                     b.count, PySequence_Fast_GET_SIZE(gs), outs ? " (and outs)" : "");
+        goto done;
+    }
+    size_t n = (size_t)(b.count > 0 ? b.count : 1);
+    b.x = PyMem_Calloc(n, sizeof *b.x);
+    b.y = PyMem_Calloc(n, sizeof *b.y);
+    b.graph = PyMem_Calloc(n, sizeof *b.graph);
+    b.graphs = PyMem_Calloc(n, sizeof *b.graphs);
+    b.xs = PyMem_Calloc(n, sizeof *b.xs);
+    b.ys = PyMem_Calloc(n, sizeof *b.ys);
+    result = PyList_New(b.count);
+    if (!b.x || !b.y || !b.graph || !b.graphs || !b.xs || !b.ys || !result) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        Py_CLEAR(result);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < b.count; i++)
+        if (batch_item(self, &b, i, PySequence_Fast_GET_ITEM(xs, i),
+                       PySequence_Fast_GET_ITEM(gs, i),
+                       outs ? PySequence_Fast_GET_ITEM(outs, i) : NULL, result) < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < b.count; i++)  /* two items, one output: a race */
+        for (Py_ssize_t j = 0; j < i; j++)
+            if (b.ys[i] == b.ys[j]) {
+                PyErr_Format(PyExc_ValueError, "outs[%zd] and outs[%zd] are the same "
+                             "buffer", j, i);
+                Py_CLEAR(result);
+                goto done;
+            }
+    gk_error err;
+    gk_status st;
+    self->in_use = 1;
+    for (Py_ssize_t i = 0; i < b.count; i++) b.graph[i]->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    st = gk_infer_batch(self->plan, (size_t)b.count, b.graphs, b.xs, b.ys, &err);
+    Py_END_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < b.count; i++) b.graph[i]->readers--;
+    self->in_use = 0;
+    if (st != GK_OK) {
+        Py_CLEAR(result);
+        pygk_raise(st, &err);
+    }
+done:
+    release_batch(&b);
+    Py_XDECREF(xs);
+    Py_XDECREF(gs);
+    Py_XDECREF(outs);
+    return result;
+}
+
 static PyObject *plan_describe(PyGkPlan *self, PyObject *unused) {
     (void)unused;
     if (begin(self) < 0) return NULL;
@@ -328,6 +455,13 @@ static PyMethodDef plan_methods[] = {
                "[2, E] (+ edge_attr float32 [E, D]) or graph=Graph. out: a writable "
                "float32 [N, out] buffer written in place and returned; else a new "
                "numpy array (a 2-D memoryview without numpy). Releases the GIL.")},
+    {"infer_batch", (PyCFunction)(void (*)(void))plan_infer_batch,
+     METH_FASTCALL | METH_KEYWORDS,
+     PyDoc_STR("infer_batch(xs, graphs, outs=None) -> list\n\n"
+               "ys[b] = model(graphs[b], xs[b]) for every b, in one call spread "
+               "across the plan's threads (gk_infer_batch); each y is bitwise the "
+               "one infer() gives. graphs: prebuilt Graph objects; outs: writable "
+               "float32 buffers written in place, or None. Releases the GIL.")},
     {"describe", (PyCFunction)plan_describe, METH_NOARGS,
      PyDoc_STR("describe() -> str: per layer, the kernel chosen and why.")},
     {"attention", (PyCFunction)plan_attention, METH_O,

@@ -64,6 +64,60 @@ class Parity(MemoryviewOutputs):
         y2 = flat(m.plan(1000, 16000, threads=2).infer(*args))
         self.assertEqual(y1, y2)
 
+    def test_infer_batch_matches_pyg_and_infer_bitwise(self):
+        """Three graphs of one model in one call, 1 and 2 threads: each
+        within TOL of PyG, bitwise what infer() gives, outs written."""
+        path, io = load_case("ref_topk10_n100")
+        m = graphkern.Model(path)
+        x, ei = io["x"][2], io["edge_index"][2]
+        n, e = io["x"][1][0], io["edge_index"][1][1]
+        x2, ei2 = random_graph(60, 5, m.in_features, seed=7)
+        g = m.graph(n, e)
+        g.set(ei, num_nodes=n)
+        g2 = m.graph(60, 300)
+        g2.set(ei2, num_nodes=60)
+        single = m.plan(n, e)
+        want = [flat(single.infer(x, graph=g)), flat(single.infer(x2, graph=g2))]
+        for threads in (1, 2):
+            plan = m.plan(n, e, threads=threads)
+            outs = [array.array("f", bytes(4 * 60 * m.out_features)) for _ in range(3)]
+            outs[0] = array.array("f", bytes(4 * n * m.out_features))
+            ys = plan.infer_batch([x, x2, x2], [g, g2, g2], outs)
+            self.assertEqual(len(ys), 3)
+            self.assertIs(ys[0], outs[0])
+            self.assertLess(rel_error(outs[0], io["y_pyg_f64"][2]), TOL)
+            self.assertEqual(flat(ys[0]), want[0])
+            self.assertEqual(flat(ys[1]), want[1])
+            self.assertEqual(flat(ys[2]), want[1])
+            fresh = plan.infer_batch([x2], [g2])
+            self.assertEqual(flat(fresh[0]), want[1])
+        self.assertEqual(plan.infer_batch([], []), [])
+
+    def test_infer_batch_errors(self):
+        path, io = load_case("ref_topk10_n100")
+        m = graphkern.Model(path)
+        x, ei = io["x"][2], io["edge_index"][2]
+        n, e = io["x"][1][0], io["edge_index"][1][1]
+        g = m.graph(n, e)
+        g.set(ei, num_nodes=n)
+        plan = m.plan(n, e)
+        with self.assertRaisesRegex(ValueError, "xs has 2 items, graphs 1"):
+            plan.infer_batch([x, x], [g])
+        with self.assertRaisesRegex(TypeError, r"graphs\[1\]: graph must be a graphkern Graph"):
+            plan.infer_batch([x, x], [g, ei])
+        with self.assertRaisesRegex(ValueError, r"graphs\[0\]: x has 99 rows"):
+            plan.infer_batch([x[:99 * m.in_features]], [g])
+        with self.assertRaisesRegex(TypeError, r"xs\[0\]"):
+            plan.infer_batch([array.array("d", [0.0] * 64)], [g])
+        out = array.array("f", bytes(4 * n * m.out_features))
+        with self.assertRaisesRegex(ValueError, "same buffer"):
+            plan.infer_batch([x, x], [g, g], [out, out])
+        with self.assertRaisesRegex(TypeError, "sequence"):
+            plan.infer_batch(5, [g])
+        small = m.plan(50, e)  # the library's own check, naming the item
+        with self.assertRaisesRegex(graphkern.InvalidInputError, "exceeds"):
+            small.infer_batch([x], [g])
+
     def test_model_from_bytes_and_pathlike(self):
         import pathlib
         path = model_path("ref_topk10_n100")
