@@ -208,7 +208,16 @@ int gk_corr_valid(const gk_corr *c, size_t i) {
  * for gk_corr_matrix (which then sets valid diagonals to 1), NaN for graph
  * building, where it fails every |rho| >= threshold test by itself. The
  * upper triangle is computed row by row, the lower one copied in tiles. */
-static void compute_rho(gk_corr *c, float *rho, float none) {
+/* The O(N²) passes run per tick: one build each for AVX-512, AVX2 and
+ * baseline x86-64, picked at load time (the library targets any x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(GK_NO_TARGET_CLONES)
+#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GK_PER_ISA
+#endif
+
+GK_PER_ISA static void compute_rho(gk_corr *c, float *rho, float none) {
     enum { TILE = 32 };
     size_t n = c->n;
     double inv_n = c->count ? 1.0 / (double)c->count : 0.0;
@@ -293,8 +302,8 @@ static size_t heap_offer(float *val, int32_t *idx, size_t m, size_t k, float a,
  * seeded with the row's picks from the previous build: then nearly every
  * |rho| of the scan falls below the heap's root at once (one compare), and
  * few insertions remain. The result does not depend on the seed. */
-static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
-                         int32_t *src) {
+GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
+                                    int32_t *src) {
     size_t n = c->n, m = 0;
     const float *row = c->rho + i * n;
     if (k == 0) {
@@ -316,12 +325,22 @@ static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
         c->mark[prev[q]] = epoch;
         m = heap_offer(val, idx, m, k, a, prev[q]);
     }
-    for (size_t j = 0; j < n; j++) {
-        float a = fabsf(row[j]);
-        if (!(a >= threshold)) continue;  /* also the diagonal and invalid: NaN */
-        if (m == k && a < val[0]) continue;  /* the common case */
-        if (c->mark[j] == epoch) continue;   /* a seed, already in */
-        m = heap_offer(val, idx, m, k, a, (int32_t)j);
+    /* Blocks of 16 first: once the heap is full, nearly every block holds
+     * no |rho| >= the cut, and that test vectorizes. */
+    enum { BLOCK = 16 };
+    for (size_t j0 = 0; j0 < n; j0 += BLOCK) {
+        size_t len = n - j0 < BLOCK ? n - j0 : BLOCK;
+        float cut = m == k && val[0] > threshold ? val[0] : threshold;
+        int any = 0;
+        for (size_t q = 0; q < len; q++) any |= fabsf(row[j0 + q]) >= cut;
+        if (!any) continue;  /* NaN (diagonal, invalid) never passes */
+        for (size_t j = j0; j < j0 + len; j++) {
+            float a = fabsf(row[j]);
+            if (!(a >= threshold)) continue;
+            if (m == k && a < val[0]) continue;
+            if (c->mark[j] == epoch) continue;  /* a seed, already in */
+            m = heap_offer(val, idx, m, k, a, (int32_t)j);
+        }
     }
     for (size_t q = 0; q < m; q++) {  /* k entries: insertion sort by j */
         int32_t v = idx[q];
