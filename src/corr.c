@@ -128,9 +128,18 @@ void gk_corr_free(gk_corr *c) {
 
 /* ---- the window ------------------------------------------------------------ */
 
+/* The O(N²) passes run per tick: one build each for AVX-512, AVX2 and
+ * baseline x86-64, picked at load time (the library targets any x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(GK_NO_TARGET_CLONES)
+#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GK_PER_ISA
+#endif
+
 /* C[i, j>=i] += a_i a_j - b_i b_j; S += a - b. Rows never yet written are
  * zeros, so filling the window and sliding it are the same update. */
-static void slide(gk_corr *c, const double *a, const double *b) {
+GK_PER_ISA static void slide(gk_corr *c, const double *a, const double *b) {
     size_t n = c->n;
     for (size_t i = 0; i < n; i++) {
         double ai = a[i], bi = b[i];
@@ -208,15 +217,6 @@ int gk_corr_valid(const gk_corr *c, size_t i) {
  * for gk_corr_matrix (which then sets valid diagonals to 1), NaN for graph
  * building, where it fails every |rho| >= threshold test by itself. The
  * upper triangle is computed row by row, the lower one copied in tiles. */
-/* The O(N²) passes run per tick: one build each for AVX-512, AVX2 and
- * baseline x86-64, picked at load time (the library targets any x86-64). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(GK_NO_TARGET_CLONES)
-#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define GK_PER_ISA
-#endif
-
 GK_PER_ISA static void compute_rho(gk_corr *c, float *rho, float none) {
     enum { TILE = 32 };
     size_t n = c->n;
