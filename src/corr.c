@@ -41,8 +41,6 @@ struct gk_corr {
     int32_t *heap_idx;     /* [n] top-k heap: source                        */
     int32_t *prev;         /* [n, GK_CORR_SEED] last build's picks per row  */
     int32_t *prev_count;   /* [n]                                           */
-    uint32_t *mark;        /* [n] == epoch: source already in the heap      */
-    uint32_t epoch;
     const void *blas_context; /* gk_generic_blas_context(), chosen once   */
 };
 
@@ -89,11 +87,10 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->heap_idx = gk_calloc_array(n, sizeof(int32_t));
     c->prev = gk_calloc_array(n * GK_CORR_SEED, sizeof(int32_t));
     c->prev_count = gk_calloc_array(n, sizeof(int32_t));
-    c->mark = gk_calloc_array(n, sizeof(uint32_t));
     if (!c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross || !c->dropped ||
         !c->inv_sd ||
         !c->rho || !c->edges || !c->attr || !c->row_first || !c->row_count || !c->best ||
-        !c->heap_idx || !c->prev || !c->prev_count || !c->mark) {
+        !c->heap_idx || !c->prev || !c->prev_count) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
                        n, window);
@@ -122,7 +119,6 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->heap_idx);
     gk_free(c->prev);
     gk_free(c->prev_count);
-    gk_free(c->mark);
     gk_free(c);
 }
 
@@ -225,13 +221,18 @@ GK_PER_ISA static void compute_rho(gk_corr *c, float *rho, float none) {
         double ss = centred_ss(c, i);
         c->inv_sd[i] = ss > 0.0 ? 1.0 / sqrt(ss) : 0.0;
     }
+    const double *restrict sum = c->sum, *restrict inv_sd = c->inv_sd;
     for (size_t i = 0; i < n; i++) {
-        double si = c->sum[i] * inv_n, di = c->inv_sd[i];
-        const double *row = c->cross + i * n;
-        float *out = rho + i * n;
+        double si = sum[i] * inv_n, di = inv_sd[i];
+        const double *restrict row = c->cross + i * n;
+        float *restrict out = rho + i * n;
         for (size_t j = i + 1; j < n; j++) {
-            double r = (row[j] - si * c->sum[j]) * di * c->inv_sd[j];
-            out[j] = (float)(r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r);
+            /* clamped after the conversion: the same result, and in this
+             * form GCC vectorizes the selects (blends) */
+            float r = (float)((row[j] - si * sum[j]) * di * inv_sd[j]);
+            r = r > 1.0f ? 1.0f : r;
+            r = r < -1.0f ? -1.0f : r;
+            out[j] = r;
         }
     }
     for (size_t ib = 0; ib < n; ib += TILE)
@@ -299,13 +300,14 @@ static size_t heap_offer(float *val, int32_t *idx, size_t m, size_t k, float a,
  * to the smaller j. Returns how many.
  *
  * One pass with a k-heap. Correlations move slowly, so the heap is first
- * seeded with the row's picks from the previous build: then nearly every
- * |rho| of the scan falls below the heap's root at once (one compare), and
- * few insertions remain. The result does not depend on the seed. */
+ * seeded with the row's picks from the previous build, and the seeds' rho
+ * are set to NaN for the scan (restored after): then nearly every block of
+ * 16 holds nothing at or above the heap's root, one vector test skips it,
+ * and few insertions remain. The result does not depend on the seed. */
 GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
                                     int32_t *src) {
     size_t n = c->n, m = 0;
-    const float *row = c->rho + i * n;
+    float *row = c->rho + i * n;
     if (k == 0) {
         for (size_t j = 0; j < n; j++)
             if (fabsf(row[j]) >= threshold) src[m++] = (int32_t)j;  /* NaN: never */
@@ -313,59 +315,66 @@ GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_
     }
     float *val = c->best;
     int32_t *idx = c->heap_idx;
-    uint32_t epoch = ++c->epoch;
-    if (epoch == 0) {  /* wrapped: forget every mark */
-        memset(c->mark, 0, n * sizeof *c->mark);
-        epoch = c->epoch = 1;
+    float saved[GK_CORR_SEED];
+    const int32_t *prev = c->prev + i * GK_CORR_SEED;
+    int32_t seeds = 0;
+    for (; seeds < c->prev_count[i] && m < k; seeds++) {
+        int32_t j = prev[seeds];
+        saved[seeds] = row[j];
+        row[j] = NAN;  /* in the heap already, or below the threshold */
+        float a = fabsf(saved[seeds]);
+        if (a >= threshold) m = heap_offer(val, idx, m, k, a, j);
     }
-    int32_t *prev = c->prev + i * GK_CORR_SEED;
-    for (int32_t q = 0; q < c->prev_count[i] && m < k; q++) {
-        float a = fabsf(row[prev[q]]);
-        if (!(a >= threshold)) continue;
-        c->mark[prev[q]] = epoch;
-        m = heap_offer(val, idx, m, k, a, prev[q]);
-    }
-    /* Blocks of 16 first: once the heap is full, nearly every block holds
-     * no |rho| >= the cut, and that test vectorizes. */
     enum { BLOCK = 16 };
     for (size_t j0 = 0; j0 < n; j0 += BLOCK) {
         size_t len = n - j0 < BLOCK ? n - j0 : BLOCK;
         float cut = m == k && val[0] > threshold ? val[0] : threshold;
         int any = 0;
         for (size_t q = 0; q < len; q++) any |= fabsf(row[j0 + q]) >= cut;
-        if (!any) continue;  /* NaN (diagonal, invalid) never passes */
+        if (!any) continue;  /* NaN (diagonal, invalid, seeds) never passes */
         for (size_t j = j0; j < j0 + len; j++) {
             float a = fabsf(row[j]);
-            if (!(a >= threshold)) continue;
-            if (m == k && a < val[0]) continue;
-            if (c->mark[j] == epoch) continue;  /* a seed, already in */
+            if (!(a >= cut)) continue;
             m = heap_offer(val, idx, m, k, a, (int32_t)j);
+            cut = m == k && val[0] > threshold ? val[0] : threshold;
         }
     }
-    for (size_t q = 0; q < m; q++) {  /* k entries: insertion sort by j */
-        int32_t v = idx[q];
-        size_t p = q;
-        for (; p > 0 && src[p - 1] > v; p--) src[p] = src[p - 1];
-        src[p] = v;
+    for (int32_t q = 0; q < seeds; q++) row[prev[q]] = saved[q];
+    if (m <= 64) {  /* distinct j: each one's rank is where it goes */
+        for (size_t q = 0; q < m; q++) {
+            int32_t v = idx[q];
+            size_t r = 0;
+            for (size_t p = 0; p < m; p++) r += idx[p] < v;
+            src[r] = v;
+        }
+    } else {
+        for (size_t q = 0; q < m; q++) {  /* insertion sort by j */
+            int32_t v = idx[q];
+            size_t p = q;
+            for (; p > 0 && src[p - 1] > v; p--) src[p] = src[p - 1];
+            src[p] = v;
+        }
     }
     c->prev_count[i] = 0;
     if (k <= GK_CORR_SEED) {
-        memcpy(prev, src, m * sizeof *src);
+        memcpy(c->prev + i * GK_CORR_SEED, src, m * sizeof *src);
         c->prev_count[i] = (int32_t)m;
     }
     return m;
 }
 
-/* Is j among target i's selected sources? They are in ascending order. */
+/* Is j among target i's selected sources? They are in ascending order; a
+ * branch-free search (the steps compile to conditional moves). */
 static int row_has(const gk_corr *c, size_t i, int32_t j) {
-    const int32_t *src = c->edges + c->row_first[i];
-    int32_t lo = 0, hi = c->row_count[i];
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (src[mid] < j) lo = mid + 1;
-        else hi = mid;
+    const int32_t *base = c->edges + c->row_first[i];
+    int32_t len = c->row_count[i];
+    if (len == 0) return 0;
+    while (len > 1) {
+        int32_t half = len / 2;
+        base = base[half - 1] < j ? base + half : base;
+        len -= half;
     }
-    return lo < c->row_count[i] && src[lo] == j;
+    return *base == j;
 }
 
 gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
@@ -391,7 +400,11 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
         size_t got = select_row(c, i, threshold, rule->top_k ? k : 0, src + e);
         c->row_first[i] = (int32_t)e;
         c->row_count[i] = (int32_t)got;
-        for (size_t m = 0; m < got; m++) dst[e + m] = (int32_t)i;
+        const float *row = c->rho + i * n;  /* still in cache: the edge features now */
+        for (size_t m = 0; m < got; m++) {
+            dst[e + m] = (int32_t)i;
+            c->attr[e + m] = row[src[e + m]];
+        }
         e += got;
     }
     if (rule->symmetric && rule->top_k) {  /* add i -> j wherever j <- i only */
@@ -401,10 +414,10 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
             if (row_has(c, (size_t)j, i)) continue;
             src[e] = i;
             dst[e] = j;
+            c->attr[e] = c->attr[m];  /* rho is symmetric */
             e++;
         }
     }
-    for (size_t m = 0; m < e; m++) c->attr[m] = c->rho[(size_t)dst[m] * n + (size_t)src[m]];
     /* set_coo reads [2, E] contiguous: move the targets next to the sources. */
     if (e < cap) memmove(src + e, dst, e * sizeof *dst);
     gk_status st = gk_graph_set_coo(g, n, e, c->edges, GK_INDEX_I32,
