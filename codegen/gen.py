@@ -64,10 +64,12 @@ class Isa:
         self.token = name.upper()
 
     def channel_lanes(self, c):
+        """Lanes of the channel vectors: the widest that divides C; 1 (scalar
+        accumulators, templates/isa/v1.h.j2) when C is not a multiple of 4."""
         for w in (16, 8, 4):
             if w <= self.lanes and c % w == 0:
                 return w
-        return 0
+        return 1
 
     def head_lanes(self, h):
         for w in (4, 8, 16):
@@ -76,8 +78,8 @@ class Isa:
         return 0
 
     def supports(self, key):
-        """SIMD kernels need channels % 4 == 0 and heads within a vector."""
-        return self.channel_lanes(key.channels) > 0 and self.head_lanes(key.heads) > 0
+        """SIMD kernels need the heads within a vector (any channel count)."""
+        return self.head_lanes(key.heads) > 0
 
 
 SIMD = {"avx512": Isa("avx512", 16, 24, "isa/avx512.h.j2", 16),

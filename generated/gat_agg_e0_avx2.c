@@ -124,6 +124,22 @@ GK_INLINE v4 v4_expm1_neg(v4 x) {
     v4 s = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23));
     return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
+typedef float v1;
+GK_INLINE v1 v1_ld(const float *p) { return *p; }
+GK_INLINE void v1_st(float *p, v1 a) { *p = a; }
+GK_INLINE v1 v1_set1(float x) { return x; }
+GK_INLINE v1 v1_zero(void) { return 0.0f; }
+GK_INLINE v1 v1_add(v1 a, v1 b) { return a + b; }
+GK_INLINE v1 v1_sub(v1 a, v1 b) { return a - b; }
+GK_INLINE v1 v1_mul(v1 a, v1 b) { return a * b; }
+GK_INLINE v1 v1_div(v1 a, v1 b) { return a / b; }
+GK_INLINE v1 v1_max(v1 a, v1 b) { return a > b ? a : b; }
+GK_INLINE v1 v1_min(v1 a, v1 b) { return a < b ? a : b; }
+GK_INLINE v1 v1_fma(v1 a, v1 b, v1 c) { return __builtin_fmaf(a, b, c); }
+GK_INLINE v1 v1_gtsel(v1 a, v1 b, v1 x, v1 y) { return a > b ? x : y; }
+GK_INLINE v1 v1_abs(v1 a) { return __builtin_fabsf(a); }
+GK_INLINE v1 v1_exp(v1 x) { return _mm_cvtss_f32(v4_exp(_mm_set1_ps(x))); }
+GK_INLINE v1 v1_expm1_neg(v1 x) { return _mm_cvtss_f32(v4_expm1_neg(_mm_set1_ps(x))); }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
  * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
@@ -184,6 +200,16 @@ GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
     const unsigned m = (1u << cnt) - 1u;
     return __builtin_popcount(m & (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v8_ld_first(p, cnt), q, _CMP_LE_OQ)));
 }
+GK_INLINE v1 v1_act(v1 o, gk_activation act) {
+    switch (act) {
+    case GK_ACT_ELU:
+        return v1_gtsel(o, v1_zero(), o, v1_expm1_neg(v1_min(v1_zero(), o)));
+    case GK_ACT_RELU: return v1_max(v1_zero(), o);  /* NaN stays NaN, as in torch */
+    case GK_ACT_LEAKY_RELU: return v1_gtsel(o, v1_zero(), o, v1_mul(o, v1_set1(0.01f)));
+    case GK_ACT_NONE: break;
+    }
+    return o;
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -205,6 +231,28 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
+/* Per-node factors for 1 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h1c3_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 3;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[1];
+    for (int h = 0; h < 1; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 1 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 2 + h] = z;
+            pq[j * 2 + 1 + h] = ns * z;
+        }
+    size_t m = n * 2, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
 /* Per-node factors for 1 head(s): D, then P and Q of every node. */
 GK_TARGET void gk_f32_gat_prep_h1c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
@@ -492,6 +540,112 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e0__avx2(const gk_layer_run *run, size_t be
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 
+/* 1 head(s) x 3 channels, mean: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h1c3_e0_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const float ns = L->info.negative_slope;
+    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
+    const v4 slope = v4_set1(ns - 1.0f);
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 3;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v4 d = v4_ld(t_i + 4), nd = v4_sub(v4_zero(), d);
+        const v4 a = v4_add(d, dmax);
+        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
+        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
+        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
+        float sb[4];
+        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero();
+        v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero(), acc1_0_2 = v1_zero();
+        {
+            v4 sum = v4_zero();
+            int32_t e = e0;
+            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
+                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
+                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
+                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 3), nd,
+                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
+                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 3), nd,
+                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
+                float wb0[4], wb1[4];
+                v4_st(wb0, wv0);
+                v4_st(wb1, wv1);
+                sum = v4_add(sum, v4_add(wv0, wv1));
+                {
+                    const v1 w0 = v1_set1(wb0[0]), w1 = v1_set1(wb1[0]);
+                    acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                    acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                    acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
+                    acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
+                    acc0_0_2 = v1_fma(w0, v1_ld(t_j0 + 2), acc0_0_2);
+                    acc1_0_2 = v1_fma(w1, v1_ld(t_j1 + 2), acc1_0_2);
+                }
+            }
+            for (; e < e1; e++) {
+                const float *t_j = t + (size_t)src[e] * ts;
+                const float *pq_j = pq + (size_t)src[e] * 2;
+                const v4 wv = v4_gtsel(v4_ld(t_j + 3), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                float wb[4];
+                v4_st(wb, wv);
+                sum = v4_add(sum, wv);
+                {
+                    const v1 wh = v1_set1(wb[0]);
+                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                }
+            }
+            v4_st(sb, sum);
+        }
+        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
+        const v1 acc_0_1 = v1_add(acc0_0_1, acc1_0_1);
+        const v1 acc_0_2 = v1_add(acc0_0_2, acc1_0_2);
+        int exact = e0 == e1;
+        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, run->row_scratch);
+            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+            continue;
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        if (run->alpha) {
+            for (int32_t e = e0; e < e1; e++) {
+                const float *pq_j = pq + (size_t)src[e] * 2;
+                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 3), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                float wb[4];
+                v4_st(wb, wv);
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            }
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_1, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_2, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 2));
+            if (bias) o = v1_add(o, v1_ld(bias + 2));
+            v1_st(y_i + 2, v1_act(o, act));
+        }
+    }
+}
 /* 1 head(s) x 8 channels, mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;

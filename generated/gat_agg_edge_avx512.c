@@ -181,6 +181,22 @@ GK_INLINE v4 v4_expm1_neg(v4 x) {
     v4 s = _mm_scalef_ps(_mm_set1_ps(1.0f), n);
     return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
+typedef float v1;
+GK_INLINE v1 v1_ld(const float *p) { return *p; }
+GK_INLINE void v1_st(float *p, v1 a) { *p = a; }
+GK_INLINE v1 v1_set1(float x) { return x; }
+GK_INLINE v1 v1_zero(void) { return 0.0f; }
+GK_INLINE v1 v1_add(v1 a, v1 b) { return a + b; }
+GK_INLINE v1 v1_sub(v1 a, v1 b) { return a - b; }
+GK_INLINE v1 v1_mul(v1 a, v1 b) { return a * b; }
+GK_INLINE v1 v1_div(v1 a, v1 b) { return a / b; }
+GK_INLINE v1 v1_max(v1 a, v1 b) { return a > b ? a : b; }
+GK_INLINE v1 v1_min(v1 a, v1 b) { return a < b ? a : b; }
+GK_INLINE v1 v1_fma(v1 a, v1 b, v1 c) { return __builtin_fmaf(a, b, c); }
+GK_INLINE v1 v1_gtsel(v1 a, v1 b, v1 x, v1 y) { return a > b ? x : y; }
+GK_INLINE v1 v1_abs(v1 a) { return __builtin_fabsf(a); }
+GK_INLINE v1 v1_exp(v1 x) { return _mm_cvtss_f32(v4_exp(_mm_set1_ps(x))); }
+GK_INLINE v1 v1_expm1_neg(v1 x) { return _mm_cvtss_f32(v4_expm1_neg(_mm_set1_ps(x))); }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
  * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
@@ -237,6 +253,16 @@ GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
     const __mmask16 m = gk_first_mask(cnt);
     return __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), q, _CMP_LE_OQ));
 }
+GK_INLINE v1 v1_act(v1 o, gk_activation act) {
+    switch (act) {
+    case GK_ACT_ELU:
+        return v1_gtsel(o, v1_zero(), o, v1_expm1_neg(v1_min(v1_zero(), o)));
+    case GK_ACT_RELU: return v1_max(v1_zero(), o);  /* NaN stays NaN, as in torch */
+    case GK_ACT_LEAKY_RELU: return v1_gtsel(o, v1_zero(), o, v1_mul(o, v1_set1(0.01f)));
+    case GK_ACT_NONE: break;
+    }
+    return o;
+}
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -268,6 +294,84 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     return o;
 }
 
+/* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h1c1_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 1, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[1], lo[1], hi[1];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 1, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 1] = bl[l] < lo[l % 1] ? bl[l] : lo[l % 1];
+                hi[l % 1] = bh[l] > hi[l % 1] ? bh[l] : hi[l % 1];
+            }
+            for (; q < m; q++) {
+                lo[q % 1] = attr[q] < lo[q % 1] ? attr[q] : lo[q % 1];
+                hi[q % 1] = attr[q] > hi[q % 1] ? attr[q] : hi[q % 1];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 1; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 1; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
+/* UB_h for 1 head(s), 3 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h1c2_e3__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 2, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[1], lo[3], hi[3];
+    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 3; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 3; d++) lo[d] = hi[d] = attr[d];
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 3; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 1; h++)
+        for (int d = 0; d < 3; d++) {
+            float u = ew[d * 1 + h] * lo[d], v = ew[d * 1 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+}
 /* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
 GK_TARGET void gk_f32_gat_prep_h1c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
@@ -640,6 +744,55 @@ GK_TARGET void gk_f32_gat_prep_h3c4_e2__avx512(const gk_layer_run *run, size_t b
         }
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 3 ? ub[h] : 0.0f;
 }
+/* UB_h for 3 head(s), 2 edge feature(s): max_j s_src[j,h] +
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+GK_TARGET void gk_f32_gat_prep_h3c5_e2__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
+    const size_t ds = (size_t)run->edge_dim;
+    const float *t = run->t + 15, *attr = run->view->attr;
+    const float *ew = run->layer->edge_w;
+    float ub[3], lo[2], hi[2];
+    for (int h = 0; h < 3; h++) ub[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 3; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    for (int d = 0; d < 2; d++) lo[d] = hi[d] = 0.0f;
+    if (ne > 0) {
+        for (int d = 0; d < 2; d++) lo[d] = hi[d] = attr[d];
+        if (ds == 2) {  /* lane l of a vector holds feature l % D */
+            v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            size_t m = ne * 2, q = 0;
+            for (; q + 16 <= m; q += 16) {
+                v16 a = v16_ld(attr + q);
+                vlo = v16_min(vlo, a);
+                vhi = v16_max(vhi, a);
+            }
+            float bl[16], bh[16];
+            v16_st(bl, vlo);
+            v16_st(bh, vhi);
+            for (int l = 0; l < 16; l++) {
+                lo[l % 2] = bl[l] < lo[l % 2] ? bl[l] : lo[l % 2];
+                hi[l % 2] = bh[l] > hi[l % 2] ? bh[l] : hi[l % 2];
+            }
+            for (; q < m; q++) {
+                lo[q % 2] = attr[q] < lo[q % 2] ? attr[q] : lo[q % 2];
+                hi[q % 2] = attr[q] > hi[q % 2] ? attr[q] : hi[q % 2];
+            }
+        } else
+        for (size_t e = 0; e < ne; e++)
+            for (int d = 0; d < 2; d++) {
+                float a = attr[e * ds + d];
+                lo[d] = a < lo[d] ? a : lo[d];
+                hi[d] = a > hi[d] ? a : hi[d];
+            }
+    }
+    for (int h = 0; h < 3; h++)
+        for (int d = 0; d < 2; d++) {
+            float u = ew[d * 3 + h] * lo[d], v = ew[d * 3 + h] * hi[d];
+            ub[h] += u > v ? u : v;
+        }
+    for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 3 ? ub[h] : 0.0f;
+}
 /* UB_h for 4 head(s), 1 edge feature(s): max_j s_src[j,h] +
  * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
 GK_TARGET void gk_f32_gat_prep_h4c8_e1__avx512(const gk_layer_run *run, size_t begin, size_t end) {
@@ -935,6 +1088,245 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e1__avx512(const gk_layer_run *run, size_t 
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
 }
 
+/* 1 head(s) x 1 channels, 1 edge feature(s), mean: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const v4 slope = v4_set1(L->info.negative_slope);
+    const v4 ubv = v4_ld(run->node_scratch);
+    float ewp[1][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 1; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
+    const v4 ew0 = v4_ld(ewp[0]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 1;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 2, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v1 acc0_0_0 = v1_zero();
+        v1 acc1_0_0 = v1_zero();
+        {
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                const v16 at_c = v16_ld_first(attr + c0, cnt);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 1, sidx), d_t);
+                    z = v16_fma(at_c, ew_t0, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
+                }
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v1 wh = v1_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                    }
+                }
+            }
+            sb[0] = v16_hsum(sum_t);
+        }
+        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        if (run->alpha) {
+            const v4 d = v4_ld(t_i + 2);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
+            for (int32_t e = e0; e < e1; e++) {
+                const float *a_e = attr + (size_t)e * ds;
+                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 1), d);
+                z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                z = v4_max(z, v4_mul(z, slope));
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
+            }
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }
+    }
+}
+/* 1 head(s) x 2 channels, 3 edge feature(s), concat: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const v4 slope = v4_set1(L->info.negative_slope);
+    const v4 ubv = v4_ld(run->node_scratch);
+    float ewp[3][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 3; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 1 ? L->edge_w[d * 1 + h] : 0.0f;
+    const v4 ew0 = v4_ld(ewp[0]);
+    const v4 ew1 = v4_ld(ewp[1]);
+    const v4 ew2 = v4_ld(ewp[2]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 16 edge(s) x 1 head lane(s) per vector:
+     * lane l is edge l / 1, head l % 1. */
+    const v16i lane_head = v16i_iota_mod(1);
+    const v16i lane_edge = v16i_iota_div(1);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? run->node_scratch[l % 1] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[1][l % 1] : 0.0f;
+    const v16 ew_t1 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[2][l % 1] : 0.0f;
+    const v16 ew_t2 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 2;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 3, 1), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero();
+        v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero();
+        {
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+                for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    v16 z = v16_add(v16_gather(t + 2, sidx), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 1, e1 - 1): in bounds */
+                    const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 1, w);
+                }
+                int q = 0;
+                for (; q + 2 <= cnt; q += 2) {
+                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                    {
+                        const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
+                        acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                        acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                        acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
+                        acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
+                    }
+                }
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v1 wh = v1_set1(wb[q * 1 + 0]);
+                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                    }
+                }
+            }
+            sb[0] = v16_hsum(sum_t);
+        }
+        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
+        const v1 acc_0_1 = v1_add(acc0_0_1, acc1_0_1);
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        if (run->alpha) {
+            const v4 d = v4_ld(t_i + 3);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
+            for (int32_t e = e0; e < e1; e++) {
+                const float *a_e = attr + (size_t)e * ds;
+                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 2), d);
+                z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                z = v4_fma(v4_set1(a_e[2]), ew2, z);
+                z = v4_max(z, v4_mul(z, slope));
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
+            }
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_1, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }
+    }
+}
 /* 1 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
@@ -2714,6 +3106,191 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, si
             if (r_i) o = v4_add(o, v4_ld(r_i + 8));
             if (bias) o = v4_add(o, v4_ld(bias + 8));
             v4_st(y_i + 8, v4_act(o, act));
+        }
+    }
+}
+/* 3 head(s) x 5 channels, 2 edge feature(s), mean: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const v4 slope = v4_set1(L->info.negative_slope);
+    const v4 ubv = v4_ld(run->node_scratch);
+    float ewp[2][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 2; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 3 ? L->edge_w[d * 3 + h] : 0.0f;
+    const v4 ew0 = v4_ld(ewp[0]);
+    const v4 ew1 = v4_ld(ewp[1]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 4 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v16i lane_head = v16i_iota_mod(4);
+    const v16i lane_edge = v16i_iota_div(4);
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? run->node_scratch[l % 4] : 0.0f;
+    const v16 ub_t = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[0][l % 4] : 0.0f;
+    const v16 ew_t0 = v16_ld(tl);
+    for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
+    const v16 ew_t1 = v16_ld(tl);
+    const v16 slope_t = v16_set1(L->info.negative_slope);
+    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 5;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v16 d_t = v16_perm(v16_ld_first(t_i + 18, 3), lane_head);
+        v16 shift_t = v16_add(d_t, ub_t);
+        shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+        float sb[16];
+        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
+        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero();
+        v1 acc0_2_0 = v1_zero(), acc0_2_1 = v1_zero(), acc0_2_2 = v1_zero(), acc0_2_3 = v1_zero(), acc0_2_4 = v1_zero();
+        {
+            v16 sum_t = v16_zero();
+            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
+                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+                for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    /* contiguous head scores per edge: 4 load(s), no gather */
+                    const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                    const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                    const float *s2 = t + 15 + (size_t)src[c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1)] * ts;
+                    const float *s3 = t + 15 + (size_t)src[c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1)] * ts;
+                    v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                    const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                    z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 4 < 16 ? (cnt - k0) * 4 : 16);
+                    w = v16_keep_lanes_lt(w, lane_head, 3);
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(wb + k0 * 4, w);
+                }
+                int q = 0;
+                for (; q < cnt; q++) {
+                    const float *t_j = t + (size_t)src[c0 + q] * ts;
+                    {
+                        const v1 wh = v1_set1(wb[q * 4 + 0]);
+                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                        acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                        acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                        acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                        acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                    }
+                    {
+                        const v1 wh = v1_set1(wb[q * 4 + 1]);
+                        acc0_1_0 = v1_fma(wh, v1_ld(t_j + 5), acc0_1_0);
+                        acc0_1_1 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_1);
+                        acc0_1_2 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_2);
+                        acc0_1_3 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_3);
+                        acc0_1_4 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_4);
+                    }
+                    {
+                        const v1 wh = v1_set1(wb[q * 4 + 2]);
+                        acc0_2_0 = v1_fma(wh, v1_ld(t_j + 10), acc0_2_0);
+                        acc0_2_1 = v1_fma(wh, v1_ld(t_j + 11), acc0_2_1);
+                        acc0_2_2 = v1_fma(wh, v1_ld(t_j + 12), acc0_2_2);
+                        acc0_2_3 = v1_fma(wh, v1_ld(t_j + 13), acc0_2_3);
+                        acc0_2_4 = v1_fma(wh, v1_ld(t_j + 14), acc0_2_4);
+                    }
+                }
+            }
+            v16_st(sb, sum_t);
+            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
+        }
+        const v1 acc_0_0 = acc0_0_0;
+        const v1 acc_0_1 = acc0_0_1;
+        const v1 acc_0_2 = acc0_0_2;
+        const v1 acc_0_3 = acc0_0_3;
+        const v1 acc_0_4 = acc0_0_4;
+        const v1 acc_1_0 = acc0_1_0;
+        const v1 acc_1_1 = acc0_1_1;
+        const v1 acc_1_2 = acc0_1_2;
+        const v1 acc_1_3 = acc0_1_3;
+        const v1 acc_1_4 = acc0_1_4;
+        const v1 acc_2_0 = acc0_2_0;
+        const v1 acc_2_1 = acc0_2_1;
+        const v1 acc_2_2 = acc0_2_2;
+        const v1 acc_2_3 = acc0_2_3;
+        const v1 acc_2_4 = acc0_2_4;
+        {
+            int exact = e0 == e1;
+            for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+            if (GK_UNLIKELY(exact)) {
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+                continue;
+            }
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        const v1 inv_1 = v1_set1(1.0f / sb[1]);
+        const v1 inv_2 = v1_set1(1.0f / sb[2]);
+        if (run->alpha) {
+            const v4 d = v4_ld(t_i + 18);
+            v4 shift = v4_add(d, ubv);
+            shift = v4_max(shift, v4_mul(shift, slope));
+            for (int32_t e = e0; e < e1; e++) {
+                const float *a_e = attr + (size_t)e * ds;
+                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 15), d);
+                z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                z = v4_max(z, v4_mul(z, slope));
+                float wa[4];
+                v4_st(wa, v4_exp(v4_sub(z, shift)));
+                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
+            }
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            o = v1_fma(acc_1_0, inv_1, o);
+            o = v1_fma(acc_2_0, inv_2, o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_1, inv_0);
+            o = v1_fma(acc_1_1, inv_1, o);
+            o = v1_fma(acc_2_1, inv_2, o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_2, inv_0);
+            o = v1_fma(acc_1_2, inv_1, o);
+            o = v1_fma(acc_2_2, inv_2, o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 2));
+            if (bias) o = v1_add(o, v1_ld(bias + 2));
+            v1_st(y_i + 2, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_3, inv_0);
+            o = v1_fma(acc_1_3, inv_1, o);
+            o = v1_fma(acc_2_3, inv_2, o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 3));
+            if (bias) o = v1_add(o, v1_ld(bias + 3));
+            v1_st(y_i + 3, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_4, inv_0);
+            o = v1_fma(acc_1_4, inv_1, o);
+            o = v1_fma(acc_2_4, inv_2, o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 4));
+            if (bias) o = v1_add(o, v1_ld(bias + 4));
+            v1_st(y_i + 4, v1_act(o, act));
         }
     }
 }

@@ -124,6 +124,22 @@ GK_INLINE v4 v4_expm1_neg(v4 x) {
     v4 s = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23));
     return _mm_fmadd_ps(s, p, _mm_sub_ps(s, _mm_set1_ps(1.0f)));
 }
+typedef float v1;
+GK_INLINE v1 v1_ld(const float *p) { return *p; }
+GK_INLINE void v1_st(float *p, v1 a) { *p = a; }
+GK_INLINE v1 v1_set1(float x) { return x; }
+GK_INLINE v1 v1_zero(void) { return 0.0f; }
+GK_INLINE v1 v1_add(v1 a, v1 b) { return a + b; }
+GK_INLINE v1 v1_sub(v1 a, v1 b) { return a - b; }
+GK_INLINE v1 v1_mul(v1 a, v1 b) { return a * b; }
+GK_INLINE v1 v1_div(v1 a, v1 b) { return a / b; }
+GK_INLINE v1 v1_max(v1 a, v1 b) { return a > b ? a : b; }
+GK_INLINE v1 v1_min(v1 a, v1 b) { return a < b ? a : b; }
+GK_INLINE v1 v1_fma(v1 a, v1 b, v1 c) { return __builtin_fmaf(a, b, c); }
+GK_INLINE v1 v1_gtsel(v1 a, v1 b, v1 x, v1 y) { return a > b ? x : y; }
+GK_INLINE v1 v1_abs(v1 a) { return __builtin_fabsf(a); }
+GK_INLINE v1 v1_exp(v1 x) { return _mm_cvtss_f32(v4_exp(_mm_set1_ps(x))); }
+GK_INLINE v1 v1_expm1_neg(v1 x) { return _mm_cvtss_f32(v4_expm1_neg(_mm_set1_ps(x))); }
 
 /* Edge-chunk helpers over the widest vector: int32 lanes, masked loads of
  * the first cnt lanes (no fault beyond them), gathers, horizontal sum. */
