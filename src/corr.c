@@ -299,11 +299,13 @@ static size_t heap_offer(float *val, int32_t *idx, size_t m, size_t k, float a,
  * k by |rho| among |rho| >= threshold (all of them when k == 0), ties going
  * to the smaller j. Returns how many.
  *
- * One pass with a k-heap. Correlations move slowly, so the heap is first
- * seeded with the row's picks from the previous build, and the seeds' rho
- * are set to NaN for the scan (restored after): then nearly every block of
- * 16 holds nothing at or above the heap's root, one vector test skips it,
- * and few insertions remain. The result does not depend on the seed. */
+ * Correlations move slowly, so the row's picks from the previous build
+ * (the seeds) are usually its picks again. The seeds' rho are set to NaN
+ * for the scan (restored after), and the scan looks only for values at or
+ * above the smallest seed: blocks of 16 with none are skipped by one vector
+ * test. If nothing is found, the seeds are the answer, already in order;
+ * otherwise a k-heap takes the seeds and every value found. The result
+ * does not depend on the seeds. */
 GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_t k,
                                     int32_t *src) {
     size_t n = c->n, m = 0;
@@ -318,28 +320,44 @@ GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_
     float saved[GK_CORR_SEED];
     const int32_t *prev = c->prev + i * GK_CORR_SEED;
     int32_t seeds = 0;
-    for (; seeds < c->prev_count[i] && m < k; seeds++) {
+    int seeds_hold = c->prev_count[i] == (int32_t)k;  /* k seeds, all >= threshold */
+    float smallest = INFINITY;
+    for (; seeds < c->prev_count[i] && (size_t)seeds < k; seeds++) {
         int32_t j = prev[seeds];
         saved[seeds] = row[j];
-        row[j] = NAN;  /* in the heap already, or below the threshold */
+        row[j] = NAN;  /* seeds enter through the heap, if one is built */
         float a = fabsf(saved[seeds]);
-        if (a >= threshold) m = heap_offer(val, idx, m, k, a, j);
+        seeds_hold &= a >= threshold;
+        smallest = a < smallest ? a : smallest;
     }
+    int heap = !seeds_hold;
+    for (int32_t q = 0; heap && q < seeds; q++)
+        if (fabsf(saved[q]) >= threshold)
+            m = heap_offer(val, idx, m, k, fabsf(saved[q]), prev[q]);
+    float cut = heap ? (m == k && val[0] > threshold ? val[0] : threshold) : smallest;
     enum { BLOCK = 16 };
     for (size_t j0 = 0; j0 < n; j0 += BLOCK) {
         size_t len = n - j0 < BLOCK ? n - j0 : BLOCK;
-        float cut = m == k && val[0] > threshold ? val[0] : threshold;
         int any = 0;
         for (size_t q = 0; q < len; q++) any |= fabsf(row[j0 + q]) >= cut;
         if (!any) continue;  /* NaN (diagonal, invalid, seeds) never passes */
         for (size_t j = j0; j < j0 + len; j++) {
             float a = fabsf(row[j]);
             if (!(a >= cut)) continue;
+            if (!heap) {  /* a rival to the seeds: now the heap */
+                for (int32_t q = 0; q < seeds; q++)
+                    m = heap_offer(val, idx, m, k, fabsf(saved[q]), prev[q]);
+                heap = 1;
+            }
             m = heap_offer(val, idx, m, k, a, (int32_t)j);
             cut = m == k && val[0] > threshold ? val[0] : threshold;
         }
     }
     for (int32_t q = 0; q < seeds; q++) row[prev[q]] = saved[q];
+    if (!heap) {  /* the seeds again, in ascending j as stored */
+        memcpy(src, prev, k * sizeof *src);
+        return k;
+    }
     if (m <= 64) {  /* distinct j: each one's rank is where it goes */
         for (size_t q = 0; q < m; q++) {
             int32_t v = idx[q];
