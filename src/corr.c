@@ -41,6 +41,8 @@ struct gk_corr {
     int32_t *heap_idx;     /* [n] top-k heap: source                        */
     int32_t *prev;         /* [n, GK_CORR_SEED] last build's picks per row  */
     int32_t *prev_count;   /* [n]                                           */
+    int32_t *rev_first;    /* [n + 1] symmetrization: rows that picked i ... */
+    int32_t *rev_list;     /* [n, GK_CORR_SEED] ... in ascending order      */
     const void *blas_context; /* gk_generic_blas_context(), chosen once   */
 };
 
@@ -87,10 +89,12 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->heap_idx = gk_calloc_array(n, sizeof(int32_t));
     c->prev = gk_calloc_array(n * GK_CORR_SEED, sizeof(int32_t));
     c->prev_count = gk_calloc_array(n, sizeof(int32_t));
+    c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
+    c->rev_list = gk_calloc_array(n * GK_CORR_SEED, sizeof(int32_t));
     if (!c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross || !c->dropped ||
         !c->inv_sd ||
         !c->rho || !c->edges || !c->attr || !c->row_first || !c->row_count || !c->best ||
-        !c->heap_idx || !c->prev || !c->prev_count) {
+        !c->heap_idx || !c->prev || !c->prev_count || !c->rev_first || !c->rev_list) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
                        n, window);
@@ -119,6 +123,8 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->heap_idx);
     gk_free(c->prev);
     gk_free(c->prev_count);
+    gk_free(c->rev_first);
+    gk_free(c->rev_list);
     gk_free(c);
 }
 
@@ -381,6 +387,38 @@ GK_PER_ISA static size_t select_row(gk_corr *c, size_t i, float threshold, size_
     return m;
 }
 
+/* Symmetrization: append i -> j wherever j -> i was picked (j in picks(i))
+ * but i -> j was not (i not in picks(j)), in the order of the picks. R(i),
+ * the rows that picked i, comes from one counting sort of the picks and is
+ * in ascending order; then each row is a merge of picks(i) with R(i).
+ * Returns the new edge count. Needs k <= GK_CORR_SEED (rev_list's size). */
+static size_t add_reverse_edges(gk_corr *c, size_t selected) {
+    const size_t n = c->n;
+    int32_t *src = c->edges, *dst = c->edges + n * (n - 1);
+    int32_t *first = c->rev_first, *list = c->rev_list;
+    memset(first, 0, (n + 1) * sizeof *first);
+    for (size_t m = 0; m < selected; m++) first[src[m] + 1]++;
+    for (size_t i = 0; i < n; i++) first[i + 1] += first[i];
+    for (size_t m = 0; m < selected; m++) list[first[src[m]]++] = dst[m];  /* ascending */
+    for (size_t i = n; i > 0; i--) first[i] = first[i - 1];  /* back to starts */
+    first[0] = 0;
+    size_t e = selected;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *r = list + first[i], *r_end = list + first[i + 1];
+        size_t m = (size_t)c->row_first[i], m_end = m + (size_t)c->row_count[i];
+        for (; m < m_end; m++) {
+            int32_t j = src[m];
+            while (r < r_end && *r < j) r++;
+            if (r < r_end && *r == j) continue;  /* i -> j is there already */
+            src[e] = (int32_t)i;
+            dst[e] = j;
+            c->attr[e] = c->attr[m];  /* rho is symmetric */
+            e++;
+        }
+    }
+    return e;
+}
+
 /* Is j among target i's selected sources? They are in ascending order; a
  * branch-free search (the steps compile to conditional moves). */
 static int row_has(const gk_corr *c, size_t i, int32_t j) {
@@ -425,7 +463,9 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
         }
         e += got;
     }
-    if (rule->symmetric && rule->top_k) {  /* add i -> j wherever j <- i only */
+    if (rule->symmetric && rule->top_k && k <= GK_CORR_SEED) {
+        e = add_reverse_edges(c, e);
+    } else if (rule->symmetric && rule->top_k) {  /* add i -> j wherever j <- i only */
         size_t selected = e;
         for (size_t m = 0; m < selected; m++) {
             int32_t j = src[m], i = dst[m];
