@@ -176,8 +176,9 @@ typedef struct gk_plan_options {
     int keep_attention;     /* 1: keep each layer's attention weights        */
     int validate_inputs;    /* 1: also reject NaN/Inf in x (O(N·F) scan)     */
     int pin_first_cpu;      /* >= 0: pin worker k to CPU pin_first_cpu + k   */
-                            /* (k >= 1; worker 0 is the calling thread, which */
-                            /* the library does not pin); -1: no pinning      */
+                            /* modulo the CPU count (k >= 1; worker 0 is the  */
+                            /* calling thread, which the library does not     */
+                            /* pin); -1: no pinning                           */
     int spin_us;            /* threads > 1: an idle worker polls this long   */
                             /* for the next call before it sleeps (waking a  */
                             /* sleeping one costs a system call); 0: sleep   */

@@ -95,9 +95,14 @@ static void *worker_main(void *arg) {
     worker *w = arg;
     gk_pool *p = w->pool;
     if (p->pin_first_cpu >= 0) {
+        /* CPUs wrap around: with the caller pinned to the last CPU, worker 1
+         * goes to CPU 0, not to a CPU that does not exist (the pin would
+         * fail and leave the worker on the caller's CPU, inherited). */
+        long cpus = sysconf(_SC_NPROCESSORS_CONF);
+        if (cpus < 1 || cpus > CPU_SETSIZE) cpus = cpus < 1 ? 1 : CPU_SETSIZE;
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(p->pin_first_cpu + w->index, &set);
+        CPU_SET((int)(((long)p->pin_first_cpu + w->index) % cpus), &set);
         pthread_setaffinity_np(pthread_self(), sizeof set, &set);  /* best effort */
     }
     unsigned seen = 0;
