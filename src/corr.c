@@ -131,9 +131,14 @@ void gk_corr_free(gk_corr *c) {
 /* ---- the window ------------------------------------------------------------ */
 
 /* The O(N²) passes run per tick: one build each for AVX-512, AVX2 and
- * baseline x86-64, picked at load time (the library targets any x86-64). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(GK_NO_TARGET_CLONES)
+ * baseline x86-64, picked at load time by an ifunc resolver (the library
+ * targets any x86-64). GCC only, and never under a sanitizer: the
+ * resolver runs before the sanitizer's runtime is up (clang's TSan build
+ * crashed in it at start). */
+#if defined(__clang__) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GK_NO_TARGET_CLONES 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(GK_NO_TARGET_CLONES)
 #define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define GK_PER_ISA
