@@ -32,19 +32,6 @@ const void *gk_generic_blas_context(void) {
 
 static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }
 
-/* Logit of edge e (source j) into target row t_i for head h. */
-static inline float gat_logit(const gk_layer_run *run, const float *t_i, int32_t e,
-                              int32_t j, int h) {
-    const gk_layer *L = run->layer;
-    int H = L->info.heads;
-    float v = run->t[(size_t)j * run->t_stride + (size_t)(L->col_src + h)] +
-              t_i[L->col_dst + h];
-    for (int d = 0; d < run->edge_dim && L->edge_w; d++)
-        v += run->view->attr[(size_t)e * (size_t)run->edge_dim + (size_t)d] *
-             L->edge_w[d * H + h];
-    return leaky(v, L->info.negative_slope);
-}
-
 static inline float gatv2_logit(const gk_layer_run *run, const float *t_i,
                                 int32_t e, int32_t j, int h) {
     const gk_layer *L = run->layer;
@@ -63,16 +50,68 @@ static inline float gatv2_logit(const gk_layer_run *run, const float *t_i,
     return logit;
 }
 
+/* The generic aggregation is built once per ISA (GCC's target_clones, as in
+ * corr.c; not under clang or a sanitizer, whose runtime is not up when the
+ * ifunc resolver runs): its chunk loops are written to vectorize. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GK_PER_ISA
+#endif
+
+/* exp(x) for x <= 0, in arithmetic only so that a loop of it vectorizes:
+ * the Cephes polynomial of the SIMD kernels (templates/isa/avx512.h.j2),
+ * rounding by the 1.5·2^23 trick, 2^n by the exponent bits; x below -87
+ * gives exp(-87) = 1.6e-38 (a weight that no sum notices); NaN gives NaN. */
+static inline float exp_nonpositive(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + (r + 1.0f);
+    float n_ok = n == n ? n : 0.0f;  /* NaN stays in p; no NaN-to-int cast */
+    int32_t bits = ((int32_t)n_ok + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
 /* Logits of edges [first, first + n) for head h into l[n]; returns their max. */
-static float chunk_logits(const gk_layer_run *run, const float *t_i, int32_t first,
-                          int n, int h, float *l) {
-    const int32_t *src = run->view->src;
+static inline float chunk_logits(const gk_layer_run *run, const float *t_i, int32_t first,
+                                 int n, int h, float *l) {
+    const gk_layer *L = run->layer;
+    const int32_t *src = run->view->src + first;
     float m = -INFINITY;
-    if (run->layer->info.type == GK_LAYER_GATV2)
-        for (int k = 0; k < n; k++) l[k] = gatv2_logit(run, t_i, first + k, src[first + k], h);
-    else
-        for (int k = 0; k < n; k++) l[k] = gat_logit(run, t_i, first + k, src[first + k], h);
-    for (int k = 0; k < n; k++) m = l[k] > m ? l[k] : m;
+    if (L->info.type == GK_LAYER_GATV2) {
+        for (int k = 0; k < n; k++) l[k] = gatv2_logit(run, t_i, first + k, src[k], h);
+    } else {  /* GATConv: a gather, an add and the edge term, then lrelu */
+        const float *s_src = run->t + (size_t)(L->col_src + h);
+        const float d = t_i[L->col_dst + h], slope = L->info.negative_slope;
+        const size_t ts = run->t_stride;
+        for (int k = 0; k < n; k++) l[k] = s_src[(size_t)src[k] * ts] + d;
+        const int D = L->edge_w ? run->edge_dim : 0;
+        const float *attr = run->view->attr + (size_t)first * (size_t)D;
+        for (int dd = 0; dd < D; dd++) {
+            const float w = L->edge_w[dd * L->info.heads + h];
+            for (int k = 0; k < n; k++) l[k] += attr[(size_t)k * (size_t)D + (size_t)dd] * w;
+        }
+        for (int k = 0; k < n; k++) l[k] = l[k] > 0.0f ? l[k] : l[k] * slope;
+    }
+    float lane_max[16];  /* 16 running maxima: a select per lane vectorizes, */
+    for (int q = 0; q < 16; q++) lane_max[q] = -INFINITY;  /* a reduction not */
+    int k = 0;
+    for (; k + 16 <= n; k += 16)
+        for (int q = 0; q < 16; q++)
+            lane_max[q] = l[k + q] > lane_max[q] ? l[k + q] : lane_max[q];
+    for (; k < n; k++) lane_max[0] = l[k] > lane_max[0] ? l[k] : lane_max[0];
+    for (int q = 0; q < 16; q++) m = lane_max[q] > m ? lane_max[q] : m;  /* NaN: never */
     return m;
 }
 
@@ -80,12 +119,15 @@ enum { CHUNK = 64 };  /* logits held at once: rows of any degree, fixed scratch 
 
 /* One head of one target row: out[C] = Σ softmax(logit) · h_j. The softmax
  * runs online over chunks of edges (rescaling when the running max grows),
- * so each logit is computed once whatever the row's degree. */
-static void aggregate_head(const gk_layer_run *run, size_t i, int h, float *out) {
+ * so each logit is computed once whatever the row's degree. Four edges per
+ * pass over out[]: a quarter of the round trips through memory. */
+GK_PER_ISA static void aggregate_head(const gk_layer_run *run, size_t i, int h,
+                                      float *out) {
     const gk_layer *L = run->layer;
     const gk_graph_view *v = run->view;
     int C = L->info.out_channels, H = L->info.heads;
-    const float *t_i = run->t + i * run->t_stride;
+    const size_t ts = run->t_stride;
+    const float *t_i = run->t + i * ts;
     const float *h_base = run->t + (size_t)(L->col_h + h * C);
     int32_t first = v->row_ptr[i], last = v->row_ptr[i + 1];
     float l[CHUNK], m = -INFINITY, sum = 0.0f;
@@ -101,10 +143,19 @@ static void aggregate_head(const gk_layer_run *run, size_t i, int h, float *out)
             for (int c = 0; c < C; c++) out[c] *= rescale;
             m = chunk_max;
         }
-        for (int k = 0; k < n; k++) l[k] = expf(l[k] - m);
-        for (int k = 0; k < n; k++) {
-            const float *h_j = h_base + (size_t)v->src[base + k] * run->t_stride;
-            sum += l[k];
+        for (int k = 0; k < n; k++) l[k] = exp_nonpositive(l[k] - m);
+        for (int k = 0; k < n; k++) sum += l[k];
+        const int32_t *src = v->src + base;
+        int k = 0;
+        for (; k + 4 <= n; k += 4) {
+            const float *h0 = h_base + (size_t)src[k] * ts, *h1 = h_base + (size_t)src[k + 1] * ts;
+            const float *h2 = h_base + (size_t)src[k + 2] * ts, *h3 = h_base + (size_t)src[k + 3] * ts;
+            const float w0 = l[k], w1 = l[k + 1], w2 = l[k + 2], w3 = l[k + 3];
+            for (int c = 0; c < C; c++)
+                out[c] += (w0 * h0[c] + w1 * h1[c]) + (w2 * h2[c] + w3 * h3[c]);
+        }
+        for (; k < n; k++) {
+            const float *h_j = h_base + (size_t)src[k] * ts;
             for (int c = 0; c < C; c++) out[c] += l[k] * h_j[c];
         }
     }
@@ -115,7 +166,7 @@ static void aggregate_head(const gk_layer_run *run, size_t i, int h, float *out)
         int n = last - base < CHUNK ? (int)(last - base) : CHUNK;
         chunk_logits(run, t_i, base, n, h, l);
         for (int k = 0; k < n; k++)
-            run->alpha[(size_t)(base + k) * (size_t)H + (size_t)h] = expf(l[k] - m) * inv;
+            run->alpha[(size_t)(base + k) * (size_t)H + (size_t)h] = exp_nonpositive(l[k] - m) * inv;
     }
 }
 
