@@ -1054,7 +1054,10 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1069,11 +1072,17 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx2(const gk_layer_run *run, size_t
         v1 acc1_0_0 = v1_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 1, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1170,7 +1179,10 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[2][l % 1] : 0.0f;
     const v8 ew_t2 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1185,10 +1197,15 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx2(const gk_layer_run *run, size
         v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                    }
                     v8 z = v8_add(v8_gather(t + 2, sidx), d_t);
                     /* lane l reads edge min(c0 + k0 + l / 1, e1 - 1): in bounds */
                     const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
@@ -1293,7 +1310,10 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1308,11 +1328,17 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t
         v8 acc1_0_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1402,7 +1428,10 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1417,11 +1446,17 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size
         v8 acc1_0_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1511,7 +1546,10 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1526,11 +1564,17 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1629,7 +1673,10 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1644,11 +1691,17 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1747,7 +1800,10 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1762,11 +1818,17 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -1883,7 +1945,10 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 1];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1898,11 +1963,17 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
                     v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
                     z = v8_fma(at_c, ew_t0, z);
                     z = v8_max(z, v8_mul(z, slope_t));
@@ -2026,7 +2097,10 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[2][l % 2] : 0.0f;
     const v8 ew_t2 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2043,11 +2117,16 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
         v4 acc1_1_0 = v4_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 8, idx), d_t);
                     /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
@@ -2162,7 +2241,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2179,12 +2261,18 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t
         v8 acc1_1_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 16, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -2290,7 +2378,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2307,12 +2398,18 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size
         v8 acc1_1_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 16, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -2421,7 +2518,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2438,12 +2538,18 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 32, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -2564,7 +2670,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2581,12 +2690,18 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 32, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -2713,7 +2828,10 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2728,12 +2846,18 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 64, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -2858,7 +2982,10 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 2];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2873,12 +3000,18 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8i sidx = v8i_mul_s(v8i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8i sidx = v8i_iota_mod(1);
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
                     v8 z = v8_add(v8_gather(t + 64, idx), d_t);
                     z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
@@ -3018,7 +3151,10 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
     const v8 ew_t1 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3037,8 +3173,8 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size
         v4 acc1_2_0 = v4_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3174,7 +3310,10 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
     const v8 ew_t1 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3188,8 +3327,8 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
         v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3234,8 +3373,8 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
         v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3279,8 +3418,8 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
         v1 acc0_2_0 = v1_zero(), acc0_2_1 = v1_zero(), acc0_2_2 = v1_zero(), acc0_2_3 = v1_zero(), acc0_2_4 = v1_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3378,7 +3517,10 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3399,11 +3541,16 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t
         v8 acc1_3_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3535,7 +3682,10 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3556,11 +3706,16 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size
         v8 acc1_3_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3703,7 +3858,10 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3720,11 +3878,16 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3849,7 +4012,10 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3866,11 +4032,16 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4017,7 +4188,10 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4032,11 +4206,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4089,11 +4268,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4197,7 +4381,10 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 4];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4212,11 +4399,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4269,11 +4461,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4377,7 +4574,10 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4398,11 +4598,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
         v8 acc0_7_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -4537,7 +4742,10 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4558,11 +4766,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
         v8 acc0_7_0 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -4724,7 +4937,10 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4741,11 +4957,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -4805,11 +5026,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -4918,7 +5144,10 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4935,11 +5164,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -4999,11 +5233,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5112,7 +5351,10 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -5127,11 +5369,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5183,11 +5430,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5238,11 +5490,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5293,11 +5550,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
         v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5400,7 +5662,10 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
     for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
-    float wb[8 * 8];  /* weights of one chunk of 8 edges, [edge][head lane] */
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -5415,11 +5680,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5471,11 +5741,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5526,11 +5801,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);
@@ -5581,11 +5861,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
         v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
         {
             v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 8) {
-                const int cnt = e1 - c0 < 8 ? e1 - c0 : 8;
-                const v8 at_c = v8_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                v8 at_c = v8_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const v8i eidx = v8i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 8 edges */
+                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                        at_c = v8_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v8i eidx = v8i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 1 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     v8 z = v8_add(v8_ld(s0), d_t);

@@ -1117,7 +1117,10 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1132,11 +1135,17 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
         v1 acc1_0_0 = v1_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 1, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1233,7 +1242,10 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[2][l % 1] : 0.0f;
     const v16 ew_t2 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1248,10 +1260,15 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, si
         v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                    }
                     v16 z = v16_add(v16_gather(t + 2, sidx), d_t);
                     /* lane l reads edge min(c0 + k0 + l / 1, e1 - 1): in bounds */
                     const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
@@ -1356,7 +1373,10 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1371,11 +1391,17 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size
         v8 acc1_0_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 8, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1465,7 +1491,10 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1480,11 +1509,17 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx512(const gk_layer_run *run, si
         v8 acc1_0_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 8, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1574,7 +1609,10 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1589,11 +1627,17 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_0_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 16, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1683,7 +1727,10 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1698,11 +1745,17 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_0_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 16, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1792,7 +1845,10 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1807,11 +1863,17 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 32, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -1910,7 +1972,10 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 1 < 1 ? ewp[0][l % 1] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 1];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -1925,11 +1990,17 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 16) {
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
                     v16 z = v16_add(v16_gather(t + 32, sidx), d_t);
                     z = v16_fma(at_c, ew_t0, z);
                     z = v16_max(z, v16_mul(z, slope_t));
@@ -2035,7 +2106,10 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[2][l % 2] : 0.0f;
     const v16 ew_t2 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2052,11 +2126,16 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
         v4 acc1_1_0 = v4_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 8, idx), d_t);
                     /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
@@ -2171,7 +2250,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2188,12 +2270,18 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx512(const gk_layer_run *run, size
         v8 acc1_1_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 16, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2299,7 +2387,10 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2316,12 +2407,18 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx512(const gk_layer_run *run, si
         v8 acc1_1_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 16, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2430,7 +2527,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2447,12 +2547,18 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_1_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 32, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2558,7 +2664,10 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2575,12 +2684,18 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_1_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 32, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2689,7 +2804,10 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2706,12 +2824,18 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 64, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2832,7 +2956,10 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 2];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 2];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -2849,12 +2976,18 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16i sidx = v16i_mul_s(v16i_ld_first(src + c0, cnt), (int32_t)ts);
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16i sidx = v16i_iota_mod(1);
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     const v16i idx = v16i_add(v16i_perm(sidx, eidx), lane_head);
                     v16 z = v16_add(v16_gather(t + 64, idx), d_t);
                     z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
@@ -2984,7 +3117,10 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
     const v16 ew_t1 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3003,8 +3139,8 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx512(const gk_layer_run *run, si
         v4 acc1_2_0 = v4_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3142,7 +3278,10 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
     const v16 ew_t1 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3158,8 +3297,8 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx512(const gk_layer_run *run, size
         v1 acc0_2_0 = v1_zero(), acc0_2_1 = v1_zero(), acc0_2_2 = v1_zero(), acc0_2_3 = v1_zero(), acc0_2_4 = v1_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
@@ -3324,7 +3463,10 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3345,11 +3487,16 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx512(const gk_layer_run *run, size
         v8 acc1_3_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3483,7 +3630,10 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3504,11 +3654,16 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, si
         v8 acc1_3_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3653,7 +3808,10 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3674,11 +3832,16 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_3_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3812,7 +3975,10 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -3833,11 +3999,16 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_3_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -3982,7 +4153,10 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4003,11 +4177,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4166,7 +4345,10 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 4];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 4];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4187,11 +4369,16 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 4 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4372,7 +4559,10 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4401,11 +4591,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
         v8 acc1_7_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4585,7 +4780,10 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4614,11 +4812,16 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
         v8 acc1_7_0 = v8_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -4825,7 +5028,10 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -4854,11 +5060,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc1_7_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -5038,7 +5249,10 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -5067,11 +5281,16 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc1_7_0 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -5278,7 +5497,10 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -5299,11 +5521,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
         v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 256 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
@@ -5468,7 +5695,10 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
     for (int l = 0; l < 16; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
     const v16 ew_t0 = v16_ld(tl);
     const v16 slope_t = v16_set1(L->info.negative_slope);
-    float wb[16 * 8];  /* weights of one chunk of 16 edges, [edge][head lane] */
+    /* A chunk is up to 64 edges, in blocks of 16 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 16 made it two (a row's fixed work done twice). */
+    float wb[64 * 8];  /* weights of one chunk, [edge][head lane] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
@@ -5489,11 +5719,16 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
         v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
         {
             v16 sum_t = v16_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 16) {
-                const int cnt = e1 - c0 < 16 ? e1 - c0 : 16;
-                const v16 at_c = v16_ld_first(attr + c0, cnt);
+            for (int32_t c0 = e0; c0 < e1; c0 += 64) {
+                const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                v16 at_c = v16_zero();
                 for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const v16i eidx = v16i_add_s(lane_edge, k0);
+                    const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                    if (kin == 0) {  /* a new block of 16 edges */
+                        const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                        at_c = v16_ld_first(attr + c0 + kb, bc);
+                    }
+                    const v16i eidx = v16i_add_s(lane_edge, kin);
                     /* contiguous head scores per edge: 2 load(s), no gather */
                     const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                     const float *s1 = t + 256 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;

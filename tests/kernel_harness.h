@@ -72,7 +72,7 @@ static void kh_layer(kh_case *k, int F, int H, int C, int D, int concat,
 static void kh_graph(kh_case *k, size_t n, int kind) {
     gk_graph_view *v = &k->v;
     memset(v, 0, sizeof *v);
-    size_t cap = kind ? n * n : n * 40;
+    size_t cap = kind ? n * n : n * 40 + 150 * (n / 23 + 1);
     v->row_ptr = gk_calloc_array(n + 1, sizeof(int32_t));
     v->src = gk_calloc_array(cap + 1, sizeof(int32_t));
     size_t e = 0;
@@ -82,8 +82,10 @@ static void kh_graph(kh_case *k, size_t n, int kind) {
             for (size_t j = 0; j < n; j++) v->src[e++] = (int32_t)j;
             continue;
         }
-        /* up to 38 edges: rows span several vector chunks of edges */
-        int deg = i % 7 == 3 ? 0 : i % 7 == 4 ? 1 : i % 11 == 5 ? 17 + (int)(i % 21) : 2 + (int)(i % 9);
+        /* up to 38 edges, and some rows of 64 to 143: rows span several
+         * vector blocks and several chunks of edges */
+        int deg = i % 7 == 3 ? 0 : i % 7 == 4 ? 1 : i % 11 == 5 ? 17 + (int)(i % 21)
+                : i % 23 == 9 ? 64 + (int)(i % 80) : 2 + (int)(i % 9);
         for (int q = 0; q < deg; q++) {
             int32_t j = (int32_t)((size_t)(kh_rand() * 0.5f + 0.5f) * 0 +
                                   (i * 31 + (size_t)q * 17) % n);
