@@ -96,8 +96,8 @@ static inline float chunk_logits(const gk_layer_run *run, const float *t_i, int3
         const float d = t_i[L->col_dst + h], slope = L->info.negative_slope;
         const size_t ts = run->t_stride;
         for (int k = 0; k < n; k++) l[k] = s_src[(size_t)src[k] * ts] + d;
-        const int D = L->edge_w ? run->edge_dim : 0;
-        const float *attr = run->view->attr + (size_t)first * (size_t)D;
+        const int D = L->edge_w && run->view->attr ? run->edge_dim : 0;
+        const float *attr = D ? run->view->attr + (size_t)first * (size_t)D : NULL;
         for (int dd = 0; dd < D; dd++) {
             const float w = L->edge_w[dd * L->info.heads + h];
             for (int k = 0; k < n; k++) l[k] += attr[(size_t)k * (size_t)D + (size_t)dd] * w;
