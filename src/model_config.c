@@ -10,7 +10,8 @@
  *   GK_EOVERFLOW    a size above INT_MAX, or a weight matrix with more than
  *                   INT_MAX elements (kernels index with int arithmetic)
  *   GK_ECHANNELS    in_channels != the previous layer's output width */
-#include <cJSON.h>
+#include <jansson.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,14 +19,16 @@
 #include <string.h>
 
 #include "error.h"
+#include "json_parse.h"
 #include "model_load.h"
 
 /* Reads one layer object, keeping the first error so that the caller can
  * read every field in a row and check once. */
 typedef struct reader {
-    const cJSON *object;
+    const json_t *object;
     int index;
     const char *name;            /* for messages; "?" until read          */
+    const char *const *extra_keys; /* the caller's own keys, NULL-ended    */
     gk_error *err;
     gk_status status;
 } reader;
@@ -46,22 +49,23 @@ static void reader_fail(reader *r, gk_status status, const char *fmt, ...) {
 }
 
 /* The item for key, or NULL when absent or JSON null (= use the default). */
-static const cJSON *field(reader *r, const char *key) {
+static const json_t *field(reader *r, const char *key) {
     if (r->status != GK_OK) return NULL;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(r->object, key);
-    return cJSON_IsNull(item) ? NULL : item;
+    const json_t *item = json_object_get(r->object, key);
+    return json_is_null(item) ? NULL : item;
 }
 
 static void read_int(reader *r, const char *key, int required, int fallback,
                      int *out) {
-    const cJSON *item = field(r, key);
+    const json_t *item = field(r, key);
     if (r->status != GK_OK) return;
     if (!item) {
         if (required) reader_fail(r, GK_EMETADATA, "missing '%s'", key);
         *out = fallback;
         return;
     }
-    double v = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    /* jansson reads 4 as an integer and 4.0 as a real: take both */
+    double v = json_is_number(item) ? json_number_value(item) : NAN;
     if (!(v >= 1.0) || v != floor(v))
         reader_fail(r, GK_EMETADATA, "'%s' must be a positive integer", key);
     else if (v > INT_MAX)
@@ -71,49 +75,50 @@ static void read_int(reader *r, const char *key, int required, int fallback,
 }
 
 static void read_bool(reader *r, const char *key, int fallback, int *out) {
-    const cJSON *item = field(r, key);
+    const json_t *item = field(r, key);
     if (r->status != GK_OK) return;
     if (!item)
         *out = fallback;
-    else if (!cJSON_IsBool(item))
+    else if (!json_is_boolean(item))
         reader_fail(r, GK_EMETADATA, "'%s' must be true or false", key);
     else
-        *out = cJSON_IsTrue(item);
+        *out = json_is_true(item);
 }
 
 static void read_float(reader *r, const char *key, float fallback,
                        float *out) {
-    const cJSON *item = field(r, key);
+    const json_t *item = field(r, key);
     if (r->status != GK_OK) return;
+    double v = json_is_number(item) ? json_number_value(item) : NAN;
     if (!item)
         *out = fallback;
-    else if (!cJSON_IsNumber(item) || !isfinite((float)item->valuedouble))
+    else if (!(fabs(v) <= FLT_MAX))  /* also NaN; the float cast is UB above */
         reader_fail(r, GK_EMETADATA, "'%s' must be a finite number", key);
     else
-        *out = (float)item->valuedouble;
+        *out = (float)v;
 }
 
 /* A string from `names`; its index in *out. */
 static void read_choice(reader *r, const char *key, const char *const *names,
                         int count, int required, int fallback, int *out) {
-    const cJSON *item = field(r, key);
+    const json_t *item = field(r, key);
     if (r->status != GK_OK) return;
     *out = fallback;
     if (!item) {
         if (required) reader_fail(r, GK_EMETADATA, "missing '%s'", key);
         return;
     }
-    if (!cJSON_IsString(item)) {
+    if (!json_is_string(item)) {
         reader_fail(r, GK_EMETADATA, "'%s' must be a string", key);
         return;
     }
     for (int i = 0; i < count; i++)
-        if (strcmp(item->valuestring, names[i]) == 0) {
+        if (strcmp(json_string_value(item), names[i]) == 0) {
             *out = i;
             return;
         }
     reader_fail(r, GK_EUNSUPPORTED, "unsupported %s '%s'", key,
-                item->valuestring);
+                json_string_value(item));
 }
 
 /* ---- one layer --------------------------------------------------------- */
@@ -125,13 +130,13 @@ static const char *const fill_names[] = {"mean", "add", "max", "min", "mul"};
 
 /* fill_value is a name or a number (PyG's constant fill). */
 static void read_fill(reader *r, gk_layer_info *info) {
-    const cJSON *item = field(r, "fill_value");
-    if (item && cJSON_IsNumber(item)) {
+    const json_t *item = field(r, "fill_value");
+    if (item && json_is_number(item)) {
         info->fill = GK_FILL_CONSTANT;
         read_float(r, "fill_value", 0.0f, &info->fill_constant);
         return;
     }
-    if (item && !cJSON_IsString(item)) {
+    if (item && !json_is_string(item)) {
         reader_fail(r, GK_EMETADATA, "'fill_value' must be a name or a "
                     "number");
         return;
@@ -142,17 +147,17 @@ static void read_fill(reader *r, gk_layer_info *info) {
 }
 
 static void read_name(reader *r, gk_layer *layer) {
-    const cJSON *item = field(r, "name");
-    if (!item || !cJSON_IsString(item)) {
+    const json_t *item = field(r, "name");
+    if (!item || !json_is_string(item)) {
         reader_fail(r, GK_EMETADATA, "'name' must be a string");
         return;
     }
-    size_t len = strlen(item->valuestring);
+    size_t len = json_string_length(item);
     if (len == 0 || len >= sizeof layer->name) {
         reader_fail(r, GK_EMETADATA, "'name' must have 1 to 63 bytes");
         return;
     }
-    memcpy(layer->name, item->valuestring, len + 1);
+    memcpy(layer->name, json_string_value(item), len + 1);
     layer->info.name = layer->name;
     r->name = layer->name;
 }
@@ -178,10 +183,11 @@ static void check_sizes(reader *r, gk_layer_info *info) {
     info->out_width = info->concat ? (int)hc : info->out_channels;
 }
 
-static gk_status read_layer(const cJSON *object, int index, gk_layer *layer,
-                            gk_error *err) {
-    reader r = {object, index, "?", err, GK_OK};
-    if (!cJSON_IsObject(object))
+gk_status gk_model_read_layer(const json_t *object, int index,
+                              gk_layer *layer, const char *const *extra_keys,
+                              gk_error *err) {
+    reader r = {object, index, "?", extra_keys, err, GK_OK};
+    if (!json_is_object(object))
         return gk_fail(err, GK_EMETADATA, "layer %d is not an object", index);
     gk_layer_info *info = &layer->info;
     int type = 0, activation = 0;
@@ -234,34 +240,33 @@ static gk_status check_between_layers(const gk_layer *layers, int count,
     return GK_OK;
 }
 
-static gk_status check_version(const cJSON *root, gk_error *err) {
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+static gk_status check_version(const json_t *root, gk_error *err) {
+    const json_t *version = json_object_get(root, "version");
     if (!version) return GK_OK;  /* files before the key existed */
-    if (!cJSON_IsNumber(version))
+    if (!json_is_number(version))
         return gk_fail(err, GK_EMETADATA, "metadata version is not a number");
-    if (version->valuedouble != 1.0)
+    if (json_number_value(version) != 1.0)
         return gk_fail(err, GK_EUNSUPPORTED, "metadata version %g, expected 1",
-                       version->valuedouble);
+                       json_number_value(version));
     return GK_OK;
 }
 
-static gk_status read_layers(const cJSON *root, gk_layer **out, int *count,
+static gk_status read_layers(const json_t *root, gk_layer **out, int *count,
                              gk_error *err) {
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "layers");
-    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+    const json_t *list = json_object_get(root, "layers");
+    if (!json_is_array(list) || json_array_size(list) == 0)
         return gk_fail(err, GK_EMETADATA,
                        "metadata needs a non-empty \"layers\" array");
-    int n = cJSON_GetArraySize(list);
+    if (json_array_size(list) > INT_MAX)
+        return gk_fail(err, GK_EOVERFLOW, "%zu layers, above INT_MAX",
+                       json_array_size(list));
+    int n = (int)json_array_size(list);
     gk_layer *layers = gk_calloc_array((size_t)n, sizeof *layers);
     if (!layers) return gk_fail(err, GK_ENOMEM, "no memory for %d layers", n);
     gk_status st = GK_OK;
-    int i = 0;
-    const cJSON *object;
-    cJSON_ArrayForEach(object, list) {
-        st = read_layer(object, i, &layers[i], err);
-        if (st != GK_OK) break;
-        i++;
-    }
+    for (int i = 0; i < n && st == GK_OK; i++)
+        st = gk_model_read_layer(json_array_get(list, (size_t)i), i,
+                                 &layers[i], NULL, err);
     if (st == GK_OK) st = check_between_layers(layers, n, err);
     if (st != GK_OK) {
         gk_free(layers);
@@ -276,16 +281,15 @@ gk_status gk_model_parse_config(const char *json, gk_layer **layers,
                                 int *num_layers, gk_error *err) {
     *layers = NULL;
     *num_layers = 0;
-    /* require_null_terminated: no trailing text after the object */
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
-    if (!root)
-        return gk_fail(err, GK_EJSON,
-                       "__metadata__[\"graphkern\"] is not valid JSON");
-    gk_status st = cJSON_IsObject(root)
-                       ? check_version(root, err)
-                       : gk_fail(err, GK_EMETADATA,
-                                 "graphkern metadata is not a JSON object");
+    json_t *root = NULL;
+    gk_status st = gk_json_parse(json, strlen(json),
+                                 "__metadata__[\"graphkern\"]", &root, err);
+    if (st != GK_OK) return st;
+    st = json_is_object(root)
+             ? check_version(root, err)
+             : gk_fail(err, GK_EMETADATA,
+                       "graphkern metadata is not a JSON object");
     if (st == GK_OK) st = read_layers(root, layers, num_layers, err);
-    cJSON_Delete(root);
+    json_decref(root);
     return st;
 }

@@ -5,6 +5,8 @@
 #ifndef GK_MODEL_LOAD_H
 #define GK_MODEL_LOAD_H
 
+#include <jansson.h>
+
 #include "model.h"
 #include "safetensors.h"
 
@@ -14,6 +16,18 @@
  * layers (channels, edge_dim). */
 gk_status gk_model_parse_config(const char *json, gk_layer **layers,
                                 int *num_layers, gk_error *err);
+
+/* Read one GATConv/GATv2Conv layer object (docs/model-format.md, "Metadata")
+ * into *layer (zeroed by the caller): info and name, every value checked,
+ * PyG's defaults for absent keys; index numbers the layer in messages.
+ * extra_keys is NULL or a NULL-terminated list of further keys the caller's
+ * format puts in a layer object (e.g. "op", "inputs", "output"); they are
+ * neither read nor refused here. Does not check the layer against its
+ * neighbours (channels, edge_dim, unique names): the caller does. Status
+ * codes: those of gk_model_parse_config for one layer. */
+gk_status gk_model_read_layer(const json_t *object, int index,
+                              gk_layer *layer, const char *const *extra_keys,
+                              gk_error *err);
 
 /* Fill layer's weight arrays from the file's tensors. Needs info and the
  * column layout. On failure the layer holds no memory. */

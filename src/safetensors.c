@@ -4,8 +4,9 @@
  * the data section is formed. Status codes (each message names the tensor):
  *   GK_EFORMAT      short file, header length past EOF or above 100 MB,
  *                   header not an object, an entry without dtype / shape /
- *                   data_offsets or with the wrong JSON type, duplicate
- *                   names, __metadata__ not an object of strings
+ *                   data_offsets or with the wrong JSON type, a key given
+ *                   twice in one object (tensor names included),
+ *                   __metadata__ not an object of strings
  *   GK_EJSON        header is not JSON
  *   GK_EUNSUPPORTED unknown dtype string
  *   GK_ESHAPE       a dim negative, not an integer, or more than 8 dims
@@ -19,13 +20,13 @@
  * GK_ESHAPE is kept for "a tensor has a shape the model did not expect". */
 #include "safetensors.h"
 
-#include <cJSON.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "json_parse.h"
 #include "model.h"
 
 /* The reference implementation refuses headers above 100 MB, so do we: it
@@ -76,9 +77,9 @@ size_t gk_dtype_size(gk_dtype dtype) {
 
 /* A JSON number that is an integer in [0, max]; doubles hold integers
  * exactly up to 2^53, far above any size a valid file can carry. */
-static int json_to_index(const cJSON *item, double max, uint64_t *out) {
-    if (!cJSON_IsNumber(item)) return 0;
-    double v = item->valuedouble;
+static int json_to_index(const json_t *item, double max, uint64_t *out) {
+    if (!json_is_number(item)) return 0;
+    double v = json_number_value(item);
     if (!(v >= 0.0) || v > max || v != floor(v)) return 0;
     *out = (uint64_t)v;
     return 1;
@@ -86,19 +87,20 @@ static int json_to_index(const cJSON *item, double max, uint64_t *out) {
 
 /* ---- one header entry -------------------------------------------------- */
 
-static gk_status parse_shape(const cJSON *shape, gk_st_tensor *t,
+static gk_status parse_shape(const json_t *shape, gk_st_tensor *t,
                              gk_error *err) {
-    if (!cJSON_IsArray(shape))
+    if (!json_is_array(shape))
         return gk_fail(err, GK_EFORMAT, "tensor '%s': shape is not an array",
                        t->name);
-    int ndim = cJSON_GetArraySize(shape);
+    size_t ndim = json_array_size(shape);
     if (ndim > GK_ST_MAX_DIMS)
-        return gk_fail(err, GK_ESHAPE, "tensor '%s': %d dims, at most %d",
+        return gk_fail(err, GK_ESHAPE, "tensor '%s': %zu dims, at most %d",
                        t->name, ndim, GK_ST_MAX_DIMS);
-    t->ndim = ndim;
+    t->ndim = (int)ndim;
     int d = 0;
-    const cJSON *dim;
-    cJSON_ArrayForEach(dim, shape) {
+    size_t i;
+    const json_t *dim;
+    json_array_foreach(shape, i, dim) {
         uint64_t v;
         if (!json_to_index(dim, 9.0e18, &v))
             return gk_fail(err, GK_ESHAPE,
@@ -128,16 +130,16 @@ static gk_status compute_sizes(gk_st_tensor *t, size_t elem_size,
     return GK_OK;
 }
 
-static gk_status parse_offsets(const cJSON *offsets, const uint8_t *data,
+static gk_status parse_offsets(const json_t *offsets, const uint8_t *data,
                                size_t data_size, gk_st_tensor *t,
                                gk_error *err) {
-    if (!cJSON_IsArray(offsets))
+    if (!json_is_array(offsets))
         return gk_fail(err, GK_EFORMAT,
                        "tensor '%s': data_offsets is not an array", t->name);
     uint64_t begin, end;
-    if (cJSON_GetArraySize(offsets) != 2 ||
-        !json_to_index(cJSON_GetArrayItem(offsets, 0), 9.0e18, &begin) ||
-        !json_to_index(cJSON_GetArrayItem(offsets, 1), 9.0e18, &end))
+    if (json_array_size(offsets) != 2 ||
+        !json_to_index(json_array_get(offsets, 0), 9.0e18, &begin) ||
+        !json_to_index(json_array_get(offsets, 1), 9.0e18, &end))
         return gk_fail(err, GK_EOFFSET,
                        "tensor '%s': data_offsets is not [begin, end] with "
                        "non-negative integers", t->name);
@@ -155,26 +157,25 @@ static gk_status parse_offsets(const cJSON *offsets, const uint8_t *data,
     return GK_OK;
 }
 
-static gk_status parse_entry(const cJSON *entry, const uint8_t *data,
+static gk_status parse_entry(const json_t *entry, const uint8_t *data,
                              size_t data_size, gk_st_tensor *t,
                              gk_error *err) {
-    if (!cJSON_IsObject(entry))
+    if (!json_is_object(entry))
         return gk_fail(err, GK_EFORMAT, "tensor '%s': entry is not an object",
                        t->name);
-    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
-    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
-    const cJSON *offsets =
-        cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+    const json_t *dtype = json_object_get(entry, "dtype");
+    const json_t *shape = json_object_get(entry, "shape");
+    const json_t *offsets = json_object_get(entry, "data_offsets");
     if (!dtype || !shape || !offsets)
         return gk_fail(err, GK_EFORMAT, "tensor '%s': missing %s", t->name,
                        !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
-    if (!cJSON_IsString(dtype))
+    if (!json_is_string(dtype))
         return gk_fail(err, GK_EFORMAT, "tensor '%s': dtype is not a string",
                        t->name);
-    const dtype_entry *dt = dtype_by_name(dtype->valuestring);
+    const dtype_entry *dt = dtype_by_name(json_string_value(dtype));
     if (!dt)
         return gk_fail(err, GK_EUNSUPPORTED, "tensor '%s': unknown dtype '%s'",
-                       t->name, dtype->valuestring);
+                       t->name, json_string_value(dtype));
     t->dtype = dt->dtype;
     gk_status st = parse_shape(shape, t, err);
     if (st == GK_OK) st = compute_sizes(t, dt->size, err);
@@ -184,25 +185,23 @@ static gk_status parse_entry(const cJSON *entry, const uint8_t *data,
 
 /* ---- __metadata__ ------------------------------------------------------ */
 
-static gk_status parse_metadata(const cJSON *meta, gk_st_file *out,
+/* gk_json_parse refuses repeated keys, so 'graphkern' is here at most once. */
+static gk_status parse_metadata(const json_t *meta, gk_st_file *out,
                                 gk_error *err) {
-    if (!cJSON_IsObject(meta))
+    if (!json_is_object(meta))
         return gk_fail(err, GK_EFORMAT, "__metadata__ is not an object");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, meta) {
-        if (!cJSON_IsString(item))
+    const char *key;
+    const json_t *item;
+    json_object_foreach((json_t *)meta, key, item) {
+        if (!json_is_string(item))
             return gk_fail(err, GK_EFORMAT,
-                           "__metadata__ entry '%s' is not a string",
-                           item->string);
-        if (strcmp(item->string, "graphkern") != 0) continue;
-        if (out->graphkern_metadata)
-            return gk_fail(err, GK_EFORMAT,
-                           "__metadata__ has 'graphkern' twice");
-        size_t len = strlen(item->valuestring);
+                           "__metadata__ entry '%s' is not a string", key);
+        if (strcmp(key, "graphkern") != 0) continue;
+        size_t len = strlen(json_string_value(item));
         out->graphkern_metadata = gk_alloc(len + 1);
         if (!out->graphkern_metadata)
             return gk_fail(err, GK_ENOMEM, "no memory for the metadata");
-        memcpy(out->graphkern_metadata, item->valuestring, len + 1);
+        memcpy(out->graphkern_metadata, json_string_value(item), len + 1);
     }
     return GK_OK;
 }
@@ -254,14 +253,15 @@ static gk_status check_unique(const gk_st_file *file, gk_error *err) {
 
 /* One block holds the tensor array and then every name, so a file costs two
  * allocations (this and the metadata string) and gk_st_free two frees. */
-static gk_status alloc_tensors(const cJSON *header, gk_st_file *out,
+static gk_status alloc_tensors(const json_t *header, gk_st_file *out,
                                gk_error *err) {
     size_t count = 0, name_bytes = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, header) {
-        if (strcmp(item->string, "__metadata__") == 0) continue;
+    const char *key;
+    const json_t *item;
+    json_object_foreach((json_t *)header, key, item) {
+        if (strcmp(key, "__metadata__") == 0) continue;
         count++;
-        name_bytes += strlen(item->string) + 1;
+        name_bytes += strlen(key) + 1;
     }
     size_t array_bytes = count * sizeof(gk_st_tensor);
     uint8_t *block = gk_alloc(array_bytes + name_bytes);
@@ -271,34 +271,33 @@ static gk_status alloc_tensors(const cJSON *header, gk_st_file *out,
     out->count = count;
     char *names = (char *)block + array_bytes;
     size_t i = 0;
-    cJSON_ArrayForEach(item, header) {
-        if (strcmp(item->string, "__metadata__") == 0) continue;
-        size_t len = strlen(item->string) + 1;
-        memcpy(names, item->string, len);
+    json_object_foreach((json_t *)header, key, item) {
+        if (strcmp(key, "__metadata__") == 0) continue;
+        size_t len = strlen(key) + 1;
+        memcpy(names, key, len);
         out->tensors[i++].name = names;
         names += len;
     }
     return GK_OK;
 }
 
-static gk_status parse_header(const cJSON *header, const uint8_t *data,
+/* Names are unique here (gk_json_parse refuses repeated keys); check_unique
+ * still guards the invariant the rest of the loader relies on. */
+static gk_status parse_header(const json_t *header, const uint8_t *data,
                               size_t data_size, gk_st_file *out,
                               gk_error *err) {
-    if (!cJSON_IsObject(header))
+    if (!json_is_object(header))
         return gk_fail(err, GK_EFORMAT, "safetensors header is not an object");
     gk_status st = alloc_tensors(header, out, err);
     size_t i = 0;
-    int metadata_seen = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, header) {
+    const char *key;
+    const json_t *item;
+    json_object_foreach((json_t *)header, key, item) {
         if (st != GK_OK) break;
-        if (strcmp(item->string, "__metadata__") == 0) {
-            st = metadata_seen++
-                     ? gk_fail(err, GK_EFORMAT, "__metadata__ listed twice")
-                     : parse_metadata(item, out, err);
-            continue;
-        }
-        st = parse_entry(item, data, data_size, &out->tensors[i++], err);
+        if (strcmp(key, "__metadata__") == 0)
+            st = parse_metadata(item, out, err);
+        else
+            st = parse_entry(item, data, data_size, &out->tensors[i++], err);
     }
     if (st == GK_OK) st = check_unique(out, err);
     return st;
@@ -324,22 +323,6 @@ static gk_status read_header_length(const uint8_t *buf, size_t size,
     return GK_OK;
 }
 
-/* cJSON accepts trailing text after the value; the header must be only the
- * object and the space padding writers add. */
-static cJSON *parse_json_exactly(const char *text, size_t len) {
-    const char *end = NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!json) return NULL;
-    while (end < text + len && (*end == ' ' || *end == '\t' ||
-                                *end == '\n' || *end == '\r'))
-        end++;
-    if (end != text + len) {
-        cJSON_Delete(json);
-        return NULL;
-    }
-    return json;
-}
-
 gk_status gk_st_parse(const uint8_t *buf, size_t size, gk_st_file *out,
                       gk_error *err) {
     if (!out) return gk_fail(err, GK_EINVAL, "gk_st_parse: out is NULL");
@@ -348,12 +331,14 @@ gk_status gk_st_parse(const uint8_t *buf, size_t size, gk_st_file *out,
     uint64_t header_len = 0;
     gk_status st = read_header_length(buf, size, &header_len, err);
     if (st != GK_OK) return st;
-    cJSON *header = parse_json_exactly((const char *)buf + 8, header_len);
-    if (!header)
-        return gk_fail(err, GK_EJSON, "safetensors header is not valid JSON");
+    /* the header is the object plus the space padding writers add */
+    json_t *header = NULL;
+    st = gk_json_parse((const char *)buf + 8, header_len, "safetensors header",
+                       &header, err);
+    if (st != GK_OK) return st;
     const uint8_t *data = buf + 8 + header_len;
     st = parse_header(header, data, size - 8 - header_len, out, err);
-    cJSON_Delete(header);
+    json_decref(header);
     if (st != GK_OK) {
         gk_st_free(out);
         return st;

@@ -1,10 +1,11 @@
 /* Reading whole files, and writing tensors as safetensors. */
 #define _POSIX_C_SOURCE 200809L  /* strerror_r */
 
-#include <cJSON.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -113,46 +114,31 @@ static gk_status check_names_unique(const gk_st_out *tensors, size_t count,
     return GK_OK;
 }
 
-static int add_entry(cJSON *header, const gk_st_out *t, size_t begin,
+/* jansson's setters take ownership of the new value even when they fail,
+ * so each step needs no cleanup of its own: a NULL value makes the setter
+ * fail too. */
+static int add_entry(json_t *header, const gk_st_out *t, size_t begin,
                      size_t end) {
-    cJSON *entry = cJSON_AddObjectToObject(header, t->name);
-    if (!entry) return 0;
-    if (!cJSON_AddStringToObject(entry, "dtype", gk_dtype_name(t->dtype)))
-        return 0;
-    cJSON *shape = cJSON_AddArrayToObject(entry, "shape");
-    if (!shape) return 0;
-    for (int d = 0; d < t->ndim; d++) {
-        cJSON *dim = cJSON_CreateNumber((double)t->shape[d]);
-        if (!dim || !cJSON_AddItemToArray(shape, dim)) {
-            cJSON_Delete(dim);
-            return 0;
-        }
-    }
-    cJSON *offsets = cJSON_AddArrayToObject(entry, "data_offsets");
-    if (!offsets) return 0;
-    cJSON *b = cJSON_CreateNumber((double)begin);
-    if (!b || !cJSON_AddItemToArray(offsets, b)) {
-        cJSON_Delete(b);
-        return 0;
-    }
-    cJSON *e = cJSON_CreateNumber((double)end);
-    if (!e || !cJSON_AddItemToArray(offsets, e)) {
-        cJSON_Delete(e);
-        return 0;
-    }
-    return 1;
+    json_t *shape = json_array();
+    for (int d = 0; shape && d < t->ndim; d++)
+        if (json_array_append_new(shape, json_integer((json_int_t)t->shape[d])))
+            return json_decref(shape), 0;
+    json_t *offsets = json_pack("[II]", (json_int_t)begin, (json_int_t)end);
+    json_t *entry = json_pack("{s:s, s:o, s:o}", "dtype",
+                              gk_dtype_name(t->dtype), "shape", shape,
+                              "data_offsets", offsets);
+    return json_object_set_new(header, t->name, entry) == 0;
 }
 
 /* The JSON header, tensors laid out back to back in the order given. */
 static gk_status build_header(const gk_st_out *tensors, size_t count,
                               const char *metadata, char **text,
                               size_t *data_size, gk_error *err) {
-    cJSON *header = cJSON_CreateObject();
+    json_t *header = json_object();
     int ok = header != NULL;
-    if (ok && metadata) {
-        cJSON *meta = cJSON_AddObjectToObject(header, "__metadata__");
-        ok = meta && cJSON_AddStringToObject(meta, "graphkern", metadata);
-    }
+    if (ok && metadata)
+        ok = json_object_set_new(header, "__metadata__",
+                                 json_pack("{s:s}", "graphkern", metadata)) == 0;
     size_t offset = 0;
     gk_status st = GK_OK;
     for (size_t i = 0; ok && i < count; i++) {
@@ -166,10 +152,12 @@ static gk_status build_header(const gk_st_out *tensors, size_t count,
         ok = add_entry(header, &tensors[i], offset, offset + nbytes);
         offset += nbytes;
     }
-    if (st == GK_OK && ok) ok = (*text = cJSON_PrintUnformatted(header)) != 0;
-    cJSON_Delete(header);
+    if (st == GK_OK && ok) ok = (*text = json_dumps(header, JSON_COMPACT)) != 0;
+    json_decref(header);
     if (st != GK_OK) return st;
-    if (!ok) return gk_fail(err, GK_ENOMEM, "no memory for the header");
+    /* jansson also refuses strings that are not UTF-8 */
+    if (!ok) return gk_fail(err, GK_ENOMEM, "cannot build the header: no "
+                            "memory, or a name or the metadata is not UTF-8");
     *data_size = offset;
     return GK_OK;
 }
@@ -208,14 +196,14 @@ gk_status gk_st_serialize(const gk_st_out *tensors, size_t count,
     size_t total = 8 + header_len + data_size;
     uint8_t *out = total > data_size ? gk_alloc(total) : NULL;  /* wrap */
     if (!out) {
-        cJSON_free(text);
+        free(text);  /* json_dumps allocates with malloc */
         return gk_fail(err, GK_ENOMEM, "no memory for %zu bytes", total);
     }
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t)((uint64_t)header_len >> (8 * i));
     memcpy(out + 8, text, text_len);
     memset(out + 8 + text_len, ' ', header_len - text_len);
-    cJSON_free(text);
+    free(text);
     copy_data(tensors, count, out + 8 + header_len);
     *buf = out;
     *size = total;

@@ -1,6 +1,6 @@
 /* Fault injection: fail the n-th allocation for n = 1, 2, ... until a load
  * succeeds. Every failure must come back as GK_ENOMEM with nothing leaked
- * (run under ASan or valgrind to see leaks; cJSON's own mallocs cannot be
+ * (run under ASan or valgrind to see leaks; jansson's own mallocs cannot be
  * failed, but they must be freed on every path, which the leak check sees). */
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * y must be within 1e-5 of PyG's float64 output by the fixture metric
  * max|y - y_pyg| / max(1, max|y_pyg|). A forced ISA the CPU lacks
  * (GK_EISA) is skipped with a message. */
-#include <cJSON.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,17 +185,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", path, err.message);
         return 1;
     }
-    cJSON *index = cJSON_ParseWithLength((const char *)buf, size);
-    const cJSON *c;
+    json_t *index = json_loadb((const char *)buf, size, 0, NULL);
+    const json_t *c;
+    size_t c_i;
     int failures = 0, count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(index, "cases")) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-        if (!cJSON_IsString(name))
+    json_array_foreach(json_object_get(index, "cases"), c_i, c) {
+        const json_t *name = json_object_get(c, "name");
+        if (!json_is_string(name))
             continue;
-        failures += run_case(dir, name->valuestring);
+        failures += run_case(dir, json_string_value(name));
         count++;
     }
-    cJSON_Delete(index);
+    json_decref(index);
     free(buf);
     if (count == 0) {
         fprintf(stderr, "no fixture cases in %s\n", path);

@@ -1,7 +1,7 @@
 /* Model loading: every fixture loads with the layers index.json describes,
  * the packed arrays equal a float64 recomputation from the raw tensors, and
  * each kind of bad model gets its own status. */
-#include <cJSON.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,40 +167,40 @@ static void check_gatv2_layer(const gk_layer *l, const gk_st_file *file) {
 
 /* ---- every fixture against index.json ---------------------------------- */
 
-static int json_int(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItem(o, key);
-    return cJSON_IsNumber(v) ? v->valueint : 0;
+static int json_int(const json_t *o, const char *key) {
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? (int)json_number_value(v) : 0;
 }
 
-static void check_info(const gk_layer_info *info, const cJSON *want) {
-    CHECK(!strcmp(info->name, cJSON_GetObjectItem(want, "name")->valuestring));
-    const char *type = cJSON_GetObjectItem(want, "type")->valuestring;
+static void check_info(const gk_layer_info *info, const json_t *want) {
+    CHECK(!strcmp(info->name, json_string_value(json_object_get(want, "name"))));
+    const char *type = json_string_value(json_object_get(want, "type"));
     CHECK(info->type == (!strcmp(type, "GATv2Conv") ? GK_LAYER_GATV2
                                                     : GK_LAYER_GAT));
     CHECK(info->in_channels == json_int(want, "in_channels"));
     CHECK(info->out_channels == json_int(want, "out_channels"));
     CHECK(info->heads == json_int(want, "heads"));
-    CHECK(info->concat == cJSON_IsTrue(cJSON_GetObjectItem(want, "concat")));
+    CHECK(info->concat == json_is_true(json_object_get(want, "concat")));
     CHECK(info->add_self_loops ==
-          cJSON_IsTrue(cJSON_GetObjectItem(want, "add_self_loops")));
+          json_is_true(json_object_get(want, "add_self_loops")));
     CHECK(info->residual ==
-          cJSON_IsTrue(cJSON_GetObjectItem(want, "residual")));
+          json_is_true(json_object_get(want, "residual")));
     CHECK(info->edge_dim == json_int(want, "edge_dim"));
     CHECK(info->negative_slope == 0.2f && info->bias == 1);
-    const char *fill = cJSON_GetObjectItem(want, "fill_value")->valuestring;
+    const char *fill = json_string_value(json_object_get(want, "fill_value"));
     static const char *const fills[] = {"mean", "add", "max", "min", "mul"};
     CHECK(!strcmp(fills[info->fill], fill));
-    const char *act = cJSON_GetObjectItem(want, "activation")->valuestring;
+    const char *act = json_string_value(json_object_get(want, "activation"));
     static const char *const acts[] = {"none", "elu", "relu", "leaky_relu"};
     CHECK(!strcmp(acts[info->activation], act));
     CHECK(info->out_width == (info->concat ? info->heads * info->out_channels
                                            : info->out_channels));
 }
 
-static void check_case(const cJSON *c) {
+static void check_case(const json_t *c) {
     char name[256];
     snprintf(name, sizeof name, "%s.model.safetensors",
-             cJSON_GetObjectItem(c, "name")->valuestring);
+             json_string_value(json_object_get(c, "name")));
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", fixtures, name);
     gk_model *model = NULL;
@@ -212,14 +212,14 @@ static void check_case(const cJSON *c) {
     gk_st_file file;
     read_fixture(name, &buf, &size);
     gk_st_parse(buf, size, &file, &err);
-    const cJSON *layers = cJSON_GetObjectItem(c, "layers");
-    int n = cJSON_GetArraySize(layers);
+    const json_t *layers = json_object_get(c, "layers");
+    int n = (int)json_array_size(layers);
     CHECK(gk_model_num_layers(model) == n);
     int max_cols = 0, edge_dim = 0;
     for (int i = 0; i < n && i < model->num_layers; i++) {
         gk_layer_info info;
         CHECK_STATUS(gk_model_layer(model, i, &info), GK_OK, &err);
-        check_info(&info, cJSON_GetArrayItem(layers, i));
+        check_info(&info, json_array_get(layers, i));
         const gk_layer *l = &model->layers[i];
         check_padding(l);
         if (l->info.type == GK_LAYER_GAT) check_gat_layer(l, &file);
@@ -251,16 +251,17 @@ static void test_fixtures(void) {
         CHECK(0);
         return;
     }
-    cJSON *index = cJSON_ParseWithLength((const char *)buf, size);
+    json_t *index = json_loadb((const char *)buf, size, 0, NULL);
     gk_free(buf);
-    const cJSON *c;
+    const json_t *c;
+    size_t c_i;
     int count = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(index, "cases")) {
+    json_array_foreach(json_object_get(index, "cases"), c_i, c) {
         check_case(c);
         count++;
     }
     CHECK(count >= 10);
-    cJSON_Delete(index);
+    json_decref(index);
 }
 
 /* ---- bad models: a fixture, edited, re-serialized ---------------------- */

@@ -4,7 +4,7 @@
  * Fixtures are read with the library's safetensors parser; the model's
  * layer configs are parsed here, independently of the library's loader. */
 #define _POSIX_C_SOURCE 200809L
-#include <cJSON.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,18 +118,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", path, err.message);
         return 1;
     }
-    cJSON *index = cJSON_ParseWithLength((const char *)buf, size);
-    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(index, "cases");
+    json_t *index = json_loadb((const char *)buf, size, 0, NULL);
+    const json_t *cases = json_object_get(index, "cases");
     int failures = 0, count = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-        if (!cJSON_IsString(name))
+    const json_t *c;
+    size_t c_i;
+    json_array_foreach(cases, c_i, c) {
+        const json_t *name = json_object_get(c, "name");
+        if (!json_is_string(name))
             continue;
-        failures += run_case(dir, name->valuestring);
+        failures += run_case(dir, json_string_value(name));
         count++;
     }
-    cJSON_Delete(index);
+    json_decref(index);
     free(buf);
     if (count == 0) {
         fprintf(stderr, "no fixture cases found in %s\n", path);

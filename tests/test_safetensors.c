@@ -2,7 +2,7 @@
  * round-trip, and each malformed header gets its own status. */
 #define _POSIX_C_SOURCE 200809L  /* getpid */
 
-#include <cJSON.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,21 +160,22 @@ static char **fixture_names(int *count) {
     size_t size;
     *count = 0;
     if (!read_fixture("index.json", &buf, &size)) return NULL;
-    cJSON *index = cJSON_ParseWithLength((const char *)buf, size);
+    json_t *index = json_loadb((const char *)buf, size, 0, NULL);
     gk_free(buf);
-    const cJSON *cases = cJSON_GetObjectItem(index, "cases");
-    int n = cJSON_GetArraySize(cases);
+    const json_t *cases = json_object_get(index, "cases");
+    int n = (int)json_array_size(cases);
     char **names = calloc(2 * (size_t)n + 1, sizeof *names);
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
-        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+    const json_t *c;
+    size_t c_i;
+    json_array_foreach(cases, c_i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
         for (int half = 0; half < 2; half++) {
             names[*count] = malloc(strlen(name) + 32);
             sprintf(names[(*count)++], "%s.%s.safetensors", name,
                     half ? "io" : "model");
         }
     }
-    cJSON_Delete(index);
+    json_decref(index);
     return names;
 }
 

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 
-#include <cJSON.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,32 +79,32 @@ int tu_edge_index(const gk_st_file *st, size_t *E, int64_t **src,
     return 0;
 }
 
-static int json_bool(const cJSON *o, const char *key, int dflt)
+static int json_bool(const json_t *o, const char *key, int dflt)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsBool(v))
-        return cJSON_IsTrue(v);
+    const json_t *v = json_object_get(o, key);
+    if (json_is_boolean(v))
+        return json_is_true(v);
     return dflt;
 }
 
-static int json_int(const cJSON *o, const char *key, int dflt)
+static int json_int(const json_t *o, const char *key, int dflt)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? (int)json_number_value(v) : dflt;
 }
 
-static int parse_layer(const cJSON *o, ref_layer *L)
+static int parse_layer(const json_t *o, ref_layer *L)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    const cJSON *fill = cJSON_GetObjectItemCaseSensitive(o, "fill_value");
-    const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
-    const cJSON *slope = cJSON_GetObjectItemCaseSensitive(o, "negative_slope");
+    const json_t *type = json_object_get(o, "type");
+    const json_t *fill = json_object_get(o, "fill_value");
+    const json_t *act = json_object_get(o, "activation");
+    const json_t *slope = json_object_get(o, "negative_slope");
     memset(L, 0, sizeof *L);
-    if (!cJSON_IsString(type))
+    if (!json_is_string(type))
         return -1;
-    if (strcmp(type->valuestring, "GATConv") == 0)
+    if (strcmp(json_string_value(type), "GATConv") == 0)
         L->type = GK_LAYER_GAT;
-    else if (strcmp(type->valuestring, "GATv2Conv") == 0)
+    else if (strcmp(json_string_value(type), "GATv2Conv") == 0)
         L->type = GK_LAYER_GATV2;
     else
         return -1;
@@ -112,21 +112,21 @@ static int parse_layer(const cJSON *o, ref_layer *L)
     L->out_channels = json_int(o, "out_channels", -1);
     L->heads = json_int(o, "heads", 1);
     L->concat = json_bool(o, "concat", 1);
-    L->negative_slope = cJSON_IsNumber(slope) ? slope->valuedouble : 0.2;
+    L->negative_slope = json_is_number(slope) ? json_number_value(slope) : 0.2;
     L->add_self_loops = json_bool(o, "add_self_loops", 1);
     L->edge_dim = json_int(o, "edge_dim", 0);
     L->bias = json_bool(o, "bias", 1);
     L->residual = json_bool(o, "residual", 0);
     L->share_weights = json_bool(o, "share_weights", 0);
     L->fill = GK_FILL_MEAN;
-    if (cJSON_IsNumber(fill)) {
+    if (json_is_number(fill)) {
         L->fill = GK_FILL_CONSTANT;
-        L->fill_constant = fill->valuedouble;
-    } else if (cJSON_IsString(fill)) {
+        L->fill_constant = json_number_value(fill);
+    } else if (json_is_string(fill)) {
         static const char *names[] = {"mean", "add", "max", "min", "mul"};
         int found = 0;
         for (int k = 0; k < 5; k++)
-            if (strcmp(fill->valuestring, names[k]) == 0) {
+            if (strcmp(json_string_value(fill), names[k]) == 0) {
                 L->fill = (gk_fill)k;
                 found = 1;
             }
@@ -134,14 +134,14 @@ static int parse_layer(const cJSON *o, ref_layer *L)
             return -1;
     }
     L->activation = GK_ACT_NONE;
-    if (cJSON_IsString(act)) {
-        if (strcmp(act->valuestring, "elu") == 0)
+    if (json_is_string(act)) {
+        if (strcmp(json_string_value(act), "elu") == 0)
             L->activation = GK_ACT_ELU;
-        else if (strcmp(act->valuestring, "relu") == 0)
+        else if (strcmp(json_string_value(act), "relu") == 0)
             L->activation = GK_ACT_RELU;
-        else if (strcmp(act->valuestring, "leaky_relu") == 0)
+        else if (strcmp(json_string_value(act), "leaky_relu") == 0)
             L->activation = GK_ACT_LEAKY_RELU;
-        else if (strcmp(act->valuestring, "none") != 0)
+        else if (strcmp(json_string_value(act), "none") != 0)
             return -1;
     }
     if (L->in_channels <= 0 || L->out_channels <= 0 || L->heads <= 0)
@@ -153,13 +153,13 @@ static int parse_layer(const cJSON *o, ref_layer *L)
 int tu_parse_layers(const char *json, int *num_layers, ref_layer **layers,
                     char ***names)
 {
-    cJSON *root = cJSON_Parse(json);
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "layers");
-    int n = cJSON_GetArraySize(arr);
+    json_t *root = json_loads(json, 0, NULL);
+    const json_t *arr = json_object_get(root, "layers");
+    int n = (int)json_array_size(arr);
     int rc = -1;
     *layers = NULL;
     *names = NULL;
-    if (!cJSON_IsArray(arr) || n <= 0)
+    if (!json_is_array(arr) || n <= 0)
         goto out;
     *layers = calloc((size_t)n, sizeof(ref_layer));
     *names = calloc((size_t)n, sizeof(char *));
@@ -167,15 +167,15 @@ int tu_parse_layers(const char *json, int *num_layers, ref_layer **layers,
         goto out;
     *num_layers = n;
     for (int i = 0; i < n; i++) {
-        const cJSON *o = cJSON_GetArrayItem(arr, i);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-        if (!cJSON_IsString(name) || parse_layer(o, &(*layers)[i]) != 0)
+        const json_t *o = json_array_get(arr, i);
+        const json_t *name = json_object_get(o, "name");
+        if (!json_is_string(name) || parse_layer(o, &(*layers)[i]) != 0)
             goto out;
-        (*names)[i] = strdup(name->valuestring);
+        (*names)[i] = strdup(json_string_value(name));
     }
     rc = 0;
 out:
-    cJSON_Delete(root);
+    json_decref(root);
     return rc;
 }
 

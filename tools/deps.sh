@@ -2,7 +2,7 @@
 # Install the Debian packages graphkern needs, only those missing (idempotent).
 # Usage: tools/deps.sh [extra-package ...]
 set -euo pipefail
-packages=(build-essential cmake pkg-config python3 python3-dev python3-numpy python3-jinja2 libblis-dev libblis-serial-dev libcjson-dev "$@")
+packages=(build-essential cmake pkg-config python3 python3-dev python3-numpy python3-jinja2 libblis-dev libblis-serial-dev libjansson-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
