@@ -384,6 +384,71 @@ gk_status gk_infer_batch(gk_plan *plan, size_t count,
                          const gk_graph *const *graphs, const float *const *xs,
                          float *const *ys, gk_error *err);
 
+/* ---- whole models: format version 2, inputs and outputs by name ------- */
+
+/* A version-2 model file (graphkern.export) is a graph of operations over
+ * named tensors: the forward's inputs, intermediate values and outputs (see
+ * docs/model-format.md). Such a model runs with gk_infer_named; gk_infer
+ * also runs it when it has one node-feature input, one edge set and one
+ * output (the graph then comes from gk_graph_create on the model). Version-1
+ * files (a GAT layer stack) run with gk_infer only. */
+
+typedef enum gk_tensor_dtype {
+    GK_TENSOR_F32 = 0, GK_TENSOR_I64, GK_TENSOR_I32
+} gk_tensor_dtype;
+
+#define GK_MAX_RANK 4
+
+/* One named input or output of gk_infer_named. Inputs: name, dtype, ndim,
+ * shape and data (read, not kept; C-contiguous). Outputs: name, data and
+ * capacity (floats data can hold) from the caller; ndim and shape are
+ * written. */
+typedef struct gk_tensor {
+    const char *name;
+    gk_tensor_dtype dtype;
+    int ndim;
+    int64_t shape[GK_MAX_RANK];
+    void *data;
+    size_t capacity;             /* outputs only: room in data, in floats  */
+} gk_tensor;
+
+typedef enum gk_io_kind {
+    GK_IO_NODES = 0,   /* float32 [N, ...]: one row per node              */
+    GK_IO_EDGE_INDEX,  /* int64/int32 [2, E]: row 0 source, row 1 target  */
+    GK_IO_EDGES,       /* float32 [E] or [E, D]: one row per edge         */
+    GK_IO_FIXED        /* float32 of a fixed shape                        */
+} gk_io_kind;
+
+#define GK_DIM_NODES (-1)   /* a shape entry that is the node count N     */
+#define GK_DIM_EDGES (-2)   /* a shape entry that is the edge count E     */
+
+typedef struct gk_io_info {
+    const char *name;            /* owned by the model                    */
+    gk_io_kind kind;
+    int ndim;
+    int64_t shape[GK_MAX_RANK];  /* GK_DIM_NODES / GK_DIM_EDGES or a size */
+    const char *edge_index;      /* GK_IO_EDGES: its edge_index input     */
+} gk_io_info;
+
+/* 1 or 2: the model file's format version. */
+int gk_model_version(const gk_model *model);
+
+/* A version-2 model's inputs and outputs (0 for version 1). */
+int gk_model_num_inputs(const gk_model *model);
+int gk_model_num_outputs(const gk_model *model);
+gk_status gk_model_input(const gk_model *model, int i, gk_io_info *out);
+gk_status gk_model_output(const gk_model *model, int i, gk_io_info *out);
+
+/* Run a version-2 model: every input by name (each exactly once; node count
+ * N from the node inputs, edge sets built from the edge_index inputs), every
+ * requested output by name (any subset, in any order). Validates names,
+ * dtypes, shapes, indices and (with validate_inputs) NaN/Inf first, then
+ * runs the plan's schedule. Allocates nothing, takes no lock, makes no
+ * system call (threads > 1: see "threads & batches"). */
+gk_status gk_infer_named(gk_plan *plan, const gk_tensor *inputs,
+                         size_t num_inputs, gk_tensor *outputs,
+                         size_t num_outputs, gk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "model.h"
+#include "program.h"
 
 /* ---- layout: which CSR view each layer reads ----------------------------- */
 
@@ -71,6 +72,13 @@ gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
                           size_t max_edges, gk_graph **out, gk_error *err) {
     if (!model || !out) return gk_fail(err, GK_EINVAL, "gk_graph_create: NULL argument");
     *out = NULL;
+    if (model->program) {  /* format 2: the graph of its one edge set */
+        if (model->program->num_groups != 1)
+            return gk_fail(err, GK_EUNSUPPORTED, "gk_graph_create: the model has %d edge "
+                           "sets; gk_infer_named builds its graphs itself",
+                           model->program->num_groups);
+        model = model->program->groups[0].model;
+    }
     if (max_nodes == 0)
         return gk_fail(err, GK_EINVAL, "gk_graph_create: max_nodes must be >= 1");
     /* CSR indices are int32: every view must fit, loops included. */

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "program_plan.h"
 
 /* Index of the first NaN/Inf in x, or count if none: exponent bits all set. */
 static size_t first_nonfinite(const float *x, size_t count) {
@@ -73,11 +74,11 @@ static void layer_phases(const gk_layer_kernels *k, const gk_layer_run *run,
 }
 
 /* Every layer of one graph on one thread, with workspace w. */
-static void run_graph(gk_plan *p, const gk_workspace *w, const gk_graph *g,
-                      const float *x, float *y, int keep_attention) {
-    int last = p->model->num_layers - 1;
+static void run_layers(gk_plan *p, const gk_workspace *w, const gk_graph *g,
+                       int first, int last, const float *x, float *y,
+                       int keep_attention) {
     const float *in = x;
-    for (int l = 0; l <= last; l++) {
+    for (int l = first; l <= last; l++) {
         float *out = l == last ? y : w->act[l & 1];
         gk_layer_run run;
         gk_phase_fn prepare, aggregate;
@@ -92,6 +93,11 @@ static void run_graph(gk_plan *p, const gk_workspace *w, const gk_graph *g,
     }
 }
 
+static void run_graph(gk_plan *p, const gk_workspace *w, const gk_graph *g,
+                      const float *x, float *y, int keep_attention) {
+    run_layers(p, w, g, 0, p->model->num_layers - 1, x, y, keep_attention);
+}
+
 /* ---- threads: one graph, rows split across the pool -------------------- */
 
 typedef struct infer_job {
@@ -103,6 +109,7 @@ typedef struct infer_job {
     const gk_graph *const *graphs;
     const float *const *xs;
     float *const *ys;
+    int first, last;                     /* layers of a gk_infer job        */
 } infer_job;
 
 /* First row of worker w's share of a CSR view, balanced by edges: the rows
@@ -127,14 +134,14 @@ static void infer_worker(void *ctx, int w, int workers) {
     gk_plan *p = job->plan;
     const gk_graph *g = job->graph;
     size_t n = g->num_nodes;
-    int last = p->model->num_layers - 1;
+    int last = job->last;
     const float *in = job->x;
     gk_workspace mine = p->ws[0];         /* shared buffers ...             */
     mine.row_scratch = p->ws[w].row_scratch;  /* ... but own scratch rows  */
     mine.pack_scratch = p->ws[w].pack_scratch;
     size_t rows_begin = n * (size_t)w / (size_t)workers;
     size_t rows_end = n * (size_t)(w + 1) / (size_t)workers;
-    for (int l = 0; l <= last; l++) {
+    for (int l = job->first; l <= last; l++) {
         float *out = l == last ? job->y : p->ws[0].act[l & 1];
         gk_layer_run run;
         gk_phase_fn prepare, aggregate;
@@ -161,12 +168,23 @@ static void batch_worker(void *ctx, int w, int workers) {
         run_graph(job->plan, &job->plan->ws[w], job->graphs[b], job->xs[b], job->ys[b], 0);
 }
 
+void gk_plan_run_layers(gk_plan *p, const gk_graph *g, int first, int last,
+                        const float *x, float *y) {
+    if (p->pool) {
+        infer_job job = {p, g, x, y, 0, NULL, NULL, NULL, first, last};
+        gk_pool_run(p->pool, infer_worker, &job);
+    } else {
+        run_layers(p, &p->ws[0], g, first, last, x, y, 1);
+    }
+}
+
 gk_status gk_infer(gk_plan *p, const gk_graph *g, const float *x, float *y,
                    gk_error *err) {
+    if (p && p->program && g && x && y) return gk_program_infer_graph(p, g, x, y, err);
     gk_status st = check_call(p, g, x, y, err);
     if (st != GK_OK) return st;
     if (p->pool) {
-        infer_job job = {p, g, x, y, 0, NULL, NULL, NULL};
+        infer_job job = {p, g, x, y, 0, NULL, NULL, NULL, 0, p->model->num_layers - 1};
         gk_pool_run(p->pool, infer_worker, &job);
     } else {
         run_graph(p, &p->ws[0], g, x, y, 1);
@@ -189,7 +207,10 @@ gk_status gk_infer_batch(gk_plan *p, size_t count, const gk_graph *const *graphs
             return st;
         }
     }
-    infer_job job = {p, NULL, NULL, NULL, count, graphs, xs, ys};
+    if (p->program)
+        return gk_fail(err, GK_EUNSUPPORTED, "gk_infer_batch: format-2 models run with "
+                       "gk_infer_named");
+    infer_job job = {p, NULL, NULL, NULL, count, graphs, xs, ys, 0, 0};
     if (p->pool)
         gk_pool_run(p->pool, batch_worker, &job);
     else

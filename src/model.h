@@ -42,6 +42,7 @@ struct gk_model {
     int max_cols;                /* largest gk_t_stride over the layers   */
     int max_width;               /* widest layer input/output             */
     uint64_t layout;             /* self-loop layout signature, see graph */
+    struct gk_program *program;  /* format version 2; NULL for version 1  */
 };
 
 /* Allocation helpers shared by the library (64-byte aligned, zeroed). They

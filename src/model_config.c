@@ -293,3 +293,12 @@ gk_status gk_model_parse_config(const char *json, gk_layer **layers,
     json_decref(root);
     return st;
 }
+
+int gk_metadata_version(const char *json) {
+    json_t *root = NULL;
+    if (gk_json_parse(json, strlen(json), "metadata", &root, NULL) != GK_OK) return 0;
+    const json_t *v = json_is_object(root) ? json_object_get(root, "version") : NULL;
+    int version = !v ? 1 : json_is_integer(v) ? (int)json_integer_value(v) : 0;
+    json_decref(root);
+    return version;
+}

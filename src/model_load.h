@@ -34,6 +34,15 @@ gk_status gk_model_read_layer(const json_t *object, int index,
 gk_status gk_layer_load_weights(const gk_st_file *file, gk_layer *layer,
                                 gk_error *err);
 
+/* A model of `count` layers whose configs are read (format 1's reader):
+ * column layout, weights from file, summary. Takes `layers` (freed on
+ * failure). Format 2 builds one per conv group. */
+gk_status gk_model_from_layers(const gk_st_file *file, gk_layer *layers, int count,
+                               gk_model **out, gk_error *err);
+
+/* The "version" of a metadata document: 1 when absent, 0 if unreadable. */
+int gk_metadata_version(const char *json);
+
 /* Free a layer's weight arrays (not the layer itself). */
 void gk_layer_release(gk_layer *layer);
 

@@ -4,6 +4,7 @@
  * buffer inference needs for its maximum sizes, touches them, and runs the
  * transforms once so that BLIS's own buffers exist before the first call. */
 #include "plan.h"
+#include "program_plan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,31 @@ static void warm_up(gk_plan *p) {
     for (int k = 0; k < 3; k++) gk_pool_run(p->pool, warm_up_job, p);
 }
 
+/* A format-2 model: the schedule and one layer plan per conv group, each
+ * with the options given (the ISA resolved once here). */
+static gk_status create_program_plan(const gk_model *model, size_t max_nodes,
+                                     size_t max_edges, const gk_plan_options *opt,
+                                     gk_isa isa, gk_plan **out, gk_error *err) {
+    gk_plan *p = gk_alloc(sizeof *p);
+    if (!p) return gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    p->model = model;
+    p->max_nodes = max_nodes;
+    p->max_edges = max_edges;
+    p->options = *opt;
+    p->options.isa = isa;
+    p->isa = isa;
+    p->threads = opt->threads > 1 ? opt->threads : 1;
+    gk_status st = gk_program_plan_create(model->program, max_nodes, max_edges, &p->options,
+                                          &p->program, err);
+    if (st != GK_OK) {
+        gk_free(p);
+        return st;
+    }
+    *out = p;
+    gk_ok(err);
+    return GK_OK;
+}
+
 gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
                          size_t max_edges, const gk_plan_options *options,
                          gk_plan **out, gk_error *err) {
@@ -158,6 +184,8 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
     gk_status st = gk_resolve_isa(opt.isa, &isa, err);
     if (st != GK_OK) return st;
 
+    if (model->program) return create_program_plan(model, max_nodes, max_edges, &opt,
+                                                   isa, out, err);
     gk_plan *p = gk_alloc(sizeof *p);
     if (!p) return gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
     p->model = model;
@@ -192,6 +220,11 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
 
 void gk_plan_free(gk_plan *p) {
     if (!p) return;
+    if (p->program) {
+        gk_program_plan_free(p->program);
+        gk_free(p);
+        return;
+    }
     if (p->alpha)
         for (int l = 0; l < p->model->num_layers; l++) gk_free(p->alpha[l]);
     gk_free(p->alpha);
@@ -218,6 +251,7 @@ static const char *activation_name(gk_activation a) {
 
 size_t gk_plan_describe(const gk_plan *p, char *buf, size_t size) {
     if (!p) return 0;
+    if (p->program) return gk_program_plan_describe(p->program, p->isa, buf, size);
     size_t len = 0;
     char line[512];
 #define APPEND(...)                                                         \
@@ -247,6 +281,7 @@ size_t gk_plan_describe(const gk_plan *p, char *buf, size_t size) {
 }
 
 const char *gk_plan_layer_kernel(const gk_plan *p, int layer) {
+    if (p && p->program) return NULL;
     if (!p || layer < 0 || layer >= p->model->num_layers) return NULL;
     return p->kernels[layer].name;
 }

@@ -34,6 +34,7 @@ struct gk_plan {
     gk_pool *pool;               /* NULL when threads == 1                */
     float **alpha;               /* [num_layers][edges·heads] or NULL     */
     size_t *alpha_edges;         /* edges in alpha[l] after the last call */
+    struct gk_program_plan *program;  /* format 2: the schedule; else NULL */
 };
 
 #endif

@@ -30,9 +30,17 @@ from ._async import infer_async as _infer_async
 from .export_pyg import export_pyg, export_state_dict
 
 __version__ = _graphkern.version
+
+
+def __getattr__(name):
+    """export, compile and ExportError load torch: only when first used."""
+    if name in ("export", "compile", "ExportError"):
+        from . import _export
+        return getattr(_export, name)
+    raise AttributeError("module 'graphkern' has no attribute %r" % name)
 __all__ = ["Model", "Graph", "Plan", "Correlation", "Publisher", "Snapshot", "Error", "InvalidInputError",
            "ModelFormatError", "OutOfMemoryError", "FileError", "PlatformError",
-           "export_pyg", "export_state_dict"]
+           "export_pyg", "export_state_dict", "export", "compile", "ExportError"]
 
 
 class Model(_graphkern.Model):
@@ -84,6 +92,21 @@ class Plan(_graphkern.Plan):
         CancelledError) only after the worker is done with the plan and the
         buffers, so they can be reused at once."""
         return await _infer_async(self, x, edge_index, edge_attr, out, graph)
+
+    def run(self, inputs):
+        """run({name: tensor}) -> {name: array}: a format-2 model (see
+        graphkern.export) with its inputs by name. torch tensors are read in
+        place (CPU, contiguous); outputs are numpy arrays (or flat memoryviews
+        without numpy) of the model's output shapes."""
+        given = {}
+        for name, v in inputs.items():
+            if hasattr(v, "detach") and hasattr(v, "numpy"):
+                v = v.detach().contiguous().numpy()
+            given[name] = v
+        out = {}
+        for name, (flat, shape) in self._run(given).items():
+            out[name] = flat.reshape(shape) if hasattr(flat, "reshape") else flat
+        return out
 
     def __repr__(self):
         return "<graphkern.Plan max %d nodes, %d edges; kernels %s>" % (

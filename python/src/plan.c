@@ -50,9 +50,12 @@ static int plan_init(PyGkPlan *self, PyObject *args, PyObject *kwds) {
     Py_BEGIN_ALLOW_THREADS
     st = gk_plan_create(model->model, (size_t)max_nodes, (size_t)max_edges, &o,
                         &self->plan, &err);
-    if (st == GK_OK)
+    /* a format-2 model with several edge sets has no single graph: run() */
+    if (st == GK_OK && (gk_model_version(model->model) == 1 ||
+                        gk_model_num_inputs(model->model) > 0))
         st = gk_graph_create(model->model, (size_t)max_nodes, (size_t)max_edges,
                              &self->graph, &err);
+    if (st == GK_EUNSUPPORTED && gk_model_version(model->model) == 2) st = GK_OK;
     Py_END_ALLOW_THREADS
     if (st != GK_OK) {
         gk_plan_free(self->plan);
@@ -144,6 +147,11 @@ static PyObject *run(PyGkPlan *self, const infer_args *a) {
         return NULL;
     if (x.rows == 0) {
         PyErr_SetString(PyExc_ValueError, "x has no rows: a graph needs at least one node");
+        goto done;
+    }
+    if (!self->graph && !(a->graph && a->graph != Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "this model has several edge sets: call "
+                        "run({name: tensor, ...})");
         goto done;
     }
     if (a->graph && a->graph != Py_None) {
@@ -462,6 +470,9 @@ static PyMethodDef plan_methods[] = {
                "across the plan's threads (gk_infer_batch); each y is bitwise the "
                "one infer() gives. graphs: prebuilt Graph objects; outs: writable "
                "float32 buffers written in place, or None. Releases the GIL.")},
+    {"_run", (PyCFunction)pygk_plan_run, METH_O,
+     PyDoc_STR("_run({name: buffer}) -> {name: (flat float32 array, shape)}: a "
+               "format-2 model's inputs by name (gk_infer_named). Releases the GIL.")},
     {"describe", (PyCFunction)plan_describe, METH_NOARGS,
      PyDoc_STR("describe() -> str: per layer, the kernel chosen and why.")},
     {"attention", (PyCFunction)plan_attention, METH_O,

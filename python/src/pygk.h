@@ -101,4 +101,7 @@ int pygk_get_coo(const gk_model *model, PyObject *edge_index, PyObject *edge_att
                  pygk_coo *coo);
 void pygk_release_coo(pygk_coo *coo);
 
+/* ---- run.c: Plan.run(inputs) for format-2 models ----------------------- */
+PyObject *pygk_plan_run(PyGkPlan *self, PyObject *inputs);
+
 #endif /* PYGK_H */

@@ -1,0 +1,1417 @@
+"""graphkern.export: a PyTorch Geometric model, as written, to a graphkern
+model file (format version 2: a graph of operations over named tensors).
+
+    graphkern.export(model, (x, edge_index), "model.safetensors")
+    fast = graphkern.compile(model, (x, edge_index), max_nodes=100, max_edges=1000)
+    y = fast(x, edge_index)            # what model(x, edge_index) returns
+
+The model's forward() is traced with torch.fx. PyG convs, nn.Linear, norms and
+RNNs stay whole (leaves); functional and method calls are mapped one by one;
+dropout and Identity disappear; BatchNorm folds into the Linear before it, or
+becomes a per-channel scale and shift. Shapes are found by running the traced
+graph twice on the example inputs, the second time on fewer nodes: a size that
+follows the node count is written as "N", one that follows nothing is a
+constant, anything else is refused. What cannot be represented raises
+ExportError naming the module or function and the line of forward() that
+called it; a file is only written when every step is exact. After writing,
+the file is run through graphkern and compared with the model run in float64.
+
+Needs torch (Debian: python3-torch) and torch_geometric for PyG models.
+docs/model-format.md describes the file; docs/python.md the functions.
+"""
+
+import builtins
+import copy
+import inspect
+import json
+import math
+import operator
+import os
+import re
+import struct
+import tempfile
+
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from .export_pyg import _layer_from_module, _tensor_bytes
+
+FORMAT_VERSION = 2
+TOLERANCE = 1e-5
+
+
+class ExportError(ValueError):
+    """The model uses something graphkern cannot represent exactly, or the
+    exported file does not reproduce it (the message says which and where)."""
+
+
+# --------------------------------------------------------------------------
+# PyG pieces, optional: a plain torch model exports without PyG
+
+def _pyg():
+    try:
+        import torch_geometric.nn as pyg_nn
+        from torch_geometric.nn import MessagePassing
+        from torch_geometric.nn import norm as pyg_norm
+    except ImportError:
+        return None
+    return {
+        "MessagePassing": MessagePassing,
+        "convs": (pyg_nn.GATConv, pyg_nn.GATv2Conv),
+        "LayerNorm": pyg_norm.LayerNorm,
+        "BatchNorm": pyg_norm.BatchNorm,
+        "pools": {pyg_nn.global_mean_pool: "mean", pyg_nn.global_max_pool: "max",
+                  pyg_nn.global_add_pool: "sum"},
+    }
+
+
+PYG = _pyg()
+
+
+# --------------------------------------------------------------------------
+# tracing
+
+class _Tracer(fx.Tracer):
+    """Keeps PyG convs, norms, Linear and RNNs whole; RNN outputs come back
+    as the tuples forward() unpacks."""
+
+    def __init__(self):
+        pools = tuple(PYG["pools"]) if PYG else ()
+        super().__init__(autowrap_functions=pools)
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m, qualname):
+        if isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+            return False
+        if PYG and isinstance(m, (PYG["MessagePassing"], PYG["LayerNorm"],
+                                  PYG["BatchNorm"])):
+            return True
+        return super().is_leaf_module(m, qualname)
+
+    def call_module(self, m, forward, args, kwargs):
+        out = super().call_module(m, forward, args, kwargs)
+        if isinstance(out, fx.Proxy):
+            if isinstance(m, nn.LSTM):
+                return out[0], (out[1][0], out[1][1])
+            if isinstance(m, (nn.GRU, nn.RNN, nn.LSTMCell)):
+                return out[0], out[1]
+        return out
+
+
+class _DataView:
+    """What forward(data) sees while tracing: the Data attributes given, and
+    None for the others, as PyG's Data answers."""
+
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+    def __getattr__(self, name):
+        if name == "num_nodes" and "x" in self.__dict__:
+            return self.__dict__["x"].size(0)
+        return None
+
+
+def _user_line(stack_trace):
+    """'file:line: code' of the innermost frame of the user's code."""
+    if not stack_trace:
+        return "an unknown line"
+    m = re.search(r'File "([^"]+)", line (\d+), in \S+\n\s*(.*)', stack_trace)
+    if not m:
+        return "an unknown line"
+    return "%s:%s: %s" % (os.path.basename(m.group(1)), m.group(2), m.group(3).strip())
+
+
+def _trace_error_line(exc):
+    """The innermost frame of a traceback outside torch and graphkern."""
+    tb = exc.__traceback__
+    best = None
+    while tb is not None:
+        f = tb.tb_frame.f_code.co_filename
+        if "/torch/" not in f and "graphkern" not in os.path.basename(os.path.dirname(f)) \
+                and "<string>" not in f:
+            best = tb
+        tb = tb.tb_next
+    if best is None:
+        return "an unknown line"
+    import linecache
+    code = linecache.getline(best.tb_frame.f_code.co_filename, best.tb_lineno).strip()
+    return "%s:%d: %s" % (os.path.basename(best.tb_frame.f_code.co_filename),
+                          best.tb_lineno, code)
+
+
+class _Inputs:
+    """The example inputs bound to forward()'s parameters."""
+
+    def __init__(self, model, example_inputs):
+        sig = inspect.signature(model.forward)
+        if isinstance(example_inputs, dict):
+            args, kwargs = (), dict(example_inputs)
+        elif isinstance(example_inputs, (tuple, list)):
+            args, kwargs = tuple(example_inputs), {}
+        else:
+            args, kwargs = (example_inputs,), {}
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:
+            raise ExportError("example_inputs do not fit forward%s: %s" % (sig, e)) from None
+        self.signature = sig
+        self.params = list(sig.parameters)
+        self.data_param = None
+        self.tensors = {}        # name -> example tensor, in call order
+        self.concrete = {}       # forward parameter -> fixed Python value
+        given = bound.arguments
+        if len(given) == 1 and _is_data(next(iter(given.values()))):
+            self.data_param = next(iter(given))
+            data = given[self.data_param]
+            for k, v in _data_items(data):
+                if torch.is_tensor(v):
+                    self.tensors[k] = v
+            if not self.tensors:
+                raise ExportError("the Data object holds no tensors")
+            return
+        for name, p in sig.parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                if name in given and given[name]:
+                    raise ExportError("forward(*%s / **%s): variable arguments cannot be "
+                                      "exported" % (name, name))
+                continue
+            if name in given:
+                v = given[name]
+                if torch.is_tensor(v):
+                    self.tensors[name] = v
+                else:
+                    self.concrete[name] = v
+            elif p.default is not inspect.Parameter.empty:
+                self.concrete[name] = p.default
+            else:
+                raise ExportError("forward parameter %r has no example input" % name)
+
+    def call_args(self, tensors):
+        """Arguments for the model itself: (args, kwargs)."""
+        if self.data_param:
+            return (_make_data(tensors),), {}
+        return (), dict(tensors, **{k: v for k, v in self.concrete.items()
+                                     if k in self.params})
+
+
+def _is_data(v):
+    return hasattr(v, "to_dict") and hasattr(v, "keys") and not torch.is_tensor(v)
+
+
+def _data_items(data):
+    keys = data.keys() if callable(data.keys) else data.keys
+    return [(k, data[k]) for k in keys]
+
+
+def _make_data(tensors):
+    from torch_geometric.data import Data
+    return Data(**tensors)
+
+
+def _trace(model, inputs):
+    tracer = _Tracer()
+    try:
+        if inputs.data_param:
+            names = list(inputs.tensors)
+            src = ("def forward(self, %s):\n    return self.model(_DataView(%s))\n"
+                   % (", ".join(names), ", ".join("%s=%s" % (n, n) for n in names)))
+            ns = {"_DataView": _DataView}
+            exec(builtins.compile(src, "<graphkern data wrapper>", "exec"), ns)
+            wrapper = type("DataModel", (nn.Module,), {"forward": ns["forward"]})()
+            wrapper.model = model
+            root = wrapper
+            graph = tracer.trace(wrapper)
+        else:
+            root = model
+            graph = tracer.trace(model, concrete_args=dict(inputs.concrete) or None)
+    except ExportError:
+        raise
+    except Exception as e:  # TraceError, TypeError from control flow, ...
+        if os.environ.get("GK_EXPORT_DEBUG"): raise
+        raise ExportError("forward() cannot be traced at %s: %s: %s"
+                          % (_trace_error_line(e), type(e).__name__, e)) from None
+    return fx.GraphModule(root, graph), root
+
+
+# --------------------------------------------------------------------------
+# shapes: which dimensions follow the node count
+
+def _subset(inputs, roles, n_keep):
+    """The example inputs restricted to the first n_keep nodes."""
+    out = {}
+    masks = {}
+    for name, t in inputs.tensors.items():
+        if roles.get(name) == "edge_index":
+            keep = (t[0] < n_keep) & (t[1] < n_keep)
+            masks[name] = keep
+            out[name] = t[:, keep]
+    for name, t in inputs.tensors.items():
+        role = roles.get(name)
+        if role == "nodes":
+            out[name] = t[:n_keep]
+        elif isinstance(role, tuple):      # ("edges", edge_index name)
+            out[name] = t[masks[role[1]]]
+        elif name not in out:
+            out[name] = t
+    return out
+
+
+def _metas(gm, values):
+    """node -> TensorMetadata (or nested tuples of them) for one run."""
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    args = [values[n.target] if n.target in values else None for n in placeholders]
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*args)
+    except Exception as e:
+        raise ExportError("the traced model failed on the example inputs: %s: %s"
+                          % (type(e).__name__, e)) from None
+    return {n: n.meta.get("tensor_meta") for n in gm.graph.nodes}
+
+
+def _shape_of(meta):
+    if meta is None:
+        return None
+    if hasattr(meta, "shape") and hasattr(meta, "dtype"):
+        return tuple(int(d) for d in meta.shape)
+    if isinstance(meta, (tuple, list)):
+        return tuple(_shape_of(m) for m in meta)
+    return tuple(int(d) for d in meta.shape)
+
+
+class _Shapes:
+    """Symbolic shapes: each dim an int or "N" (the node count)."""
+
+    def __init__(self, gm, inputs, roles):
+        self.n = _node_count(inputs, roles)
+        first = _metas(gm, dict(inputs.tensors, **inputs.concrete))
+        self.meta = dict(first)
+        self.dtype = {k: getattr(m, "dtype", None) for k, m in first.items()}
+        n2 = self.n - max(1, self.n // 4) if self.n and self.n > 2 else None
+        second = _metas(gm, dict(_subset(inputs, roles, n2), **inputs.concrete)) if n2 else None
+        self.edge_counts = {name: (int(inputs.tensors[name].shape[1]),
+                                   int(_subset(inputs, roles, n2)[name].shape[1]) if n2 else None)
+                            for name, r in roles.items() if r == "edge_index"}
+        self.sym = {}
+        for node, m in first.items():
+            a = _shape_of(m)
+            b = _shape_of(second[node]) if second else a
+            self.sym[node] = self._symbolic(node, a, b, n2)
+
+    def _symbolic(self, node, a, b, n2):
+        if a is None:
+            return None
+        if any(isinstance(x, tuple) for x in a):
+            return tuple(self._symbolic(node, x, y, n2) for x, y in zip(a, b))
+        out = []
+        for da, db in zip(a, b):
+            if da == db:
+                out.append(da)
+            elif da == self.n and db == n2:
+                out.append("N")
+            elif any(da == e1 and db == e2 for e1, e2 in self.edge_counts.values()):
+                out.append("E")
+            else:
+                out.append(("?", da))
+        return tuple(out)
+
+
+def _node_count(inputs, roles):
+    for name, t in inputs.tensors.items():
+        if roles.get(name) == "nodes":
+            return int(t.shape[0])
+    return None
+
+
+def _input_roles(gm, inputs, convs):
+    """edge_index / ("edges", edge_index) / nodes / fixed, by use and shape."""
+    roles = {}
+    placeholders = {n.target: n for n in gm.graph.nodes if n.op == "placeholder"}
+    # edge inputs: whatever reaches a conv's edge_index / edge_attr argument
+    for node in gm.graph.nodes:
+        if node.op != "call_module" or node.target not in convs:
+            continue
+        bound = _bind_call(convs[node.target].forward, node.args, node.kwargs)
+        ei = _origin(bound.get("edge_index"))
+        ea = _origin(bound.get("edge_attr"))
+        if ei is not None and ei.op == "placeholder":
+            roles[ei.target] = "edge_index"
+            if ea is not None and ea.op == "placeholder":
+                roles[ea.target] = ("edges", ei.target)
+    n = None
+    for name, t in inputs.tensors.items():
+        if name in roles:
+            continue
+        if t.dtype in (torch.int64, torch.int32) and t.dim() == 2 and t.shape[0] == 2:
+            roles[name] = "edge_index"
+    for name, t in inputs.tensors.items():
+        if name in roles:
+            continue
+        if not t.is_floating_point():
+            roles[name] = "unsupported"
+        elif t.dim() >= 1 and (n is None or t.shape[0] == n):
+            n = int(t.shape[0]) if n is None else n
+            roles[name] = "nodes"
+        else:
+            roles[name] = "fixed"
+    return {k: v for k, v in roles.items() if k in placeholders or k in inputs.tensors}
+
+
+def _origin(arg):
+    """The node an edge argument comes from, through aliasing methods."""
+    while isinstance(arg, fx.Node) and arg.op in ("call_method", "call_function") and \
+            (arg.target in ("view", "reshape", "unsqueeze", "long", "int", "to",
+                            "contiguous", "float", "squeeze", "flatten")
+             or arg.target in (torch.reshape, torch.unsqueeze, torch.flatten, torch.squeeze)):
+        arg = arg.args[0]
+    return arg if isinstance(arg, fx.Node) else None
+
+
+def _bind_call(fn, args, kwargs):
+    try:
+        b = inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError:
+        return {}
+    b.apply_defaults()
+    return dict(b.arguments)
+
+
+# --------------------------------------------------------------------------
+# lowering: fx nodes -> graphkern ops
+
+class _V:
+    """A float32 tensor value of the op graph."""
+
+    def __init__(self, name, shape):
+        self.name, self.shape = name, tuple(shape)
+
+
+class _EdgeIndex:
+    def __init__(self, name):
+        self.name = name
+
+
+class _EdgeAttr:
+    def __init__(self, name, edge_index, shape):
+        self.name, self.edge_index, self.shape = name, edge_index, tuple(shape)
+
+
+class _ShapeOf:
+    def __init__(self, shape):
+        self.shape = shape
+
+
+class _Dim:
+    def __init__(self, value):
+        self.value = value
+
+
+_UNARY_MODULES = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh",
+                  nn.SiLU: "silu"}
+_UNARY_FUNCS = {torch.relu: "relu", F.relu: "relu", torch.sigmoid: "sigmoid",
+                F.sigmoid: "sigmoid", torch.tanh: "tanh", F.tanh: "tanh", F.silu: "silu",
+                torch.exp: "exp", torch.log: "log", torch.abs: "abs", torch.sqrt: "sqrt",
+                torch.rsqrt: "rsqrt", operator.abs: "abs"}
+_UNARY_METHODS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp",
+                  "log": "log", "abs": "abs", "sqrt": "sqrt", "rsqrt": "rsqrt"}
+_BINARY = {operator.add: "add", operator.sub: "sub", operator.mul: "mul",
+           operator.truediv: "div", operator.pow: "pow", torch.add: "add", torch.sub: "sub",
+           torch.mul: "mul", torch.div: "div", torch.pow: "pow", torch.maximum: "maximum",
+           torch.minimum: "minimum", "add": "add", "sub": "sub", "mul": "mul",
+           "div": "div", "pow": "pow", "maximum": "maximum", "minimum": "minimum",
+           operator.iadd: "add", operator.isub: "sub", operator.imul: "mul",
+           operator.itruediv: "div", "add_": "add", "mul_": "mul", "sub_": "sub",
+           "div_": "div", "true_divide": "div", torch.true_divide: "div"}
+_RESHAPES = {"view", "reshape", "flatten", "squeeze", "unsqueeze", "contiguous",
+             "view_as", "reshape_as", torch.reshape, torch.flatten, torch.squeeze,
+             torch.unsqueeze}
+_IDENTITY_METHODS = {"float", "contiguous", "clone", "detach"}
+_IDENTITY_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout, nn.Identity)
+_IDENTITY_FUNCS = {F.dropout, F.alpha_dropout, F.dropout1d, F.dropout2d, torch.clone}
+_REDUCTIONS = {torch.sum: "sum", torch.mean: "mean", torch.amax: "max", torch.amin: "min",
+               "sum": "sum", "mean": "mean", "amax": "max", "amin": "min"}
+
+
+class _Lowering:
+    def __init__(self, gm, root, user_model, inputs, roles, shapes):
+        self.gm, self.root, self.inputs, self.roles, self.shapes = gm, root, inputs, roles, shapes
+        self.modules = dict(root.named_modules())
+        prefix = "model." if root is not user_model else ""
+        self.prefix = prefix
+        self.ops = []
+        self.tensors = {}
+        self.env = {}
+        self.graph_inputs = []
+        self.node = None
+        self.counter = 0
+
+    # -- helpers --------------------------------------------------------
+    def fail(self, what):
+        where = _user_line(getattr(self.node, "stack_trace", None))
+        raise ExportError("%s (called at %s)" % (what, where))
+
+    def qual(self, target):
+        name = target[len(self.prefix):] if target.startswith(self.prefix) else target
+        return name
+
+    def out_shape(self, node=None, index=None):
+        sym = self.shapes.sym.get(node or self.node)
+        if index is not None:
+            sym = sym[index]
+        if sym is None:
+            self.fail("%s does not produce a tensor" % self.what())
+        for d in sym:
+            if isinstance(d, tuple):
+                self.fail("%s: a dimension of size %d changes with the number of "
+                          "nodes or edges in a way graphkern cannot represent (only "
+                          "a whole-node dimension can)" % (self.what(), d[1]))
+            if d == "E":
+                self.fail("%s computes on edges: only the convs take edge tensors"
+                          % self.what())
+        return list(sym)
+
+    def what(self):
+        n = self.node
+        if n.op == "call_module":
+            return "module %r (%s)" % (self.qual(n.target), type(self.modules[n.target]).__name__)
+        if n.op == "call_method":
+            return "method .%s()" % n.target
+        if n.op == "call_function":
+            return "function %s" % getattr(n.target, "__name__", n.target)
+        return n.op
+
+    def fresh(self):
+        self.counter += 1
+        return "%s_%d" % (self.node.name if self.node is not None else "v", self.counter)
+
+    def emit(self, op, inputs, shape, **attrs):
+        name = self.fresh()
+        entry = {"op": op, "inputs": [v.name for v in inputs], "outputs": [name],
+                 "shapes": [list(shape)]}
+        entry.update(attrs)
+        self.ops.append(entry)
+        return _V(name, shape)
+
+    def tensor(self, name, value):
+        value = value.detach().to(torch.float64)
+        if not torch.isfinite(value).all():
+            self.fail("%s: tensor %r has NaN or Inf" % (self.what(), name))
+        if name in self.tensors:
+            name = "%s#%d" % (name, len(self.tensors))
+        self.tensors[name] = value
+        return name
+
+    def val(self, a, what="input"):
+        v = self.env.get(a) if isinstance(a, fx.Node) else a
+        if not isinstance(v, _V):
+            if isinstance(v, (_EdgeAttr, _EdgeIndex)):
+                self.fail("%s: an edge tensor used as node data" % self.what())
+            self.fail("%s: the %s is not a tensor graphkern computes" % (self.what(), what))
+        return v
+
+    def arg(self, a):
+        if isinstance(a, fx.Node):
+            return self.env.get(a)
+        if isinstance(a, (tuple, list)):
+            return type(a)(self.arg(x) for x in a)
+        return a
+
+    def dim(self, d, rank):
+        d = int(d)
+        if d < -rank or d >= rank:
+            self.fail("%s: dim %d out of range for rank %d" % (self.what(), d, rank))
+        return d + rank if d < 0 else d
+
+    # -- the walk ---------------------------------------------------------
+    def run(self):
+        for node in self.gm.graph.nodes:
+            self.node = node
+            if node.op == "placeholder":
+                self.env[node] = self.placeholder(node)
+            elif node.op == "get_attr":
+                self.env[node] = self.get_attr(node)
+            elif node.op == "call_module":
+                self.env[node] = self.call_module(node)
+            elif node.op == "call_function":
+                self.env[node] = self.call_function(node)
+            elif node.op == "call_method":
+                self.env[node] = self.call_method(node)
+            elif node.op == "output":
+                return self.output(node)
+        self.fail("the traced graph has no output")
+
+    def placeholder(self, node):
+        name = node.target
+        if name in self.inputs.concrete:
+            return self.inputs.concrete[name]
+        if name not in self.inputs.tensors:
+            return None
+        t = self.inputs.tensors[name]
+        role = self.roles.get(name)
+        shape = self.shapes.sym[node]
+        if role == "edge_index":
+            self.graph_inputs.append({"name": name, "kind": "edge_index",
+                                      "shape": [2, "E"], "dtype": "I64"})
+            return _EdgeIndex(name)
+        if isinstance(role, tuple):
+            ei = role[1]
+            self.graph_inputs.append({"name": name, "kind": "edges", "edge_index": ei,
+                                      "shape": ["E"] + list(shape[1:]), "dtype": "F32"})
+            return _EdgeAttr(name, ei, ["E"] + list(shape[1:]))
+        if role == "unsupported" or not t.is_floating_point():
+            self.fail("input %r has dtype %s: graphkern takes float32 features and "
+                      "integer edge_index" % (name, t.dtype))
+        shape = self.out_shape(node)
+        self.graph_inputs.append({"name": name, "kind": "nodes" if shape and shape[0] == "N"
+                                  else "fixed", "shape": shape, "dtype": "F32"})
+        return _V(name, shape)
+
+    def get_attr(self, node):
+        obj = self.root
+        for part in node.target.split("."):
+            obj = getattr(obj, part)
+        if not torch.is_tensor(obj):
+            self.fail("attribute %r is not a tensor" % node.target)
+        if obj.dim() == 0:
+            return float(obj.item())
+        return _Const(self.qual(node.target), obj)
+
+    def output(self, node):
+        result = self.arg(node.args[0])
+        if isinstance(result, dict):
+            items = list(result.items())
+        elif isinstance(result, (tuple, list)):
+            items = [("y%d" % i, v) for i, v in enumerate(result)]
+        else:
+            items = [("y", result)]
+        outputs = []
+        for name, v in items:
+            v = self.materialize(v)
+            if not isinstance(v, _V):
+                self.fail("output %r is not a tensor graphkern computes" % name)
+            if any(v.name == i["name"] for i in self.graph_inputs):
+                v = self.emit("reshape", [v], v.shape)
+            outputs.append({"name": str(name), "value": v.name, "shape": list(v.shape)})
+        return outputs
+
+    def materialize(self, v):
+        if isinstance(v, _Const):
+            return self.emit("constant", [], list(v.value.shape),
+                             tensor=self.tensor(v.name, v.value))
+        return v
+
+    # -- modules ----------------------------------------------------------
+    def call_module(self, node):
+        m = self.modules[node.target]
+        name = self.qual(node.target)
+        args = [self.arg(a) for a in node.args]
+        kwargs = {k: self.arg(v) for k, v in node.kwargs.items()}
+        if isinstance(m, _IDENTITY_MODULES):
+            return args[0] if args else kwargs.get("input")
+        if PYG and isinstance(m, PYG["convs"]):
+            return self.conv(m, name, node)
+        if PYG and isinstance(m, PYG["MessagePassing"]):
+            self.fail("%s is not supported: graphkern runs GATConv and GATv2Conv"
+                      % self.what())
+        x = self.materialize(args[0]) if args else None
+        if isinstance(m, nn.Linear):
+            return self.linear(self.val(x), m.weight, m.bias, name)
+        if type(m) in _UNARY_MODULES:
+            return self.emit(_UNARY_MODULES[type(m)], [self.val(x)], self.out_shape())
+        if isinstance(m, nn.ELU):
+            return self.emit("elu", [self.val(x)], self.out_shape(), alpha=float(m.alpha))
+        if isinstance(m, nn.LeakyReLU):
+            return self.emit("leaky_relu", [self.val(x)], self.out_shape(),
+                             negative_slope=float(m.negative_slope))
+        if isinstance(m, nn.GELU):
+            return self.gelu(self.val(x), getattr(m, "approximate", "none"))
+        if isinstance(m, nn.Softplus):
+            return self.emit("softplus", [self.val(x)], self.out_shape(),
+                             beta=float(m.beta), threshold=float(m.threshold))
+        if isinstance(m, (nn.ReLU6, nn.Hardtanh)):
+            lo, hi = (0.0, 6.0) if isinstance(m, nn.ReLU6) else (m.min_val, m.max_val)
+            return self.emit("clamp", [self.val(x)], self.out_shape(), min=float(lo),
+                             max=float(hi))
+        if isinstance(m, (nn.Softmax, nn.LogSoftmax)):
+            v = self.val(x)
+            if m.dim is None:
+                self.fail("%s without dim is ambiguous" % self.what())
+            return self.emit("softmax" if isinstance(m, nn.Softmax) else "log_softmax",
+                             [v], self.out_shape(), dim=self.dim(m.dim, len(v.shape)))
+        if isinstance(m, nn.Flatten):
+            return self.emit("reshape", [self.val(x)], self.out_shape())
+        if isinstance(m, nn.LayerNorm):
+            return self.layer_norm(self.val(x), len(m.normalized_shape), m.weight, m.bias,
+                                   m.eps, name)
+        if PYG and isinstance(m, PYG["LayerNorm"]):
+            return self.pyg_layer_norm(m, name, args, kwargs)
+        if isinstance(m, nn.BatchNorm1d):
+            return self.batch_norm(self.val(x), m, name)
+        if PYG and isinstance(m, PYG["BatchNorm"]):
+            return self.batch_norm(self.val(x), m.module, name)
+        if isinstance(m, (nn.LSTM, nn.GRU)):
+            return self.rnn(m, name, args, kwargs)
+        if isinstance(m, (nn.GRUCell, nn.LSTMCell)):
+            return self.rnn_cell(m, name, args, kwargs)
+        self.fail("%s is not supported by graphkern" % self.what())
+
+    def linear(self, x, weight, bias, name):
+        out = int(weight.shape[0])
+        if x.shape[-1] != int(weight.shape[1]):
+            self.fail("%s: input width %s, weight expects %d" % (self.what(), x.shape[-1],
+                                                                 int(weight.shape[1])))
+        attrs = {"name": name, "in_features": int(weight.shape[1]), "out_features": out,
+                 "weight": self.tensor(name + ".weight", weight)}
+        attrs["bias"] = self.tensor(name + ".bias", bias) if bias is not None else None
+        return self.emit("linear", [x], list(x.shape[:-1]) + [out], **attrs)
+
+    def gelu(self, x, approximate):
+        if approximate not in ("none", "tanh"):
+            self.fail("%s: approximate=%r" % (self.what(), approximate))
+        return self.emit("gelu", [x], self.out_shape(), approximate=approximate)
+
+    def layer_norm(self, x, k, weight, bias, eps, name):
+        attrs = {"name": name, "dims": int(k), "eps": float(eps),
+                 "weight": self.tensor(name + ".weight", weight) if weight is not None else None,
+                 "bias": self.tensor(name + ".bias", bias) if bias is not None else None}
+        return self.emit("layer_norm", [x], self.out_shape(), **attrs)
+
+    def pyg_layer_norm(self, m, name, args, kwargs):
+        b = _bind_call(m.forward, args, kwargs)
+        if b.get("batch") is not None:
+            self.fail("%s with a batch vector is not supported" % self.what())
+        x = self.val(b["x"])
+        if m.mode == "node":
+            return self.layer_norm(x, 1, m.weight, m.bias, m.eps, name)
+        attrs = {"name": name, "eps": float(m.eps),
+                 "weight": self.tensor(name + ".weight", m.weight) if m.weight is not None else None,
+                 "bias": self.tensor(name + ".bias", m.bias) if m.bias is not None else None}
+        return self.emit("graph_layer_norm", [x], self.out_shape(), **attrs)
+
+    def batch_norm(self, x, m, name):
+        if m.running_mean is None or m.running_var is None:
+            self.fail("%s has no running statistics (track_running_stats=False): its "
+                      "eval output depends on the batch" % self.what())
+        if len(x.shape) < 2:
+            self.fail("%s on a 1-D tensor" % self.what())
+        var = m.running_var.detach().double()
+        scale = 1.0 / torch.sqrt(var + m.eps)
+        if m.weight is not None:
+            scale = scale * m.weight.detach().double()
+        shift = -m.running_mean.detach().double() * scale
+        if m.bias is not None:
+            shift = shift + m.bias.detach().double()
+        return self.emit("scale_shift", [x], self.out_shape(), name=name, dim=1,
+                         scale=self.tensor(name + ".scale", scale),
+                         shift=self.tensor(name + ".shift", shift))
+
+    def conv(self, m, name, node):
+        b = _bind_call(m.forward, node.args, node.kwargs)
+        if b.get("return_attention_weights") is not None:
+            self.fail("%s: return_attention_weights is not supported" % self.what())
+        if b.get("size") is not None:
+            self.fail("%s: size= (bipartite graphs) is not supported" % self.what())
+        x = self.arg(b.get("x"))
+        if isinstance(x, (tuple, list)):
+            self.fail("%s: a (x_src, x_dst) pair is not supported" % self.what())
+        x = self.val(self.materialize(x), "x")
+        ei = self.arg(b.get("edge_index"))
+        if not isinstance(ei, _EdgeIndex):
+            self.fail("%s: edge_index must be an input of forward() (as given, or "
+                      "through .long()/.to())" % self.what())
+        ea = self.arg(b.get("edge_attr"))
+        try:
+            layer = _layer_from_module(name, m, "none")
+        except ValueError as e:
+            self.fail(str(e))
+        entry = dict(layer)
+        entry.pop("activation")
+        if entry["edge_dim"] is None or ea is None:
+            ea = None                      # PyG ignores edge_attr without edge_dim
+            entry["edge_dim"] = None
+        else:
+            if not isinstance(ea, _EdgeAttr):
+                self.fail("%s: edge_attr must be an input of forward()" % self.what())
+            if ea.edge_index != ei.name:
+                self.fail("%s: edge_attr %r belongs to %r, not %r" % (
+                    self.what(), ea.name, ea.edge_index, ei.name))
+            d = 1 if len(ea.shape) == 1 else ea.shape[-1]
+            if len(ea.shape) > 2 or d != entry["edge_dim"]:
+                self.fail("%s: edge_attr of shape %s for edge_dim %d" % (
+                    self.what(), list(ea.shape), entry["edge_dim"]))
+        if x.shape[-1] != entry["in_channels"] or len(x.shape) != 2 or x.shape[0] != "N":
+            self.fail("%s: x of shape %s, expected [N, %d]" % (self.what(), list(x.shape),
+                                                               entry["in_channels"]))
+        skip = set()
+        if entry["edge_dim"] is None:
+            skip = {"lin_edge.weight", "att_edge", "lin_edge.bias"}
+        for k, v in m.state_dict().items():
+            if k not in skip:
+                self.tensors[name + "." + k] = v.detach().to(torch.float64)
+        entry["op"] = layer["type"]
+        del entry["type"]
+        width = entry["heads"] * entry["out_channels"] if entry["concat"] else entry["out_channels"]
+        v = self.emit(entry.pop("op"), [x], ["N", width], edge_index=ei.name,
+                      edge_attr=ea.name if ea else None, **entry)
+        self.ops[-1]["op"] = layer["type"]
+        return v
+
+    def rnn(self, m, name, args, kwargs):
+        x = self.val(args[0] if args else kwargs.get("input"))
+        h0 = args[1] if len(args) > 1 else kwargs.get("hx")
+        if h0 is not None:
+            self.fail("%s: an initial state is not supported (zeros only)" % self.what())
+        if m.bidirectional or getattr(m, "proj_size", 0):
+            self.fail("%s: bidirectional or projected RNNs are not supported" % self.what())
+        if len(x.shape) != 3:
+            self.fail("%s: input of rank %d (batched input of rank 3 only)" % (
+                self.what(), len(x.shape)))
+        kind = "lstm" if isinstance(m, nn.LSTM) else "gru"
+        tensors = {}
+        for k in range(m.num_layers):
+            for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                attr = "%s_l%d" % (part, k)
+                t = getattr(m, attr, None)
+                if t is not None:
+                    tensors[attr] = self.tensor("%s.%s" % (name, attr), t)
+        sym = self.shapes.sym[self.node]
+        seq_shape = list(sym[0])
+        h_shape = list(sym[1][0] if kind == "lstm" else sym[1])
+        outputs = [self.fresh() for _ in range(3 if kind == "lstm" else 2)]
+        shapes = [seq_shape, h_shape] + ([h_shape] if kind == "lstm" else [])
+        self.ops.append({"op": kind, "name": name, "inputs": [x.name], "outputs": outputs,
+                         "shapes": shapes, "input_size": m.input_size,
+                         "hidden_size": m.hidden_size, "num_layers": m.num_layers,
+                         "bias": bool(m.bias), "batch_first": bool(m.batch_first),
+                         "tensors": tensors})
+        vals = [_V(o, s) for o, s in zip(outputs, shapes)]
+        return (vals[0], (vals[1], vals[2])) if kind == "lstm" else (vals[0], vals[1])
+
+    def rnn_cell(self, m, name, args, kwargs):
+        x = self.val(args[0] if args else kwargs.get("input"))
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        kind = "gru_cell" if isinstance(m, nn.GRUCell) else "lstm_cell"
+        inputs = [x]
+        if hx is not None:
+            if kind == "lstm_cell":
+                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                    self.fail("%s: hx must be (h, c)" % self.what())
+                inputs += [self.val(hx[0], "h"), self.val(hx[1], "c")]
+            else:
+                inputs.append(self.val(hx, "h"))
+        tensors = {}
+        for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            t = getattr(m, part, None)
+            if t is not None:
+                tensors[part] = self.tensor("%s.%s" % (name, part), t)
+        if len(x.shape) != 2:
+            self.fail("%s: input of rank %d (rank 2 only)" % (self.what(), len(x.shape)))
+        sym = self.shapes.sym[self.node]
+        shape = list(sym[0] if kind == "lstm_cell" else sym)
+        outputs = [self.fresh() for _ in range(2 if kind == "lstm_cell" else 1)]
+        self.ops.append({"op": kind, "name": name, "inputs": [v.name for v in inputs],
+                         "outputs": outputs, "shapes": [shape] * len(outputs),
+                         "input_size": m.input_size, "hidden_size": m.hidden_size,
+                         "bias": bool(m.bias), "tensors": tensors})
+        vals = [_V(o, shape) for o in outputs]
+        return (vals[0], vals[1]) if kind == "lstm_cell" else vals[0]
+
+    # -- functions and methods ------------------------------------------
+    def call_function(self, node):
+        fn = node.target
+        args = [self.arg(a) for a in node.args]
+        kwargs = {k: self.arg(v) for k, v in node.kwargs.items()}
+        name = getattr(fn, "__name__", "")
+        if name == "_assert_is_none":
+            return None
+        if fn is builtins.getattr:
+            return self.getattr_(args[0], args[1])
+        if fn is operator.getitem:
+            return self.getitem(args[0], args[1])
+        if PYG and fn in PYG["pools"]:
+            b = _bind_call(fn, node.args, node.kwargs)
+            if b.get("batch") is not None:
+                self.fail("%s with a batch vector is not supported (one graph per "
+                          "call)" % self.what())
+            x = self.val(self.arg(b["x"]))
+            return self.emit(PYG["pools"][fn], [x], self.out_shape(),
+                             dims=[len(x.shape) - 2], keepdim=True)
+        return self.tensor_call(fn, args, kwargs)
+
+    def call_method(self, node):
+        args = [self.arg(a) for a in node.args]
+        kwargs = {k: self.arg(v) for k, v in node.kwargs.items()}
+        return self.tensor_call(node.target, args, kwargs)
+
+    def getattr_(self, obj, attr):
+        if attr == "shape":
+            return _ShapeOf(self.shape_of(obj))
+        if attr == "T" and isinstance(obj, _V):
+            return self.emit("permute", [obj], self.out_shape(),
+                             dims=list(reversed(range(len(obj.shape)))))
+        if attr in ("values",) and isinstance(obj, tuple):
+            return obj[0]
+        if attr in ("data",):
+            return obj
+        if attr in ("x", "edge_index", "edge_attr") or obj is None:
+            return getattr(obj, attr, None)
+        self.fail("attribute .%s is not supported" % attr)
+
+    def shape_of(self, obj):
+        if isinstance(obj, (_V, _EdgeAttr)):
+            return list(obj.shape)
+        if isinstance(obj, _Const):
+            return list(obj.value.shape)
+        self.fail("%s: .shape of something that is not a tensor" % self.what())
+
+    def getitem(self, obj, index):
+        if isinstance(obj, (tuple, list)):
+            if isinstance(index, slice):
+                return obj[index]
+            return obj[int(index)]
+        if isinstance(obj, _ShapeOf):
+            d = obj.shape[index]
+            return _Dim(d) if not isinstance(d, list) else _ShapeOf(d)
+        if isinstance(obj, _EdgeAttr):
+            self.fail("indexing edge_attr is not supported; pass it to the conv as it is")
+        obj = self.materialize(obj)
+        x = self.val(obj)
+        idx = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(i, (fx.Node, _V, _Dim)) or torch.is_tensor(i) for i in idx):
+            self.fail("%s: indexing with a tensor is not supported" % self.what())
+        if sum(i is Ellipsis for i in idx) > 1:
+            self.fail("%s: more than one ..." % self.what())
+        n_real = sum(1 for i in idx if i is not None and i is not Ellipsis)
+        full = []
+        for i in idx:
+            if i is Ellipsis:
+                full += [slice(None)] * (len(x.shape) - n_real)
+            else:
+                full.append(i)
+        d = 0
+        cur = x
+        for i in full:
+            if i is None:
+                continue
+            size = cur.shape[d]
+            if isinstance(i, int):
+                # on the node axis a negative index counts from the end at run time
+                start = i + size if i < 0 and size != "N" else i
+                if size != "N" and not 0 <= start < size:
+                    self.fail("%s: index %d out of range" % (self.what(), i))
+                shape = list(cur.shape)
+                shape[d] = 1
+                cur = self.emit("slice", [cur], shape, dim=d, start=start,
+                                stop=start + 1 if start != -1 else None, step=1)
+            elif isinstance(i, slice):
+                if i == slice(None):
+                    d += 1
+                    continue
+                if size == "N":
+                    self.fail("%s: slicing the node axis is not supported" % self.what())
+                start, stop, step = i.indices(size)
+                if step <= 0:
+                    self.fail("%s: a negative step" % self.what())
+                shape = list(cur.shape)
+                shape[d] = len(range(start, stop, step))
+                cur = self.emit("slice", [cur], shape, dim=d, start=start, stop=stop,
+                                step=step)
+            else:
+                self.fail("%s: index %r is not supported" % (self.what(), i))
+            d += 1
+        return self.emit("reshape", [cur], self.out_shape())
+
+    def scalar(self, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None
+        return float(v)
+
+    def tensor_call(self, fn, args, kwargs):
+        if fn in _IDENTITY_FUNCS or fn in _IDENTITY_METHODS:
+            return args[0]
+        if fn in ("long", "int", "to") and isinstance(args[0], _EdgeIndex):
+            return args[0]
+        if fn == "to" or fn == "type":
+            if isinstance(args[0], _V) and self.shapes.dtype.get(self.node) == torch.float32:
+                return args[0]
+            self.fail("%s: a dtype change graphkern does not make" % self.what())
+        if fn in ("size", "dim"):
+            obj = args[0]
+            shape = self.shape_of(obj)
+            if fn == "dim":
+                return len(shape)
+            d = args[1] if len(args) > 1 else kwargs.get("dim")
+            return _ShapeOf(shape) if d is None else _Dim(shape[int(d)])
+        if fn in _RESHAPES:
+            x = args[0]
+            if isinstance(x, _EdgeAttr):
+                sym = self.shapes.sym[self.node]
+                return _EdgeAttr(x.name, x.edge_index, sym)
+            return self.emit("reshape", [self.val(self.materialize(x))], self.out_shape())
+        if fn in ("expand", "expand_as", "repeat") or fn is torch.broadcast_to:
+            if fn == "repeat":
+                self.fail("%s is not supported" % self.what())
+            return self.emit("expand", [self.val(args[0])], self.out_shape())
+        if fn in _BINARY:
+            return self.binary(_BINARY[fn], args, kwargs)
+        if fn in (operator.neg, torch.neg, "neg"):
+            return self.emit("scalar", [self.val(args[0])], self.out_shape(), fn="mul",
+                             value=-1.0)
+        if fn in ("rsub", torch.rsub):
+            return self.binary("sub", [args[1], args[0]], kwargs)
+        if fn in _UNARY_FUNCS or fn in _UNARY_METHODS:
+            kind = _UNARY_FUNCS.get(fn) if not isinstance(fn, str) else _UNARY_METHODS[fn]
+            return self.emit(kind, [self.val(self.materialize(args[0]))], self.out_shape())
+        if fn in (F.relu_, "relu_"):
+            return self.emit("relu", [self.val(args[0])], self.out_shape())
+        if fn in (torch.square, "square"):
+            return self.emit("scalar", [self.val(args[0])], self.out_shape(), fn="pow",
+                             value=2.0)
+        if fn in (F.elu, "elu"):
+            b = _kw(args, kwargs, ["input", "alpha"], {"alpha": 1.0})
+            return self.emit("elu", [self.val(b["input"])], self.out_shape(),
+                             alpha=float(b["alpha"]))
+        if fn in (F.leaky_relu, "leaky_relu"):
+            b = _kw(args, kwargs, ["input", "negative_slope"], {"negative_slope": 0.01})
+            return self.emit("leaky_relu", [self.val(b["input"])], self.out_shape(),
+                             negative_slope=float(b["negative_slope"]))
+        if fn in (F.gelu, "gelu"):
+            b = _kw(args, kwargs, ["input", "approximate"], {"approximate": "none"})
+            return self.gelu(self.val(b["input"]), b["approximate"])
+        if fn in (F.softplus, "softplus"):
+            b = _kw(args, kwargs, ["input", "beta", "threshold"], {"beta": 1, "threshold": 20})
+            return self.emit("softplus", [self.val(b["input"])], self.out_shape(),
+                             beta=float(b["beta"]), threshold=float(b["threshold"]))
+        if fn in (torch.clamp, torch.clip, "clamp", "clip", F.hardtanh, F.relu6, "clamp_min",
+                  "clamp_max", torch.clamp_min, torch.clamp_max):
+            return self.clamp(fn, args, kwargs)
+        if fn in (torch.softmax, F.softmax, "softmax", torch.log_softmax, F.log_softmax,
+                  "log_softmax"):
+            b = _kw(args, kwargs, ["input", "dim"], {"dim": None, "_stacklevel": 3,
+                                                     "dtype": None})
+            x = self.val(b["input"])
+            if b["dim"] is None:
+                self.fail("%s without dim is ambiguous" % self.what())
+            if b.get("dtype") is not None:
+                self.fail("%s: dtype= is not supported" % self.what())
+            kind = "log_softmax" if "log" in getattr(fn, "__name__", fn) else "softmax"
+            return self.emit(kind, [x], self.out_shape(), dim=self.dim(b["dim"], len(x.shape)))
+        if fn in _REDUCTIONS or fn in (torch.max, torch.min, "max", "min"):
+            return self.reduction(fn, args, kwargs)
+        if fn in (torch.cat, torch.concat, torch.stack):
+            return self.concat(fn, args, kwargs)
+        if fn in (torch.transpose, "transpose", torch.permute, "permute", "t", torch.t):
+            return self.permute(fn, args, kwargs)
+        if fn is F.linear:
+            b = _kw(args, kwargs, ["input", "weight", "bias"], {"bias": None})
+            w, bias = b["weight"], b["bias"]
+            if not isinstance(w, _Const) or not (bias is None or isinstance(bias, _Const)):
+                self.fail("%s: weights must be parameters of the model" % self.what())
+            return self.linear(self.val(b["input"]), w.value,
+                               bias.value if bias is not None else None, w.name)
+        if fn is F.layer_norm:
+            b = _kw(args, kwargs, ["input", "normalized_shape", "weight", "bias", "eps"],
+                    {"weight": None, "bias": None, "eps": 1e-5})
+            w, bias = b["weight"], b["bias"]
+            for t in (w, bias):
+                if t is not None and not isinstance(t, _Const):
+                    self.fail("%s: weights must be parameters of the model" % self.what())
+            ns = b["normalized_shape"]
+            k = 1 if isinstance(ns, int) else len(ns)
+            return self.layer_norm(self.val(b["input"]), k, w.value if w else None,
+                                   bias.value if bias else None, b["eps"],
+                                   (w or bias).name.rsplit(".", 1)[0] if (w or bias) else
+                                   "layer_norm")
+        self.fail("%s is not supported by graphkern" % self.what())
+
+    def binary(self, kind, args, kwargs):
+        a = args[0] if args else kwargs.get("input")
+        b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))
+        if kwargs.get("alpha") not in (None, 1):
+            self.fail("%s: alpha= is not supported" % self.what())
+        if kwargs.get("rounding_mode") is not None:
+            self.fail("%s: rounding_mode= is not supported" % self.what())
+        if isinstance(a, _Dim) or isinstance(b, _Dim):
+            self.fail("%s: arithmetic with a tensor size (e.g. the node count) is not "
+                      "supported" % self.what())
+        sa, sb = self.scalar(a), self.scalar(b)
+        if sa is not None and sb is not None:
+            return {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+                    "div": operator.truediv, "pow": operator.pow,
+                    "maximum": max, "minimum": min}[kind](sa, sb)
+        if sb is not None:
+            if kind in ("maximum", "minimum"):
+                self.fail("%s with a number" % self.what())
+            return self.emit("scalar", [self.val(self.materialize(a))], self.out_shape(),
+                             fn=kind, value=sb)
+        if sa is not None:
+            rev = {"add": "add", "mul": "mul", "sub": "rsub", "div": "rdiv"}
+            if kind not in rev:
+                self.fail("%s: a number ** a tensor is not supported" % self.what())
+            return self.emit("scalar", [self.val(self.materialize(b))], self.out_shape(),
+                             fn=rev[kind], value=sa)
+        va, vb = self.val(self.materialize(a)), self.val(self.materialize(b))
+        return self.emit(kind, [va, vb], self.out_shape())
+
+    def clamp(self, fn, args, kwargs):
+        name = getattr(fn, "__name__", fn)
+        x = self.val(args[0])
+        if name == "relu6":
+            lo, hi = 0.0, 6.0
+        elif name == "hardtanh":
+            b = _kw(args, kwargs, ["input", "min_val", "max_val"],
+                    {"min_val": -1.0, "max_val": 1.0})
+            lo, hi = b["min_val"], b["max_val"]
+        elif name == "clamp_min":
+            lo, hi = (args[1] if len(args) > 1 else kwargs.get("min")), None
+        elif name == "clamp_max":
+            lo, hi = None, (args[1] if len(args) > 1 else kwargs.get("max"))
+        else:
+            b = _kw(args, kwargs, ["input", "min", "max"], {"min": None, "max": None})
+            lo, hi = b["min"], b["max"]
+        for v in (lo, hi):
+            if v is not None and self.scalar(v) is None:
+                self.fail("%s: bounds must be numbers" % self.what())
+        return self.emit("clamp", [x], self.out_shape(),
+                         min=None if lo is None else float(lo),
+                         max=None if hi is None else float(hi))
+
+    def reduction(self, fn, args, kwargs):
+        name = fn if isinstance(fn, str) else fn.__name__
+        kind = {"sum": "sum", "mean": "mean", "amax": "max", "amin": "min", "max": "max",
+                "min": "min"}[name]
+        b = _kw(args, kwargs, ["input", "dim", "keepdim"], {"dim": None, "keepdim": False,
+                                                           "dtype": None})
+        x = self.val(self.materialize(b["input"]))
+        if isinstance(b["dim"], _V):
+            self.fail("%s of two tensors: use torch.maximum/minimum" % self.what())
+        if b.get("dtype") is not None:
+            self.fail("%s: dtype= is not supported" % self.what())
+        rank = len(x.shape)
+        dims = b["dim"]
+        if dims is None:
+            dims = list(range(rank))
+        elif isinstance(dims, int):
+            dims = [dims]
+        dims = sorted({self.dim(d, rank) for d in dims})
+        with_indices = kind in ("max", "min") and name in ("max", "min") and b["dim"] is not None
+        sym = self.shapes.sym[self.node]
+        shape = list(sym[0] if with_indices else sym)
+        v = self.emit(kind, [x], shape, dims=dims, keepdim=bool(b["keepdim"]))
+        return (v, None) if with_indices else v
+
+    def concat(self, fn, args, kwargs):
+        b = _kw(args, kwargs, ["tensors", "dim"], {"dim": 0})
+        items = [self.val(self.materialize(t)) for t in b["tensors"]]
+        if not items:
+            self.fail("%s of nothing" % self.what())
+        out = self.out_shape()
+        d = self.dim(b["dim"], len(out))
+        if fn is torch.stack:
+            shape = list(items[0].shape)
+            shape.insert(d, 1)
+            items = [self.emit("reshape", [v], shape) for v in items]
+        return self.emit("concat", items, out, dim=d)
+
+    def permute(self, fn, args, kwargs):
+        name = fn if isinstance(fn, str) else fn.__name__
+        x = self.val(args[0])
+        rank = len(x.shape)
+        if name == "t":
+            dims = list(reversed(range(rank)))
+        elif name == "transpose":
+            b = _kw(args, kwargs, ["input", "dim0", "dim1"], {})
+            a, c = self.dim(b["dim0"], rank), self.dim(b["dim1"], rank)
+            dims = list(range(rank))
+            dims[a], dims[c] = dims[c], dims[a]
+        else:
+            dims = args[1:] if len(args) > 2 or (len(args) == 2 and isinstance(args[1], int)) \
+                else (args[1] if len(args) > 1 else kwargs["dims"])
+            dims = [self.dim(d, rank) for d in dims]
+        return self.emit("permute", [x], self.out_shape(), dims=dims)
+
+
+class _Const:
+    """A model tensor used directly (a parameter or buffer)."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+
+def _kw(args, kwargs, names, defaults):
+    out = dict(defaults)
+    for n, a in zip(names, args):
+        out[n] = a
+    out.update(kwargs)
+    for n in names:
+        if n not in out:
+            raise ExportError("missing argument %r" % n)
+    return out
+
+
+# --------------------------------------------------------------------------
+# clean-up passes: BatchNorm into the Linear before it, dead ops
+
+def _uses(ops, outputs):
+    count = {}
+    for op in ops:
+        for v in op["inputs"]:
+            count[v] = count.get(v, 0) + 1
+    for o in outputs:
+        count[o["value"]] = count.get(o["value"], 0) + 1
+    return count
+
+
+def _fold_batch_norms(ops, tensors, outputs):
+    uses = _uses(ops, outputs)
+    producer = {op["outputs"][0]: op for op in ops}
+    kept = []
+    for op in ops:
+        src = producer.get(op["inputs"][0]) if op["inputs"] else None
+        if (op["op"] == "scale_shift" and src is not None and src["op"] == "linear"
+                and uses[op["inputs"][0]] == 1 and len(op["shapes"][0]) == 2):
+            scale, shift = tensors.pop(op["scale"]), tensors.pop(op["shift"])
+            w = tensors[src["weight"]] * scale[:, None]
+            b = tensors[src["bias"]] * scale + shift if src["bias"] else shift
+            tensors[src["weight"]] = w
+            bias_name = src["bias"] or src["weight"].rsplit(".", 1)[0] + ".bias"
+            tensors[bias_name] = b
+            src["bias"] = bias_name
+            src["folded"] = op["name"]
+            src["outputs"] = op["outputs"]
+            continue
+        kept.append(op)
+    return kept
+
+
+def _drop_dead(ops, outputs):
+    live = {o["value"] for o in outputs}
+    kept = []
+    for op in reversed(ops):
+        if any(o in live for o in op["outputs"]):
+            kept.append(op)
+            live.update(op["inputs"])
+    return list(reversed(kept))
+
+
+def _rename(ops, outputs, graph_inputs):
+    """Values get short stable names: v0, v1, ... in op order."""
+    names = {i["name"]: i["name"] for i in graph_inputs}
+    k = 0
+    for op in ops:
+        for o in op["outputs"]:
+            names[o] = "v%d" % k
+            k += 1
+    for op in ops:
+        op["inputs"] = [names[v] for v in op["inputs"]]
+        op["outputs"] = [names[v] for v in op["outputs"]]
+    for o in outputs:
+        o["value"] = names[o["value"]]
+
+
+# --------------------------------------------------------------------------
+# writing
+
+def _write(path, tensors, doc):
+    header = {"__metadata__": {"graphkern": json.dumps(doc, separators=(",", ":"))}}
+    try:
+        import torch_geometric
+        header["__metadata__"]["pyg_version"] = str(torch_geometric.__version__)
+    except ImportError:
+        pass
+    blobs = {}
+    offset = 0
+    for name in sorted(tensors):
+        shape, data = _tensor_bytes(name, tensors[name].to(torch.float32))
+        blobs[name] = data
+        header[name] = {"dtype": "F32", "shape": shape,
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hjson += b" " * (-len(hjson) % 8)
+    buf = struct.pack("<Q", len(hjson)) + hjson + b"".join(blobs[n] for n in sorted(tensors))
+    if path is None:
+        return buf
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(buf)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return buf
+
+
+# --------------------------------------------------------------------------
+# the public functions
+
+class Exported:
+    """What export() made: the file's bytes, its inputs and outputs."""
+
+    def __init__(self, data, doc, inputs, max_error):
+        self.data, self.doc, self._inputs, self.max_error = data, doc, inputs, max_error
+
+    @property
+    def input_names(self):
+        return [i["name"] for i in self.doc["inputs"]]
+
+    @property
+    def output_names(self):
+        return [o["name"] for o in self.doc["outputs"]]
+
+
+def _lower(model, example_inputs):
+    inputs = _Inputs(model, example_inputs)
+    gm, root = _trace(model, inputs)
+    modules = dict(root.named_modules())
+    convs = {k: m for k, m in modules.items() if PYG and isinstance(m, PYG["MessagePassing"])}
+    roles = _input_roles(gm, inputs, convs)
+    shapes = _Shapes(gm, inputs, roles)
+    low = _Lowering(gm, root, model, inputs, roles, shapes)
+    outputs = low.run()
+    ops = _fold_batch_norms(low.ops, low.tensors, outputs)
+    ops = _drop_dead(ops, outputs)
+    _rename(ops, outputs, low.graph_inputs)
+    used = set()
+    for op in ops:
+        for k in ("weight", "bias", "scale", "shift", "tensor"):
+            if isinstance(op.get(k), str):
+                used.add(op[k])
+        used.update(op.get("tensors", {}).values())
+        if op["op"] in ("GATConv", "GATv2Conv"):
+            used.update(t for t in low.tensors if t.startswith(op["name"] + "."))
+    tensors = {k: v for k, v in low.tensors.items() if k in used}
+    order = {n: i for i, n in enumerate(inputs.tensors)}
+    graph_inputs = sorted(low.graph_inputs, key=lambda i: order[i["name"]])
+    doc = {"version": FORMAT_VERSION, "inputs": graph_inputs, "outputs": outputs, "ops": ops}
+    if inputs.data_param:
+        doc["forward"] = {"data": inputs.data_param}
+    return doc, tensors, inputs
+
+
+def _reference(model, inputs):
+    """The model's outputs in float64, as a list in output order."""
+    m64 = copy.deepcopy(model).double().eval()
+    t64 = {k: (v.double() if v.is_floating_point() else v) for k, v in inputs.tensors.items()}
+    args, kwargs = inputs.call_args(t64)
+    with torch.no_grad():
+        out = m64(*args, **kwargs)
+    if isinstance(out, dict):
+        return list(out.values())
+    if isinstance(out, (tuple, list)):
+        return list(out)
+    return [out]
+
+
+def _relative_error(got, ref):
+    ref = ref.double()
+    scale = max(1e-3, float(ref.abs().max())) if ref.numel() else 1.0
+    return float((got.double() - ref).abs().max()) / scale if ref.numel() else 0.0
+
+
+def export(model, example_inputs, path=None, *, check=True, tolerance=TOLERANCE):
+    """Export `model` (an nn.Module, as the user has it) to `path`.
+
+    example_inputs: what you would call model with: a tuple of positional
+    arguments, a dict of keyword arguments, or a PyG Data object for
+    forward(data). Optional arguments left out are fixed to their defaults.
+    With check=True (the default) the file is run through graphkern on the
+    example inputs and compared with the model run in float64; ExportError if
+    an output differs by more than `tolerance` (relative to max(1e-3, max|y|)).
+    Returns an Exported (bytes in .data); path=None writes no file."""
+    training = model.training
+    model.eval()
+    try:
+        doc, tensors, inputs = _lower(model, example_inputs)
+        data = _write(path, tensors, doc)
+        worst = None
+        if check:
+            worst = _check(model, data, doc, inputs, tolerance)
+    finally:
+        model.train(training)
+    return Exported(data, doc, inputs, worst)
+
+
+def _check(model, data, doc, inputs, tolerance):
+    from . import Model
+    gm = Model(data)
+    n = max([int(t.shape[0]) for t in inputs.tensors.values() if t.dim()] + [1])
+    e = max([int(t.shape[1]) for k, t in inputs.tensors.items()
+             if any(i["name"] == k and i["kind"] == "edge_index" for i in doc["inputs"])] + [1])
+    plan = gm.plan(max_nodes=n, max_edges=e)
+    got = plan.run({i["name"]: inputs.tensors[i["name"]] for i in doc["inputs"]})
+    ref = _reference(model, inputs)
+    worst = 0.0
+    for o, r in zip(doc["outputs"], ref):
+        g = torch.from_numpy(got[o["name"]]) if not torch.is_tensor(got[o["name"]]) \
+            else got[o["name"]]
+        if tuple(g.shape) != tuple(r.shape):
+            raise ExportError("output %r: graphkern gives shape %s, the model %s"
+                              % (o["name"], list(g.shape), list(r.shape)))
+        err = _relative_error(g, r)
+        worst = max(worst, err)
+        if not err <= tolerance:
+            raise ExportError("output %r differs from the model run in float64 by %.3g "
+                              "(relative; the limit is %g)" % (o["name"], err, tolerance))
+    return worst
+
+
+class Compiled:
+    """A callable with the model's forward signature that runs graphkern.
+
+    torch tensors in -> torch tensors out (sharing the output buffer),
+    numpy in -> numpy out, a Data object in where forward takes data."""
+
+    def __init__(self, exported, model_forward, max_nodes, max_edges, threads, **options):
+        from . import Model
+        self.exported = exported
+        self.model = Model(exported.data)
+        self.plan = self.model.plan(max_nodes=max_nodes, max_edges=max_edges,
+                                    threads=threads, **options)
+        self._signature = inspect.signature(model_forward)
+        self._data_param = exported._inputs.data_param
+        self._names = exported.input_names
+        self._outputs = exported.output_names
+        self._single = exported.doc["outputs"][0]["name"] == "y" and len(self._outputs) == 1
+        self._kind = "dict" if not self._single and not all(
+            re.fullmatch(r"y\d+", n) for n in self._outputs) else "tuple"
+
+    def __call__(self, *args, **kwargs):
+        bound = self._signature.bind(*args, **kwargs)
+        given = bound.arguments
+        if self._data_param:
+            data = given[self._data_param]
+            values = {n: getattr(data, n) for n in self._names}
+        else:
+            values = {n: given.get(n) for n in self._names}
+        missing = [n for n, v in values.items() if v is None]
+        if missing:
+            raise TypeError("missing input(s): %s" % ", ".join(missing))
+        as_torch = any(torch.is_tensor(v) for v in values.values())
+        out = self.plan.run(values)
+        if as_torch:
+            out = {k: torch.from_numpy(v) for k, v in out.items()}
+        if self._single:
+            return out["y"]
+        if self._kind == "tuple":
+            return tuple(out[n] for n in self._outputs)
+        return {n: out[n] for n in self._outputs}
+
+
+def compile(model, example_inputs, max_nodes=None, max_edges=None, threads=1, **options):
+    """Export `model` (checked, see export) and return a callable with its
+    forward signature running graphkern: fast(x, edge_index) instead of
+    model(x, edge_index). max_nodes / max_edges default to the example's."""
+    exported = export(model, example_inputs, None)
+    inputs = exported._inputs
+    n = max([int(t.shape[0]) for t in inputs.tensors.values() if t.dim()] + [1])
+    e = max([int(t.shape[1]) for k, t in inputs.tensors.items()
+             if k in exported.input_names and any(
+                 i["name"] == k and i["kind"] == "edge_index" for i in exported.doc["inputs"])]
+            + [1])
+    return Compiled(exported, model.forward, max_nodes or n, max_edges or e, threads,
+                    **options)

@@ -1,0 +1,169 @@
+/* Elementwise ops: activations, scalar arithmetic, clamp, and binary ops
+ * with PyTorch's broadcasting. Float32 in and out, as PyTorch computes
+ * them (expm1 for ELU, erf for GELU, log1p for softplus); NaN propagates
+ * through clamp, maximum and minimum as in PyTorch. */
+#include <math.h>
+#include <string.h>
+
+#include "ops.h"
+
+static size_t count_of(const gk_op_ctx *ctx) {
+    size_t n = 1;
+    for (int d = 0; d < ctx->out_ndim[0]; d++) n *= (size_t)ctx->out_dims[0][d];
+    return n;
+}
+
+static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+static float gelu(float x, int tanh_form) {
+    if (tanh_form) {
+        const float k = 0.7978845608028654f;  /* sqrt(2/pi) */
+        return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    }
+    return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
+}
+
+static float softplus(float x, float beta, float threshold) {
+    return x * beta > threshold ? x : log1pf(expf(x * beta)) / beta;
+}
+
+static float clampf(float x, const gk_op *op) {
+    if (x != x) return x;
+    if (op->has_lo && x < op->lo) x = op->lo;
+    if (op->has_hi && x > op->hi) x = op->hi;
+    return x;
+}
+
+static float power(float x, float p) {
+    if (p == 2.0f) return x * x;
+    if (p == 1.0f) return x;
+    if (p == 0.5f) return sqrtf(x);
+    return powf(x, p);
+}
+
+static float scalar(float x, const gk_op *op) {
+    float c = op->value;
+    switch (op->fn) {
+    case GK_SC_ADD: return x + c;
+    case GK_SC_SUB: return x - c;
+    case GK_SC_RSUB: return c - x;
+    case GK_SC_MUL: return x * c;
+    case GK_SC_DIV: return x / c;
+    case GK_SC_RDIV: return c / x;
+    case GK_SC_POW: return power(x, c);
+    }
+    return x;
+}
+
+void gk_run_unary(const gk_op_ctx *ctx) {
+    const gk_op *op = ctx->op;
+    const float *x = ctx->in[0];
+    float *y = ctx->out[0];
+    size_t n = count_of(ctx);
+    switch (op->kind) {
+    case GK_OP_RELU:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
+        break;
+    case GK_OP_ELU:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : op->alpha * expm1f(x[i]);
+        break;
+    case GK_OP_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * op->alpha;
+        break;
+    case GK_OP_GELU:
+        for (size_t i = 0; i < n; i++) y[i] = gelu(x[i], op->approximate);
+        break;
+    case GK_OP_SILU:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
+        break;
+    case GK_OP_SIGMOID:
+        for (size_t i = 0; i < n; i++) y[i] = sigmoid(x[i]);
+        break;
+    case GK_OP_TANH:
+        for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+        break;
+    case GK_OP_SOFTPLUS:
+        for (size_t i = 0; i < n; i++) y[i] = softplus(x[i], op->beta, op->threshold);
+        break;
+    case GK_OP_EXP:
+        for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
+        break;
+    case GK_OP_LOG:
+        for (size_t i = 0; i < n; i++) y[i] = logf(x[i]);
+        break;
+    case GK_OP_ABS:
+        for (size_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
+        break;
+    case GK_OP_SQRT:
+        for (size_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
+        break;
+    case GK_OP_RSQRT:
+        for (size_t i = 0; i < n; i++) y[i] = 1.0f / sqrtf(x[i]);
+        break;
+    case GK_OP_CLAMP:
+        for (size_t i = 0; i < n; i++) y[i] = clampf(x[i], op);
+        break;
+    case GK_OP_SCALAR:
+        for (size_t i = 0; i < n; i++) y[i] = scalar(x[i], op);
+        break;
+    default:
+        break;
+    }
+}
+
+static float binary(gk_op_kind kind, float a, float b) {
+    switch (kind) {
+    case GK_OP_ADD: return a + b;
+    case GK_OP_SUB: return a - b;
+    case GK_OP_MUL: return a * b;
+    case GK_OP_DIV: return a / b;
+    case GK_OP_POW: return power(a, b);
+    case GK_OP_MAXIMUM: return (a != a || b != b) ? a + b : (a > b ? a : b);
+    case GK_OP_MINIMUM: return (a != a || b != b) ? a + b : (a < b ? a : b);
+    default: return 0.0f;
+    }
+}
+
+/* Strides of input i over the 4-dim padded output (0 where broadcast). */
+static void broadcast_strides(const gk_op_ctx *ctx, int i, int64_t out[4],
+                              int64_t strides[4]) {
+    int nd = ctx->out_ndim[0], ni = ctx->in_ndim[i];
+    int64_t in[4] = {1, 1, 1, 1};
+    for (int d = 0; d < 4; d++) out[d] = 1;
+    for (int d = 0; d < nd; d++) out[4 - nd + d] = ctx->out_dims[0][d];
+    for (int d = 0; d < ni; d++) in[4 - ni + d] = ctx->in_dims[i][d];
+    int64_t s = 1;
+    for (int d = 3; d >= 0; d--) {
+        strides[d] = in[d] == 1 ? 0 : s;
+        s *= in[d];
+    }
+}
+
+void gk_run_binary(const gk_op_ctx *ctx) {
+    int64_t dims[4], sa[4], sb[4];
+    broadcast_strides(ctx, 0, dims, sa);
+    broadcast_strides(ctx, 1, dims, sb);
+    const float *a = ctx->in[0], *b = ctx->in[1];
+    float *y = ctx->out[0];
+    gk_op_kind kind = ctx->op->kind;
+    for (int64_t i0 = 0; i0 < dims[0]; i0++)
+        for (int64_t i1 = 0; i1 < dims[1]; i1++)
+            for (int64_t i2 = 0; i2 < dims[2]; i2++) {
+                const float *pa = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+                const float *pb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+                int64_t n = dims[3];
+                if (kind == GK_OP_ADD && sa[3] && sb[3]) {
+                    for (int64_t k = 0; k < n; k++) y[k] = pa[k] + pb[k];
+                } else if (kind == GK_OP_MUL && sa[3] && sb[3]) {
+                    for (int64_t k = 0; k < n; k++) y[k] = pa[k] * pb[k];
+                } else {
+                    for (int64_t k = 0; k < n; k++)
+                        y[k] = binary(kind, pa[k * sa[3]], pb[k * sb[3]]);
+                }
+                y += n;
+            }
+}
+
+void gk_run_constant(const gk_op_ctx *ctx) {
+    memcpy(ctx->out[0], ctx->op->tensors[0], ctx->op->tensor_len[0] * sizeof(float));
+}

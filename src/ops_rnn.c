@@ -1,0 +1,101 @@
+/* LSTM and GRU (PyTorch's gate order and equations: LSTM i, f, g, o; GRU
+ * r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))), multi-layer,
+ * batch_first or not, zero initial state; and the single-step cells.
+ * The input products of every time step are one gk_gemm_rows call per
+ * layer; each step then adds h · W_hh^T. */
+#include <math.h>
+#include <string.h>
+
+#include "ops.h"
+
+static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* One step for rows [0, b): gx (input gates, with b_ih) and gh (hidden
+ * gates, with b_hh) -> new h (and c). */
+static void lstm_step(const float *gx, size_t gx_stride, const float *gh, size_t b,
+                      int hs, float *h, float *c) {
+    for (size_t r = 0; r < b; r++) {
+        const float *x = gx + r * gx_stride, *g = gh + r * 4 * (size_t)hs;
+        float *hr = h + r * (size_t)hs, *cr = c + r * (size_t)hs;
+        for (int k = 0; k < hs; k++) {
+            float i = sigmoid(x[k] + g[k]);
+            float f = sigmoid(x[hs + k] + g[hs + k]);
+            float gg = tanhf(x[2 * hs + k] + g[2 * hs + k]);
+            float o = sigmoid(x[3 * hs + k] + g[3 * hs + k]);
+            cr[k] = f * cr[k] + i * gg;
+            hr[k] = o * tanhf(cr[k]);
+        }
+    }
+}
+
+static void gru_step(const float *gx, size_t gx_stride, const float *gh, size_t b,
+                     int hs, float *h) {
+    for (size_t r = 0; r < b; r++) {
+        const float *x = gx + r * gx_stride, *g = gh + r * 3 * (size_t)hs;
+        float *hr = h + r * (size_t)hs;
+        for (int k = 0; k < hs; k++) {
+            float rr = sigmoid(x[k] + g[k]);
+            float z = sigmoid(x[hs + k] + g[hs + k]);
+            float n = tanhf(x[2 * hs + k] + rr * g[2 * hs + k]);
+            hr[k] = (1.0f - z) * n + z * hr[k];
+        }
+    }
+}
+
+void gk_run_rnn(const gk_op_ctx *ctx) {
+    const gk_op *op = ctx->op;
+    int lstm = op->kind == GK_OP_LSTM, hs = op->out_features, g = lstm ? 4 : 3;
+    size_t gh_w = (size_t)g * (size_t)hs;
+    size_t B = (size_t)ctx->in_dims[0][op->batch_first ? 0 : 1];
+    size_t T = (size_t)ctx->in_dims[0][op->batch_first ? 1 : 0];
+    size_t bt = B * T;
+    float *gx = ctx->scratch, *seq[2] = {gx + bt * gh_w, gx + bt * gh_w + bt * (size_t)hs};
+    float *h = seq[1] + bt * (size_t)hs, *c = h + B * (size_t)hs, *gh = c + B * (size_t)hs;
+    const float *input = ctx->in[0];
+    int in = op->in_features;
+    for (int l = 0; l < op->rnn_layers; l++) {
+        float *const *w = (float *const *)&op->tensors[4 * l];
+        gk_gemm_rows(input, bt, in, w[0], w[2], (int)gh_w, gx);
+        memset(h, 0, B * (size_t)hs * sizeof *h);
+        memset(c, 0, B * (size_t)hs * sizeof *c);
+        float *out = seq[l & 1];
+        for (size_t t = 0; t < T; t++) {
+            gk_gemm_rows(h, B, hs, w[1], w[3], (int)gh_w, gh);
+            /* rows of step t: b·T + t (batch_first) or t·B + b */
+            size_t first = op->batch_first ? t : t * B;
+            size_t stride = op->batch_first ? T : 1;
+            const float *gxt = gx + first * gh_w;
+            if (lstm) lstm_step(gxt, stride * gh_w, gh, B, hs, h, c);
+            else gru_step(gxt, stride * gh_w, gh, B, hs, h);
+            for (size_t b = 0; b < B; b++)
+                memcpy(out + (first + b * stride) * (size_t)hs, h + b * (size_t)hs,
+                       (size_t)hs * sizeof *h);
+        }
+        if (ctx->out[1]) memcpy(ctx->out[1] + (size_t)l * B * hs, h, B * (size_t)hs * sizeof *h);
+        if (lstm && ctx->out[2])
+            memcpy(ctx->out[2] + (size_t)l * B * hs, c, B * (size_t)hs * sizeof *c);
+        input = out;
+        in = hs;
+    }
+    if (ctx->out[0]) memcpy(ctx->out[0], input, bt * (size_t)hs * sizeof *input);
+}
+
+void gk_run_rnn_cell(const gk_op_ctx *ctx) {
+    const gk_op *op = ctx->op;
+    int lstm = op->kind == GK_OP_LSTM_CELL, hs = op->out_features, g = lstm ? 4 : 3;
+    size_t gh_w = (size_t)g * (size_t)hs, B = (size_t)ctx->in_dims[0][0];
+    float *gx = ctx->scratch, *h = gx + B * gh_w, *c = h + B * (size_t)hs;
+    float *gh = c + B * (size_t)hs;
+    size_t bytes = B * (size_t)hs * sizeof(float);
+    if (ctx->num_inputs > 1) memcpy(h, ctx->in[1], bytes);
+    else memset(h, 0, bytes);
+    if (ctx->num_inputs > 2) memcpy(c, ctx->in[2], bytes);
+    else memset(c, 0, bytes);
+    gk_gemm_rows(ctx->in[0], B, op->in_features, op->tensors[0], op->tensors[2],
+                 (int)gh_w, gx);
+    gk_gemm_rows(h, B, hs, op->tensors[1], op->tensors[3], (int)gh_w, gh);
+    if (lstm) lstm_step(gx, gh_w, gh, B, hs, h, c);
+    else gru_step(gx, gh_w, gh, B, hs, h);
+    if (ctx->out[0]) memcpy(ctx->out[0], h, bytes);
+    if (lstm && ctx->out[1]) memcpy(ctx->out[1], c, bytes);
+}

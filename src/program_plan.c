@@ -1,0 +1,234 @@
+/* The plan of a version-2 model: the op list becomes a schedule at creation.
+ *
+ *  - each conv group gets a graph and a layer plan of its own (kernels
+ *    chosen by the selector as for a format-1 model);
+ *  - every value gets a place in one arena, reused once the value is dead
+ *    (first fit over freed blocks, by the liveness the parser recorded); a
+ *    reshape shares its input's place;
+ *  - the arena, the op scratch and every graph and layer plan are allocated
+ *    and touched here, so that gk_infer_named touches no new page. */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "ops.h"
+#include "plan.h"
+#include "program_plan.h"
+#include "select.h"
+
+#define GK_ALIGN_FLOATS 16
+
+static size_t round_up(size_t n) {
+    return (n + GK_ALIGN_FLOATS - 1) / GK_ALIGN_FLOATS * GK_ALIGN_FLOATS;
+}
+
+typedef struct block {
+    size_t offset, size;
+    int free;
+} block;
+
+/* The value whose storage v uses: itself, or through reshapes its input. */
+static int storage_root(const gk_program *prog, int v) {
+    while (prog->values[v].producer >= 0 &&
+           prog->ops[prog->values[v].producer].kind == GK_OP_RESHAPE)
+        v = prog->ops[prog->values[v].producer].inputs[0];
+    return v;
+}
+
+/* Last op that reads v's storage (through aliases); num_ops if an output. */
+static void storage_ends(const gk_program *prog, int *end) {
+    for (int v = 0; v < prog->num_values; v++) end[v] = prog->values[v].last_use;
+    for (int v = prog->num_values - 1; v >= 0; v--) {
+        int r = storage_root(prog, v);
+        if (r != v && end[v] > end[r]) end[r] = end[v];
+    }
+}
+
+static gk_status place_values(gk_program_plan *pp, gk_error *err) {
+    const gk_program *prog = pp->prog;
+    int nv = prog->num_values;
+    int *end = gk_calloc_array((size_t)nv, sizeof *end);
+    block *blocks = gk_calloc_array((size_t)nv + 1, sizeof *blocks);
+    int *block_of = gk_calloc_array((size_t)nv, sizeof *block_of);
+    if (!end || !blocks || !block_of) {
+        gk_free(end);
+        gk_free(blocks);
+        gk_free(block_of);
+        return gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    }
+    storage_ends(prog, end);
+    int nb = 0;
+    size_t top = 0;
+    for (int i = 0; i < prog->num_ops; i++) {
+        const gk_op *op = &prog->ops[i];
+        for (int k = 0; k < op->num_outputs; k++) {
+            int v = op->outputs[k];
+            pp->root[v] = storage_root(prog, v);
+            if (pp->root[v] != v) continue;
+            int64_t dims[GK_MAX_RANK];
+            size_t need = round_up(gk_shape_resolve(&prog->values[v].shape, pp->max_nodes, dims));
+            int found = -1;
+            for (int b = 0; b < nb && found < 0; b++)
+                if (blocks[b].free && blocks[b].size >= need) found = b;
+            if (found < 0) {
+                found = nb++;
+                blocks[found] = (block){top, need, 0};
+                top += need;
+            }
+            blocks[found].free = 0;
+            block_of[v] = found;
+            pp->offset[v] = blocks[found].offset;
+        }
+        /* storage dead after op i is free for the ops after it */
+        for (int v = 0; v < nv; v++)
+            if (prog->values[v].producer >= 0 && prog->values[v].producer <= i &&
+                pp->root[v] == v && end[v] <= i && block_of[v] >= 0) {
+                blocks[block_of[v]].free = 1;
+                block_of[v] = -1;  /* freed once: the block may be reused */
+            }
+    }
+    pp->arena_floats = top;
+    gk_free(end);
+    gk_free(blocks);
+    gk_free(block_of);
+    return GK_OK;
+}
+
+static size_t scratch_floats(const gk_program_plan *pp) {
+    const gk_program *prog = pp->prog;
+    size_t most = 0;
+    for (int i = 0; i < prog->num_ops; i++) {
+        const gk_op *op = &prog->ops[i];
+        gk_shape in[GK_OP_MAX_INPUTS];
+        for (int k = 0; k < op->num_inputs; k++) in[k] = prog->values[op->inputs[k]].shape;
+        size_t s = gk_op_def_of(op->kind)->scratch(op, in, pp->max_nodes);
+        if (s > most) most = s;
+    }
+    return most;
+}
+
+static gk_status create_groups(gk_program_plan *pp, const gk_plan_options *opt,
+                               gk_error *err) {
+    const gk_program *prog = pp->prog;
+    gk_status st = GK_OK;
+    for (int g = 0; g < prog->num_groups && st == GK_OK; g++) {
+        const gk_model *m = prog->groups[g].model;
+        st = gk_graph_create(m, pp->max_nodes, pp->max_edges, &pp->graphs[g], err);
+        if (st == GK_OK)
+            st = gk_plan_create(m, pp->max_nodes, pp->max_edges, opt, &pp->plans[g], err);
+    }
+    return st;
+}
+
+void gk_program_plan_free(gk_program_plan *pp) {
+    if (!pp) return;
+    for (int g = 0; g < pp->prog->num_groups; g++) {
+        if (pp->plans) gk_plan_free(pp->plans[g]);
+        if (pp->graphs) gk_graph_free(pp->graphs[g]);
+    }
+    gk_free(pp->plans);
+    gk_free(pp->graphs);
+    gk_free(pp->arena);
+    gk_free(pp->scratch);
+    gk_free(pp->offset);
+    gk_free(pp->root);
+    gk_free(pp->ptr);
+    gk_free(pp);
+}
+
+gk_status gk_program_plan_create(const gk_program *prog, size_t max_nodes,
+                                 size_t max_edges, const gk_plan_options *opt,
+                                 gk_program_plan **out, gk_error *err) {
+    *out = NULL;
+    gk_program_plan *pp = gk_alloc(sizeof *pp);
+    if (!pp) return gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    pp->prog = prog;
+    pp->max_nodes = max_nodes;
+    pp->max_edges = max_edges;
+    size_t nv = (size_t)prog->num_values, ng = (size_t)(prog->num_groups ? prog->num_groups : 1);
+    pp->offset = gk_calloc_array(nv, sizeof *pp->offset);
+    pp->root = gk_calloc_array(nv, sizeof *pp->root);
+    pp->ptr = gk_calloc_array(nv, sizeof *pp->ptr);
+    pp->graphs = gk_calloc_array(ng, sizeof *pp->graphs);
+    pp->plans = gk_calloc_array(ng, sizeof *pp->plans);
+    gk_status st = (pp->offset && pp->root && pp->ptr && pp->graphs && pp->plans)
+                       ? GK_OK
+                       : gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
+    for (size_t v = 0; v < nv; v++) pp->root[v] = (int)v;
+    if (st == GK_OK) st = place_values(pp, err);
+    if (st == GK_OK) {
+        pp->scratch_floats = scratch_floats(pp);
+        pp->arena = gk_calloc_array(pp->arena_floats + GK_ALIGN_FLOATS, sizeof(float));
+        pp->scratch = gk_calloc_array(pp->scratch_floats + GK_ALIGN_FLOATS, sizeof(float));
+        if (!pp->arena || !pp->scratch)
+            st = gk_fail(err, GK_ENOMEM, "gk_plan_create: no memory for %zu floats of "
+                         "values", pp->arena_floats + pp->scratch_floats);
+    }
+    if (st == GK_OK) st = create_groups(pp, opt, err);
+    if (st != GK_OK) {
+        gk_program_plan_free(pp);
+        return st;
+    }
+    *out = pp;
+    return GK_OK;
+}
+
+/* ---- describing the schedule ---------------------------------------------- */
+
+static void shape_text(const gk_shape *s, char *buf, size_t size) {
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < s->ndim && used < size; d++)
+        used += ((s->node_dims >> d) & 1u)
+                    ? (size_t)snprintf(buf + used, size - used, "%sN", d ? "," : "")
+                    : (size_t)snprintf(buf + used, size - used, "%s%lld", d ? "," : "",
+                                       (long long)s->dims[d]);
+    if (used < size) snprintf(buf + used, size - used, "]");
+}
+
+size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf,
+                                size_t size) {
+    const gk_program *prog = pp->prog;
+    size_t len = 0;
+    char line[640];
+#define APPEND(...)                                                             \
+    do {                                                                        \
+        int k_ = snprintf(line, sizeof line, __VA_ARGS__);                      \
+        if (k_ > 0) {                                                           \
+            if (buf && len < size) snprintf(buf + len, size - len, "%s", line); \
+            len += (size_t)k_;                                                  \
+        }                                                                       \
+    } while (0)
+    APPEND("plan: %d ops (format 2), %d edge set(s), isa %s, up to %zu nodes and %zu "
+           "edges, %zu KiB of values\n", prog->num_ops, prog->num_groups, gk_isa_name(isa),
+           pp->max_nodes, pp->max_edges, pp->arena_floats * sizeof(float) / 1024);
+    for (int i = 0; i < prog->num_inputs; i++)
+        APPEND("  input  %-18s %s\n", prog->inputs[i].name,
+               (const char *[]){"nodes", "edge_index", "edges", "fixed"}[prog->inputs[i].kind]);
+    for (int i = 0; i < prog->num_ops; i++) {
+        const gk_op *op = &prog->ops[i];
+        const gk_op_def *def = gk_op_def_of(op->kind);
+        char shape[64];
+        shape_text(&prog->values[op->outputs[0]].shape, shape, sizeof shape);
+        const char *kind = def->name;
+        if (op->kind == GK_OP_CONV) {
+            const gk_plan *sub = pp->plans[op->conv_group];
+            kind = sub->model->layers[op->conv_layer].info.type == GK_LAYER_GATV2
+                       ? "GATv2Conv" : "GATConv";
+            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s kernel %s\n         why: %s\n", i,
+                   kind, op->name, prog->values[op->outputs[0]].name, shape,
+                   sub->kernels[op->conv_layer].name, sub->reasons[op->conv_layer]);
+        } else {
+            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s %s\n", i, kind, op->name,
+                   prog->values[op->outputs[0]].name, shape,
+                   pp->root[op->outputs[0]] != op->outputs[0]
+                       ? "alias of its input (no copy)"
+                       : "portable C loop, compiled per ISA (no specialized kernel)");
+        }
+    }
+    for (int i = 0; i < prog->num_outputs; i++)
+        APPEND("  output %-18s = %s\n", prog->outputs[i].name,
+               prog->values[prog->outputs[i].value].name);
+#undef APPEND
+    if (buf && size && len >= size) buf[size - 1] = '\0';
+    return len;
+}
