@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fixture_case.h"
+#include "model_case.h"
 
 /* GCC says __SANITIZE_ADDRESS__, clang __has_feature(...). */
 #if defined(__has_feature)
@@ -76,9 +77,18 @@ static long minor_faults(void) {
     return ru.ru_minflt;
 }
 
+/* A whole model (format 2) runs by name instead: set while its case runs. */
+static const model_case *named_case;
+
 static int run_calls(gk_plan *plan, gk_graph *graph, const float *x, float *y) {
-    for (int k = 0; k < CALLS; k++)
-        if (gk_infer(plan, graph, x, y, NULL) != GK_OK) return 1;
+    gk_tensor out = {.name = "y", .data = y, .capacity = named_case ? named_case->y_count : 0};
+    for (int k = 0; k < CALLS; k++) {
+        gk_status st = named_case
+                           ? gk_infer_named(plan, named_case->inputs,
+                                            (size_t)named_case->num_inputs, &out, 1, NULL)
+                           : gk_infer(plan, graph, x, y, NULL);
+        if (st != GK_OK) return 1;
+    }
     return 0;
 }
 
@@ -101,6 +111,9 @@ static int survives_strict_seccomp(gk_plan *plan, gk_graph *graph,
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+static int measure(const char *name, gk_plan *plan, gk_graph *graph, const float *x,
+                   float *y);
+
 static int check_case(const char *dir, const char *name, gk_isa isa) {
     fixture_case fc;
     if (fixture_load(dir, name, &fc)) return 1;
@@ -119,7 +132,18 @@ static int check_case(const char *dir, const char *name, gk_isa isa) {
         return err.status == GK_EISA ? 0 : 1;
     }
     float *y = calloc(fc.num_nodes * fc.out_width, sizeof *y);
-    gk_infer(plan, graph, fc.x, y, NULL);  /* first call: lazy libc paths */
+    failures += measure(name, plan, graph, fc.x, y);
+    free(y);
+    gk_plan_free(plan);
+    gk_graph_free(graph);
+    fixture_free(&fc);
+    return failures;
+}
+
+/* 1000 calls counted, then 1000 under strict seccomp; prints one line. */
+static int measure(const char *name, gk_plan *plan, gk_graph *graph, const float *x,
+                   float *y) {
+    int failures = run_calls(plan, graph, x, y);  /* first calls: lazy libc paths */
 #if COUNT_MALLOC
     long a0 = allocations, l0 = locks;
 #endif
@@ -129,7 +153,7 @@ static int check_case(const char *dir, const char *name, gk_isa isa) {
     long faults = 0;
     for (int round = 0; round < 3; round++) {
         long f0 = minor_faults();
-        failures += run_calls(plan, graph, fc.x, y);
+        failures += run_calls(plan, graph, x, y);
         faults = minor_faults() - f0;
         if (faults == 0) break;
     }
@@ -138,16 +162,35 @@ static int check_case(const char *dir, const char *name, gk_isa isa) {
 #else
     long allocs = 0, taken = 0;
 #endif
-    int quiet = survives_strict_seccomp(plan, graph, fc.x, y);
+    int quiet = survives_strict_seccomp(plan, graph, x, y);
+    const char *kernel = gk_plan_layer_kernel(plan, 0);
     printf("%s %s [%s]: %d calls, %ld allocations, %ld locks, %ld minor page faults, %s\n",
            (allocs || taken || faults || !quiet) ? "FAIL" : "ok  ", name,
-           gk_plan_layer_kernel(plan, 0), CALLS, allocs, taken, faults,
+           kernel ? kernel : "format 2", CALLS, allocs, taken, faults,
            quiet ? "no system call (strict seccomp)" : "SYSTEM CALL");
-    failures += allocs != 0 || taken != 0 || faults != 0 || !quiet;
+    return failures + (allocs != 0 || taken != 0 || faults != 0 || !quiet);
+}
+
+/* A whole model: gk_infer_named over its fixture inputs. */
+static int check_model(const char *dir, const char *name, gk_isa isa) {
+    model_case mc;
+    if (model_case_load(dir, name, &mc)) return 1;
+    gk_plan_options opt = gk_plan_default_options();
+    opt.isa = isa;
+    gk_plan *plan = NULL;
+    gk_error err;
+    if (gk_plan_create(mc.model, mc.nodes, mc.max_edges, &opt, &plan, &err) != GK_OK) {
+        printf("FAIL %s: %s\n", name, err.message);
+        model_case_free(&mc);
+        return err.status == GK_EISA ? 0 : 1;
+    }
+    float *y = calloc(mc.y_count, sizeof *y);
+    named_case = &mc;
+    int failures = measure(name, plan, NULL, NULL, y);
+    named_case = NULL;
     free(y);
     gk_plan_free(plan);
-    gk_graph_free(graph);
-    fixture_free(&fc);
+    model_case_free(&mc);
     return failures;
 }
 
@@ -161,6 +204,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
             failures += check_case(dir, cases[c], isas[i]);
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
+        for (int c = 0; model_case_names[c]; c++)
+            failures += check_model(dir, model_case_names[c], isas[i]);
     printf(failures ? "FAILED\n" : "all hot-path checks passed\n");
     return failures ? 1 : 0;
 }
