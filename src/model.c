@@ -111,7 +111,11 @@ static gk_status build_model(const gk_st_file *file, gk_model *model,
     if (!file->graphkern_metadata)
         return gk_fail(err, GK_EMETADATA,
                        "no __metadata__[\"graphkern\"] describing the layers");
-    if (gk_metadata_version(file->graphkern_metadata) == 2) {
+    int version = gk_metadata_version(file->graphkern_metadata);
+    if (version > 2)
+        return gk_fail(err, GK_EUNSUPPORTED, "metadata version %d: this library reads "
+                       "versions 1 (a layer stack) and 2 (a graph of ops)", version);
+    if (version == 2) {
         gk_status st = gk_program_load(file->graphkern_metadata, file, &model->program, err);
         if (st == GK_OK) summarize_program(model);
         return st;

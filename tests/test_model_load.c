@@ -378,8 +378,11 @@ static void test_bad_metadata(void) {
     snprintf(e.metadata, sizeof e.metadata, "{\"version\": 1, \"layers\": []}");
     EXPECT_LOAD(&e, GK_EMETADATA, "layers");
     edit_open(&e, "quirky_n12");
-    edit_meta(&e, "\"version\": 1", "\"version\": 2");
+    edit_meta(&e, "\"version\": 1", "\"version\": 3");
     EXPECT_LOAD(&e, GK_EUNSUPPORTED, "version");
+    edit_open(&e, "quirky_n12");  /* a layer list is no format-2 document */
+    edit_meta(&e, "\"version\": 1", "\"version\": 2");
+    EXPECT_LOAD(&e, GK_EFORMAT, "layers");
     edit_open(&e, "quirky_n12");
     edit_meta(&e, "\"GATConv\"", "\"SAGEConv\"");
     EXPECT_LOAD(&e, GK_EUNSUPPORTED, "SAGEConv");

@@ -103,7 +103,7 @@ def main():
     out = sys.argv[1]
     dirs = {t: os.path.join(out, t) for t in
             ("fuzz_model_buffer", "fuzz_io_reader", "fuzz_graph_coo", "fuzz_metadata",
-             "fuzz_corr")}
+             "fuzz_corr", "fuzz_program")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
 
@@ -141,6 +141,13 @@ def main():
                 small["edge_index"] = ("I32", shape, struct.pack("<%di" % len(vals), *vals))
                 small.pop("y_pyg_f64", None)
                 put("fuzz_io_reader", base + ".i32", write_st(small, meta))
+    # fuzz_program: the whole-model fixtures' format-2 documents, byte 0 = which
+    models = os.path.join(FIXTURES, "models")
+    names = sorted(e[:-len(".model.safetensors")] for e in os.listdir(models)
+                   if e.endswith(".model.safetensors"))
+    for k, name in enumerate(names):
+        _, meta = read_st(os.path.join(models, name + ".model.safetensors"))
+        put("fuzz_program", name + ".json", bytes([k]) + meta["graphkern"].encode())
     # fuzz_corr: N, T, recompute period, top_k, flags, threshold, then ticks
     for n, t, k, flags, th in ((8, 6, 3, 0, 0), (12, 10, 4, 3, 120), (5, 4, 0, 2, 0),
                                (16, 16, 16, 1, 200)):

@@ -14,7 +14,8 @@ seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET ...]}
 shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-  targets=(fuzz_model_buffer fuzz_io_reader fuzz_graph_coo fuzz_metadata fuzz_corr)
+  targets=(fuzz_model_buffer fuzz_io_reader fuzz_graph_coo fuzz_metadata fuzz_corr
+           fuzz_program)
 build=build-fuzz
 jobs=$(nproc); [ "$jobs" -gt 2 ] && jobs=2
 
