@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ops_math.h"
 
 static size_t count_of(const gk_op_ctx *ctx) {
     size_t n = 1;
@@ -13,12 +14,11 @@ static size_t count_of(const gk_op_ctx *ctx) {
     return n;
 }
 
-static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-static float gelu(float x, int tanh_form) {
+static inline __attribute__((always_inline)) float gelu(float x, int tanh_form) {
     if (tanh_form) {
         const float k = 0.7978845608028654f;  /* sqrt(2/pi) */
-        return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+        return 0.5f * x * (1.0f + gk_tanhf(k * (x + 0.044715f * x * x * x)));
     }
     return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
 }
@@ -55,6 +55,7 @@ static float scalar(float x, const gk_op *op) {
     return x;
 }
 
+GK_OPS_PER_ISA
 void gk_run_unary(const gk_op_ctx *ctx) {
     const gk_op *op = ctx->op;
     const float *x = ctx->in[0];
@@ -74,13 +75,13 @@ void gk_run_unary(const gk_op_ctx *ctx) {
         for (size_t i = 0; i < n; i++) y[i] = gelu(x[i], op->approximate);
         break;
     case GK_OP_SILU:
-        for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
+        for (size_t i = 0; i < n; i++) y[i] = x[i] * gk_sigmoidf(x[i]);
         break;
     case GK_OP_SIGMOID:
-        for (size_t i = 0; i < n; i++) y[i] = sigmoid(x[i]);
+        for (size_t i = 0; i < n; i++) y[i] = gk_sigmoidf(x[i]);
         break;
     case GK_OP_TANH:
-        for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+        for (size_t i = 0; i < n; i++) y[i] = gk_tanhf(x[i]);
         break;
     case GK_OP_SOFTPLUS:
         for (size_t i = 0; i < n; i++) y[i] = softplus(x[i], op->beta, op->threshold);

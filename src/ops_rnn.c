@@ -7,38 +7,56 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ops_math.h"
 
-static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-/* One step for rows [0, b): gx (input gates, with b_ih) and gh (hidden
- * gates, with b_hh) -> new h (and c). */
+/* One row of one step: input gates gx (with b_ih) and hidden gates gh (with
+ * b_hh), each [gates, hs] -> new h (and c). restrict and one pointer per
+ * gate let the loop vectorize. */
+static inline __attribute__((always_inline)) void lstm_row(
+    const float *restrict xi, const float *restrict xf, const float *restrict xg,
+    const float *restrict xo, const float *restrict hi, const float *restrict hf,
+    const float *restrict hg, const float *restrict ho, int hs, float *restrict h,
+    float *restrict c) {
+    for (int k = 0; k < hs; k++) {
+        float i = gk_sigmoidf(xi[k] + hi[k]);
+        float f = gk_sigmoidf(xf[k] + hf[k]);
+        float g = gk_tanhf(xg[k] + hg[k]);
+        float o = gk_sigmoidf(xo[k] + ho[k]);
+        float cn = f * c[k] + i * g;
+        c[k] = cn;
+        h[k] = o * gk_tanhf(cn);
+    }
+}
+
+static inline __attribute__((always_inline)) void gru_row(
+    const float *restrict xr, const float *restrict xz, const float *restrict xn,
+    const float *restrict hr, const float *restrict hz, const float *restrict hn, int hs,
+    float *restrict h) {
+    for (int k = 0; k < hs; k++) {
+        float r = gk_sigmoidf(xr[k] + hr[k]);
+        float z = gk_sigmoidf(xz[k] + hz[k]);
+        float n = gk_tanhf(xn[k] + r * hn[k]);
+        h[k] = (1.0f - z) * n + z * h[k];
+    }
+}
+
+GK_OPS_PER_ISA
 static void lstm_step(const float *gx, size_t gx_stride, const float *gh, size_t b,
                       int hs, float *h, float *c) {
     for (size_t r = 0; r < b; r++) {
         const float *x = gx + r * gx_stride, *g = gh + r * 4 * (size_t)hs;
-        float *hr = h + r * (size_t)hs, *cr = c + r * (size_t)hs;
-        for (int k = 0; k < hs; k++) {
-            float i = sigmoid(x[k] + g[k]);
-            float f = sigmoid(x[hs + k] + g[hs + k]);
-            float gg = tanhf(x[2 * hs + k] + g[2 * hs + k]);
-            float o = sigmoid(x[3 * hs + k] + g[3 * hs + k]);
-            cr[k] = f * cr[k] + i * gg;
-            hr[k] = o * tanhf(cr[k]);
-        }
+        lstm_row(x, x + hs, x + 2 * hs, x + 3 * hs, g, g + hs, g + 2 * hs, g + 3 * hs, hs,
+                 h + r * (size_t)hs, c + r * (size_t)hs);
     }
 }
 
+GK_OPS_PER_ISA
 static void gru_step(const float *gx, size_t gx_stride, const float *gh, size_t b,
                      int hs, float *h) {
     for (size_t r = 0; r < b; r++) {
         const float *x = gx + r * gx_stride, *g = gh + r * 3 * (size_t)hs;
-        float *hr = h + r * (size_t)hs;
-        for (int k = 0; k < hs; k++) {
-            float rr = sigmoid(x[k] + g[k]);
-            float z = sigmoid(x[hs + k] + g[hs + k]);
-            float n = tanhf(x[2 * hs + k] + rr * g[2 * hs + k]);
-            hr[k] = (1.0f - z) * n + z * hr[k];
-        }
+        gru_row(x, x + hs, x + 2 * hs, g, g + hs, g + 2 * hs, hs, h + r * (size_t)hs);
     }
 }
 
