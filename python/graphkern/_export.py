@@ -40,6 +40,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from .export_pyg import _layer_from_module, _tensor_bytes
 
 FORMAT_VERSION = 2
+_HERE = os.path.dirname(os.path.abspath(__file__))
 TOLERANCE = 1e-5
 
 
@@ -118,10 +119,13 @@ def _user_line(stack_trace):
     """'file:line: code' of the innermost frame of the user's code."""
     if not stack_trace:
         return "an unknown line"
-    m = re.search(r'File "([^"]+)", line (\d+), in \S+\n\s*(.*)', stack_trace)
-    if not m:
-        return "an unknown line"
-    return "%s:%s: %s" % (os.path.basename(m.group(1)), m.group(2), m.group(3).strip())
+    # innermost first; frames of torch and of this package (the tracer's own
+    # call_module) are not the user's
+    for m in re.finditer(r'File "([^"]+)", line (\d+), in \S+\n\s*(.*)', stack_trace):
+        if "/torch/" in m.group(1) or os.path.dirname(m.group(1)) == _HERE:
+            continue
+        return "%s:%s: %s" % (os.path.basename(m.group(1)), m.group(2), m.group(3).strip())
+    return "an unknown line"
 
 
 def _trace_error_line(exc):
