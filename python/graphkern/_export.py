@@ -75,14 +75,51 @@ PYG = _pyg()
 # --------------------------------------------------------------------------
 # tracing
 
+class _InputProxy(fx.Proxy):
+    """An input while tracing: its fixed sizes are plain ints (a window
+    length in `for t in range(x.size(1))`), the node or edge count stays
+    symbolic (dim 1 of an integer [2, E] edge_index, dim 0 otherwise)."""
+
+    def _example(self):
+        return self.tracer.example_shapes[self.node.target]
+
+    def _varies(self, d):
+        shape, is_index = self._example()
+        return d == (1 if is_index else 0)
+
+    def size(self, dim=None):
+        shape, _ = self._example()
+        if dim is None:
+            return self.shape
+        d = dim + len(shape) if dim < 0 else dim
+        if self._varies(d):
+            return self.tracer.create_proxy("call_method", "size", (self, dim), {})
+        return shape[d]
+
+    @property
+    def shape(self):
+        shape, _ = self._example()
+        whole = self.tracer.create_proxy("call_function", getattr, (self, "shape"), {})
+        return tuple(whole[d] if self._varies(d) else n for d, n in enumerate(shape))
+
+    def dim(self):
+        return len(self._example()[0])
+
+
 class _Tracer(fx.Tracer):
     """Keeps PyG convs, norms, Linear and RNNs whole; RNN outputs come back
     as the tuples forward() unpacks."""
 
-    def __init__(self):
+    def __init__(self, example_shapes=None):
         pools = tuple(PYG["pools"]) if PYG else ()
         super().__init__(autowrap_functions=pools)
         self.record_stack_traces = True
+        self.example_shapes = example_shapes or {}
+
+    def proxy(self, node):
+        if node.op == "placeholder" and node.target in self.example_shapes:
+            return _InputProxy(node, self)
+        return super().proxy(node)
 
     def is_leaf_module(self, m, qualname):
         if isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
@@ -216,7 +253,8 @@ def _make_data(tensors):
 
 
 def _trace(model, inputs):
-    tracer = _Tracer()
+    tracer = _Tracer({k: (tuple(int(d) for d in t.shape), not t.is_floating_point())
+                      for k, t in inputs.tensors.items()})
     try:
         if inputs.data_param:
             names = list(inputs.tensors)
@@ -234,7 +272,6 @@ def _trace(model, inputs):
     except ExportError:
         raise
     except Exception as e:  # TraceError, TypeError from control flow, ...
-        if os.environ.get("GK_EXPORT_DEBUG"): raise
         raise ExportError("forward() cannot be traced at %s: %s: %s"
                           % (_trace_error_line(e), type(e).__name__, e)) from None
     return fx.GraphModule(root, graph), root
@@ -841,8 +878,9 @@ class _Lowering:
                 self.fail("%s with a batch vector is not supported (one graph per "
                           "call)" % self.what())
             x = self.val(self.arg(b["x"]))
+            rank = len(x.shape)   # PyG: dim -1 for a vector, else -2; keepdim up to rank 2
             return self.emit(PYG["pools"][fn], [x], self.out_shape(),
-                             dims=[len(x.shape) - 2], keepdim=True)
+                             dims=[rank - 1 if rank == 1 else rank - 2], keepdim=rank <= 2)
         return self.tensor_call(fn, args, kwargs)
 
     def call_method(self, node):
@@ -1220,6 +1258,7 @@ def _rename(ops, outputs, graph_inputs):
 # writing
 
 def _write(path, tensors, doc):
+    """The file's bytes (path is unused: _save writes them)."""
     header = {"__metadata__": {"graphkern": json.dumps(doc, separators=(",", ":"))}}
     try:
         import torch_geometric
@@ -1236,9 +1275,10 @@ def _write(path, tensors, doc):
         offset += len(data)
     hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hjson += b" " * (-len(hjson) % 8)
-    buf = struct.pack("<Q", len(hjson)) + hjson + b"".join(blobs[n] for n in sorted(tensors))
-    if path is None:
-        return buf
+    return struct.pack("<Q", len(hjson)) + hjson + b"".join(blobs[n] for n in sorted(tensors))
+
+
+def _save(path, buf):
     tmp = "%s.tmp%d" % (path, os.getpid())
     try:
         with open(tmp, "wb") as f:
@@ -1247,7 +1287,6 @@ def _write(path, tensors, doc):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return buf
 
 
 # --------------------------------------------------------------------------
@@ -1331,21 +1370,28 @@ def export(model, example_inputs, path=None, *, check=True, tolerance=TOLERANCE)
     model.eval()
     try:
         doc, tensors, inputs = _lower(model, example_inputs)
-        data = _write(path, tensors, doc)
-        worst = None
-        if check:
-            worst = _check(model, data, doc, inputs, tolerance)
+        data = _write(None, tensors, doc)
+        worst = _check(model, data, doc, inputs, tolerance) if check else None
     finally:
         model.train(training)
+    if path is not None:   # only a file that reproduces the model
+        _save(path, data)
     return Exported(data, doc, inputs, worst)
+
+
+def _sizes(doc, inputs):
+    """(nodes, largest edge count) of the example inputs."""
+    kinds = {i["name"]: i["kind"] for i in doc["inputs"]}
+    n = max([int(inputs.tensors[k].shape[0]) for k, v in kinds.items() if v == "nodes"] + [1])
+    e = max([int(inputs.tensors[k].shape[1]) for k, v in kinds.items() if v == "edge_index"]
+            + [1])
+    return n, e
 
 
 def _check(model, data, doc, inputs, tolerance):
     from . import Model
     gm = Model(data)
-    n = max([int(t.shape[0]) for t in inputs.tensors.values() if t.dim()] + [1])
-    e = max([int(t.shape[1]) for k, t in inputs.tensors.items()
-             if any(i["name"] == k and i["kind"] == "edge_index" for i in doc["inputs"])] + [1])
+    n, e = _sizes(doc, inputs)
     plan = gm.plan(max_nodes=n, max_edges=e)
     got = plan.run({i["name"]: inputs.tensors[i["name"]] for i in doc["inputs"]})
     ref = _reference(model, inputs)
@@ -1411,11 +1457,6 @@ def compile(model, example_inputs, max_nodes=None, max_edges=None, threads=1, **
     forward signature running graphkern: fast(x, edge_index) instead of
     model(x, edge_index). max_nodes / max_edges default to the example's."""
     exported = export(model, example_inputs, None)
-    inputs = exported._inputs
-    n = max([int(t.shape[0]) for t in inputs.tensors.values() if t.dim()] + [1])
-    e = max([int(t.shape[1]) for k, t in inputs.tensors.items()
-             if k in exported.input_names and any(
-                 i["name"] == k and i["kind"] == "edge_index" for i in exported.doc["inputs"])]
-            + [1])
+    n, e = _sizes(exported.doc, exported._inputs)
     return Compiled(exported, model.forward, max_nodes or n, max_edges or e, threads,
                     **options)
