@@ -35,7 +35,7 @@ typedef enum gk_status {
     GK_EINVAL,       /* bad argument: NULL pointer, zero size, bad option   */
     GK_ENOMEM,       /* an allocation failed                                */
     GK_EIO,          /* a file could not be opened or read                  */
-    GK_EFORMAT,      /* not a safetensors file: short, bad header length    */
+    GK_EFORMAT,      /* breaks the format: short, bad header, unknown key  */
     GK_EJSON,        /* header or metadata JSON malformed                   */
     GK_EMETADATA,    /* metadata present but missing/invalid fields         */
     GK_EUNSUPPORTED, /* unknown layer type, activation, fill value, dtype   */

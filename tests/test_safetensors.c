@@ -124,6 +124,14 @@ static void test_malformed_headers(void) {
     EXPECT("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
            "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
            8, GK_EFORMAT, "'w'");
+    /* jansson quotes a repeated key only when it is short: long names too */
+    EXPECT("{\"a_rather_long_tensor_name.weight\":{\"dtype\":\"F32\",\"shape\":[1],"
+           "\"data_offsets\":[0,4]},\"a_rather_long_tensor_name.weight\":"
+           "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+           GK_EFORMAT, "'a_rather_long_tensor_name.weight' appears twice");
+    EXPECT("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],"
+           "\"data_offsets\":[0,4]}}", 4, GK_EFORMAT, "'dtype' appears twice");
+    EXPECT("{\"w\\\"x\":1,\"w\\\"x\":2}", 0, GK_EFORMAT, "'w\\\"x'");
     EXPECT("{\"__metadata__\": 3}", 0, GK_EFORMAT, "__metadata__");
     EXPECT("{\"__metadata__\": {\"graphkern\": {}}}", 0, GK_EFORMAT,
            "graphkern");
