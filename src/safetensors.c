@@ -177,6 +177,7 @@ static gk_status parse_entry(const json_t *entry, const uint8_t *data,
         return gk_fail(err, GK_EUNSUPPORTED, "tensor '%s': unknown dtype '%s'",
                        t->name, json_string_value(dtype));
     t->dtype = dt->dtype;
+    t->dtype_name = dt->name;
     gk_status st = parse_shape(shape, t, err);
     if (st == GK_OK) st = compute_sizes(t, dt->size, err);
     if (st == GK_OK) st = parse_offsets(offsets, data, data_size, t, err);
@@ -418,6 +419,6 @@ gk_status gk_st_to_f32(const gk_st_tensor *t, float *dst, gk_error *err) {
     default:
         return gk_fail(err, GK_EDTYPE,
                        "tensor '%s': dtype %s is not a float type", t->name,
-                       gk_dtype_name(t->dtype));
+                       t->dtype_name ? t->dtype_name : gk_dtype_name(t->dtype));
     }
 }
