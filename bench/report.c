@@ -1,5 +1,5 @@
 /* Output: the human table (one row per configuration), text histograms,
- * JSON lines (DESIGN.md §7 fields first) and an SVG of the latency
+ * JSON lines (docs/performance.md fields first) and an SVG of the latency
  * distributions. */
 #include <math.h>
 #include <stdlib.h>

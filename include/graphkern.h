@@ -101,7 +101,7 @@ typedef struct gk_layer_info {
 } gk_layer_info;
 
 /* Load a model from a safetensors file whose __metadata__["graphkern"]
- * describes the layers (DESIGN.md §3). Accepts PyG >= 2.5 and <= 2.4 key
+ * describes the layers (docs/model-format.md). Accepts PyG >= 2.5 and <= 2.4 key
  * spellings. On success *out owns a copy of everything it needs. */
 gk_status gk_model_load_file(const char *path, gk_model **out, gk_error *err);
 

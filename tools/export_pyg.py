@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a graphkern model file (DESIGN.md section 3) from a PyG model.
+"""Write a graphkern model file (docs/model-format.md) from a PyG model.
 
 A graphkern model is one safetensors file: the GATConv / GATv2Conv tensors
 under PyG's own state_dict names, all F32, plus the layer list as a JSON
