@@ -116,6 +116,40 @@ def edit_metadata(edit):
     return make
 
 
+def misspelled_entry_key(path):
+    tensors, meta = read_st(model_path(NO_EDGES))
+    write_st(path, tensors, meta)
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = buf[8:8 + n].replace(b'"data_offsets"', b'"data_offsets": [0, 0], "data_ofsets"', 1)
+    header += b" " * (-len(header) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header + buf[8 + n:])
+
+
+def trailing_bytes(path):
+    write_st(path, *read_st(model_path(NO_EDGES)))
+    with open(path, "ab") as f:
+        f.write(b"\0" * 4)
+
+
+def hole(path):
+    tensors, meta = read_st(model_path(NO_EDGES))
+    first = sorted(tensors)[0]  # written first, then 4 bytes nobody owns
+    header, data = {}, b""
+    for name in sorted(tensors):
+        dtype, shape, raw = tensors[name]
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw + (b"\0" * 4 if name == first else b"")
+    header["__metadata__"] = meta
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
 def u32_bias(path):
     tensors, meta = read_st(model_path(NO_EDGES))
     tensors["conv1.bias"] = ("U32",) + tensors["conv1.bias"][1:]
@@ -139,6 +173,10 @@ MODEL_ROWS = [
     ("metadata version 2", edit_metadata(
         lambda m: m.replace('"version": 1', '"version": 2')), "version"),
     ("a U32 layer tensor", u32_bias, "U32"),
+    ("a misspelled key in a tensor entry", misspelled_entry_key,
+     "unknown key 'data_ofsets' (did you mean 'data_offsets'?)"),
+    ("bytes after the last tensor", trailing_bytes, "4 trailing bytes after the last tensor"),
+    ("a hole between tensors", hole, "hole in the data before it"),
 ]
 
 

@@ -537,8 +537,13 @@ def read_model(path):
     meta = header.pop("__metadata__", None)
     spans = []
     for name, e in header.items():
-        if not isinstance(e, dict) or set(e) != {"dtype", "shape", "data_offsets"}:
+        entry_keys = ("dtype", "shape", "data_offsets")
+        if not isinstance(e, dict) or not set(entry_keys) <= set(e):
             raise ModelFormatError("tensor %r: bad header entry" % name)
+        for key in e:
+            if key not in entry_keys:
+                raise ModelFormatError("tensor %r: unknown key %r%s"
+                                       % (name, key, _did_you_mean(key, entry_keys)))
         if e["dtype"] not in DTYPE_SIZES:
             raise ModelFormatError("tensor %r: unknown dtype %r" % (name, e["dtype"]))
         shp, off = e["shape"], e["data_offsets"]
