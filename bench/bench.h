@@ -1,4 +1,4 @@
-/* graphkern bench: the harness behind `graphkern bench` (DESIGN.md §7).
+/* graphkern bench: the harness behind `graphkern bench` (docs/performance.md).
  *
  *   scenarios.c  the named scenarios and their inputs (fixed-seed graphs)
  *   flops.c      the documented FLOP count of one inference
@@ -34,7 +34,7 @@ typedef struct bench_scenario {
                              /* (tick scenarios run for a time instead)    */
 } bench_scenario;
 
-/* The scenarios of DESIGN.md §7, each without and with one edge feature,
+/* The scenarios of docs/performance.md, each without and with one edge feature,
  * then the tick scenarios tick_n100 and tick_n1000. */
 extern const bench_scenario bench_scenarios[];
 extern const int bench_num_scenarios;

@@ -1,7 +1,7 @@
 /* The bench scenarios and their inputs.
  *
  * Every graph comes from synthetic asset returns, as the trading use builds
- * them (DESIGN.md §8): T returns per asset from a market factor, a sector
+ * them (docs/correlation.md): T returns per asset from a market factor, a sector
  * factor and noise (fixed-seed xoshiro256**), standardized. Then
  *   dense: every ordered pair (j, i), j != i: N·(N−1) edges (PyG adds the
  *          N self loops), edge_attr = Pearson correlation ρ_ij;

@@ -5,8 +5,13 @@
 # template or the shapes file changes. With -DGRAPHKERN_SHAPES=file and/or
 # -DGRAPHKERN_MODELS="a.safetensors;b.safetensors" the kernels are generated
 # into the build directory instead (the tree is never edited); that needs
-# Python + Jinja2. Sets GK_GEN_DIR and GK_GEN_SOURCES.
-set(GRAPHKERN_SHAPES "" CACHE FILEPATH "Extra shapes file (TOML) for codegen")
+# Python + Jinja2. GRAPHKERN_SHAPES replaces codegen/shapes.toml, so that a
+# binary can ship only its own kernels; -DGRAPHKERN_SHAPES_ADD=ON adds it
+# to the default set instead. Models add their layers' shapes to whichever
+# set that is. Sets GK_GEN_DIR and GK_GEN_SOURCES.
+set(GRAPHKERN_SHAPES "" CACHE FILEPATH
+    "Shapes file (TOML) for codegen; replaces codegen/shapes.toml")
+option(GRAPHKERN_SHAPES_ADD "Add GRAPHKERN_SHAPES to codegen/shapes.toml instead of replacing it" OFF)
 set(GRAPHKERN_MODELS "" CACHE STRING "Models (;-separated) whose layers add kernel shapes")
 
 set(GK_CODEGEN ${PROJECT_SOURCE_DIR}/codegen/gen.py)
@@ -30,7 +35,10 @@ endforeach()
 set(GK_GEN_ARGS "")
 set(GK_GEN_INPUTS ${GK_DEFAULT_SHAPES})
 if(GRAPHKERN_SHAPES)
-  list(APPEND GK_GEN_ARGS --shapes ${GK_DEFAULT_SHAPES} --shapes ${GRAPHKERN_SHAPES})
+  if(GRAPHKERN_SHAPES_ADD)
+    list(APPEND GK_GEN_ARGS --shapes ${GK_DEFAULT_SHAPES})
+  endif()
+  list(APPEND GK_GEN_ARGS --shapes ${GRAPHKERN_SHAPES})
   list(APPEND GK_GEN_INPUTS ${GRAPHKERN_SHAPES})
 endif()
 foreach(m ${GRAPHKERN_MODELS})

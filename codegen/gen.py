@@ -2,7 +2,7 @@
 """Generate graphkern's specialized GAT kernels and their registry.
 
 Reads a shapes file (TOML, see codegen/shapes.toml) plus optional model files
-(safetensors with graphkern metadata, DESIGN.md §3), renders the Jinja2
+(safetensors with graphkern metadata, docs/model-format.md), renders the Jinja2
 templates in templates/ for every ISA, and writes C sources and
 gk_registry.inc into the output directory. See docs/codegen.md.
 
@@ -154,7 +154,7 @@ def read_model_keys(path):
         header = json.loads(f.read(n))
     meta = json.loads(header.get("__metadata__", {}).get("graphkern", "null") or "null")
     if not meta or "layers" not in meta:
-        sys.exit(f"{path}: no graphkern metadata (DESIGN.md §3)")
+        sys.exit(f"{path}: no graphkern metadata (docs/model-format.md)")
     keys = []
     for layer in meta["layers"]:
         if layer.get("type") != "GATConv":

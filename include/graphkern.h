@@ -35,7 +35,7 @@ typedef enum gk_status {
     GK_EINVAL,       /* bad argument: NULL pointer, zero size, bad option   */
     GK_ENOMEM,       /* an allocation failed                                */
     GK_EIO,          /* a file could not be opened or read                  */
-    GK_EFORMAT,      /* not a safetensors file: short, bad header length    */
+    GK_EFORMAT,      /* breaks the format: short, bad header, unknown key  */
     GK_EJSON,        /* header or metadata JSON malformed                   */
     GK_EMETADATA,    /* metadata present but missing/invalid fields         */
     GK_EUNSUPPORTED, /* unknown layer type, activation, fill value, dtype   */
@@ -101,7 +101,7 @@ typedef struct gk_layer_info {
 } gk_layer_info;
 
 /* Load a model from a safetensors file whose __metadata__["graphkern"]
- * describes the layers (DESIGN.md §3). Accepts PyG >= 2.5 and <= 2.4 key
+ * describes the layers (docs/model-format.md). Accepts PyG >= 2.5 and <= 2.4 key
  * spellings. On success *out owns a copy of everything it needs. */
 gk_status gk_model_load_file(const char *path, gk_model **out, gk_error *err);
 
@@ -170,8 +170,12 @@ typedef enum gk_isa {
     GK_ISA_GENERIC     /* the generic BLIS path for every layer            */
 } gk_isa;
 
+/* The most threads a plan may have (gk_plan_options.threads). */
+#define GK_MAX_THREADS 1024
+
 typedef struct gk_plan_options {
     int threads;            /* worker threads incl. the caller; 0 or 1: none */
+                            /* at most GK_MAX_THREADS                         */
     gk_isa isa;             /* force an ISA or the generic path              */
     int keep_attention;     /* 1: keep each layer's attention weights        */
     int validate_inputs;    /* 1: also reject NaN/Inf in x (O(N·F) scan)     */
@@ -190,8 +194,9 @@ typedef struct gk_plan_options {
 gk_plan_options gk_plan_default_options(void);
 
 /* Create a plan for graphs of up to max_nodes nodes and max_edges input
- * edges. Selects a kernel per layer, allocates and touches every buffer.
- * options may be NULL for the defaults. */
+ * edges. Checks every argument first, then selects a kernel per layer,
+ * allocates and touches every buffer. options may be NULL for the
+ * defaults. */
 gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
                          size_t max_edges, const gk_plan_options *options,
                          gk_plan **out, gk_error *err);

@@ -63,9 +63,12 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
         return gk_fail(err, GK_EINVAL, "gk_corr_create: recompute_every = %d",
                        opt.recompute_every);
     /* Edge indices are int32 and the graph is built with int32 COO. */
-    if (n > 46340 || window > SIZE_MAX / sizeof(double) / n)
-        return gk_fail(err, GK_EOVERFLOW, "gk_corr_create: %zu assets x %zu rows is too "
-                       "large", n, window);
+    if (n > 46340)
+        return gk_fail(err, GK_EOVERFLOW, "gk_corr_create: %zu assets, at most 46340 "
+                       "(N*(N-1) edges must fit int32)", n);
+    if (window > SIZE_MAX / sizeof(double) / n)
+        return gk_fail(err, GK_EOVERFLOW, "gk_corr_create: %zu assets x %zu rows "
+                       "overflow size_t", n, window);
     size_t max_edges = n * (n - 1);
     gk_corr *c = gk_alloc(sizeof *c);
     if (!c) return gk_fail(err, GK_ENOMEM, "gk_corr_create: out of memory");

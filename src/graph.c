@@ -68,6 +68,38 @@ static gk_status alloc_view(gk_graph_view *v, size_t max_nodes, size_t cap,
     return GK_OK;
 }
 
+static int count_views(const gk_model *model) {
+    view_key keys[GK_MAX_VIEWS + 1];
+    int count = 0;
+    for (int l = 0; l < model->num_layers && count <= GK_MAX_VIEWS; l++) {
+        view_key k = layer_view_key(&model->layers[l], model->edge_dim);
+        int v = 0;
+        while (v < count && !same_key(keys[v], k)) v++;
+        if (v == count) keys[count++] = k;
+    }
+    return count;
+}
+
+gk_status gk_graph_check_capacity(const gk_model *model, size_t max_nodes,
+                                  size_t max_edges, const char *caller,
+                                  gk_error *err) {
+    if (max_nodes == 0)
+        return gk_fail(err, GK_EINVAL, "%s: max_nodes must be >= 1", caller);
+    /* CSR indices are int32: every view must fit, loops included. */
+    if (max_nodes > INT32_MAX - 1 || max_edges > (size_t)INT32_MAX - max_nodes)
+        return gk_fail(err, GK_EOVERFLOW,
+                       "%s: %zu nodes + %zu edges exceed int32 indexing (nodes + "
+                       "edges <= %d)", caller, max_nodes, max_edges, INT32_MAX);
+    size_t cap = max_edges + max_nodes;
+    if (model->edge_dim > 0 && cap > SIZE_MAX / sizeof(float) / (size_t)model->edge_dim)
+        return gk_fail(err, GK_EOVERFLOW, "%s: edge features overflow", caller);
+    if (count_views(model) > GK_MAX_VIEWS)
+        return gk_fail(err, GK_EUNSUPPORTED,
+                       "%s: model needs more than %d self-loop policies", caller,
+                       GK_MAX_VIEWS);
+    return GK_OK;
+}
+
 gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
                           size_t max_edges, gk_graph **out, gk_error *err) {
     if (!model || !out) return gk_fail(err, GK_EINVAL, "gk_graph_create: NULL argument");
@@ -79,16 +111,10 @@ gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
                            model->program->num_groups);
         model = model->program->groups[0].model;
     }
-    if (max_nodes == 0)
-        return gk_fail(err, GK_EINVAL, "gk_graph_create: max_nodes must be >= 1");
-    /* CSR indices are int32: every view must fit, loops included. */
-    if (max_nodes > INT32_MAX - 1 || max_edges > (size_t)INT32_MAX - max_nodes)
-        return gk_fail(err, GK_EOVERFLOW,
-                       "gk_graph_create: %zu nodes + %zu edges exceed int32 indexing",
-                       max_nodes, max_edges);
+    gk_status st = gk_graph_check_capacity(model, max_nodes, max_edges,
+                                           "gk_graph_create", err);
+    if (st != GK_OK) return st;
     size_t cap = max_edges + max_nodes;
-    if (model->edge_dim > 0 && cap > SIZE_MAX / sizeof(float) / (size_t)model->edge_dim)
-        return gk_fail(err, GK_EOVERFLOW, "gk_graph_create: edge features overflow");
 
     gk_graph *g = gk_alloc(sizeof *g);
     if (!g) return gk_fail(err, GK_ENOMEM, "gk_graph_create: out of memory");
@@ -99,21 +125,16 @@ gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
     g->num_layers = model->num_layers;
     g->layer_view = gk_calloc_array((size_t)model->num_layers, sizeof(int));
     g->scratch = gk_calloc_array(2 * (max_nodes + 1), sizeof(int32_t));
-    gk_status st = (g->layer_view && g->scratch)
-                       ? GK_OK
-                       : gk_fail(err, GK_ENOMEM, "gk_graph_create: out of memory");
+    st = (g->layer_view && g->scratch)
+             ? GK_OK
+             : gk_fail(err, GK_ENOMEM, "gk_graph_create: out of memory");
 
     view_key keys[GK_MAX_VIEWS];
     for (int l = 0; st == GK_OK && l < model->num_layers; l++) {
         view_key k = layer_view_key(&model->layers[l], model->edge_dim);
         int v = 0;
         while (v < g->num_views && !same_key(keys[v], k)) v++;
-        if (v == g->num_views) {
-            if (v == GK_MAX_VIEWS) {
-                st = gk_fail(err, GK_EUNSUPPORTED,
-                             "model needs more than %d self-loop policies", GK_MAX_VIEWS);
-                break;
-            }
+        if (v == g->num_views) {  /* count_views kept this within GK_MAX_VIEWS */
             keys[v] = k;
             gk_graph_view *view = &g->views[g->num_views++];
             view->add_self_loops = k.add_self_loops;

@@ -40,4 +40,12 @@ struct gk_graph {
 /* Which view a layer needs, and the layout signature of a whole model. */
 uint64_t gk_layout_signature(const gk_model *model);
 
+/* What gk_graph_create checks before it allocates (max_nodes >= 1, int32
+ * CSR indices, edge-feature bytes, at most GK_MAX_VIEWS self-loop
+ * policies), for the creators of several graphs to check once, first.
+ * caller names the public function in messages. */
+gk_status gk_graph_check_capacity(const gk_model *model, size_t max_nodes,
+                                  size_t max_edges, const char *caller,
+                                  gk_error *err);
+
 #endif

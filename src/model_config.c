@@ -1,23 +1,27 @@
-/* The model's architecture: __metadata__["graphkern"] (DESIGN.md §3).
+/* The model's architecture: __metadata__["graphkern"] (docs/model-format.md).
  *
  * Keys follow PyG's constructor arguments, with PyG's defaults when absent.
  * Status codes:
  *   GK_EJSON        the string is not JSON
+ *   GK_EFORMAT      a key the format does not have (a typo must not load
+ *                   with the default), or a key given twice
  *   GK_EMETADATA    not an object, no "layers", a key of the wrong JSON
  *                   type, a non-positive or non-integer size, a name that is
- *                   empty, 64+ bytes or repeated, layers whose edge_dim differ
+ *                   empty, 64+ bytes or repeated, layers whose edge_dim
+ *                   differ, share_weights: true on a GATConv
  *   GK_EUNSUPPORTED version != 1, unknown type, activation or fill_value
  *   GK_EOVERFLOW    a size above INT_MAX, or a weight matrix with more than
  *                   INT_MAX elements (kernels index with int arithmetic)
  *   GK_ECHANNELS    in_channels != the previous layer's output width */
-#include <jansson.h>
 #include <float.h>
+#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "did_you_mean.h"
 #include "error.h"
 #include "json_parse.h"
 #include "model_load.h"
@@ -117,11 +121,55 @@ static void read_choice(reader *r, const char *key, const char *const *names,
             *out = i;
             return;
         }
-    reader_fail(r, GK_EUNSUPPORTED, "unsupported %s '%s'", key,
-                json_string_value(item));
+    const char *near = gk_closest_name(json_string_value(item), names,
+                                       (size_t)count);
+    reader_fail(r, GK_EUNSUPPORTED, "unsupported %s '%s'%s%s%s", key,
+                json_string_value(item), near ? " (did you mean '" : "",
+                near ? near : "", near ? "'?)" : "");
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static int key_listed(const char *key, const char *const *list, size_t count) {
+    for (size_t i = 0; list && i < count && list[i]; i++)
+        if (strcmp(key, list[i]) == 0) return 1;
+    return 0;
+}
+
+/* " (did you mean 'x'?)" for a key close to a known one, else "". */
+static const char *suggestion(const char *key, const char *const *known,
+                              size_t count, char *buf, size_t size) {
+    const char *near = gk_closest_name(key, known, count);
+    if (!near) return "";
+    snprintf(buf, size, " (did you mean '%s'?)", near);
+    return buf;
 }
 
 /* ---- one layer --------------------------------------------------------- */
+
+/* Every key a layer object may have (docs/model-format.md). */
+static const char *const layer_keys[] = {
+    "name", "type", "in_channels", "out_channels", "heads", "concat",
+    "negative_slope", "add_self_loops", "fill_value", "edge_dim", "bias",
+    "residual", "share_weights", "activation"};
+#define LAYER_KEY_COUNT (sizeof layer_keys / sizeof layer_keys[0])
+
+/* A key the format does not know is an error, not ignored: a misspelled
+ * "add_self_loop": false would otherwise load with self loops on. */
+static void check_layer_keys(reader *r) {
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)r->object, key, value) {
+        if (key_listed(key, layer_keys, LAYER_KEY_COUNT) ||
+            key_listed(key, r->extra_keys, (size_t)-1))
+            continue;
+        char hint[96];
+        reader_fail(r, GK_EFORMAT, "unknown key '%s'%s", key,
+                    suggestion(key, layer_keys, LAYER_KEY_COUNT, hint,
+                               sizeof hint));
+        return;
+    }
+}
 
 static const char *const type_names[] = {"GATConv", "GATv2Conv"};
 static const char *const activation_names[] = {"none", "elu", "relu",
@@ -191,6 +239,10 @@ gk_status gk_model_read_layer(const json_t *object, int index,
         return gk_fail(err, GK_EMETADATA, "layer %d is not an object", index);
     gk_layer_info *info = &layer->info;
     int type = 0, activation = 0;
+    /* the name, when it is one, for the messages about the keys */
+    const json_t *name = json_object_get(object, "name");
+    if (json_is_string(name)) r.name = json_string_value(name);
+    check_layer_keys(&r);
     read_name(&r, layer);
     read_choice(&r, "type", type_names, 2, 1, 0, &type);
     read_int(&r, "in_channels", 1, 0, &info->in_channels);
@@ -206,9 +258,13 @@ gk_status gk_model_read_layer(const json_t *object, int index,
     read_choice(&r, "activation", activation_names, 4, 0, 0, &activation);
     info->type = (gk_layer_type)type;
     info->activation = (gk_activation)activation;
-    /* GATConv has no share_weights; the key is ignored there */
-    if (info->type == GK_LAYER_GATV2)
-        read_bool(&r, "share_weights", 0, &info->share_weights);
+    /* GATConv has no share_weights: false (or null) is harmless there,
+     * true asks for something the layer cannot do */
+    read_bool(&r, "share_weights", 0, &info->share_weights);
+    if (r.status == GK_OK && info->type == GK_LAYER_GAT &&
+        info->share_weights)
+        reader_fail(&r, GK_EMETADATA, "'share_weights' is for GATv2Conv "
+                    "only");
     check_sizes(&r, info);
     return r.status;
 }
@@ -251,6 +307,23 @@ static gk_status check_version(const json_t *root, gk_error *err) {
     return GK_OK;
 }
 
+/* The top level of a version 1 document. */
+static const char *const top_keys[] = {"version", "layers"};
+#define TOP_KEY_COUNT (sizeof top_keys / sizeof top_keys[0])
+
+static gk_status check_top_keys(const json_t *root, gk_error *err) {
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)root, key, value) {
+        if (key_listed(key, top_keys, TOP_KEY_COUNT)) continue;
+        char hint[96];
+        return gk_fail(err, GK_EFORMAT, "metadata: unknown key '%s'%s", key,
+                       suggestion(key, top_keys, TOP_KEY_COUNT, hint,
+                                  sizeof hint));
+    }
+    return GK_OK;
+}
+
 static gk_status read_layers(const json_t *root, gk_layer **out, int *count,
                              gk_error *err) {
     const json_t *list = json_object_get(root, "layers");
@@ -285,10 +358,12 @@ gk_status gk_model_parse_config(const char *json, gk_layer **layers,
     gk_status st = gk_json_parse(json, strlen(json),
                                  "__metadata__[\"graphkern\"]", &root, err);
     if (st != GK_OK) return st;
+    /* the version first: it says which keys the document may have */
     st = json_is_object(root)
              ? check_version(root, err)
              : gk_fail(err, GK_EMETADATA,
                        "graphkern metadata is not a JSON object");
+    if (st == GK_OK) st = check_top_keys(root, err);
     if (st == GK_OK) st = read_layers(root, layers, num_layers, err);
     json_decref(root);
     return st;

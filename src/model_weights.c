@@ -63,7 +63,7 @@ static gk_status check_tensor(const gk_st_tensor *t, const tensor_spec *spec,
         t->dtype != GK_DT_BF16 && t->dtype != GK_DT_F64)
         return gk_fail(err, GK_EDTYPE,
                        "tensor '%s' has dtype %s, expected F32 (or F16, "
-                       "BF16, F64)", t->name, gk_dtype_name(t->dtype));
+                       "BF16, F64)", t->name, t->dtype_name);
     int same = t->ndim == spec->ndim;
     for (int d = 0; same && d < spec->ndim; d++)
         same = t->shape[d] == spec->dims[d];

@@ -58,6 +58,32 @@ static void free_workspace(gk_workspace *w) {
     gk_free(w->pack_scratch);
 }
 
+/* Everything about the arguments that can be wrong, checked before the
+ * first allocation: a bad option must cost nothing (threads = 100000 used
+ * to build 100000 workspaces first). */
+static gk_status check_arguments(const gk_model *model, size_t max_nodes,
+                                 size_t max_edges, const gk_plan_options *opt,
+                                 gk_error *err) {
+    if (max_nodes == 0)
+        return gk_fail(err, GK_EINVAL, "gk_plan_create: max_nodes must be >= 1");
+    if (max_nodes > INT32_MAX - 1 || max_edges > (size_t)INT32_MAX - max_nodes)
+        return gk_fail(err, GK_EOVERFLOW,
+                       "gk_plan_create: %zu nodes + %zu edges exceed int32 indexing "
+                       "(nodes + edges <= %d)", max_nodes, max_edges, INT32_MAX);
+    if (opt->threads < 0 || opt->threads > GK_MAX_THREADS)
+        return gk_fail(err, GK_EINVAL, "gk_plan_create: threads = %d, need 0..%d "
+                       "(GK_MAX_THREADS; 0 or 1: no workers)", opt->threads,
+                       GK_MAX_THREADS);
+    if (!checked_mul(max_nodes, (size_t)model->max_cols) ||
+        !checked_mul(max_nodes, (size_t)model->max_width))
+        return gk_fail(err, GK_EOVERFLOW, "plan: %zu nodes overflow buffer sizes",
+                       max_nodes);
+    for (int l = 0; opt->keep_attention && l < model->num_layers; l++)
+        if (!checked_mul(max_edges + max_nodes, (size_t)model->layers[l].info.heads))
+            return gk_fail(err, GK_EOVERFLOW, "plan: attention buffer overflows");
+    return GK_OK;
+}
+
 static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
     const gk_model *m = p->model;
     size_t node_f = 0, node_i = 0, row_f = 0, pack_f = 0;
@@ -72,11 +98,9 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
         node_i = max_size(node_i, gk_node_scratch_ints(L, p->max_nodes));
         row_f = max_size(row_f, gk_row_scratch_floats(L));
     }
+    /* check_arguments made sure that these products fit */
     size_t t_floats = checked_mul(p->max_nodes, (size_t)m->max_cols);
     size_t act_floats = checked_mul(p->max_nodes, (size_t)m->max_width);
-    if (!t_floats || !act_floats)
-        return gk_fail(err, GK_EOVERFLOW, "plan: %zu nodes overflow buffer sizes",
-                       p->max_nodes);
     p->ws = gk_calloc_array((size_t)p->threads, sizeof *p->ws);
     if (!p->ws) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
     for (int w = 0; w < p->threads; w++) {
@@ -91,7 +115,6 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
     size_t edges = p->max_edges + p->max_nodes;  /* loops included */
     for (int l = 0; l < m->num_layers; l++) {
         size_t n = checked_mul(edges, (size_t)m->layers[l].info.heads);
-        if (!n) return gk_fail(err, GK_EOVERFLOW, "plan: attention buffer overflows");
         p->alpha[l] = gk_calloc_array(n, sizeof(float));
         if (!p->alpha[l]) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
     }
@@ -171,17 +194,11 @@ gk_status gk_plan_create(const gk_model *model, size_t max_nodes,
                          gk_plan **out, gk_error *err) {
     if (!model || !out) return gk_fail(err, GK_EINVAL, "gk_plan_create: NULL argument");
     *out = NULL;
-    if (max_nodes == 0)
-        return gk_fail(err, GK_EINVAL, "gk_plan_create: max_nodes must be >= 1");
-    if (max_nodes > INT32_MAX - 1 || max_edges > (size_t)INT32_MAX - max_nodes)
-        return gk_fail(err, GK_EOVERFLOW,
-                       "gk_plan_create: %zu nodes + %zu edges exceed int32 indexing",
-                       max_nodes, max_edges);
     gk_plan_options opt = options ? *options : gk_plan_default_options();
-    if (opt.threads < 0)
-        return gk_fail(err, GK_EINVAL, "gk_plan_create: threads = %d", opt.threads);
+    gk_status st = check_arguments(model, max_nodes, max_edges, &opt, err);
+    if (st != GK_OK) return st;
     gk_isa isa;
-    gk_status st = gk_resolve_isa(opt.isa, &isa, err);
+    st = gk_resolve_isa(opt.isa, &isa, err);
     if (st != GK_OK) return st;
 
     if (model->program) return create_program_plan(model, max_nodes, max_edges, &opt,

@@ -118,8 +118,9 @@ static void *worker_main(void *arg) {
 gk_status gk_pool_create(int threads, int pin_first_cpu, int spin_us, gk_pool **out,
                          gk_error *err) {
     *out = NULL;
-    if (threads < 2 || threads > 1024)
-        return gk_fail(err, GK_EINVAL, "pool: threads = %d", threads);
+    if (threads < 2 || threads > GK_MAX_THREADS)
+        return gk_fail(err, GK_EINVAL, "pool: threads = %d, need 2..%d", threads,
+                       GK_MAX_THREADS);
     gk_pool *p = gk_alloc(sizeof *p);
     if (!p) return gk_fail(err, GK_ENOMEM, "pool: out of memory");
     atomic_init(&p->generation, 0);

@@ -47,14 +47,19 @@ gk_status gk_publisher_create(const gk_model *model, size_t max_nodes,
     if (slots < 3 || slots > 1024)
         return gk_fail(err, GK_EINVAL, "gk_publisher_create: slots = %d, need 3..1024",
                        slots);
+    /* each slot's graph would refuse these, but only after the slots before
+     * it were allocated */
+    gk_status st = gk_graph_check_capacity(model, max_nodes, max_edges,
+                                           "gk_publisher_create", err);
+    if (st != GK_OK) return st;
     gk_publisher *p = gk_alloc(sizeof *p);
     if (!p) return gk_fail(err, GK_ENOMEM, "gk_publisher_create: out of memory");
     atomic_init(&p->latest, -1);
     atomic_init(&p->version, 0);
     p->writing = -1;
     p->slots = gk_calloc_array((size_t)slots, sizeof *p->slots);
-    gk_status st = p->slots ? GK_OK : gk_fail(err, GK_ENOMEM, "gk_publisher_create: "
-                                              "out of memory");
+    st = p->slots ? GK_OK : gk_fail(err, GK_ENOMEM, "gk_publisher_create: "
+                                    "out of memory");
     for (int s = 0; st == GK_OK && s < slots; s++) {
         pub_slot *slot = &p->slots[s];
         p->num_slots = s + 1;

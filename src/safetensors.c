@@ -4,7 +4,8 @@
  * the data section is formed. Status codes (each message names the tensor):
  *   GK_EFORMAT      short file, header length past EOF or above 100 MB,
  *                   header not an object, an entry without dtype / shape /
- *                   data_offsets or with the wrong JSON type, a key given
+ *                   data_offsets, with another key, or with the wrong JSON
+ *                   type, a key given
  *                   twice in one object (tensor names included),
  *                   __metadata__ not an object of strings
  *   GK_EJSON        header is not JSON
@@ -12,8 +13,9 @@
  *   GK_ESHAPE       a dim negative, not an integer, or more than 8 dims
  *   GK_EOVERFLOW    numel * dtype size does not fit size_t
  *   GK_EOFFSET      data_offsets not [begin, end] with begin <= end <= data
- *                   size, end - begin != the shape's byte count, or two
- *                   tensors' byte ranges overlapping
+ *                   size, end - begin != the shape's byte count, or the
+ *                   tensors not covering the data exactly (an overlap, a
+ *                   hole, bytes after the last tensor)
  *
  * A shape that disagrees with its byte range is reported as GK_EOFFSET, not
  * GK_ESHAPE: it is the file's own bookkeeping that is inconsistent, and
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "did_you_mean.h"
 #include "error.h"
 #include "json_parse.h"
 #include "model.h"
@@ -157,12 +160,34 @@ static gk_status parse_offsets(const json_t *offsets, const uint8_t *data,
     return GK_OK;
 }
 
+/* An entry has exactly these keys: anything else is a typo or a writer
+ * that means something this reader would ignore. */
+static const char *const entry_keys[] = {"dtype", "shape", "data_offsets"};
+
+static gk_status check_entry_keys(const json_t *entry, const gk_st_tensor *t,
+                                  gk_error *err) {
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)entry, key, value) {
+        if (!strcmp(key, "dtype") || !strcmp(key, "shape") ||
+            !strcmp(key, "data_offsets"))
+            continue;
+        const char *near = gk_closest_name(key, entry_keys, 3);
+        return gk_fail(err, GK_EFORMAT, "tensor '%s': unknown key '%s'%s%s%s",
+                       t->name, key, near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+    }
+    return GK_OK;
+}
+
 static gk_status parse_entry(const json_t *entry, const uint8_t *data,
                              size_t data_size, gk_st_tensor *t,
                              gk_error *err) {
     if (!json_is_object(entry))
         return gk_fail(err, GK_EFORMAT, "tensor '%s': entry is not an object",
                        t->name);
+    gk_status st = check_entry_keys(entry, t, err);
+    if (st != GK_OK) return st;
     const json_t *dtype = json_object_get(entry, "dtype");
     const json_t *shape = json_object_get(entry, "shape");
     const json_t *offsets = json_object_get(entry, "data_offsets");
@@ -177,7 +202,8 @@ static gk_status parse_entry(const json_t *entry, const uint8_t *data,
         return gk_fail(err, GK_EUNSUPPORTED, "tensor '%s': unknown dtype '%s'",
                        t->name, json_string_value(dtype));
     t->dtype = dt->dtype;
-    gk_status st = parse_shape(shape, t, err);
+    t->dtype_name = dt->name;
+    st = parse_shape(shape, t, err);
     if (st == GK_OK) st = compute_sizes(t, dt->size, err);
     if (st == GK_OK) st = parse_offsets(offsets, data, data_size, t, err);
     return st;
@@ -221,10 +247,39 @@ static int compare_ranges(const void *a, const void *b) {
     return (ta->nbytes > tb->nbytes) - (ta->nbytes < tb->nbytes);
 }
 
-/* Duplicate names and overlapping byte ranges, both found by sorting a list
- * of pointers (O(n log n); a header may list many tensors). */
-static gk_status check_unique(const gk_st_file *file, gk_error *err) {
-    if (file->count < 2) return GK_OK;
+/* The tensors cover the data exactly (docs/model-format.md): no overlap,
+ * no hole, nothing after the last one. order is sorted by data range. */
+static gk_status check_coverage(const gk_st_tensor **order, size_t count,
+                                const uint8_t *data, size_t data_size,
+                                gk_error *err) {
+    const uint8_t *end = data;
+    const gk_st_tensor *prev = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (order[i]->nbytes == 0) continue;  /* empty ranges never clash */
+        if (order[i]->data < end)
+            return gk_fail(err, GK_EOFFSET,
+                           "tensors '%s' and '%s' have overlapping data",
+                           prev->name, order[i]->name);
+        if (order[i]->data > end)
+            return gk_fail(err, GK_EOFFSET, "tensor '%s': hole in the data "
+                           "before it (%zu bytes)", order[i]->name,
+                           (size_t)(order[i]->data - end));
+        end = order[i]->data + order[i]->nbytes;
+        prev = order[i];
+    }
+    if (end != data + data_size)
+        return gk_fail(err, GK_EOFFSET, "%zu trailing bytes after the last "
+                       "tensor", (size_t)(data + data_size - end));
+    return GK_OK;
+}
+
+/* Duplicate names, and the coverage of the data, both found by sorting a
+ * list of pointers (O(n log n); a header may list many tensors). */
+static gk_status check_names_and_coverage(const gk_st_file *file,
+                                          const uint8_t *data,
+                                          size_t data_size, gk_error *err) {
+    if (file->count == 0)
+        return check_coverage(NULL, 0, data, data_size, err);
     const gk_st_tensor **order =
         gk_calloc_array(file->count, sizeof *order);
     if (!order) return gk_fail(err, GK_ENOMEM, "no memory to check names");
@@ -236,15 +291,8 @@ static gk_status check_unique(const gk_st_file *file, gk_error *err) {
             st = gk_fail(err, GK_EFORMAT, "tensor '%s' is listed twice",
                          order[i]->name);
     qsort(order, file->count, sizeof *order, compare_ranges);
-    const gk_st_tensor *prev = NULL;
-    for (size_t i = 0; i < file->count && st == GK_OK; i++) {
-        if (order[i]->nbytes == 0) continue;  /* empty ranges never clash */
-        if (prev && prev->data + prev->nbytes > order[i]->data)
-            st = gk_fail(err, GK_EOFFSET,
-                         "tensors '%s' and '%s' have overlapping data",
-                         prev->name, order[i]->name);
-        prev = order[i];
-    }
+    if (st == GK_OK)
+        st = check_coverage(order, file->count, data, data_size, err);
     gk_free(order);
     return st;
 }
@@ -281,8 +329,9 @@ static gk_status alloc_tensors(const json_t *header, gk_st_file *out,
     return GK_OK;
 }
 
-/* Names are unique here (gk_json_parse refuses repeated keys); check_unique
- * still guards the invariant the rest of the loader relies on. */
+/* Names are unique here (gk_json_parse refuses repeated keys);
+ * check_names_and_coverage still guards the invariant the rest of the
+ * loader relies on. */
 static gk_status parse_header(const json_t *header, const uint8_t *data,
                               size_t data_size, gk_st_file *out,
                               gk_error *err) {
@@ -299,7 +348,7 @@ static gk_status parse_header(const json_t *header, const uint8_t *data,
         else
             st = parse_entry(item, data, data_size, &out->tensors[i++], err);
     }
-    if (st == GK_OK) st = check_unique(out, err);
+    if (st == GK_OK) st = check_names_and_coverage(out, data, data_size, err);
     return st;
 }
 
@@ -418,6 +467,6 @@ gk_status gk_st_to_f32(const gk_st_tensor *t, float *dst, gk_error *err) {
     default:
         return gk_fail(err, GK_EDTYPE,
                        "tensor '%s': dtype %s is not a float type", t->name,
-                       gk_dtype_name(t->dtype));
+                       t->dtype_name ? t->dtype_name : gk_dtype_name(t->dtype));
     }
 }

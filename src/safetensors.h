@@ -19,6 +19,8 @@ typedef enum gk_dtype {
 typedef struct gk_st_tensor {
     char *name;                      /* owned by the gk_st_file        */
     gk_dtype dtype;
+    const char *dtype_name;          /* as in the file ("U32"), static:
+                                        GK_DT_OTHER covers several      */
     int ndim;
     int64_t shape[GK_ST_MAX_DIMS];
     size_t numel;

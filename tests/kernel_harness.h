@@ -1,7 +1,8 @@
 /* Shared by the generated-kernel testers (test_kernels_*.c): hand-built GAT
  * layers and CSR views, and an independent float64 reference of one layer's
  * aggregation (logits, softmax over incoming edges, concat/mean, residual,
- * bias, activation), written from DESIGN.md §2, not from the kernels. */
+ * bias, activation), written from docs/architecture.md ("Semantics"), not
+ * from the kernels. */
 #ifndef GK_KERNEL_HARNESS_H
 #define GK_KERNEL_HARNESS_H
 

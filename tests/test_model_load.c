@@ -9,6 +9,7 @@
 #include "kernels.h"
 #include "loader_check.h"
 #include "model.h"
+#include "model_load.h"
 #include "safetensors.h"
 
 static const char *fixtures;
@@ -618,6 +619,57 @@ static void test_gatv2_variants(void) {
     EXPECT_LOAD(&e, GK_EMISSING, "conv2.lin_edge.weight");
 }
 
+/* Issue 11: a misspelled key used to load with the default (self loops
+ * stayed on for "add_self_loop": false); every unknown key is refused,
+ * named with its layer and the key it is probably a typo of. */
+static void test_strict_keys(void) {
+    edited e;
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"add_self_loops\": true", "\"add_self_loop\": false");
+    EXPECT_LOAD(&e, GK_EFORMAT, "layer 0 ('conv1'): unknown key "
+                "'add_self_loop' (did you mean 'add_self_loops'?)");
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"name\": \"conv2\", ", "\"name\": \"conv2\", \"dropout\": 0.5, ");
+    EXPECT_LOAD(&e, GK_EFORMAT, "layer 1 ('conv2'): unknown key 'dropout'");
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"version\": 1", "\"version\": 1, \"layer\": []");
+    EXPECT_LOAD(&e, GK_EFORMAT, "unknown key 'layer' (did you mean 'layers'?)");
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"heads\": 2", "\"heads\": 2, \"heads\": 1");
+    EXPECT_LOAD(&e, GK_EFORMAT, "'heads' appears twice");
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"elu\"", "\"Elu\"");
+    EXPECT_LOAD(&e, GK_EUNSUPPORTED, "'Elu' (did you mean 'elu'?)");
+    edit_open(&e, "quirky_n12");
+    edit_meta(&e, "\"bias\": true", "\"share_weights\": true, \"bias\": true");
+    EXPECT_LOAD(&e, GK_EMETADATA, "share_weights");
+    edit_open(&e, "quirky_n12");  /* false is what PyG would have: harmless */
+    edit_meta(&e, "\"bias\": true", "\"share_weights\": false, \"bias\": true");
+    EXPECT_LOAD(&e, GK_OK, NULL);
+}
+
+/* gk_model_read_layer: the caller's own keys (model format v2 puts "op",
+ * "inputs" in a conv object) pass; others stay unknown. */
+static void test_read_layer_extra_keys(void) {
+    json_t *object = json_loads("{\"op\": \"conv\", \"name\": \"c\", "
+                                "\"type\": \"GATv2Conv\", \"in_channels\": 3, "
+                                "\"out_channels\": 2, \"heads\": 4}", 0, NULL);
+    CHECK(object != NULL);
+    static const char *const extra[] = {"op", "inputs", "output", NULL};
+    gk_layer layer;
+    gk_error err;
+    memset(&layer, 0, sizeof layer);
+    CHECK_STATUS(gk_model_read_layer(object, 3, &layer, extra, &err), GK_OK,
+                 &err);
+    CHECK(!strcmp(layer.name, "c") && layer.info.type == GK_LAYER_GATV2);
+    CHECK(layer.info.out_width == 8 && layer.info.add_self_loops == 1);
+    memset(&layer, 0, sizeof layer);
+    CHECK_STATUS(gk_model_read_layer(object, 3, &layer, NULL, &err),
+                 GK_EFORMAT, &err);
+    CHECK(strstr(err.message, "layer 3 ('c'): unknown key 'op'") != NULL);
+    json_decref(object);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     test_fixtures();
@@ -628,5 +680,7 @@ int main(int argc, char **argv) {
     test_truncated();
     test_variants();
     test_gatv2_variants();
+    test_strict_keys();
+    test_read_layer_extra_keys();
     return check_report("test_model_load");
 }

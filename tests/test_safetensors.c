@@ -124,6 +124,23 @@ static void test_malformed_headers(void) {
     EXPECT("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
            "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
            8, GK_EFORMAT, "'w'");
+    /* jansson quotes a repeated key only when it is short: long names too */
+    EXPECT("{\"a_rather_long_tensor_name.weight\":{\"dtype\":\"F32\",\"shape\":[1],"
+           "\"data_offsets\":[0,4]},\"a_rather_long_tensor_name.weight\":"
+           "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+           GK_EFORMAT, "'a_rather_long_tensor_name.weight' appears twice");
+    EXPECT("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],"
+           "\"data_offsets\":[0,4]}}", 4, GK_EFORMAT, "'dtype' appears twice");
+    EXPECT("{\"w\\\"x\":1,\"w\\\"x\":2}", 0, GK_EFORMAT, "'w\\\"x'");
+    /* exactly dtype, shape, data_offsets; the tensors cover the data */
+    EXPECT("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],"
+           "\"data_ofsets\":[0,8]}}", 8, GK_EFORMAT,
+           "tensor 'w': unknown key 'data_ofsets' (did you mean 'data_offsets'?)");
+    EXPECT("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+           "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+           12, GK_EOFFSET, "tensor 'b': hole in the data before it (4 bytes)");
+    EXPECT(ok, 12, GK_EOFFSET, "4 trailing bytes after the last tensor");
+    EXPECT("{}", 3, GK_EOFFSET, "3 trailing bytes");
     EXPECT("{\"__metadata__\": 3}", 0, GK_EFORMAT, "__metadata__");
     EXPECT("{\"__metadata__\": {\"graphkern\": {}}}", 0, GK_EFORMAT,
            "graphkern");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_testing.h"
 #include "loader_check.h"
 
 static const char *fixtures;
@@ -184,6 +185,69 @@ static void plan_contract(void) {
     gk_model_free(other);
 }
 
+/* Issue 11: every *_create refuses a bad argument before it allocates (a
+ * plan with threads = 100000 used to build 100000 workspaces, 15 GB, then
+ * fail), with a message that names the limit. The next allocation is set to
+ * fail: a create that allocated first would answer GK_ENOMEM instead. */
+static void arm_allocation_trap(void) { gk_test_fail_alloc_after(1); }
+
+static void expect_refused_first(gk_status st, gk_status expected, const gk_error *err,
+                                 const char *limit, int line) {
+    long untouched = gk_test_alloc_countdown();
+    gk_test_fail_alloc_after(0);
+    if (st != expected || untouched != 1 || !strstr(err->message, limit)) {
+        fprintf(stderr, "line %d: %s (%s), expected %s naming '%s', before any "
+                "allocation (%s)\n", line, gk_strerror(st), err->message,
+                gk_strerror(expected), limit, untouched == 1 ? "none made" : "one made");
+        check_failures++;
+    }
+}
+
+#define EXPECT_REFUSED_FIRST(call, expected, limit) \
+    do {                                                                 \
+        arm_allocation_trap();                                           \
+        gk_status st_ = (call);                                          \
+        expect_refused_first(st_, expected, &err, limit, __LINE__);      \
+    } while (0)
+
+static void validate_before_allocate_contract(void) {
+    gk_model *m = load("quirky_n12");
+    if (!m) return;
+    gk_error err;
+    gk_plan *p = NULL;
+    gk_graph *g = NULL;
+    gk_corr *c = NULL;
+    gk_publisher *pub = NULL;
+    gk_plan_options opt = gk_plan_default_options();
+    opt.threads = 100000;
+    EXPECT_REFUSED_FIRST(gk_plan_create(m, 100, 1000, &opt, &p, &err), GK_EINVAL,
+                         "need 0..1024");
+    opt.threads = GK_MAX_THREADS + 1;
+    EXPECT_REFUSED_FIRST(gk_plan_create(m, 100, 1000, &opt, &p, &err), GK_EINVAL,
+                         "GK_MAX_THREADS");
+    opt.threads = -1;
+    EXPECT_REFUSED_FIRST(gk_plan_create(m, 100, 1000, &opt, &p, &err), GK_EINVAL,
+                         "need 0..1024");
+    EXPECT_REFUSED_FIRST(gk_plan_create(m, (size_t)1 << 31, 0, NULL, &p, &err),
+                         GK_EOVERFLOW, "<= 2147483647");
+    EXPECT_REFUSED_FIRST(gk_graph_create(m, 1000, (size_t)1 << 31, &g, &err),
+                         GK_EOVERFLOW, "<= 2147483647");
+    EXPECT_REFUSED_FIRST(gk_publisher_create(m, 0, 10, 4, 0, &pub, &err), GK_EINVAL,
+                         ">= 1");
+    EXPECT_REFUSED_FIRST(gk_publisher_create(m, 10, (size_t)1 << 31, 4, 0, &pub, &err),
+                         GK_EOVERFLOW, "<= 2147483647");
+    EXPECT_REFUSED_FIRST(gk_publisher_create(m, 10, 10, 2, 0, &pub, &err), GK_EINVAL,
+                         "3..1024");
+    EXPECT_REFUSED_FIRST(gk_corr_create(50000, 10, NULL, &c, &err), GK_EOVERFLOW,
+                         "at most 46340");
+    CHECK(p == NULL && g == NULL && c == NULL && pub == NULL);
+    /* and a valid thread count still makes a plan */
+    opt.threads = 2;
+    CHECK_STATUS(gk_plan_create(m, 4, 4, &opt, &p, &err), GK_OK, &err);
+    gk_plan_free(p);
+    gk_model_free(m);
+}
+
 static void strerror_contract(void) {
     for (int s = 0; s < GK_STATUS_COUNT; s++)
         CHECK(gk_strerror((gk_status)s) && strncmp(gk_strerror((gk_status)s), "GK_", 3) == 0);
@@ -196,6 +260,7 @@ int main(int argc, char **argv) {
     model_contract();
     graph_contract();
     plan_contract();
+    validate_before_allocate_contract();
     strerror_contract();
     return check_report("test_validation");
 }

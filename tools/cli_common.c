@@ -1,5 +1,6 @@
 /* Option parsing, errors, timing and input files for the CLI. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,55 @@ uint64_t cli_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int fail(gk_error *err, gk_status st, const char *msg, const char *name) {
+static int fail(gk_error *err, gk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The message only: cli_error prefixes the file's path. */
+static int fail(gk_error *err, gk_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     err->status = st;
-    snprintf(err->message, sizeof err->message, msg, name);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
     return 1;
+}
+
+/* "[2, 5]" */
+static const char *shape_text(const gk_st_tensor *t, char *buf, size_t size) {
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < t->ndim && len < size; d++)
+        len += (size_t)snprintf(buf + len, size - len, d ? ", %lld" : "%lld",
+                                (long long)t->shape[d]);
+    if (len < size) snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+/* Dtype first (a float64 x is a dtype problem, whatever its shape), then
+ * the shape; each message says what was found and what is expected. */
+static int check_inputs(const gk_st_tensor *x, const gk_st_tensor *ei,
+                        const gk_st_tensor *ea, gk_error *err) {
+    char shape[128];
+    if (!x || !ei)
+        return fail(err, GK_EMISSING, "the input needs tensors x and edge_index "
+                    "(%s missing)", !x ? "x" : "edge_index");
+    if (x->dtype != GK_DT_F32)
+        return fail(err, GK_EDTYPE, "x is %s, expected F32", x->dtype_name);
+    if (x->ndim != 2)
+        return fail(err, GK_ESHAPE, "x has shape %s, expected [N, F]",
+                    shape_text(x, shape, sizeof shape));
+    if (ei->dtype != GK_DT_I64 && ei->dtype != GK_DT_I32)
+        return fail(err, GK_EDTYPE, "edge_index is %s, expected I64 or I32",
+                    ei->dtype_name);
+    if (ei->ndim != 2 || ei->shape[0] != 2)
+        return fail(err, GK_ESHAPE, "edge_index has shape %s, expected [2, E]",
+                    shape_text(ei, shape, sizeof shape));
+    if (ea && ea->dtype != GK_DT_F32)
+        return fail(err, GK_EDTYPE, "edge_attr is %s, expected F32", ea->dtype_name);
+    if (ea && (ea->ndim != 2 || ea->shape[0] != ei->shape[1]))
+        return fail(err, GK_ESHAPE, "edge_attr has shape %s, expected [E, D] with "
+                    "E = %lld (edge_index's)", shape_text(ea, shape, sizeof shape),
+                    (long long)ei->shape[1]);
+    return 0;
 }
 
 /* Copy a tensor's raw bytes into a fresh aligned buffer. */
@@ -62,22 +108,11 @@ int cli_parse_input(uint8_t *file, size_t size, const char *name, cli_input *in,
         cli_free_input(in);
         return 1;
     }
-    int rc = 0;
     const gk_st_tensor *x = gk_st_find(&st, "x");
     const gk_st_tensor *ei = gk_st_find(&st, "edge_index");
     const gk_st_tensor *ea = gk_st_find(&st, "edge_attr");
     const gk_st_tensor *yr = gk_st_find(&st, "y_pyg_f64");
-    if (!x || !ei) {
-        rc = fail(err, GK_EMISSING, "input needs tensors x and edge_index (%s)", name);
-    } else if (x->dtype != GK_DT_F32 || x->ndim != 2) {
-        rc = fail(err, GK_ESHAPE, "%s: x must be F32 [N, F]", name);
-    } else if ((ei->dtype != GK_DT_I64 && ei->dtype != GK_DT_I32) || ei->ndim != 2 ||
-               ei->shape[0] != 2) {
-        rc = fail(err, GK_ESHAPE, "%s: edge_index must be I64 or I32 [2, E]", name);
-    } else if (ea && (ea->dtype != GK_DT_F32 || ea->ndim != 2 ||
-                      ea->shape[0] != ei->shape[1])) {
-        rc = fail(err, GK_ESHAPE, "%s: edge_attr must be F32 [E, D]", name);
-    }
+    int rc = check_inputs(x, ei, ea, err);
     if (!rc) {
         in->num_nodes = (size_t)x->shape[0];
         in->num_features = (size_t)x->shape[1];

@@ -1,4 +1,4 @@
-/* graphkern bench: the scenarios of DESIGN.md §7 for the specialized path
+/* graphkern bench: the scenarios of docs/performance.md for the specialized path
  * (the plan's automatic kernel choice) and the generic path (GK_ISA_GENERIC)
  * in one run, and the trading tick loop (tick_n100, tick_n1000: tools/tick.h).
  * The harness itself lives in bench/ (bench.h). */
@@ -19,7 +19,7 @@
 
 static const char usage_text[] =
     "usage: graphkern bench [options]\n"
-    "  --json               one JSON object per configuration (DESIGN.md §7)\n"
+    "  --json               one JSON object per configuration (docs/performance.md)\n"
     "  --scenario A[,B..]   scenarios to run (default: all; --list names them)\n"
     "  --path P             specialized | generic | both (default both)\n"
     "  --isa I              ISA asked of the specialized path: auto (default),\n"

@@ -84,11 +84,13 @@ static void print_top5(const tick_engine *e) {
     }
 }
 
+static const char usage_text[] =
+    "usage: graphkern demo [--nodes N] [--ticks K] [--seconds S] [--window T]\n"
+    "                      [--topk k] [--threshold tau] [--symmetric 0|1]\n"
+    "                      [--threads T] [--recompute-every K] [--returns file.csv]\n";
+
 static int usage(void) {
-    fprintf(stderr,
-            "usage: graphkern demo [--nodes N] [--ticks K] [--seconds S] [--window T]\n"
-            "                      [--topk k] [--threshold tau] [--symmetric 0|1]\n"
-            "                      [--threads T] [--recompute-every K] [--returns file.csv]\n");
+    fputs(usage_text, stderr);
     return 2;
 }
 
@@ -127,6 +129,8 @@ static int parse_options(int argc, char **argv, tick_config *cfg, double *second
 }
 
 int cmd_demo(int argc, char **argv) {
+    if (cli_flag(argc, argv, "--help") || cli_flag(argc, argv, "-h"))
+        return fputs(usage_text, stdout), 0;
     tick_config cfg = tick_default_config();
     double seconds = 10.0;
     unsigned long long max_ticks = 0;  /* 0: until `seconds` have passed */

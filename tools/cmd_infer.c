@@ -1,6 +1,8 @@
 /* graphkern infer --model M --input IN [--output OUT] [--repeat K]:
- * run the model, print y (first rows), the time per inference, and the
- * error against y_pyg_f64 when the input file carries it. */
+ * run the model, print y (first rows), the time per inference (K runs, 1
+ * by default: timing is bench's job), and the error against y_pyg_f64
+ * when the input file carries it. Inputs the model cannot take are refused
+ * as the Python package refuses them (docs/errors.md, "CLI and Python"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,15 +64,45 @@ static int write_output(const char *path, const float *y, size_t n, size_t w) {
     return 0;
 }
 
+static const char usage_text[] =
+    "usage: graphkern infer --model M --input IN [--output OUT] [--repeat K]\n"
+    "                       [--isa auto|avx512|avx2|scalar|generic]\n"
+    "  IN holds x F32 [N, F], edge_index I64/I32 [2, E] and, when the model has\n"
+    "  edge features, edge_attr F32 [E, D]; OUT receives y F32 [N, out].\n"
+    "  --repeat K times K inferences (default 1; graphkern bench for latency).\n";
+
+/* The input against the model; messages as the Python package words them. */
+static int check_against_model(const cli_input *in, const gk_model *model,
+                               const char *path) {
+    size_t f = (size_t)gk_model_in_features(model);
+    size_t d = (size_t)gk_model_edge_dim(model);
+    if (in->num_features != f)
+        fprintf(stderr, "graphkern: %s: x has %zu features, the model expects %zu\n",
+                path, in->num_features, f);
+    else if (d == 0 && in->edge_attr)
+        fprintf(stderr, "graphkern: %s: edge_attr given, but the model has no edge "
+                        "features (edge_dim 0)\n", path);
+    else if (d > 0 && !in->edge_attr)
+        fprintf(stderr, "graphkern: %s: edge_attr [E, %zu] F32 is required: the model "
+                        "has edge_dim %zu\n", path, d, d);
+    else if (d > 0 && in->edge_dim != d)
+        fprintf(stderr, "graphkern: %s: edge_attr has %zu features, the model expects "
+                        "%zu\n", path, in->edge_dim, d);
+    else
+        return 0;
+    return 1;
+}
+
 int cmd_infer(int argc, char **argv) {
+    if (cli_flag(argc, argv, "--help") || cli_flag(argc, argv, "-h"))
+        return fputs(usage_text, stdout), 0;
     const char *model_path = cli_option(argc, argv, "--model");
     const char *input_path = cli_option(argc, argv, "--input");
     const char *output_path = cli_option(argc, argv, "--output");
     const char *repeat_arg = cli_option(argc, argv, "--repeat");
-    int repeat = repeat_arg ? atoi(repeat_arg) : 1000;
+    int repeat = repeat_arg ? atoi(repeat_arg) : 1;
     if (!model_path || !input_path || repeat < 1) {
-        fprintf(stderr, "usage: graphkern infer --model M --input IN [--output OUT] "
-                        "[--repeat K] [--isa avx512|avx2|scalar|generic]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     gk_error err;
@@ -97,16 +129,7 @@ int cmd_infer(int argc, char **argv) {
         rc = cli_error(input_path, &err);
         goto done_model;
     }
-    if (in.num_features != (size_t)gk_model_in_features(model)) {
-        fprintf(stderr, "graphkern: %s: x has %zu features, the model expects %d\n",
-                input_path, in.num_features, gk_model_in_features(model));
-        goto done_input;
-    }
-    if (gk_model_edge_dim(model) > 0 && in.edge_dim != (size_t)gk_model_edge_dim(model)) {
-        fprintf(stderr, "graphkern: %s: edge_attr has %zu features, the model expects %d\n",
-                input_path, in.edge_dim, gk_model_edge_dim(model));
-        goto done_input;
-    }
+    if (check_against_model(&in, model, input_path)) goto done_input;
     if (gk_graph_from_coo(model, in.num_nodes, in.num_edges, in.edge_index,
                           in.index_type, in.edge_attr, &graph, &err) != GK_OK ||
         gk_plan_create(model, in.num_nodes, in.num_edges, &opt, &plan, &err) != GK_OK) {
@@ -125,8 +148,11 @@ int cmd_infer(int argc, char **argv) {
            gk_plan_layer_kernel(plan, 0));
     for (int l = 1; l < gk_model_num_layers(model); l++)
         printf(", %s", gk_plan_layer_kernel(plan, l));
-    printf("\ntime per inference: %.2f us median, %.2f us p99 over %d runs\n", p50, p99,
-           repeat);
+    if (repeat == 1)
+        printf("\ntime of one inference: %.2f us (--repeat K for a median)\n", p50);
+    else
+        printf("\ntime per inference: %.2f us median, %.2f us p99 over %d runs\n", p50,
+               p99, repeat);
     if (in.y_ref && in.y_ref_cols == w)
         printf("max relative error vs y_pyg_f64: %.3g\n",
                relative_error(y, in.y_ref, in.num_nodes * w));

@@ -15,9 +15,13 @@ static const char *act_name(gk_activation a) {
 }
 
 int cmd_info(int argc, char **argv) {
+    static const char usage_text[] =
+        "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n";
+    if (cli_flag(argc, argv, "--help") || cli_flag(argc, argv, "-h"))
+        return fputs(usage_text, stdout), 0;
     const char *path = cli_option(argc, argv, "--model");
     if (!path) {
-        fprintf(stderr, "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     gk_error err;

@@ -10,6 +10,9 @@ done
 if ((${#missing[@]})); then
   echo "graphkern: installing ${missing[*]}" >&2
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # apt's own output stays visible (a failure says why); wait up to 5 min
+  # for another apt/dpkg to release its lock instead of failing at once
+  lock=(-o DPkg::Lock::Timeout=300)
+  $SUDO apt-get "${lock[@]}" update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${lock[@]}" install -y "${missing[@]}"
 fi

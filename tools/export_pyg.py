@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a graphkern model file (DESIGN.md section 3) from a PyG model.
+"""Write a graphkern model file (docs/model-format.md) from a PyG model.
 
 A graphkern model is one safetensors file: the GATConv / GATv2Conv tensors
 under PyG's own state_dict names, all F32, plus the layer list as a JSON
@@ -184,6 +184,30 @@ def _default_activation(index, count):
     return "none" if index == count - 1 else "elu"
 
 
+def _did_you_mean(word, names):
+    """' (did you mean 'x'?)' for a likely typo of one of names, as the C
+    loader says it (src/did_you_mean.c: at most one edit per three letters)."""
+    best = None
+    for name in names:
+        d = _edit_distance(word, name)
+        if d <= max(1, len(name) // 3) and (best is None or d < best[0]):
+            best = (d, name)
+    return " (did you mean '%s'?)" % best[1] if best else ""
+
+
+def _edit_distance(a, b):
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+TOP_KEYS = ("version", "layers")
+
+
 def normalize_layers(layers):
     """Fill defaults, check types, return new dicts in canonical key order."""
     if not isinstance(layers, (list, tuple)) or not layers:
@@ -197,10 +221,11 @@ def normalize_layers(layers):
         for key in REQUIRED_KEYS:
             if key not in layer:
                 raise ModelFormatError("%s: missing %r" % (where, key))
-        known = {k for k, _ in LAYER_KEYS}
+        known = [k for k, _ in LAYER_KEYS]
         for key in layer:
             if key not in known:
-                raise ModelFormatError("%s: unknown key %r" % (where, key))
+                raise ModelFormatError("%s: unknown key %r%s"
+                                       % (where, key, _did_you_mean(key, known)))
         name = layer["name"]
         if not isinstance(name, str) or not name or len(name.encode()) > NAME_MAX:
             raise ModelFormatError("%s: name must be a string of 1..%d bytes"
@@ -474,6 +499,16 @@ def export_pyg(model, path, activations=None, metadata=None):
 # --------------------------------------------------------------------------
 # reading / checking
 
+def _unique_keys(pairs):
+    """json.loads keeps the last of a repeated key; the C loader refuses it."""
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ModelFormatError("key %r appears twice in one object" % key)
+        seen[key] = value
+    return seen
+
+
 def read_model(path):
     """Parse and validate a model file.
 
@@ -492,7 +527,8 @@ def read_model(path):
         raise ModelFormatError("truncated file: header length %d, %d bytes "
                                "follow" % (hlen, len(buf) - 8))
     try:
-        header = json.loads(buf[8:8 + hlen].decode("utf-8"))
+        header = json.loads(buf[8:8 + hlen].decode("utf-8"),
+                            object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as e:
         raise ModelFormatError("bad header JSON: %s" % e) from None
     if not isinstance(header, dict):
@@ -501,8 +537,13 @@ def read_model(path):
     meta = header.pop("__metadata__", None)
     spans = []
     for name, e in header.items():
-        if not isinstance(e, dict) or set(e) != {"dtype", "shape", "data_offsets"}:
+        entry_keys = ("dtype", "shape", "data_offsets")
+        if not isinstance(e, dict) or not set(entry_keys) <= set(e):
             raise ModelFormatError("tensor %r: bad header entry" % name)
+        for key in e:
+            if key not in entry_keys:
+                raise ModelFormatError("tensor %r: unknown key %r%s"
+                                       % (name, key, _did_you_mean(key, entry_keys)))
         if e["dtype"] not in DTYPE_SIZES:
             raise ModelFormatError("tensor %r: unknown dtype %r" % (name, e["dtype"]))
         shp, off = e["shape"], e["data_offsets"]
@@ -531,13 +572,17 @@ def read_model(path):
     if not isinstance(meta, dict) or "graphkern" not in meta:
         raise ModelFormatError('no __metadata__["graphkern"]')
     try:
-        gk = json.loads(meta["graphkern"])
+        gk = json.loads(meta["graphkern"], object_pairs_hook=_unique_keys)
     except (TypeError, ValueError) as e:
         raise ModelFormatError('bad __metadata__["graphkern"] JSON: %s' % e) \
             from None
     if not isinstance(gk, dict) or gk.get("version") != FORMAT_VERSION:
         raise ModelFormatError('__metadata__["graphkern"]: version must be %d'
                                % FORMAT_VERSION)
+    for key in gk:
+        if key not in TOP_KEYS:
+            raise ModelFormatError("metadata: unknown key %r%s"
+                                   % (key, _did_you_mean(key, TOP_KEYS)))
     layers = normalize_layers(gk.get("layers"))
     for name, e in header.items():
         if any(name.startswith(l["name"] + ".") for l in layers) and \

@@ -1,4 +1,4 @@
-/* Correlation graphs for trading (DESIGN.md section 8) from Python:
+/* Correlation graphs for trading (docs/correlation.md) from Python:
  *
  *   Correlation  gk_corr: a rolling window of returns -> Pearson
  *                correlations -> edges into a Graph (build_graph).

@@ -1,4 +1,4 @@
-/* Fuzz the model metadata: __metadata__["graphkern"] (DESIGN.md §3).
+/* Fuzz the model metadata: __metadata__["graphkern"] (docs/model-format.md).
  *
  * The bytes are the JSON string. gk_model_parse_config must accept or give
  * a metadata status; when it accepts and the weights would be small, the
@@ -151,7 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st != GK_OK) {
         fuzz_check_failure(st, &err);
         FUZZ_CHECK(layers == NULL && count == 0);
-        FUZZ_CHECK(st == GK_EJSON || st == GK_EMETADATA || st == GK_EUNSUPPORTED ||
+        FUZZ_CHECK(st == GK_EJSON || st == GK_EFORMAT || st == GK_EMETADATA ||
+                   st == GK_EUNSUPPORTED ||
                    st == GK_EOVERFLOW || st == GK_ECHANNELS || st == GK_ENOMEM);
     } else {
         FUZZ_CHECK(layers != NULL && count >= 1);

@@ -55,7 +55,7 @@ def load_case(name):
 
 
 def rel_error(y, y_ref):
-    """DESIGN.md's measure: ||y - y_ref||inf / max(1, ||y_ref||inf)."""
+    """docs/architecture.md's measure: ||y - y_ref||inf / max(1, ||y_ref||inf)."""
     y, y_ref = list(y), list(y_ref)
     assert len(y) == len(y_ref), (len(y), len(y_ref))
     worst = max((abs(a - b) for a, b in zip(y, y_ref)), default=0.0)
