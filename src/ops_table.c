@@ -666,7 +666,12 @@ static size_t rnn_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes)
                    ? bt / (size_t)in[0].dims[op->batch_first ? 1 : 0] : bt;
     size_t h = (size_t)op->out_features, g = (size_t)rnn_gates(op->kind);
     /* gates for every step, two sequences, h, c and one step's h-gates */
-    return bt * g * h + 2 * bt * h + 2 * b * h + b * g * h + 64;
+    size_t gh = gk_sat_mul(g, h);
+    size_t parts[4] = {gk_sat_mul(bt, gh), gk_sat_mul(2 * bt, h), gk_sat_mul(2 * b, h),
+                       gk_sat_mul(b, gh)};
+    size_t total = 64;
+    for (int i = 0; i < 4; i++) total = parts[i] > SIZE_MAX - total ? SIZE_MAX : total + parts[i];
+    return total;
 }
 
 static size_t no_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes) {

@@ -74,8 +74,9 @@ static gk_status check_arguments(const gk_model *model, size_t max_nodes,
         return gk_fail(err, GK_EINVAL, "gk_plan_create: threads = %d, need 0..%d "
                        "(GK_MAX_THREADS; 0 or 1: no workers)", opt->threads,
                        GK_MAX_THREADS);
-    if (!checked_mul(max_nodes, (size_t)model->max_cols) ||
-        !checked_mul(max_nodes, (size_t)model->max_width))
+    if (!model->program &&  /* format 2 sizes its values in program_plan.c */
+        (!checked_mul(max_nodes, (size_t)model->max_cols) ||
+         !checked_mul(max_nodes, (size_t)model->max_width)))
         return gk_fail(err, GK_EOVERFLOW, "plan: %zu nodes overflow buffer sizes",
                        max_nodes);
     for (int l = 0; opt->keep_attention && l < model->num_layers; l++)

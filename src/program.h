@@ -31,7 +31,17 @@ typedef struct gk_shape {
     unsigned node_dims;
 } gk_shape;
 
-/* Concrete dims for n nodes; returns the element count. */
+/* a * b, or SIZE_MAX when it overflows (sizes that can never be allocated
+ * stay that way through further products). */
+static inline size_t gk_sat_mul(size_t a, size_t b) {
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+/* The most floats a plan puts in one buffer: larger is GK_EOVERFLOW. */
+#define GK_MAX_VALUE_FLOATS ((size_t)1 << 36)
+
+/* Concrete dims for n nodes; returns the element count (saturating). */
 size_t gk_shape_resolve(const gk_shape *s, size_t n, int64_t dims[GK_MAX_RANK]);
 
 typedef struct gk_value {

@@ -20,7 +20,7 @@ size_t gk_shape_resolve(const gk_shape *s, size_t n, int64_t dims[GK_MAX_RANK]) 
     size_t count = 1;
     for (int d = 0; d < s->ndim; d++) {
         dims[d] = ((s->node_dims >> d) & 1u) ? (int64_t)n : s->dims[d];
-        count *= (size_t)dims[d];
+        count = gk_sat_mul(count, (size_t)dims[d]);
     }
     return count;
 }

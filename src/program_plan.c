@@ -66,7 +66,17 @@ static gk_status place_values(gk_program_plan *pp, gk_error *err) {
             pp->root[v] = storage_root(prog, v);
             if (pp->root[v] != v) continue;
             int64_t dims[GK_MAX_RANK];
-            size_t need = round_up(gk_shape_resolve(&prog->values[v].shape, pp->max_nodes, dims));
+            size_t numel = gk_shape_resolve(&prog->values[v].shape, pp->max_nodes, dims);
+            if (numel > GK_MAX_VALUE_FLOATS || top > GK_MAX_VALUE_FLOATS) {
+                gk_free(end);
+                gk_free(blocks);
+                gk_free(block_of);
+                return gk_fail(err, GK_EOVERFLOW, "gk_plan_create: value '%s' needs %zu "
+                               "floats for %zu nodes (at most %zu per plan)",
+                               prog->values[v].name, numel, pp->max_nodes,
+                               (size_t)GK_MAX_VALUE_FLOATS);
+            }
+            size_t need = round_up(numel);
             int found = -1;
             for (int b = 0; b < nb && found < 0; b++)
                 if (blocks[b].free && blocks[b].size >= need) found = b;
@@ -158,6 +168,11 @@ gk_status gk_program_plan_create(const gk_program *prog, size_t max_nodes,
     if (st == GK_OK) st = place_values(pp, err);
     if (st == GK_OK) {
         pp->scratch_floats = scratch_floats(pp);
+        if (pp->scratch_floats > GK_MAX_VALUE_FLOATS)
+            st = gk_fail(err, GK_EOVERFLOW, "gk_plan_create: an op needs %zu floats of "
+                         "scratch for %zu nodes", pp->scratch_floats, max_nodes);
+    }
+    if (st == GK_OK) {
         pp->arena = gk_calloc_array(pp->arena_floats + GK_ALIGN_FLOATS, sizeof(float));
         pp->scratch = gk_calloc_array(pp->scratch_floats + GK_ALIGN_FLOATS, sizeof(float));
         if (!pp->arena || !pp->scratch)

@@ -170,8 +170,8 @@ MODEL_ROWS = [
     ("share_weights on a GATConv", edit_metadata(
         lambda m: m.replace('"bias": true', '"share_weights": true, "bias": true', 1)),
      "share_weights"),
-    ("metadata version 2", edit_metadata(
-        lambda m: m.replace('"version": 1', '"version": 2')), "version"),
+    ("metadata version 3", edit_metadata(
+        lambda m: m.replace('"version": 1', '"version": 3')), "version"),
     ("a U32 layer tensor", u32_bias, "U32"),
     ("a misspelled key in a tensor entry", misspelled_entry_key,
      "unknown key 'data_ofsets' (did you mean 'data_offsets'?)"),
