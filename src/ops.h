@@ -51,6 +51,8 @@ typedef struct gk_op_def {
 
 const gk_op_def *gk_op_find(const char *name);
 const gk_op_def *gk_op_def_of(gk_op_kind kind);
+/* The op name closest to a misspelled one, or NULL. */
+const char *gk_op_closest(const char *name);
 
 /* Attribute readers for parse functions: each keeps the first error. */
 void gk_op_fail(gk_op_parse *ps, gk_status st, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "did_you_mean.h"
 #include "error.h"
 #include "ops.h"
 
@@ -755,6 +756,12 @@ const gk_op_def *gk_op_find(const char *name) {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(table[i].name, name) == 0) return &table[i];
     return NULL;
+}
+
+const char *gk_op_closest(const char *name) {
+    const char *names[sizeof table / sizeof table[0]];
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) names[i] = table[i].name;
+    return gk_closest_name(name, names, sizeof table / sizeof table[0]);
 }
 
 const gk_op_def *gk_op_def_of(gk_op_kind kind) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "did_you_mean.h"
 #include "error.h"
 #include "json_parse.h"
 #include "model_load.h"
@@ -35,14 +36,19 @@ typedef struct parser {
 
 static gk_status check_keys(const json_t *obj, const char *const *a,
                             const char *const *b, const char *where, gk_error *err) {
+    const char *known[64];
+    size_t count = 0;
+    for (const char *const *k = a; k && *k && count < 64; k++) known[count++] = *k;
+    for (const char *const *k = b; k && *k && count < 64; k++) known[count++] = *k;
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        int known = 0;
-        for (const char *const *k = a; k && *k && !known; k++) known = strcmp(*k, key) == 0;
-        for (const char *const *k = b; k && *k && !known; k++) known = strcmp(*k, key) == 0;
-        if (!known)
-            return gk_fail(err, GK_EFORMAT, "%s: unknown key '%s'", where, key);
+        int found = 0;
+        for (size_t i = 0; i < count && !found; i++) found = strcmp(known[i], key) == 0;
+        if (found) continue;
+        const char *near = gk_closest_name(key, known, count);
+        return gk_fail(err, GK_EFORMAT, "%s: unknown key '%s'%s%s%s", where, key,
+                       near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     }
     return GK_OK;
 }
@@ -330,9 +336,12 @@ static gk_status read_op(parser *p, const json_t *obj, int index, gk_layer *laye
     if (!json_is_object(obj)) return gk_fail(p->err, GK_EMETADATA, "op %d is not an object", index);
     const char *kind = json_string_value(json_object_get(obj, "op"));
     const gk_op_def *def = kind ? gk_op_find(kind) : NULL;
-    if (!def)
-        return gk_fail(p->err, GK_EUNSUPPORTED, "op %d: unknown op '%s'", index,
-                       kind ? kind : "(missing)");
+    if (!def) {
+        const char *near = kind ? gk_op_closest(kind) : NULL;
+        return gk_fail(p->err, GK_EUNSUPPORTED, "op %d: unknown op '%s'%s%s%s", index,
+                       kind ? kind : "(missing)", near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+    }
     op->kind = def->kind;
     op->conv_group = op->conv_layer = -1;
     gk_status st = read_refs(p, obj, op, index, def);
