@@ -200,6 +200,30 @@ static void shape_text(const gk_shape *s, char *buf, size_t size) {
     if (used < size) snprintf(buf + used, size - used, "]");
 }
 
+/* How a non-conv op runs: no generated kernel serves these kinds yet. */
+static const char *implementation(gk_op_kind kind) {
+    switch (kind) {
+    case GK_OP_LINEAR: return "4x16 register-tiled loop, built per ISA (ops_linear.c)";
+    case GK_OP_LSTM: case GK_OP_GRU: case GK_OP_LSTM_CELL: case GK_OP_GRU_CELL:
+        return "gate products tiled, steps vectorized, built per ISA (ops_rnn.c)";
+    case GK_OP_LAYER_NORM: return "16-lane moments, built per ISA (ops_norm.c)";
+    case GK_OP_RELU: case GK_OP_ELU: case GK_OP_LEAKY_RELU: case GK_OP_GELU:
+    case GK_OP_SILU: case GK_OP_SIGMOID: case GK_OP_TANH: case GK_OP_SOFTPLUS:
+    case GK_OP_EXP: case GK_OP_LOG: case GK_OP_ABS: case GK_OP_SQRT: case GK_OP_RSQRT:
+    case GK_OP_CLAMP: case GK_OP_SCALAR:
+        return "elementwise loop, built per ISA (ops_elementwise.c)";
+    case GK_OP_ADD: case GK_OP_SUB: case GK_OP_MUL: case GK_OP_DIV: case GK_OP_POW:
+    case GK_OP_MAXIMUM: case GK_OP_MINIMUM:
+        return "broadcasting loop, portable C (ops_elementwise.c)";
+    case GK_OP_SOFTMAX: case GK_OP_LOG_SOFTMAX: case GK_OP_SUM: case GK_OP_MEAN:
+    case GK_OP_MAX: case GK_OP_MIN:
+        return "reduction in double, portable C (ops_reduce.c)";
+    case GK_OP_GRAPH_LAYER_NORM: case GK_OP_SCALE_SHIFT:
+        return "portable C (ops_norm.c)";
+    default: return "copy, portable C (ops_layout.c)";
+    }
+}
+
 size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf,
                                 size_t size) {
     const gk_program *prog = pp->prog;
@@ -235,9 +259,8 @@ size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf
         } else {
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s %s\n", i, kind, op->name,
                    prog->values[op->outputs[0]].name, shape,
-                   pp->root[op->outputs[0]] != op->outputs[0]
-                       ? "alias of its input (no copy)"
-                       : "portable C loop, compiled per ISA (no specialized kernel)");
+                   pp->root[op->outputs[0]] != op->outputs[0] ? "alias of its input (no copy)"
+                                                              : implementation(op->kind));
         }
     }
     for (int i = 0; i < prog->num_outputs; i++)

@@ -47,6 +47,31 @@ int cli_parse_input(uint8_t *file, size_t size, const char *name, cli_input *in,
                     gk_error *err);
 void cli_free_input(cli_input *in);
 
+/* A format-2 model's inputs read by name from a .io file (cli_named.c). */
+typedef struct cli_named {
+    int count;
+    gk_tensor inputs[64];        /* in the model's input order, own copies */
+    size_t nodes, max_edges;     /* N of the node inputs, the largest E    */
+    double *y_ref;               /* y_ref_f64 when present                 */
+    size_t y_ref_count;
+} cli_named;
+
+int cli_read_named(const char *path, const gk_model *model, cli_named *in,
+                   gk_error *err);
+void cli_free_named(cli_named *in);
+/* Buffers for every output of the model at `nodes` nodes (calloc'd; the
+ * caller frees each .data); returns the count, -1 without memory. */
+int cli_named_outputs(const gk_model *model, size_t nodes, gk_tensor *out);
+
+/* graphkern infer / bench on a format-2 model (cmd_named.c). */
+int cmd_infer_named(const char *model_path, gk_model *model, const char *input_path,
+                    const char *output_path, int repeat, const gk_plan_options *opt);
+int cmd_bench_model(int argc, char **argv);
+
+/* Allocations made by this process so far (alloc_count.c), or -1 where a
+ * sanitizer owns malloc. */
+long cli_allocations(void);
+
 /* Monotonic time in nanoseconds. */
 uint64_t cli_now_ns(void);
 

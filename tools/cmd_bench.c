@@ -19,6 +19,9 @@
 
 static const char usage_text[] =
     "usage: graphkern bench [options]\n"
+    "       graphkern bench --model M --input IN [--runs R] [--cpu C] [--json]\n"
+    "         any model file (format 1 or 2) on IN: p50/p99/p99.9 with the selected\n"
+    "         kernels and with the generic path, and the timed loop's allocations\n"
     "  --json               one JSON object per configuration (docs/performance.md)\n"
     "  --scenario A[,B..]   scenarios to run (default: all; --list names them)\n"
     "  --path P             specialized | generic | both (default both)\n"
@@ -379,6 +382,7 @@ static int run_scenario(const bench_scenario *s, gk_model *m, const bench_option
 int cmd_bench(int argc, char **argv) {
     if (cli_flag(argc, argv, "-h") || cli_flag(argc, argv, "--help"))
         return fputs(usage_text, stdout), 0;
+    if (cli_option(argc, argv, "--model")) return cmd_bench_model(argc, argv);
     if (cli_flag(argc, argv, "--list")) {
         for (int k = 0; k < bench_num_scenarios; k++)
             printf("%s\n", bench_scenarios[k].name);

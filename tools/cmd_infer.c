@@ -69,6 +69,8 @@ static const char usage_text[] =
     "                       [--isa auto|avx512|avx2|scalar|generic]\n"
     "  IN holds x F32 [N, F], edge_index I64/I32 [2, E] and, when the model has\n"
     "  edge features, edge_attr F32 [E, D]; OUT receives y F32 [N, out].\n"
+    "  A format-2 model (graphkern.export) reads each of its inputs from IN by\n"
+    "  name and writes each of its outputs to OUT by name.\n"
     "  --repeat K times K inferences (default 1; graphkern bench for latency).\n";
 
 /* The input against the model; messages as the Python package words them. */
@@ -124,6 +126,10 @@ int cmd_infer(int argc, char **argv) {
     if (gk_model_load_file(model_path, &model, &err) != GK_OK) {
         rc = cli_error(model_path, &err);
         goto done;
+    }
+    if (gk_model_version(model) == 2) {  /* inputs and outputs by name */
+        rc = cmd_infer_named(model_path, model, input_path, output_path, repeat, &opt);
+        goto done_model;
     }
     if (cli_read_input(input_path, &in, &err)) {
         rc = cli_error(input_path, &err);

@@ -14,6 +14,44 @@ static const char *act_name(gk_activation a) {
     return names[a];
 }
 
+static void print_io(const char *what, const gk_io_info *io) {
+    static const char *const kinds[] = {"nodes", "edge_index", "edges", "fixed"};
+    printf("  %-6s %-18s %-10s [", what, io->name, kinds[io->kind]);
+    for (int d = 0; d < io->ndim; d++) {
+        if (io->shape[d] == GK_DIM_NODES) printf(d ? ", N" : "N");
+        else if (io->shape[d] == GK_DIM_EDGES) printf(d ? ", E" : "E");
+        else printf(d ? ", %lld" : "%lld", (long long)io->shape[d]);
+    }
+    printf("]%s%s\n", io->edge_index ? " of " : "", io->edge_index ? io->edge_index : "");
+}
+
+/* A format-2 model: its inputs and outputs, then the plan's op table. */
+static int info_named(const char *path, const gk_model *model, int argc, char **argv) {
+    printf("model %s: format 2 (a graph of ops), %d input(s), %d output(s)\n", path,
+           gk_model_num_inputs(model), gk_model_num_outputs(model));
+    gk_io_info io;
+    for (int i = 0; i < gk_model_num_inputs(model); i++)
+        if (gk_model_input(model, i, &io) == GK_OK) print_io("input", &io);
+    for (int i = 0; i < gk_model_num_outputs(model); i++)
+        if (gk_model_output(model, i, &io) == GK_OK) print_io("output", &io);
+    const char *nodes = cli_option(argc, argv, "--nodes");
+    const char *edges = cli_option(argc, argv, "--edges");
+    size_t n = nodes ? strtoull(nodes, NULL, 10) : 100;
+    size_t e = edges ? strtoull(edges, NULL, 10) : n * 16;
+    gk_plan *plan = NULL;
+    gk_error err;
+    if (gk_plan_create(model, n, e, NULL, &plan, &err) != GK_OK) return cli_error("plan", &err);
+    size_t need = gk_plan_describe(plan, NULL, 0);
+    char *text = malloc(need + 1);
+    if (text) {
+        gk_plan_describe(plan, text, need + 1);
+        printf("\n%s", text);
+    }
+    free(text);
+    gk_plan_free(plan);
+    return 0;
+}
+
 int cmd_info(int argc, char **argv) {
     static const char usage_text[] =
         "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n";
@@ -28,6 +66,11 @@ int cmd_info(int argc, char **argv) {
     gk_model *model = NULL;
     if (gk_model_load_file(path, &model, &err) != GK_OK) return cli_error(path, &err);
 
+    if (gk_model_version(model) == 2) {
+        int rc = info_named(path, model, argc, argv);
+        gk_model_free(model);
+        return rc;
+    }
     printf("model %s: %d layers, x [N, %d] -> y [N, %d], edge_dim %d\n\n", path,
            gk_model_num_layers(model), gk_model_in_features(model),
            gk_model_out_features(model), gk_model_edge_dim(model));
