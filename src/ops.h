@@ -24,6 +24,9 @@ typedef struct gk_op_ctx {
     int out_ndim[GK_OP_MAX_OUTPUTS];
     int64_t out_dims[GK_OP_MAX_OUTPUTS][GK_MAX_RANK];
     float *scratch;                      /* the op's scratch floats       */
+    int num_fused;                       /* linear: fused ops, in order    */
+    const gk_op *fused[GK_MAX_FUSED];
+    const float *fused_operand[GK_MAX_FUSED];  /* an add's other input    */
 } gk_op_ctx;
 
 typedef struct gk_op_parse {

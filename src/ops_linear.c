@@ -76,10 +76,35 @@ void gk_gemm_rows(const float *x, size_t rows, int in, const float *wt,
     if (full_rows < rows) edge_tile(x, full_rows, rows - full_rows, in, wt, b, out, 0, out, y);
 }
 
+/* The ops fused into this one, in model order, while y is in cache: a
+ * residual add, a per-channel scale and shift (BatchNorm), activations. */
+static void epilogue(const gk_op_ctx *ctx, size_t rows, size_t width) {
+    float *y = ctx->out[0];
+    for (int k = 0; k < ctx->num_fused; k++) {
+        const gk_op *f = ctx->fused[k];
+        if (f->kind == GK_OP_ADD) {
+            const float *r = ctx->fused_operand[k];
+            for (size_t i = 0; i < rows * width; i++) y[i] += r[i];
+        } else if (f->kind == GK_OP_SCALE_SHIFT) {
+            const float *scale = f->tensors[0], *shift = f->tensors[1];
+            for (size_t i = 0; i < rows; i++)
+                for (size_t c = 0; c < width; c++)
+                    y[i * width + c] = y[i * width + c] * scale[c] + shift[c];
+        } else {
+            gk_op_ctx act = *ctx;
+            act.op = f;
+            act.num_inputs = 1;
+            act.in[0] = y;
+            gk_run_unary(&act);
+        }
+    }
+}
+
 void gk_run_linear(const gk_op_ctx *ctx) {
     const gk_op *op = ctx->op;
     size_t rows = 1;
     for (int d = 0; d + 1 < ctx->in_ndim[0]; d++) rows *= (size_t)ctx->in_dims[0][d];
     gk_gemm_rows(ctx->in[0], rows, op->in_features, op->tensors[0], op->tensors[1],
                  op->out_features, ctx->out[0]);
+    if (ctx->num_fused) epilogue(ctx, rows, (size_t)op->out_features);
 }

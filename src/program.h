@@ -21,6 +21,7 @@
 #define GK_OP_MAX_OUTPUTS 3
 #define GK_OP_MAX_TENSORS 32
 #define GK_RNN_MAX_LAYERS 8
+#define GK_MAX_FUSED 4
 
 /* A shape whose entries are sizes or the node count: bit d of node_dims set
  * means dims[d] is N (dims[d] then holds 1). Edge-level shapes only occur on
@@ -109,6 +110,11 @@ typedef struct gk_op {
                                  /* permute: rank                        */
     gk_shape target;             /* reshape, expand, constant: out shape  */
     int conv_group, conv_layer;  /* conv: group and layer in its model    */
+    /* fusion (program_fuse.c): an op folded into its producer keeps its
+     * place but runs nothing, its output stored as input alias_of's */
+    int alias_of;                /* input slot it aliases, or -1          */
+    int num_fused;               /* linear: ops applied to y, in order    */
+    int fused[GK_MAX_FUSED];     /* (add, scale_shift, activations)       */
     /* weights, owned, float32; which slot holds what: ops.c */
     int num_tensors;
     float *tensors[GK_OP_MAX_TENSORS];
@@ -130,6 +136,10 @@ typedef struct gk_program {
     gk_op *ops;
     gk_conv_group *groups;
 } gk_program;
+
+/* Fold residual adds and elementwise activations into the linear op that
+ * produces their input (program_fuse.c). */
+void gk_program_fuse(gk_program *prog);
 
 /* Parse a version-2 document (already known to say "version": 2) and load
  * its weights from file. */

@@ -344,6 +344,7 @@ static gk_status read_op(parser *p, const json_t *obj, int index, gk_layer *laye
     }
     op->kind = def->kind;
     op->conv_group = op->conv_layer = -1;
+    op->alias_of = -1;
     gk_status st = read_refs(p, obj, op, index, def);
     if (st != GK_OK) return st;
     gk_shape in[GK_OP_MAX_INPUTS], out[GK_OP_MAX_OUTPUTS];
@@ -477,6 +478,7 @@ static gk_status read_program(parser *p, const json_t *root) {
     for (int i = 0; i < prog->num_outputs && st == GK_OK; i++)
         st = read_output(p, json_array_get(outs, (size_t)i), i);
     if (st == GK_OK) st = build_groups(p, layers, num_layers);
+    if (st == GK_OK) gk_program_fuse(prog);
     gk_free(layers);
     return st;
 }

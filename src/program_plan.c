@@ -27,12 +27,17 @@ typedef struct block {
     int free;
 } block;
 
-/* The value whose storage v uses: itself, or through reshapes its input. */
+/* The value whose storage v uses: itself, or through reshapes and fused
+ * ops the input they alias. */
 static int storage_root(const gk_program *prog, int v) {
-    while (prog->values[v].producer >= 0 &&
-           prog->ops[prog->values[v].producer].kind == GK_OP_RESHAPE)
-        v = prog->ops[prog->values[v].producer].inputs[0];
-    return v;
+    for (;;) {
+        int p = prog->values[v].producer;
+        if (p < 0) return v;
+        const gk_op *op = &prog->ops[p];
+        if (op->kind == GK_OP_RESHAPE) v = op->inputs[0];
+        else if (op->alias_of >= 0) v = op->inputs[op->alias_of];
+        else return v;
+    }
 }
 
 /* Last op that reads v's storage (through aliases); num_ops if an output. */
@@ -259,8 +264,11 @@ size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf
         } else {
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s %s\n", i, kind, op->name,
                    prog->values[op->outputs[0]].name, shape,
-                   pp->root[op->outputs[0]] != op->outputs[0] ? "alias of its input (no copy)"
-                                                              : implementation(op->kind));
+                   op->alias_of >= 0 ? "fused into the linear op that produces its input"
+                   : pp->root[op->outputs[0]] != op->outputs[0] ? "alias of its input (no copy)"
+                   : op->num_fused
+                       ? "4x16 register-tiled loop, built per ISA, with the fused ops below"
+                       : implementation(op->kind));
         }
     }
     for (int i = 0; i < prog->num_outputs; i++)

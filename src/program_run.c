@@ -214,9 +214,15 @@ static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_grap
                            pp->ptr[op->inputs[0]], (float *)pp->ptr[op->outputs[0]]);
         return;
     }
-    if (op->kind == GK_OP_RESHAPE && pp->root[op->outputs[0]] != op->outputs[0]) return;
+    if (op->num_outputs == 1 && pp->root[op->outputs[0]] != op->outputs[0]) return;
     gk_op_ctx ctx;
     ctx.op = op;
+    ctx.num_fused = op->num_fused;
+    for (int k = 0; k < op->num_fused; k++) {
+        const gk_op *f = &prog->ops[op->fused[k]];
+        ctx.fused[k] = f;
+        ctx.fused_operand[k] = f->kind == GK_OP_ADD ? pp->ptr[f->inputs[1 - f->alias_of]] : NULL;
+    }
     ctx.num_inputs = op->num_inputs;
     ctx.scratch = pp->scratch;
     for (int k = 0; k < op->num_inputs; k++) {
