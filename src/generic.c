@@ -32,24 +32,6 @@ const void *gk_generic_blas_context(void) {
 
 static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }
 
-static inline float gatv2_logit(const gk_layer_run *run, const float *t_i,
-                                int32_t e, int32_t j, int h) {
-    const gk_layer *L = run->layer;
-    int C = L->info.out_channels, HC = L->info.heads * C;
-    const float *xl = run->t + (size_t)j * run->t_stride + (size_t)(L->col_h + h * C);
-    const float *xr = t_i + L->col_xr + h * C;
-    const float *ea = run->edge_dim && L->edge_w
-                          ? run->view->attr + (size_t)e * (size_t)run->edge_dim : NULL;
-    float logit = 0.0f;
-    for (int c = 0; c < C; c++) {
-        float v = xl[c] + xr[c];
-        for (int d = 0; ea && d < run->edge_dim; d++)
-            v += ea[d] * L->edge_w[d * HC + h * C + c];
-        logit += L->att[h * C + c] * leaky(v, L->info.negative_slope);
-    }
-    return logit;
-}
-
 /* The generic aggregation is built once per ISA (GCC's target_clones, as in
  * corr.c; not under clang or a sanitizer, whose runtime is not up when the
  * ifunc resolver runs): its chunk loops are written to vectorize. */
@@ -83,6 +65,8 @@ static inline float exp_nonpositive(float x) {
     return p * scale;
 }
 
+enum { CHUNK = 64 };  /* logits held at once: rows of any degree, fixed scratch */
+
 /* Logits of edges [first, first + n) for head h into l[n]; returns their max. */
 static inline float chunk_logits(const gk_layer_run *run, const float *t_i, int32_t first,
                                  int n, int h, float *l) {
@@ -90,7 +74,26 @@ static inline float chunk_logits(const gk_layer_run *run, const float *t_i, int3
     const int32_t *src = run->view->src + first;
     float m = -INFINITY;
     if (L->info.type == GK_LAYER_GATV2) {
-        for (int k = 0; k < n; k++) l[k] = gatv2_logit(run, t_i, first + k, src[k], h);
+        /* channel by channel over the chunk's edges (a gather of x_l per
+         * channel), so the edge loop vectorizes; per edge the sum runs over
+         * the channels in order, as PyG's att · lrelu(x_i + x_j + e) */
+        const int C = L->info.out_channels, HC = L->info.heads * C;
+        const float *xl = run->t + (size_t)(L->col_h + h * C);
+        const float *xr = t_i + L->col_xr + h * C, *att = L->att + h * C;
+        const int D = run->edge_dim && L->edge_w ? run->edge_dim : 0;
+        const float *attr = D ? run->view->attr + (size_t)first * (size_t)D : NULL;
+        const float slope = L->info.negative_slope;
+        const size_t ts = run->t_stride;
+        float v[CHUNK];
+        for (int k = 0; k < n; k++) l[k] = 0.0f;
+        for (int c = 0; c < C; c++) {
+            for (int k = 0; k < n; k++) v[k] = xl[(size_t)src[k] * ts + (size_t)c] + xr[c];
+            for (int dd = 0; dd < D; dd++) {
+                const float w = L->edge_w[dd * HC + h * C + c];
+                for (int k = 0; k < n; k++) v[k] += attr[(size_t)k * (size_t)D + (size_t)dd] * w;
+            }
+            for (int k = 0; k < n; k++) l[k] += att[c] * (v[k] > 0.0f ? v[k] : v[k] * slope);
+        }
     } else {  /* GATConv: a gather, an add and the edge term, then lrelu */
         const float *s_src = run->t + (size_t)(L->col_src + h);
         const float d = t_i[L->col_dst + h], slope = L->info.negative_slope;
@@ -114,8 +117,6 @@ static inline float chunk_logits(const gk_layer_run *run, const float *t_i, int3
     for (int q = 0; q < 16; q++) m = lane_max[q] > m ? lane_max[q] : m;  /* NaN: never */
     return m;
 }
-
-enum { CHUNK = 64 };  /* logits held at once: rows of any degree, fixed scratch */
 
 /* One head of one target row: out[C] = Σ softmax(logit) · h_j. The softmax
  * runs online over chunks of edges (rescaling when the running max grows),
