@@ -157,15 +157,9 @@ static gk_status read_input(parser *p, const json_t *obj, int i) {
     st = read_shape(json_object_get(obj, "shape"), in->kind == GK_IO_EDGES, &in->shape,
                     where, p->err);
     if (st != GK_OK) return st;
-    if (in->kind == GK_IO_EDGES) {
-        const char *ei = json_string_value(json_object_get(obj, "edge_index"));
-        int e = ei ? find_input(prog, ei) : -1;
-        if (e < 0 || e >= i || prog->inputs[e].kind != GK_IO_EDGE_INDEX)
-            return gk_fail(p->err, GK_EMETADATA, "%s: 'edge_index' must name an earlier "
-                           "edge_index input", where);
+    if (in->kind == GK_IO_EDGES) {  /* its edge_index: link_edges() */
         if (in->shape.node_dims || in->shape.ndim < 1 || in->shape.ndim > 2)
             return gk_fail(p->err, GK_ESHAPE, "%s: edge features are [E] or [E, D]", where);
-        in->edge_index = e;
         return GK_OK;
     }
     int nodes = in->shape.ndim >= 1 && (in->shape.node_dims == 1u);
@@ -179,6 +173,23 @@ static gk_status read_input(parser *p, const json_t *obj, int i) {
     v->producer = -1;
     v->input = i;
     in->value = prog->num_values++;
+    return GK_OK;
+}
+
+/* Each edges input names an edge_index input, in any place of the list. */
+static gk_status link_edges(parser *p, const json_t *list) {
+    gk_program *prog = p->prog;
+    for (int i = 0; i < prog->num_inputs; i++) {
+        gk_input *in = &prog->inputs[i];
+        if (in->kind != GK_IO_EDGES) continue;
+        const json_t *obj = json_array_get(list, (size_t)i);
+        const char *ei = json_string_value(json_object_get(obj, "edge_index"));
+        int e = ei ? find_input(prog, ei) : -1;
+        if (e < 0 || prog->inputs[e].kind != GK_IO_EDGE_INDEX)
+            return gk_fail(p->err, GK_EMETADATA, "input '%s': 'edge_index' must name an "
+                           "edge_index input", in->name);
+        in->edge_index = e;
+    }
     return GK_OK;
 }
 
@@ -466,6 +477,7 @@ static gk_status read_program(parser *p, const json_t *root) {
     prog->num_inputs = (int)json_array_size(ins);
     for (int i = 0; i < prog->num_inputs && st == GK_OK; i++)
         st = read_input(p, json_array_get(ins, (size_t)i), i);
+    if (st == GK_OK) st = link_edges(p, ins);
     if (st != GK_OK) return st;
     gk_layer *layers = gk_calloc_array(json_array_size(ops) + 1, sizeof *layers);
     if (!layers) return gk_fail(p->err, GK_ENOMEM, "no memory for conv layers");

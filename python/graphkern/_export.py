@@ -588,8 +588,8 @@ class _Lowering:
         name = node.target
         if name in self.inputs.concrete:
             return self.inputs.concrete[name]
-        if name not in self.inputs.tensors:
-            return None
+        if name not in self.inputs.tensors or not node.users:
+            return None   # an argument forward() never reads is no input of the file
         t = self.inputs.tensors[name]
         role = self.roles.get(name)
         shape = self.shapes.sym[node]
@@ -1047,6 +1047,8 @@ class _Lowering:
             return self.concat(fn, args, kwargs)
         if fn in (torch.transpose, "transpose", torch.permute, "permute", "t", torch.t):
             return self.permute(fn, args, kwargs)
+        if fn in (operator.matmul, torch.matmul, torch.mm, "matmul", "mm"):
+            return self.matmul(args)
         if fn is F.linear:
             b = _kw(args, kwargs, ["input", "weight", "bias"], {"bias": None})
             w, bias = b["weight"], b["bias"]
@@ -1068,6 +1070,17 @@ class _Lowering:
                                    (w or bias).name.rsplit(".", 1)[0] if (w or bias) else
                                    "layer_norm")
         self.fail("%s is not supported by graphkern" % self.what())
+
+    def matmul(self, args):
+        """x @ W with W a parameter of the model: a linear op without bias."""
+        a, w = args[0], args[1]
+        if not isinstance(w, _Const) or not isinstance(a, _V) or w.value.dim() not in (1, 2):
+            self.fail("%s: only tensor @ a 1-D or 2-D parameter of the model is supported"
+                      % self.what())
+        weight = w.value.detach()
+        weight = weight.reshape(1, -1) if weight.dim() == 1 else weight.t()
+        v = self.linear(a, weight, None, w.name)
+        return self.emit("reshape", [v], self.out_shape()) if w.value.dim() == 1 else v
 
     def binary(self, kind, args, kwargs):
         a = args[0] if args else kwargs.get("input")

@@ -166,7 +166,49 @@ def three_inputs(n, gen):
             topk_graph(n, 5, gen))
 
 
+class DataMatmul(nn.Module):
+    """forward(data) whose Data carries more than the model reads (edge_attr
+    PyG's GATConv ignores without edge_dim, labels), and x @ W with W a
+    parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = GATConv(4, 4, heads=2)
+        self.W = nn.Parameter(torch.randn(8, 3))
+
+    def forward(self, data):
+        h = F.relu(self.conv(data.x, data.edge_index, data.edge_attr))
+        return h @ self.W
+
+
+def data_inputs(n, gen):
+    from torch_geometric.data import Data
+    ei = topk_graph(n, 4, gen)
+    return (Data(x=features(n, 4, gen), edge_index=ei,
+                 edge_attr=torch.randn(ei.shape[1], 2, generator=gen),
+                 y=torch.randn(n, generator=gen)),)
+
+
+def pyg_gat_edges():
+    return GAT(4, 8, num_layers=2, out_channels=2, edge_dim=2, heads=2)
+
+
+def gat_edge_inputs(n, gen):
+    ei = topk_graph(n, 4, gen)   # GAT.forward(x, edge_index, edge_weight, edge_attr)
+    return features(n, 4, gen), ei, None, torch.randn(ei.shape[1], 2, generator=gen)
+
+
+def pyg_sequential():
+    from torch_geometric.nn import Sequential
+    return Sequential("x, edge_index", [(GATConv(4, 8), "x, edge_index -> x"),
+                                        nn.ReLU(inplace=True),
+                                        (GATConv(8, 2), "x, edge_index -> x")])
+
+
 MODELS = {
+    "data_matmul": (DataMatmul, data_inputs),
+    "pyg_gat_edge_features": (pyg_gat_edges, gat_edge_inputs),
+    "pyg_sequential": (pyg_sequential, plain_inputs(4)),
     "gru_gatv2_weights": (GruGatv2Weights, gru_inputs),
     "edge_gat_bn_head": (EdgeGatBnHead, edge_inputs),
     "pyg_gatv2_class": (pyg_gatv2_class, plain_inputs(6)),

@@ -57,11 +57,20 @@ def rel_error(got, ref):
     return float((torch.as_tensor(got).double() - ref).abs().max()) / scale
 
 
+def as_double(a):
+    if a is None:
+        return None
+    if hasattr(a, "to_dict") and not torch.is_tensor(a):   # a PyG Data object
+        from torch_geometric.data import Data
+        return Data(**{k: as_double(v) for k, v in a.to_dict().items()})
+    return a.double() if a.is_floating_point() else a
+
+
 def float64_run(model, args):
     import copy
     m = copy.deepcopy(model).double().eval()
     with torch.no_grad():
-        return m(*[a.double() if a.is_floating_point() else a for a in args])
+        return m(*[as_double(a) for a in args])
 
 
 @unittest.skipIf(MISSING, MISSING)
