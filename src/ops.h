@@ -63,6 +63,9 @@ void gk_op_fail(gk_op_parse *ps, gk_status st, const char *fmt, ...)
 int gk_op_int(gk_op_parse *ps, const char *key, int required, int fallback);
 float gk_op_float(gk_op_parse *ps, const char *key, int required, float fallback);
 int gk_op_bool(gk_op_parse *ps, const char *key, int fallback);
+/* A float that may also be the string "inf" or "-inf" (masks fill with
+ * -inf before a softmax; JSON has no infinity). */
+float gk_op_float_or_inf(gk_op_parse *ps, const char *key, float fallback);
 /* Optional float: 1 and *out when given and not null, else 0. */
 int gk_op_opt_float(gk_op_parse *ps, const char *key, float *out);
 const char *gk_op_string(gk_op_parse *ps, const char *key, int required);
@@ -74,6 +77,8 @@ void gk_op_tensor(gk_op_parse *ps, int slot, const char *name, int required,
 /* Run functions, by file. */
 void gk_run_unary(const gk_op_ctx *ctx);
 void gk_run_binary(const gk_op_ctx *ctx);
+void gk_run_masked_fill(const gk_op_ctx *ctx);
+void gk_run_where(const gk_op_ctx *ctx);
 void gk_run_constant(const gk_op_ctx *ctx);
 void gk_run_copy(const gk_op_ctx *ctx);
 void gk_run_slice(const gk_op_ctx *ctx);

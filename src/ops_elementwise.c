@@ -51,6 +51,12 @@ static float scalar(float x, const gk_op *op) {
     case GK_SC_DIV: return x / c;
     case GK_SC_RDIV: return c / x;
     case GK_SC_POW: return power(x, c);
+    case GK_SC_EQ: return x == c ? 1.0f : 0.0f;
+    case GK_SC_NE: return x != c ? 1.0f : 0.0f;
+    case GK_SC_LT: return x < c ? 1.0f : 0.0f;
+    case GK_SC_LE: return x <= c ? 1.0f : 0.0f;
+    case GK_SC_GT: return x > c ? 1.0f : 0.0f;
+    case GK_SC_GE: return x >= c ? 1.0f : 0.0f;
     }
     return x;
 }
@@ -107,6 +113,9 @@ void gk_run_unary(const gk_op_ctx *ctx) {
     case GK_OP_SCALAR:
         for (size_t i = 0; i < n; i++) y[i] = scalar(x[i], op);
         break;
+    case GK_OP_NOT:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] == 0.0f ? 1.0f : 0.0f;
+        break;
     default:
         break;
     }
@@ -121,6 +130,13 @@ static float binary(gk_op_kind kind, float a, float b) {
     case GK_OP_POW: return power(a, b);
     case GK_OP_MAXIMUM: return (a != a || b != b) ? a + b : (a > b ? a : b);
     case GK_OP_MINIMUM: return (a != a || b != b) ? a + b : (a < b ? a : b);
+    case GK_OP_EQ: return a == b ? 1.0f : 0.0f;
+    case GK_OP_NE: return a != b ? 1.0f : 0.0f;
+    case GK_OP_LT: return a < b ? 1.0f : 0.0f;
+    case GK_OP_LE: return a <= b ? 1.0f : 0.0f;
+    case GK_OP_GT: return a > b ? 1.0f : 0.0f;
+    case GK_OP_GE: return a >= b ? 1.0f : 0.0f;
+    case GK_OP_MASKED_FILL: return b != 0.0f ? 0.0f : a;   /* value: gk_run_binary */
     default: return 0.0f;
     }
 }
@@ -162,6 +178,41 @@ void gk_run_binary(const gk_op_ctx *ctx) {
                         y[k] = binary(kind, pa[k * sa[3]], pb[k * sb[3]]);
                 }
                 y += n;
+            }
+}
+
+/* masked_fill(x, mask, value): value where mask != 0, else x (broadcast). */
+void gk_run_masked_fill(const gk_op_ctx *ctx) {
+    int64_t dims[4], sx[4], sm[4];
+    broadcast_strides(ctx, 0, dims, sx);
+    broadcast_strides(ctx, 1, dims, sm);
+    const float v = ctx->op->value;
+    float *y = ctx->out[0];
+    for (int64_t i0 = 0; i0 < dims[0]; i0++)
+        for (int64_t i1 = 0; i1 < dims[1]; i1++)
+            for (int64_t i2 = 0; i2 < dims[2]; i2++) {
+                const float *px = ctx->in[0] + i0 * sx[0] + i1 * sx[1] + i2 * sx[2];
+                const float *pm = ctx->in[1] + i0 * sm[0] + i1 * sm[1] + i2 * sm[2];
+                for (int64_t k = 0; k < dims[3]; k++)
+                    *y++ = pm[k * sm[3]] != 0.0f ? v : px[k * sx[3]];
+            }
+}
+
+/* where(cond, a, b): a where cond != 0, else b, all three broadcast. */
+void gk_run_where(const gk_op_ctx *ctx) {
+    int64_t dims[4], sc[4], sa[4], sb[4];
+    broadcast_strides(ctx, 0, dims, sc);
+    broadcast_strides(ctx, 1, dims, sa);
+    broadcast_strides(ctx, 2, dims, sb);
+    float *y = ctx->out[0];
+    for (int64_t i0 = 0; i0 < dims[0]; i0++)
+        for (int64_t i1 = 0; i1 < dims[1]; i1++)
+            for (int64_t i2 = 0; i2 < dims[2]; i2++) {
+                const float *pc = ctx->in[0] + i0 * sc[0] + i1 * sc[1] + i2 * sc[2];
+                const float *pa = ctx->in[1] + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+                const float *pb = ctx->in[2] + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+                for (int64_t k = 0; k < dims[3]; k++)
+                    *y++ = pc[k * sc[3]] != 0.0f ? pa[k * sa[3]] : pb[k * sb[3]];
             }
 }
 

@@ -58,6 +58,14 @@ float gk_op_float(gk_op_parse *ps, const char *key, int required, float fallback
     return (float)d;
 }
 
+float gk_op_float_or_inf(gk_op_parse *ps, const char *key, float fallback) {
+    const json_t *v = attr(ps, key);
+    const char *str = json_string_value(v);
+    if (str && strcmp(str, "inf") == 0) return INFINITY;
+    if (str && strcmp(str, "-inf") == 0) return -INFINITY;
+    return gk_op_float(ps, key, 1, fallback);
+}
+
 int gk_op_opt_float(gk_op_parse *ps, const char *key, float *out) {
     if (!attr(ps, key)) return 0;
     *out = gk_op_float(ps, key, 1, 0.0f);
@@ -233,11 +241,12 @@ static void parse_clamp(gk_op_parse *ps) {
 }
 
 static void parse_scalar(gk_op_parse *ps) {
-    static const char *const fns[] = {"add", "sub", "rsub", "mul", "div", "rdiv", "pow"};
+    static const char *const fns[] = {"add", "sub", "rsub", "mul", "div", "rdiv", "pow",
+                                      "eq",  "ne",  "lt",   "le",  "gt",  "ge"};
     const char *fn = gk_op_string(ps, "fn", 1);
-    ps->op->value = gk_op_float(ps, "value", 1, 0.0f);
+    ps->op->value = gk_op_float_or_inf(ps, "value", 0.0f);
     if (!fn) return;
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 13; i++)
         if (strcmp(fn, fns[i]) == 0) {
             ps->op->fn = (gk_scalar_fn)i;
             return;
@@ -273,6 +282,20 @@ static gk_status broadcast(const gk_op *op, const gk_shape *in, gk_shape *out,
     }
     out[0] = s;
     return GK_OK;
+}
+
+static const char *const fill_keys[] = {"value", NULL};
+
+static void parse_fill(gk_op_parse *ps) { ps->op->value = gk_op_float_or_inf(ps, "value", 0.0f); }
+
+/* Three-way broadcasting: cond, a, b. */
+static gk_status broadcast3(const gk_op *op, const gk_shape *in, gk_shape *out,
+                            gk_error *err) {
+    gk_shape ab;
+    gk_status st = broadcast(op, &in[1], &ab, err);
+    if (st != GK_OK) return st;
+    gk_shape pair[2] = {in[0], ab};
+    return broadcast(op, pair, out, err);
 }
 
 /* ---- layout --------------------------------------------------------------- */
@@ -713,6 +736,7 @@ static const gk_op_def table[] = {
     UNARY("rsqrt", GK_OP_RSQRT, no_keys, parse_none),
     UNARY("clamp", GK_OP_CLAMP, clamp_keys, parse_clamp),
     UNARY("scalar", GK_OP_SCALAR, scalar_keys, parse_scalar),
+    UNARY("logical_not", GK_OP_NOT, no_keys, parse_none),
     BINARY("add", GK_OP_ADD),
     BINARY("sub", GK_OP_SUB),
     BINARY("mul", GK_OP_MUL),
@@ -720,6 +744,16 @@ static const gk_op_def table[] = {
     BINARY("pow", GK_OP_POW),
     BINARY("maximum", GK_OP_MAXIMUM),
     BINARY("minimum", GK_OP_MINIMUM),
+    BINARY("eq", GK_OP_EQ),
+    BINARY("ne", GK_OP_NE),
+    BINARY("lt", GK_OP_LT),
+    BINARY("le", GK_OP_LE),
+    BINARY("gt", GK_OP_GT),
+    BINARY("ge", GK_OP_GE),
+    {"masked_fill", GK_OP_MASKED_FILL, 2, 2, 1, fill_keys, parse_fill, broadcast, no_scratch,
+     gk_run_masked_fill},
+    {"where", GK_OP_WHERE, 3, 3, 1, no_keys, parse_none, broadcast3, no_scratch,
+     gk_run_where},
     {"reshape", GK_OP_RESHAPE, 1, 1, 1, no_keys, parse_target, reshape_shape, no_scratch,
      gk_run_copy},
     {"slice", GK_OP_SLICE, 1, 1, 1, slice_keys, parse_slice, slice_shape, no_scratch,

@@ -71,9 +71,10 @@ typedef enum gk_op_kind {
     GK_OP_CONV, GK_OP_LINEAR, GK_OP_CONSTANT,
     GK_OP_RELU, GK_OP_ELU, GK_OP_LEAKY_RELU, GK_OP_GELU, GK_OP_SILU,
     GK_OP_SIGMOID, GK_OP_TANH, GK_OP_SOFTPLUS, GK_OP_EXP, GK_OP_LOG,
-    GK_OP_ABS, GK_OP_SQRT, GK_OP_RSQRT, GK_OP_CLAMP, GK_OP_SCALAR,
+    GK_OP_ABS, GK_OP_SQRT, GK_OP_RSQRT, GK_OP_CLAMP, GK_OP_SCALAR, GK_OP_NOT,
     GK_OP_ADD, GK_OP_SUB, GK_OP_MUL, GK_OP_DIV, GK_OP_POW, GK_OP_MAXIMUM,
-    GK_OP_MINIMUM,
+    GK_OP_MINIMUM, GK_OP_EQ, GK_OP_NE, GK_OP_LT, GK_OP_LE, GK_OP_GT, GK_OP_GE,
+    GK_OP_MASKED_FILL, GK_OP_WHERE,
     GK_OP_RESHAPE, GK_OP_SLICE, GK_OP_CONCAT, GK_OP_PERMUTE, GK_OP_EXPAND,
     GK_OP_SOFTMAX, GK_OP_LOG_SOFTMAX, GK_OP_SUM, GK_OP_MEAN, GK_OP_MAX,
     GK_OP_MIN,
@@ -82,10 +83,11 @@ typedef enum gk_op_kind {
     GK_OP_KIND_COUNT
 } gk_op_kind;
 
-/* scalar op's function: x (op) value, or value (op) x for the r* ones */
+/* scalar op's function: x (op) value, or value (op) x for the r* ones;
+ * comparisons give 1 or 0 (masks are float32 0/1 tensors) */
 typedef enum gk_scalar_fn {
     GK_SC_ADD, GK_SC_SUB, GK_SC_RSUB, GK_SC_MUL, GK_SC_DIV, GK_SC_RDIV,
-    GK_SC_POW
+    GK_SC_POW, GK_SC_EQ, GK_SC_NE, GK_SC_LT, GK_SC_LE, GK_SC_GT, GK_SC_GE
 } gk_scalar_fn;
 
 typedef struct gk_op {

@@ -37,7 +37,7 @@ static gk_op *linear_behind(gk_program *prog, int v) {
     }
 }
 
-static int is_activation(gk_op_kind k) { return k >= GK_OP_RELU && k <= GK_OP_SCALAR; }
+static int is_activation(gk_op_kind k) { return k >= GK_OP_RELU && k <= GK_OP_NOT; }
 
 /* Can `op` (reading linear output chain v) run in lin's epilogue? */
 static int fusable(const gk_program *prog, const gk_op *lin, const gk_op *op, int slot) {

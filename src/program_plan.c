@@ -215,10 +215,11 @@ static const char *implementation(gk_op_kind kind) {
     case GK_OP_RELU: case GK_OP_ELU: case GK_OP_LEAKY_RELU: case GK_OP_GELU:
     case GK_OP_SILU: case GK_OP_SIGMOID: case GK_OP_TANH: case GK_OP_SOFTPLUS:
     case GK_OP_EXP: case GK_OP_LOG: case GK_OP_ABS: case GK_OP_SQRT: case GK_OP_RSQRT:
-    case GK_OP_CLAMP: case GK_OP_SCALAR:
+    case GK_OP_CLAMP: case GK_OP_SCALAR: case GK_OP_NOT:
         return "elementwise loop, built per ISA (ops_elementwise.c)";
     case GK_OP_ADD: case GK_OP_SUB: case GK_OP_MUL: case GK_OP_DIV: case GK_OP_POW:
-    case GK_OP_MAXIMUM: case GK_OP_MINIMUM:
+    case GK_OP_MAXIMUM: case GK_OP_MINIMUM: case GK_OP_EQ: case GK_OP_NE: case GK_OP_LT:
+    case GK_OP_LE: case GK_OP_GT: case GK_OP_GE: case GK_OP_MASKED_FILL: case GK_OP_WHERE:
         return "broadcasting loop, portable C (ops_elementwise.c)";
     case GK_OP_SOFTMAX: case GK_OP_LOG_SOFTMAX: case GK_OP_SUM: case GK_OP_MEAN:
     case GK_OP_MAX: case GK_OP_MIN:

@@ -391,7 +391,7 @@ def _input_roles(gm, inputs, convs):
     for name, t in inputs.tensors.items():
         if name in roles:
             continue
-        if not t.is_floating_point():
+        if not (t.is_floating_point() or t.dtype == torch.bool):
             roles[name] = "unsupported"
         elif t.dim() >= 1 and (n is None or t.shape[0] == n):
             n = int(t.shape[0]) if n is None else n
@@ -465,7 +465,14 @@ _BINARY = {operator.add: "add", operator.sub: "sub", operator.mul: "mul",
            "div": "div", "pow": "pow", "maximum": "maximum", "minimum": "minimum",
            operator.iadd: "add", operator.isub: "sub", operator.imul: "mul",
            operator.itruediv: "div", "add_": "add", "mul_": "mul", "sub_": "sub",
-           "div_": "div", "true_divide": "div", torch.true_divide: "div"}
+           "div_": "div", "true_divide": "div", torch.true_divide: "div",
+           operator.eq: "eq", operator.ne: "ne", operator.lt: "lt", operator.le: "le",
+           operator.gt: "gt", operator.ge: "ge", torch.eq: "eq", torch.ne: "ne", torch.lt: "lt",
+           torch.le: "le", torch.gt: "gt", torch.ge: "ge", "eq": "eq", "ne": "ne", "lt": "lt",
+           "le": "le", "gt": "gt", "ge": "ge",
+           operator.and_: "mul", torch.logical_and: "mul", "logical_and": "mul",
+           operator.or_: "maximum", torch.logical_or: "maximum", "logical_or": "maximum"}
+_COMPARE_FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 _RESHAPES = {"view", "reshape", "flatten", "squeeze", "unsqueeze", "contiguous",
              "view_as", "reshape_as", torch.reshape, torch.flatten, torch.squeeze,
              torch.unsqueeze}
@@ -602,9 +609,9 @@ class _Lowering:
             self.graph_inputs.append({"name": name, "kind": "edges", "edge_index": ei,
                                       "shape": ["E"] + list(shape[1:]), "dtype": "F32"})
             return _EdgeAttr(name, ei, ["E"] + list(shape[1:]))
-        if role == "unsupported" or not t.is_floating_point():
-            self.fail("input %r has dtype %s: graphkern takes float32 features and "
-                      "integer edge_index" % (name, t.dtype))
+        if role == "unsupported" or not (t.is_floating_point() or t.dtype == torch.bool):
+            self.fail("input %r has dtype %s: graphkern takes float32 features, bool "
+                      "masks (as float32 0/1) and integer edge_index" % (name, t.dtype))
         shape = self.out_shape(node)
         self.graph_inputs.append({"name": name, "kind": "nodes" if shape and shape[0] == "N"
                                   else "fixed", "shape": shape, "dtype": "F32"})
@@ -999,6 +1006,15 @@ class _Lowering:
             return self.emit("expand", [self.val(args[0])], self.out_shape())
         if fn in _BINARY:
             return self.binary(_BINARY[fn], args, kwargs)
+        if fn in (operator.invert, torch.logical_not, "logical_not", "bitwise_not"):
+            return self.emit("logical_not", [self.val(args[0])], self.out_shape())
+        if fn in ("masked_fill", torch.masked_fill, "masked_fill_"):
+            return self.masked_fill(args[0], args[1], args[2])
+        if fn is torch.where:
+            return self.where(args, kwargs)
+        if fn == "bool":   # a 0/1 mask stays one; anything else becomes x != 0
+            return self.emit("scalar", [self.val(args[0])], self.out_shape(), fn="ne",
+                             value=0.0)
         if fn in (operator.neg, torch.neg, "neg"):
             return self.emit("scalar", [self.val(args[0])], self.out_shape(), fn="mul",
                              value=-1.0)
@@ -1082,6 +1098,37 @@ class _Lowering:
         v = self.linear(a, weight, None, w.name)
         return self.emit("reshape", [v], self.out_shape()) if w.value.dim() == 1 else v
 
+    def fill_value(self, v):
+        v = self.scalar(v)
+        if v is None:
+            self.fail("%s: the fill value must be a number" % self.what())
+        return "inf" if v == math.inf else "-inf" if v == -math.inf else v
+
+    def masked_fill(self, x, mask, value):
+        return self.emit("masked_fill", [self.val(self.materialize(x)),
+                                         self.val(self.materialize(mask), "mask")],
+                         self.out_shape(), value=self.fill_value(value))
+
+    def where(self, args, kwargs):
+        b = _kw(args, kwargs, ["condition", "input", "other"], {})
+        cond, a, o = b["condition"], b["input"], b["other"]
+        sa, so = self.scalar(a), self.scalar(o)
+        c = self.val(self.materialize(cond), "condition")
+        if sa is not None and so is not None:   # b everywhere, then a where cond
+            zeros = self.emit("scalar", [c], c.shape, fn="mul", value=0.0)
+            other = self.emit("scalar", [zeros], c.shape, fn="add", value=self.fill_value(so))
+            return self.emit("masked_fill", [other, c], self.out_shape(),
+                             value=self.fill_value(sa))
+        if sa is not None:   # a number where cond holds
+            return self.emit("masked_fill", [self.val(self.materialize(o)), c],
+                             self.out_shape(), value=self.fill_value(sa))
+        if so is not None:   # a number where it does not
+            notc = self.emit("logical_not", [c], c.shape)
+            return self.emit("masked_fill", [self.val(self.materialize(a)), notc],
+                             self.out_shape(), value=self.fill_value(so))
+        return self.emit("where", [c, self.val(self.materialize(a)),
+                                   self.val(self.materialize(o))], self.out_shape())
+
     def binary(self, kind, args, kwargs):
         a = args[0] if args else kwargs.get("input")
         b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))
@@ -1095,15 +1142,17 @@ class _Lowering:
         sa, sb = self.scalar(a), self.scalar(b)
         if sa is not None and sb is not None:
             return {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                    "div": operator.truediv, "pow": operator.pow,
-                    "maximum": max, "minimum": min}[kind](sa, sb)
+                    "div": operator.truediv, "pow": operator.pow, "maximum": max,
+                    "minimum": min, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
+                    "le": operator.le, "gt": operator.gt, "ge": operator.ge}[kind](sa, sb)
         if sb is not None:
             if kind in ("maximum", "minimum"):
                 self.fail("%s with a number" % self.what())
             return self.emit("scalar", [self.val(self.materialize(a))], self.out_shape(),
-                             fn=kind, value=sb)
+                             fn=kind, value=self.fill_value(sb))
         if sa is not None:
-            rev = {"add": "add", "mul": "mul", "sub": "rsub", "div": "rdiv"}
+            rev = dict({"add": "add", "mul": "mul", "sub": "rsub", "div": "rdiv"},
+                       **_COMPARE_FLIP)
             if kind not in rev:
                 self.fail("%s: a number ** a tensor is not supported" % self.what())
             return self.emit("scalar", [self.val(self.materialize(b))], self.out_shape(),
@@ -1349,6 +1398,10 @@ def _lower(model, example_inputs):
     return doc, tensors, inputs
 
 
+def _mask_as_float(t):
+    return t.float() if t.dtype == torch.bool else t
+
+
 def _reference(model, inputs):
     """The model's outputs in float64, as a list in output order."""
     m64 = copy.deepcopy(model).double().eval()
@@ -1406,7 +1459,7 @@ def _check(model, data, doc, inputs, tolerance):
     gm = Model(data)
     n, e = _sizes(doc, inputs)
     plan = gm.plan(max_nodes=n, max_edges=e)
-    got = plan.run({i["name"]: inputs.tensors[i["name"]] for i in doc["inputs"]})
+    got = plan.run({i["name"]: _mask_as_float(inputs.tensors[i["name"]]) for i in doc["inputs"]})
     ref = _reference(model, inputs)
     worst = 0.0
     for o, r in zip(doc["outputs"], ref):
@@ -1455,6 +1508,9 @@ class Compiled:
         if missing:
             raise TypeError("missing input(s): %s" % ", ".join(missing))
         as_torch = any(torch.is_tensor(v) for v in values.values())
+        values = {k: (v.float() if torch.is_tensor(v) and v.dtype == torch.bool else
+                      v.astype("float32") if getattr(v, "dtype", None) is not None
+                      and str(v.dtype) == "bool" else v) for k, v in values.items()}
         out = self.plan.run(values)
         if as_torch:
             out = {k: torch.from_numpy(v) for k, v in out.items()}

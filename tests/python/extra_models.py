@@ -205,7 +205,31 @@ def pyg_sequential():
                                         (GATConv(8, 2), "x, edge_index -> x")])
 
 
+class MaskedPortfolio(nn.Module):
+    """Portfolio weights over the tradable assets only: a bool mask input,
+    masked_fill with -inf before the softmax across assets, comparisons,
+    & of masks and torch.where."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = GATConv(5, 6, heads=2)
+        self.head = nn.Linear(12, 1)
+
+    def forward(self, x, edge_index, tradable):
+        s = self.head(F.elu(self.conv(x, edge_index))).squeeze(-1)
+        w = torch.softmax(s.masked_fill(~tradable, float("-inf")), dim=0)
+        big = (w > 0.02) & tradable
+        return torch.where(big, w, 0.5 * w) + torch.where(s < 0, 0.0, 1e-3)
+
+
+def masked_inputs(n, gen):
+    tradable = torch.rand(n, generator=gen) > 0.25
+    tradable[0] = True
+    return features(n, 5, gen), topk_graph(n, 4, gen), tradable
+
+
 MODELS = {
+    "masked_portfolio": (MaskedPortfolio, masked_inputs),
     "data_matmul": (DataMatmul, data_inputs),
     "pyg_gat_edge_features": (pyg_gat_edges, gat_edge_inputs),
     "pyg_sequential": (pyg_sequential, plain_inputs(4)),
