@@ -60,42 +60,56 @@ static void gru_step(const float *gx, size_t gx_stride, const float *gh, size_t 
     }
 }
 
-void gk_run_rnn(const gk_op_ctx *ctx) {
+/* One direction of one layer over the whole window: the input products of
+ * every step at once, then step by step (backwards for dir 1), each step's
+ * h written into the layer's output at column dir·hs. */
+static void run_direction(const gk_op_ctx *ctx, int l, int dir, const float *input, int in,
+                          float *out, float *gx, float *h, float *c, float *gh) {
     const gk_op *op = ctx->op;
     int lstm = op->kind == GK_OP_LSTM, hs = op->out_features, g = lstm ? 4 : 3;
-    size_t gh_w = (size_t)g * (size_t)hs;
+    size_t gh_w = (size_t)g * (size_t)hs, width = (size_t)op->directions * (size_t)hs;
     size_t B = (size_t)ctx->in_dims[0][op->batch_first ? 0 : 1];
     size_t T = (size_t)ctx->in_dims[0][op->batch_first ? 1 : 0];
-    size_t bt = B * T;
-    float *gx = ctx->scratch, *seq[2] = {gx + bt * gh_w, gx + bt * gh_w + bt * (size_t)hs};
-    float *h = seq[1] + bt * (size_t)hs, *c = h + B * (size_t)hs, *gh = c + B * (size_t)hs;
+    float *const *w = (float *const *)&op->tensors[4 * (2 * l + dir)];
+    gk_gemm_rows(input, B * T, in, w[0], w[2], (int)gh_w, gx);
+    memset(h, 0, B * (size_t)hs * sizeof *h);
+    memset(c, 0, B * (size_t)hs * sizeof *c);
+    for (size_t s = 0; s < T; s++) {
+        size_t t = dir ? T - 1 - s : s;
+        gk_gemm_rows(h, B, hs, w[1], w[3], (int)gh_w, gh);
+        /* rows of step t: b·T + t (batch_first) or t·B + b */
+        size_t first = op->batch_first ? t : t * B, stride = op->batch_first ? T : 1;
+        const float *gxt = gx + first * gh_w;
+        if (lstm) lstm_step(gxt, stride * gh_w, gh, B, hs, h, c);
+        else gru_step(gxt, stride * gh_w, gh, B, hs, h);
+        for (size_t b = 0; b < B; b++)
+            memcpy(out + (first + b * stride) * width + (size_t)dir * (size_t)hs,
+                   h + b * (size_t)hs, (size_t)hs * sizeof *h);
+    }
+    size_t k = (size_t)(op->directions * l + dir);   /* h_n's row: layer-major */
+    if (ctx->out[1]) memcpy(ctx->out[1] + k * B * (size_t)hs, h, B * (size_t)hs * sizeof *h);
+    if (lstm && ctx->out[2])
+        memcpy(ctx->out[2] + k * B * (size_t)hs, c, B * (size_t)hs * sizeof *c);
+}
+
+void gk_run_rnn(const gk_op_ctx *ctx) {
+    const gk_op *op = ctx->op;
+    int hs = op->out_features, g = op->kind == GK_OP_LSTM ? 4 : 3;
+    size_t gh_w = (size_t)g * (size_t)hs, width = (size_t)op->directions * (size_t)hs;
+    size_t B = (size_t)ctx->in_dims[0][op->batch_first ? 0 : 1];
+    size_t bt = B * (size_t)ctx->in_dims[0][op->batch_first ? 1 : 0];
+    float *gx = ctx->scratch, *seq[2] = {gx + bt * gh_w, gx + bt * gh_w + bt * width};
+    float *h = seq[1] + bt * width, *c = h + B * (size_t)hs, *gh = c + B * (size_t)hs;
     const float *input = ctx->in[0];
     int in = op->in_features;
     for (int l = 0; l < op->rnn_layers; l++) {
-        float *const *w = (float *const *)&op->tensors[4 * l];
-        gk_gemm_rows(input, bt, in, w[0], w[2], (int)gh_w, gx);
-        memset(h, 0, B * (size_t)hs * sizeof *h);
-        memset(c, 0, B * (size_t)hs * sizeof *c);
         float *out = seq[l & 1];
-        for (size_t t = 0; t < T; t++) {
-            gk_gemm_rows(h, B, hs, w[1], w[3], (int)gh_w, gh);
-            /* rows of step t: b·T + t (batch_first) or t·B + b */
-            size_t first = op->batch_first ? t : t * B;
-            size_t stride = op->batch_first ? T : 1;
-            const float *gxt = gx + first * gh_w;
-            if (lstm) lstm_step(gxt, stride * gh_w, gh, B, hs, h, c);
-            else gru_step(gxt, stride * gh_w, gh, B, hs, h);
-            for (size_t b = 0; b < B; b++)
-                memcpy(out + (first + b * stride) * (size_t)hs, h + b * (size_t)hs,
-                       (size_t)hs * sizeof *h);
-        }
-        if (ctx->out[1]) memcpy(ctx->out[1] + (size_t)l * B * hs, h, B * (size_t)hs * sizeof *h);
-        if (lstm && ctx->out[2])
-            memcpy(ctx->out[2] + (size_t)l * B * hs, c, B * (size_t)hs * sizeof *c);
+        for (int dir = 0; dir < op->directions; dir++)
+            run_direction(ctx, l, dir, input, in, out, gx, h, c, gh);
         input = out;
-        in = hs;
+        in = (int)width;
     }
-    if (ctx->out[0]) memcpy(ctx->out[0], input, bt * (size_t)hs * sizeof *input);
+    if (ctx->out[0]) memcpy(ctx->out[0], input, bt * width * sizeof *input);
 }
 
 void gk_run_rnn_cell(const gk_op_ctx *ctx) {

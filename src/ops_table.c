@@ -565,7 +565,7 @@ static const char *const linear_keys[] = {"name", "in_features", "out_features",
                                           "weight", "bias", "folded", NULL};
 static const char *const rnn_keys[] = {"name", "input_size", "hidden_size",
                                        "num_layers", "bias", "batch_first",
-                                       "tensors", NULL};
+                                       "bidirectional", "tensors", NULL};
 static const char *const cell_keys[] = {"name", "input_size", "hidden_size", "bias",
                                         "tensors", NULL};
 
@@ -594,8 +594,9 @@ static int rnn_gates(gk_op_kind kind) {
     return kind == GK_OP_LSTM || kind == GK_OP_LSTM_CELL ? 4 : 3;
 }
 
-/* Tensors of layer l: slots 4l.. = weight_ih^T, weight_hh^T, bias_ih, bias_hh. */
-static void parse_rnn_layer(gk_op_parse *ps, const json_t *tensors, int l, int in) {
+/* Tensors of layer l, direction dir: slots 4·(2l + dir) .. = weight_ih^T,
+ * weight_hh^T, bias_ih, bias_hh (PyTorch's names, "_reverse" backwards). */
+static void parse_rnn_layer(gk_op_parse *ps, const json_t *tensors, int l, int dir, int in) {
     gk_op *op = ps->op;
     int gh = rnn_gates(op->kind) * op->out_features, h = op->out_features;
     const char *parts[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
@@ -603,7 +604,7 @@ static void parse_rnn_layer(gk_op_parse *ps, const json_t *tensors, int l, int i
     for (int k = 0; k < 4; k++) {
         char key[32];
         if (op->kind == GK_OP_LSTM || op->kind == GK_OP_GRU)
-            snprintf(key, sizeof key, "%s_l%d", parts[k], l);
+            snprintf(key, sizeof key, "%s_l%d%s", parts[k], l, dir ? "_reverse" : "");
         else
             snprintf(key, sizeof key, "%s", parts[k]);
         const json_t *name = json_object_get(tensors, key);
@@ -613,8 +614,9 @@ static void parse_rnn_layer(gk_op_parse *ps, const json_t *tensors, int l, int i
             return;
         }
         if (!needed) continue;
-        gk_op_tensor(ps, 4 * l + k, json_string_value(name), 1, k < 2 ? 2 : 1, shapes[k]);
-        if (k < 2) transpose_slot(ps, 4 * l + k, gh, k == 0 ? in : h);
+        int slot = 4 * (2 * l + dir) + k;
+        gk_op_tensor(ps, slot, json_string_value(name), 1, k < 2 ? 2 : 1, shapes[k]);
+        if (k < 2) transpose_slot(ps, slot, gh, k == 0 ? in : h);
     }
 }
 
@@ -626,6 +628,7 @@ static void parse_rnn(gk_op_parse *ps) {
     op->rnn_layers = cell ? 1 : gk_op_int(ps, "num_layers", 0, 1);
     op->has_bias = gk_op_bool(ps, "bias", 1);
     op->batch_first = cell ? 0 : gk_op_bool(ps, "batch_first", 0);
+    op->directions = !cell && gk_op_bool(ps, "bidirectional", 0) ? 2 : 1;
     if (ps->status != GK_OK) return;
     if (op->rnn_layers < 1 || op->rnn_layers > GK_RNN_MAX_LAYERS) {
         gk_op_fail(ps, GK_EUNSUPPORTED, "num_layers = %d (1 to %d)", op->rnn_layers,
@@ -638,7 +641,9 @@ static void parse_rnn(gk_op_parse *ps) {
         return;
     }
     for (int l = 0; l < op->rnn_layers && ps->status == GK_OK; l++)
-        parse_rnn_layer(ps, tensors, l, l ? op->out_features : op->in_features);
+        for (int dir = 0; dir < op->directions && ps->status == GK_OK; dir++)
+            parse_rnn_layer(ps, tensors, l, dir,
+                            l ? op->directions * op->out_features : op->in_features);
 }
 
 static gk_status rnn_shape(const gk_op *op, const gk_shape *in, gk_shape *out,
@@ -648,8 +653,8 @@ static gk_status rnn_shape(const gk_op *op, const gk_shape *in, gk_shape *out,
         return shape_fail(err, "input must be rank 3 with %d features", op->in_features);
     int b = op->batch_first ? 0 : 1, t = op->batch_first ? 1 : 0;
     if (is_node(x, t)) return shape_fail(err, "the time axis cannot be the node axis");
-    gk_shape seq = *x, h = {3, {op->rnn_layers, x->dims[b], op->out_features}, 0};
-    seq.dims[2] = op->out_features;
+    gk_shape seq = *x, h = {3, {op->directions * op->rnn_layers, x->dims[b], op->out_features}, 0};
+    seq.dims[2] = op->directions * op->out_features;
     if (is_node(x, b)) h.node_dims = 1u << 1;
     out[0] = seq;
     out[1] = h;
@@ -691,8 +696,9 @@ static size_t rnn_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes)
     size_t h = (size_t)op->out_features, g = (size_t)rnn_gates(op->kind);
     /* gates for every step, two sequences, h, c and one step's h-gates */
     size_t gh = gk_sat_mul(g, h);
-    size_t parts[4] = {gk_sat_mul(bt, gh), gk_sat_mul(2 * bt, h), gk_sat_mul(2 * b, h),
-                       gk_sat_mul(b, gh)};
+    size_t dirs = op->directions > 1 ? 2 : 1;  /* sequences hold both directions */
+    size_t parts[4] = {gk_sat_mul(bt, gh), gk_sat_mul(gk_sat_mul(2 * bt, h), dirs),
+                       gk_sat_mul(2 * b, h), gk_sat_mul(b, gh)};
     size_t total = 64;
     for (int i = 0; i < 4; i++) total = parts[i] > SIZE_MAX - total ? SIZE_MAX : total + parts[i];
     return total;

@@ -19,7 +19,7 @@
 #define GK_NAME_MAX 64
 #define GK_OP_MAX_INPUTS 16
 #define GK_OP_MAX_OUTPUTS 3
-#define GK_OP_MAX_TENSORS 32
+#define GK_OP_MAX_TENSORS 64
 #define GK_RNN_MAX_LAYERS 8
 #define GK_MAX_FUSED 4
 
@@ -107,7 +107,7 @@ typedef struct gk_op {
     int approximate;             /* gelu: 1 = tanh                        */
     gk_scalar_fn fn;
     int in_features, out_features;  /* linear; rnn input/hidden size      */
-    int rnn_layers, batch_first, has_bias;
+    int rnn_layers, batch_first, has_bias, directions;  /* rnn: 2 = bidirectional */
     int norm_dims;               /* layer_norm: trailing dims normalized; */
                                  /* permute: rank                        */
     gk_shape target;             /* reshape, expand, constant: out shape  */

@@ -307,9 +307,11 @@ def _metas(gm, values):
     try:
         with torch.no_grad():
             ShapeProp(gm).propagate(*args)
-    except Exception as e:
-        raise ExportError("the traced model failed on the example inputs: %s: %s"
-                          % (type(e).__name__, e)) from None
+    except Exception as e:  # ShapeProp wraps the model's own error with the fx node
+        cause = e.__cause__ or e
+        raise ExportError("the model fails on the example inputs: %s: %s"
+                          % (type(cause).__name__, str(cause).split(" with meta=")[0]
+                             .split("\n")[0])) from None
     return {n: n.meta.get("tensor_meta") for n in gm.graph.nodes}
 
 
@@ -812,19 +814,20 @@ class _Lowering:
         h0 = args[1] if len(args) > 1 else kwargs.get("hx")
         if h0 is not None:
             self.fail("%s: an initial state is not supported (zeros only)" % self.what())
-        if m.bidirectional or getattr(m, "proj_size", 0):
-            self.fail("%s: bidirectional or projected RNNs are not supported" % self.what())
+        if getattr(m, "proj_size", 0):
+            self.fail("%s: projected LSTMs (proj_size) are not supported" % self.what())
         if len(x.shape) != 3:
             self.fail("%s: input of rank %d (batched input of rank 3 only)" % (
                 self.what(), len(x.shape)))
         kind = "lstm" if isinstance(m, nn.LSTM) else "gru"
         tensors = {}
         for k in range(m.num_layers):
-            for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                attr = "%s_l%d" % (part, k)
-                t = getattr(m, attr, None)
-                if t is not None:
-                    tensors[attr] = self.tensor("%s.%s" % (name, attr), t)
+            for suffix in ("", "_reverse") if m.bidirectional else ("",):
+                for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    attr = "%s_l%d%s" % (part, k, suffix)
+                    t = getattr(m, attr, None)
+                    if t is not None:
+                        tensors[attr] = self.tensor("%s.%s" % (name, attr), t)
         sym = self.shapes.sym[self.node]
         seq_shape = list(sym[0])
         h_shape = list(sym[1][0] if kind == "lstm" else sym[1])
@@ -834,7 +837,7 @@ class _Lowering:
                          "shapes": shapes, "input_size": m.input_size,
                          "hidden_size": m.hidden_size, "num_layers": m.num_layers,
                          "bias": bool(m.bias), "batch_first": bool(m.batch_first),
-                         "tensors": tensors})
+                         "bidirectional": bool(m.bidirectional), "tensors": tensors})
         vals = [_V(o, s) for o, s in zip(outputs, shapes)]
         return (vals[0], (vals[1], vals[2])) if kind == "lstm" else (vals[0], vals[1])
 

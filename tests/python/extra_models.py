@@ -228,7 +228,29 @@ def masked_inputs(n, gen):
     return features(n, 5, gen), topk_graph(n, 4, gen), tradable
 
 
+def pyg_gat_jk_lstm():
+    """PyG's GAT with jumping knowledge by a bidirectional LSTM over layers."""
+    return GAT(5, 8, num_layers=3, out_channels=2, heads=2, jk="lstm", norm="batch_norm")
+
+
+class BiGruEncoder(nn.Module):
+    """A 2-layer bidirectional GRU over each asset's window (batch_first),
+    its last output step and final states both used."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(3, 5, num_layers=2, batch_first=True, bidirectional=True)
+        self.conv = GATConv(25, 4, heads=2)
+
+    def forward(self, x, edge_index):
+        seq, h_n = self.gru(x)
+        h = torch.cat([seq[:, -1], h_n[-2], h_n[-1], seq[:, 0, :5] + seq[:, -1, 5:]], dim=-1)
+        return self.conv(h, edge_index)
+
+
 MODELS = {
+    "pyg_gat_jk_lstm": (pyg_gat_jk_lstm, plain_inputs(5)),
+    "bigru_encoder": (BiGruEncoder, window_inputs(6, 3)),
     "masked_portfolio": (MaskedPortfolio, masked_inputs),
     "data_matmul": (DataMatmul, data_inputs),
     "pyg_gat_edge_features": (pyg_gat_edges, gat_edge_inputs),
