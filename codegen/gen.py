@@ -54,6 +54,18 @@ class GatKey:
         return (cols + 15) // 16 * 16
 
 
+@dataclass(frozen=True, order=True)
+class DenseKey:
+    """A dense product y = x·W (+ b) of a whole model's linear op or RNN gate
+    product: served by the transform kernels, output padded to 16 columns."""
+    f_in: int
+    out: int
+
+    @property
+    def t_stride(self):
+        return (self.out + 15) // 16 * 16
+
+
 # ---- the ISA families -------------------------------------------------------
 
 class Isa:
@@ -155,9 +167,17 @@ def model_layers(path, meta):
         for op in meta.get("ops", []):
             if op.get("op") in ("GATConv", "GATv2Conv"):
                 layers.append(dict(op, type=op["op"]))
-            elif op.get("op") in ("linear", "lstm", "gru", "lstm_cell", "gru_cell"):
-                print(f"note: {path}: {op['op']} {op.get('name', '')!r} runs the per-ISA "
-                      "loop (no generated kernel for it yet)", file=sys.stderr)
+            elif op.get("op") == "linear":
+                layers.append({"type": "dense", "f_in": op["in_features"],
+                               "out": op["out_features"]})
+            elif op.get("op") in ("lstm", "gru", "lstm_cell", "gru_cell"):
+                gates = 4 if op["op"].startswith("lstm") else 3
+                h = int(op["hidden_size"])
+                width = h * (2 if op.get("bidirectional") else 1)
+                ins = {int(op["input_size"]), h}
+                if int(op.get("num_layers", 1)) > 1:
+                    ins.add(width)
+                layers += [{"type": "dense", "f_in": i, "out": gates * h} for i in ins]
         return layers
     return meta.get("layers")
 
@@ -173,6 +193,9 @@ def read_model_keys(path):
         sys.exit(f"{path}: no graphkern metadata (docs/model-format.md)")
     keys = []
     for layer in layers:
+        if layer.get("type") == "dense":
+            keys.append(DenseKey(int(layer["f_in"]), int(layer["out"])))
+            continue
         if layer.get("type") != "GATConv":
             print(f"note: {path}: {layer.get('name')} is {layer.get('type')}: "
                   "generic path, not specialized", file=sys.stderr)
@@ -197,6 +220,8 @@ def read_shapes(path):
     for e in cfg.get("gat", []):
         keys.add(GatKey(e["f_in"], e["heads"], e["channels"], e.get("edge_dim", 0),
                         e.get("concat", True), e.get("residual", False)))
+    for e in cfg.get("linear", []):   # whole models' linear ops: in -> out features
+        keys.add(DenseKey(e["in_features"], e["out_features"]))
     base = os.path.dirname(os.path.abspath(path))
     models = []
     for pattern in cfg.get("models", {}).get("files", []):
@@ -223,8 +248,9 @@ def render_all(keys, isas, command):
         isa = SIMD.get(isa_name)
         fam = "simd" if isa else "scalar"
         ctx = dict(isa=isa_name, isa_include=isa.include if isa else None)
-        # transforms: one per (F_in, t_stride)
+        # transforms: one per (F_in, t_stride), GAT layers and dense products
         tkeys = sorted({(k.f_in, k.t_stride) for k in keys})
+        keys_gat = [k for k in keys if isinstance(k, GatKey)]
         tplans = []
         for f_in, ts in tkeys:
             p = transform_plan(isa, f_in, ts) if isa else dict(
@@ -234,7 +260,7 @@ def render_all(keys, isas, command):
         emit(f"gat_transform_{fam}.c.j2", f"gat_transform_{isa_name}.c",
              kernels=tplans, **ctx)
         # aggregations: one per (H, C, D, concat)
-        akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys})
+        akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys_gat})
         plans = []
         for h, c, d, cc in akeys:
             k = GatKey(0, h, c, d, cc, False)
@@ -292,10 +318,10 @@ def main():
         command += "".join(f" --shapes {rel(s)}" for s in args.shapes)
     command += "".join(f" --model {rel(m)}" for m in args.model)
     command += " --out " + ("generated" if args.check else rel(args.out))
-    files = render_all(sorted(keys), isas, command)
+    files = render_all(sorted(keys, key=lambda k: (type(k).__name__, k)), isas, command)
 
     if args.summary:
-        for k in sorted(keys):
+        for k in sorted(keys, key=lambda k: (type(k).__name__, k)):
             print(k)
     if args.list:
         for name in sorted(files):

@@ -254,6 +254,219 @@ GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
     return __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), q, _CMP_LE_OQ));
 }
 
+/* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f3c64__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 3;
+    float *t = run->t + begin * 64;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 18, t += 384) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero(), a4_2 = v16_zero(), a4_3 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 w2 = v16_ld(w + 32);
+                v16 w3 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[3]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[6]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[9]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[12]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[15]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 w1 = v16_ld(w + 80);
+                v16 w2 = v16_ld(w + 96);
+                v16 w3 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[4]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[7]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[10]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[13]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[16]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 w1 = v16_ld(w + 144);
+                v16 w2 = v16_ld(w + 160);
+                v16 w3 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[5]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[8]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[11]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[14]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[17]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                v16 b2 = v16_ld(b + 32);
+                v16 b3 = v16_ld(b + 48);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a0_2 = v16_add(a0_2, b2);
+                a0_3 = v16_add(a0_3, b3);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a1_2 = v16_add(a1_2, b2);
+                a1_3 = v16_add(a1_3, b3);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a2_2 = v16_add(a2_2, b2);
+                a2_3 = v16_add(a2_3, b3);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a3_2 = v16_add(a3_2, b2);
+                a3_3 = v16_add(a3_3, b3);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a4_2 = v16_add(a4_2, b2);
+                a4_3 = v16_add(a4_3, b3);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a5_2 = v16_add(a5_2, b2);
+                a5_3 = v16_add(a5_3, b3);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a0_2);
+            v16_st(t + 48, a0_3);
+            v16_st(t + 64, a1_0);
+            v16_st(t + 80, a1_1);
+            v16_st(t + 96, a1_2);
+            v16_st(t + 112, a1_3);
+            v16_st(t + 128, a2_0);
+            v16_st(t + 144, a2_1);
+            v16_st(t + 160, a2_2);
+            v16_st(t + 176, a2_3);
+            v16_st(t + 192, a3_0);
+            v16_st(t + 208, a3_1);
+            v16_st(t + 224, a3_2);
+            v16_st(t + 240, a3_3);
+            v16_st(t + 256, a4_0);
+            v16_st(t + 272, a4_1);
+            v16_st(t + 288, a4_2);
+            v16_st(t + 304, a4_3);
+            v16_st(t + 320, a5_0);
+            v16_st(t + 336, a5_1);
+            v16_st(t + 352, a5_2);
+            v16_st(t + 368, a5_3);
+        }
+    }
+    for (; i < n; i++, x += 3, t += 64) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero(), a2 = v16_zero(), a3 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+                a2 = v16_fma(xf, v16_ld(w + 32), a2);
+                a3 = v16_fma(xf, v16_ld(w + 48), a3);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+                a1 = v16_fma(xf, v16_ld(w + 80), a1);
+                a2 = v16_fma(xf, v16_ld(w + 96), a2);
+                a3 = v16_fma(xf, v16_ld(w + 112), a3);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+                a1 = v16_fma(xf, v16_ld(w + 144), a1);
+                a2 = v16_fma(xf, v16_ld(w + 160), a2);
+                a3 = v16_fma(xf, v16_ld(w + 176), a3);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+            if (b) a2 = v16_add(a2, v16_ld(b + 32));
+            v16_st(t + 32, a2);
+            if (b) a3 = v16_add(a3, v16_ld(b + 48));
+            v16_st(t + 48, a3);
+        }
+    }
+}
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused; tiles of 8 rows. */
 GK_TARGET void gk_f32_gat_transform_f8c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -811,6 +1024,721 @@ GK_TARGET void gk_f32_gat_transform_f8c32__avx512(const gk_layer_run *run, size_
         }
     }
 }
+/* t[begin:end, 0:32] = x[begin:end, 0:10] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f10c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 10;
+    float *t = run->t + begin * 32;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 80, t += 256) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero();
+            v16 a6_0 = v16_zero(), a6_1 = v16_zero();
+            v16 a7_0 = v16_zero(), a7_1 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[10]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[20]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[30]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[40]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[50]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[60]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[70]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 w1 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[11]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[21]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[31]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[41]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[51]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[61]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[71]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 w1 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[12]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[22]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[32]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[42]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[52]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[62]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[72]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 w1 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[13]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[23]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[33]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[43]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[53]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[63]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[73]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 w1 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[14]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[24]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[34]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[44]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[54]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[64]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[74]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 w1 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[15]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[25]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[35]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[45]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[55]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[65]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[75]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 w1 = v16_ld(w + 208);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[16]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[26]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[36]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[46]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[56]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[66]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[76]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 224);
+                v16 w1 = v16_ld(w + 240);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[27]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[37]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[47]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[57]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[67]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[77]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 256);
+                v16 w1 = v16_ld(w + 272);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[28]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[38]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[48]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[58]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[68]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[78]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 288);
+                v16 w1 = v16_ld(w + 304);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[29]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[39]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[49]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[59]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[69]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[79]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a6_0 = v16_add(a6_0, b0);
+                a6_1 = v16_add(a6_1, b1);
+                a7_0 = v16_add(a7_0, b0);
+                a7_1 = v16_add(a7_1, b1);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a1_0);
+            v16_st(t + 48, a1_1);
+            v16_st(t + 64, a2_0);
+            v16_st(t + 80, a2_1);
+            v16_st(t + 96, a3_0);
+            v16_st(t + 112, a3_1);
+            v16_st(t + 128, a4_0);
+            v16_st(t + 144, a4_1);
+            v16_st(t + 160, a5_0);
+            v16_st(t + 176, a5_1);
+            v16_st(t + 192, a6_0);
+            v16_st(t + 208, a6_1);
+            v16_st(t + 224, a7_0);
+            v16_st(t + 240, a7_1);
+        }
+    }
+    for (; i < n; i++, x += 10, t += 32) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+                a1 = v16_fma(xf, v16_ld(w + 48), a1);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+                a1 = v16_fma(xf, v16_ld(w + 80), a1);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+                a1 = v16_fma(xf, v16_ld(w + 112), a1);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+                a1 = v16_fma(xf, v16_ld(w + 144), a1);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+                a1 = v16_fma(xf, v16_ld(w + 176), a1);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+                a1 = v16_fma(xf, v16_ld(w + 208), a1);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 224), a0);
+                a1 = v16_fma(xf, v16_ld(w + 240), a1);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 256), a0);
+                a1 = v16_fma(xf, v16_ld(w + 272), a1);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 288), a0);
+                a1 = v16_fma(xf, v16_ld(w + 304), a1);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:12] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f12c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 12;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 96, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[12]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[24]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[36]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[48]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[60]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[72]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[84]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[13]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[25]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[37]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[49]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[61]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[73]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[85]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[14]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[26]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[38]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[50]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[62]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[74]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[86]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[15]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[27]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[39]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[51]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[63]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[75]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[87]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[16]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[28]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[40]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[52]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[64]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[76]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[88]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[29]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[41]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[53]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[65]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[77]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[89]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[30]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[42]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[54]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[66]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[78]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[90]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[31]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[43]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[55]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[67]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[79]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[91]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[20]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[32]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[44]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[56]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[68]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[80]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[92]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[21]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[33]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[45]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[57]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[69]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[81]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[93]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[22]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[34]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[46]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[58]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[70]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[82]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[94]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[23]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[35]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[47]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[59]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[71]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[83]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[95]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 12, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 80), a0);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 112), a0);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 176), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+        }
+    }
+}
 /* t[begin:end, 0:32] = x[begin:end, 0:12] · w_fused; tiles of 8 rows. */
 GK_TARGET void gk_f32_gat_transform_f12c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -1268,6 +2196,605 @@ GK_TARGET void gk_f32_gat_transform_f12c32__avx512(const gk_layer_run *run, size
             v16_st(t + 0, a0);
             if (b) a1 = v16_add(a1, v16_ld(b + 16));
             v16_st(t + 16, a1);
+        }
+    }
+}
+/* t[begin:end, 0:48] = x[begin:end, 0:12] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f12c48__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 12;
+    float *t = run->t + begin * 48;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 96, t += 384) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero(), a4_2 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero();
+            v16 a6_0 = v16_zero(), a6_1 = v16_zero(), a6_2 = v16_zero();
+            v16 a7_0 = v16_zero(), a7_1 = v16_zero(), a7_2 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 w2 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[12]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[24]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[36]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[48]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[60]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[72]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[84]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 w1 = v16_ld(w + 64);
+                v16 w2 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[13]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[25]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[37]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[49]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[61]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[73]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[85]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 w1 = v16_ld(w + 112);
+                v16 w2 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[14]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[26]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[38]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[50]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[62]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[74]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[86]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 w1 = v16_ld(w + 160);
+                v16 w2 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[15]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[27]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[39]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[51]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[63]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[75]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[87]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 w1 = v16_ld(w + 208);
+                v16 w2 = v16_ld(w + 224);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[16]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[28]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[40]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[52]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[64]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[76]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[88]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 240);
+                v16 w1 = v16_ld(w + 256);
+                v16 w2 = v16_ld(w + 272);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[29]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[41]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[53]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[65]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[77]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[89]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 288);
+                v16 w1 = v16_ld(w + 304);
+                v16 w2 = v16_ld(w + 320);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[30]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[42]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[54]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[66]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[78]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[90]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 336);
+                v16 w1 = v16_ld(w + 352);
+                v16 w2 = v16_ld(w + 368);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[31]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[43]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[55]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[67]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[79]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[91]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 384);
+                v16 w1 = v16_ld(w + 400);
+                v16 w2 = v16_ld(w + 416);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[20]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[32]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[44]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[56]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[68]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[80]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[92]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 432);
+                v16 w1 = v16_ld(w + 448);
+                v16 w2 = v16_ld(w + 464);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[21]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[33]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[45]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[57]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[69]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[81]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[93]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 480);
+                v16 w1 = v16_ld(w + 496);
+                v16 w2 = v16_ld(w + 512);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[22]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[34]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[46]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[58]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[70]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[82]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[94]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 528);
+                v16 w1 = v16_ld(w + 544);
+                v16 w2 = v16_ld(w + 560);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[23]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[35]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[47]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[59]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[71]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[83]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[95]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                v16 b2 = v16_ld(b + 32);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a0_2 = v16_add(a0_2, b2);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a1_2 = v16_add(a1_2, b2);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a2_2 = v16_add(a2_2, b2);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a3_2 = v16_add(a3_2, b2);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a4_2 = v16_add(a4_2, b2);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a5_2 = v16_add(a5_2, b2);
+                a6_0 = v16_add(a6_0, b0);
+                a6_1 = v16_add(a6_1, b1);
+                a6_2 = v16_add(a6_2, b2);
+                a7_0 = v16_add(a7_0, b0);
+                a7_1 = v16_add(a7_1, b1);
+                a7_2 = v16_add(a7_2, b2);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a0_2);
+            v16_st(t + 48, a1_0);
+            v16_st(t + 64, a1_1);
+            v16_st(t + 80, a1_2);
+            v16_st(t + 96, a2_0);
+            v16_st(t + 112, a2_1);
+            v16_st(t + 128, a2_2);
+            v16_st(t + 144, a3_0);
+            v16_st(t + 160, a3_1);
+            v16_st(t + 176, a3_2);
+            v16_st(t + 192, a4_0);
+            v16_st(t + 208, a4_1);
+            v16_st(t + 224, a4_2);
+            v16_st(t + 240, a5_0);
+            v16_st(t + 256, a5_1);
+            v16_st(t + 272, a5_2);
+            v16_st(t + 288, a6_0);
+            v16_st(t + 304, a6_1);
+            v16_st(t + 320, a6_2);
+            v16_st(t + 336, a7_0);
+            v16_st(t + 352, a7_1);
+            v16_st(t + 368, a7_2);
+        }
+    }
+    for (; i < n; i++, x += 12, t += 48) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero(), a2 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+                a2 = v16_fma(xf, v16_ld(w + 32), a2);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+                a1 = v16_fma(xf, v16_ld(w + 64), a1);
+                a2 = v16_fma(xf, v16_ld(w + 80), a2);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+                a1 = v16_fma(xf, v16_ld(w + 112), a1);
+                a2 = v16_fma(xf, v16_ld(w + 128), a2);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+                a1 = v16_fma(xf, v16_ld(w + 160), a1);
+                a2 = v16_fma(xf, v16_ld(w + 176), a2);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+                a1 = v16_fma(xf, v16_ld(w + 208), a1);
+                a2 = v16_fma(xf, v16_ld(w + 224), a2);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 240), a0);
+                a1 = v16_fma(xf, v16_ld(w + 256), a1);
+                a2 = v16_fma(xf, v16_ld(w + 272), a2);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 288), a0);
+                a1 = v16_fma(xf, v16_ld(w + 304), a1);
+                a2 = v16_fma(xf, v16_ld(w + 320), a2);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 336), a0);
+                a1 = v16_fma(xf, v16_ld(w + 352), a1);
+                a2 = v16_fma(xf, v16_ld(w + 368), a2);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 384), a0);
+                a1 = v16_fma(xf, v16_ld(w + 400), a1);
+                a2 = v16_fma(xf, v16_ld(w + 416), a2);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 432), a0);
+                a1 = v16_fma(xf, v16_ld(w + 448), a1);
+                a2 = v16_fma(xf, v16_ld(w + 464), a2);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 480), a0);
+                a1 = v16_fma(xf, v16_ld(w + 496), a1);
+                a2 = v16_fma(xf, v16_ld(w + 512), a2);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 528), a0);
+                a1 = v16_fma(xf, v16_ld(w + 544), a1);
+                a2 = v16_fma(xf, v16_ld(w + 560), a2);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+            if (b) a2 = v16_add(a2, v16_ld(b + 32));
+            v16_st(t + 32, a2);
         }
     }
 }
@@ -3044,6 +4571,778 @@ GK_TARGET void gk_f32_gat_transform_f16c48__avx512(const gk_layer_run *run, size
             v16_st(t + 16, a1);
             if (b) a2 = v16_add(a2, v16_ld(b + 32));
             v16_st(t + 32, a2);
+        }
+    }
+}
+/* t[begin:end, 0:64] = x[begin:end, 0:16] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f16c64__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 16;
+    float *t = run->t + begin * 64;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 96, t += 384) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero(), a4_2 = v16_zero(), a4_3 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 w2 = v16_ld(w + 32);
+                v16 w3 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[16]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[32]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[48]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[64]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[80]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 w1 = v16_ld(w + 80);
+                v16 w2 = v16_ld(w + 96);
+                v16 w3 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[33]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[49]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[65]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[81]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 w1 = v16_ld(w + 144);
+                v16 w2 = v16_ld(w + 160);
+                v16 w3 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[34]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[50]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[66]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[82]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 w1 = v16_ld(w + 208);
+                v16 w2 = v16_ld(w + 224);
+                v16 w3 = v16_ld(w + 240);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[35]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[51]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[67]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[83]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 256);
+                v16 w1 = v16_ld(w + 272);
+                v16 w2 = v16_ld(w + 288);
+                v16 w3 = v16_ld(w + 304);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[20]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[36]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[52]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[68]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[84]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 320);
+                v16 w1 = v16_ld(w + 336);
+                v16 w2 = v16_ld(w + 352);
+                v16 w3 = v16_ld(w + 368);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[21]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[37]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[53]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[69]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[85]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 384);
+                v16 w1 = v16_ld(w + 400);
+                v16 w2 = v16_ld(w + 416);
+                v16 w3 = v16_ld(w + 432);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[22]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[38]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[54]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[70]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[86]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 448);
+                v16 w1 = v16_ld(w + 464);
+                v16 w2 = v16_ld(w + 480);
+                v16 w3 = v16_ld(w + 496);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[23]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[39]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[55]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[71]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[87]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 512);
+                v16 w1 = v16_ld(w + 528);
+                v16 w2 = v16_ld(w + 544);
+                v16 w3 = v16_ld(w + 560);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[24]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[40]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[56]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[72]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[88]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 576);
+                v16 w1 = v16_ld(w + 592);
+                v16 w2 = v16_ld(w + 608);
+                v16 w3 = v16_ld(w + 624);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[25]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[41]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[57]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[73]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[89]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 640);
+                v16 w1 = v16_ld(w + 656);
+                v16 w2 = v16_ld(w + 672);
+                v16 w3 = v16_ld(w + 688);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[26]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[42]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[58]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[74]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[90]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 704);
+                v16 w1 = v16_ld(w + 720);
+                v16 w2 = v16_ld(w + 736);
+                v16 w3 = v16_ld(w + 752);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[27]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[43]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[59]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[75]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[91]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 768);
+                v16 w1 = v16_ld(w + 784);
+                v16 w2 = v16_ld(w + 800);
+                v16 w3 = v16_ld(w + 816);
+                v16 x0 = v16_set1(x[12]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[28]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[44]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[60]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[76]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[92]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 832);
+                v16 w1 = v16_ld(w + 848);
+                v16 w2 = v16_ld(w + 864);
+                v16 w3 = v16_ld(w + 880);
+                v16 x0 = v16_set1(x[13]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[29]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[45]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[61]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[77]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[93]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 896);
+                v16 w1 = v16_ld(w + 912);
+                v16 w2 = v16_ld(w + 928);
+                v16 w3 = v16_ld(w + 944);
+                v16 x0 = v16_set1(x[14]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[30]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[46]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[62]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[78]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[94]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 960);
+                v16 w1 = v16_ld(w + 976);
+                v16 w2 = v16_ld(w + 992);
+                v16 w3 = v16_ld(w + 1008);
+                v16 x0 = v16_set1(x[15]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[31]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[47]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[63]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[79]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[95]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                v16 b2 = v16_ld(b + 32);
+                v16 b3 = v16_ld(b + 48);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a0_2 = v16_add(a0_2, b2);
+                a0_3 = v16_add(a0_3, b3);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a1_2 = v16_add(a1_2, b2);
+                a1_3 = v16_add(a1_3, b3);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a2_2 = v16_add(a2_2, b2);
+                a2_3 = v16_add(a2_3, b3);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a3_2 = v16_add(a3_2, b2);
+                a3_3 = v16_add(a3_3, b3);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a4_2 = v16_add(a4_2, b2);
+                a4_3 = v16_add(a4_3, b3);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a5_2 = v16_add(a5_2, b2);
+                a5_3 = v16_add(a5_3, b3);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a0_2);
+            v16_st(t + 48, a0_3);
+            v16_st(t + 64, a1_0);
+            v16_st(t + 80, a1_1);
+            v16_st(t + 96, a1_2);
+            v16_st(t + 112, a1_3);
+            v16_st(t + 128, a2_0);
+            v16_st(t + 144, a2_1);
+            v16_st(t + 160, a2_2);
+            v16_st(t + 176, a2_3);
+            v16_st(t + 192, a3_0);
+            v16_st(t + 208, a3_1);
+            v16_st(t + 224, a3_2);
+            v16_st(t + 240, a3_3);
+            v16_st(t + 256, a4_0);
+            v16_st(t + 272, a4_1);
+            v16_st(t + 288, a4_2);
+            v16_st(t + 304, a4_3);
+            v16_st(t + 320, a5_0);
+            v16_st(t + 336, a5_1);
+            v16_st(t + 352, a5_2);
+            v16_st(t + 368, a5_3);
+        }
+    }
+    for (; i < n; i++, x += 16, t += 64) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero(), a2 = v16_zero(), a3 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+                a2 = v16_fma(xf, v16_ld(w + 32), a2);
+                a3 = v16_fma(xf, v16_ld(w + 48), a3);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+                a1 = v16_fma(xf, v16_ld(w + 80), a1);
+                a2 = v16_fma(xf, v16_ld(w + 96), a2);
+                a3 = v16_fma(xf, v16_ld(w + 112), a3);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+                a1 = v16_fma(xf, v16_ld(w + 144), a1);
+                a2 = v16_fma(xf, v16_ld(w + 160), a2);
+                a3 = v16_fma(xf, v16_ld(w + 176), a3);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+                a1 = v16_fma(xf, v16_ld(w + 208), a1);
+                a2 = v16_fma(xf, v16_ld(w + 224), a2);
+                a3 = v16_fma(xf, v16_ld(w + 240), a3);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 256), a0);
+                a1 = v16_fma(xf, v16_ld(w + 272), a1);
+                a2 = v16_fma(xf, v16_ld(w + 288), a2);
+                a3 = v16_fma(xf, v16_ld(w + 304), a3);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 320), a0);
+                a1 = v16_fma(xf, v16_ld(w + 336), a1);
+                a2 = v16_fma(xf, v16_ld(w + 352), a2);
+                a3 = v16_fma(xf, v16_ld(w + 368), a3);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 384), a0);
+                a1 = v16_fma(xf, v16_ld(w + 400), a1);
+                a2 = v16_fma(xf, v16_ld(w + 416), a2);
+                a3 = v16_fma(xf, v16_ld(w + 432), a3);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 448), a0);
+                a1 = v16_fma(xf, v16_ld(w + 464), a1);
+                a2 = v16_fma(xf, v16_ld(w + 480), a2);
+                a3 = v16_fma(xf, v16_ld(w + 496), a3);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 512), a0);
+                a1 = v16_fma(xf, v16_ld(w + 528), a1);
+                a2 = v16_fma(xf, v16_ld(w + 544), a2);
+                a3 = v16_fma(xf, v16_ld(w + 560), a3);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 576), a0);
+                a1 = v16_fma(xf, v16_ld(w + 592), a1);
+                a2 = v16_fma(xf, v16_ld(w + 608), a2);
+                a3 = v16_fma(xf, v16_ld(w + 624), a3);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 640), a0);
+                a1 = v16_fma(xf, v16_ld(w + 656), a1);
+                a2 = v16_fma(xf, v16_ld(w + 672), a2);
+                a3 = v16_fma(xf, v16_ld(w + 688), a3);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 704), a0);
+                a1 = v16_fma(xf, v16_ld(w + 720), a1);
+                a2 = v16_fma(xf, v16_ld(w + 736), a2);
+                a3 = v16_fma(xf, v16_ld(w + 752), a3);
+            }
+            {
+                v16 xf = v16_set1(x[12]);
+                a0 = v16_fma(xf, v16_ld(w + 768), a0);
+                a1 = v16_fma(xf, v16_ld(w + 784), a1);
+                a2 = v16_fma(xf, v16_ld(w + 800), a2);
+                a3 = v16_fma(xf, v16_ld(w + 816), a3);
+            }
+            {
+                v16 xf = v16_set1(x[13]);
+                a0 = v16_fma(xf, v16_ld(w + 832), a0);
+                a1 = v16_fma(xf, v16_ld(w + 848), a1);
+                a2 = v16_fma(xf, v16_ld(w + 864), a2);
+                a3 = v16_fma(xf, v16_ld(w + 880), a3);
+            }
+            {
+                v16 xf = v16_set1(x[14]);
+                a0 = v16_fma(xf, v16_ld(w + 896), a0);
+                a1 = v16_fma(xf, v16_ld(w + 912), a1);
+                a2 = v16_fma(xf, v16_ld(w + 928), a2);
+                a3 = v16_fma(xf, v16_ld(w + 944), a3);
+            }
+            {
+                v16 xf = v16_set1(x[15]);
+                a0 = v16_fma(xf, v16_ld(w + 960), a0);
+                a1 = v16_fma(xf, v16_ld(w + 976), a1);
+                a2 = v16_fma(xf, v16_ld(w + 992), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1008), a3);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+            if (b) a2 = v16_add(a2, v16_ld(b + 32));
+            v16_st(t + 32, a2);
+            if (b) a3 = v16_add(a3, v16_ld(b + 48));
+            v16_st(t + 48, a3);
         }
     }
 }
@@ -25035,6 +27334,2842 @@ GK_TARGET void gk_f32_gat_transform_f64c48__avx512(const gk_layer_run *run, size
         }
     }
 }
+/* t[begin:end, 0:64] = x[begin:end, 0:64] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f64c64__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 64;
+    float *t = run->t + begin * 64;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 384, t += 384) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero(), a4_2 = v16_zero(), a4_3 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 w2 = v16_ld(w + 32);
+                v16 w3 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[64]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[128]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[192]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[256]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[320]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 w1 = v16_ld(w + 80);
+                v16 w2 = v16_ld(w + 96);
+                v16 w3 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[65]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[129]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[193]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[257]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[321]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 w1 = v16_ld(w + 144);
+                v16 w2 = v16_ld(w + 160);
+                v16 w3 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[66]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[130]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[194]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[258]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[322]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 w1 = v16_ld(w + 208);
+                v16 w2 = v16_ld(w + 224);
+                v16 w3 = v16_ld(w + 240);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[67]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[131]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[195]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[259]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[323]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 256);
+                v16 w1 = v16_ld(w + 272);
+                v16 w2 = v16_ld(w + 288);
+                v16 w3 = v16_ld(w + 304);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[68]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[132]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[196]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[260]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[324]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 320);
+                v16 w1 = v16_ld(w + 336);
+                v16 w2 = v16_ld(w + 352);
+                v16 w3 = v16_ld(w + 368);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[69]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[133]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[197]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[261]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[325]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 384);
+                v16 w1 = v16_ld(w + 400);
+                v16 w2 = v16_ld(w + 416);
+                v16 w3 = v16_ld(w + 432);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[70]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[134]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[198]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[262]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[326]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 448);
+                v16 w1 = v16_ld(w + 464);
+                v16 w2 = v16_ld(w + 480);
+                v16 w3 = v16_ld(w + 496);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[71]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[135]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[199]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[263]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[327]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 512);
+                v16 w1 = v16_ld(w + 528);
+                v16 w2 = v16_ld(w + 544);
+                v16 w3 = v16_ld(w + 560);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[72]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[136]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[200]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[264]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[328]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 576);
+                v16 w1 = v16_ld(w + 592);
+                v16 w2 = v16_ld(w + 608);
+                v16 w3 = v16_ld(w + 624);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[73]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[137]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[201]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[265]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[329]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 640);
+                v16 w1 = v16_ld(w + 656);
+                v16 w2 = v16_ld(w + 672);
+                v16 w3 = v16_ld(w + 688);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[74]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[138]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[202]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[266]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[330]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 704);
+                v16 w1 = v16_ld(w + 720);
+                v16 w2 = v16_ld(w + 736);
+                v16 w3 = v16_ld(w + 752);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[75]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[139]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[203]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[267]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[331]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 768);
+                v16 w1 = v16_ld(w + 784);
+                v16 w2 = v16_ld(w + 800);
+                v16 w3 = v16_ld(w + 816);
+                v16 x0 = v16_set1(x[12]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[76]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[140]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[204]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[268]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[332]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 832);
+                v16 w1 = v16_ld(w + 848);
+                v16 w2 = v16_ld(w + 864);
+                v16 w3 = v16_ld(w + 880);
+                v16 x0 = v16_set1(x[13]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[77]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[141]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[205]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[269]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[333]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 896);
+                v16 w1 = v16_ld(w + 912);
+                v16 w2 = v16_ld(w + 928);
+                v16 w3 = v16_ld(w + 944);
+                v16 x0 = v16_set1(x[14]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[78]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[142]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[206]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[270]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[334]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 960);
+                v16 w1 = v16_ld(w + 976);
+                v16 w2 = v16_ld(w + 992);
+                v16 w3 = v16_ld(w + 1008);
+                v16 x0 = v16_set1(x[15]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[79]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[143]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[207]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[271]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[335]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1024);
+                v16 w1 = v16_ld(w + 1040);
+                v16 w2 = v16_ld(w + 1056);
+                v16 w3 = v16_ld(w + 1072);
+                v16 x0 = v16_set1(x[16]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[80]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[144]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[208]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[272]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[336]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1088);
+                v16 w1 = v16_ld(w + 1104);
+                v16 w2 = v16_ld(w + 1120);
+                v16 w3 = v16_ld(w + 1136);
+                v16 x0 = v16_set1(x[17]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[81]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[145]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[209]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[273]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[337]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1152);
+                v16 w1 = v16_ld(w + 1168);
+                v16 w2 = v16_ld(w + 1184);
+                v16 w3 = v16_ld(w + 1200);
+                v16 x0 = v16_set1(x[18]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[82]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[146]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[210]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[274]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[338]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1216);
+                v16 w1 = v16_ld(w + 1232);
+                v16 w2 = v16_ld(w + 1248);
+                v16 w3 = v16_ld(w + 1264);
+                v16 x0 = v16_set1(x[19]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[83]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[147]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[211]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[275]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[339]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1280);
+                v16 w1 = v16_ld(w + 1296);
+                v16 w2 = v16_ld(w + 1312);
+                v16 w3 = v16_ld(w + 1328);
+                v16 x0 = v16_set1(x[20]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[84]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[148]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[212]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[276]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[340]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1344);
+                v16 w1 = v16_ld(w + 1360);
+                v16 w2 = v16_ld(w + 1376);
+                v16 w3 = v16_ld(w + 1392);
+                v16 x0 = v16_set1(x[21]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[85]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[149]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[213]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[277]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[341]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1408);
+                v16 w1 = v16_ld(w + 1424);
+                v16 w2 = v16_ld(w + 1440);
+                v16 w3 = v16_ld(w + 1456);
+                v16 x0 = v16_set1(x[22]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[86]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[150]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[214]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[278]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[342]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1472);
+                v16 w1 = v16_ld(w + 1488);
+                v16 w2 = v16_ld(w + 1504);
+                v16 w3 = v16_ld(w + 1520);
+                v16 x0 = v16_set1(x[23]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[87]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[151]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[215]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[279]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[343]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1536);
+                v16 w1 = v16_ld(w + 1552);
+                v16 w2 = v16_ld(w + 1568);
+                v16 w3 = v16_ld(w + 1584);
+                v16 x0 = v16_set1(x[24]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[88]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[152]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[216]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[280]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[344]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1600);
+                v16 w1 = v16_ld(w + 1616);
+                v16 w2 = v16_ld(w + 1632);
+                v16 w3 = v16_ld(w + 1648);
+                v16 x0 = v16_set1(x[25]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[89]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[153]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[217]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[281]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[345]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1664);
+                v16 w1 = v16_ld(w + 1680);
+                v16 w2 = v16_ld(w + 1696);
+                v16 w3 = v16_ld(w + 1712);
+                v16 x0 = v16_set1(x[26]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[90]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[154]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[218]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[282]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[346]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1728);
+                v16 w1 = v16_ld(w + 1744);
+                v16 w2 = v16_ld(w + 1760);
+                v16 w3 = v16_ld(w + 1776);
+                v16 x0 = v16_set1(x[27]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[91]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[155]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[219]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[283]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[347]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1792);
+                v16 w1 = v16_ld(w + 1808);
+                v16 w2 = v16_ld(w + 1824);
+                v16 w3 = v16_ld(w + 1840);
+                v16 x0 = v16_set1(x[28]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[92]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[156]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[220]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[284]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[348]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1856);
+                v16 w1 = v16_ld(w + 1872);
+                v16 w2 = v16_ld(w + 1888);
+                v16 w3 = v16_ld(w + 1904);
+                v16 x0 = v16_set1(x[29]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[93]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[157]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[221]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[285]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[349]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1920);
+                v16 w1 = v16_ld(w + 1936);
+                v16 w2 = v16_ld(w + 1952);
+                v16 w3 = v16_ld(w + 1968);
+                v16 x0 = v16_set1(x[30]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[94]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[158]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[222]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[286]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[350]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 1984);
+                v16 w1 = v16_ld(w + 2000);
+                v16 w2 = v16_ld(w + 2016);
+                v16 w3 = v16_ld(w + 2032);
+                v16 x0 = v16_set1(x[31]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[95]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[159]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[223]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[287]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[351]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2048);
+                v16 w1 = v16_ld(w + 2064);
+                v16 w2 = v16_ld(w + 2080);
+                v16 w3 = v16_ld(w + 2096);
+                v16 x0 = v16_set1(x[32]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[96]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[160]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[224]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[288]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[352]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2112);
+                v16 w1 = v16_ld(w + 2128);
+                v16 w2 = v16_ld(w + 2144);
+                v16 w3 = v16_ld(w + 2160);
+                v16 x0 = v16_set1(x[33]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[97]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[161]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[225]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[289]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[353]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2176);
+                v16 w1 = v16_ld(w + 2192);
+                v16 w2 = v16_ld(w + 2208);
+                v16 w3 = v16_ld(w + 2224);
+                v16 x0 = v16_set1(x[34]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[98]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[162]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[226]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[290]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[354]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2240);
+                v16 w1 = v16_ld(w + 2256);
+                v16 w2 = v16_ld(w + 2272);
+                v16 w3 = v16_ld(w + 2288);
+                v16 x0 = v16_set1(x[35]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[99]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[163]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[227]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[291]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[355]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2304);
+                v16 w1 = v16_ld(w + 2320);
+                v16 w2 = v16_ld(w + 2336);
+                v16 w3 = v16_ld(w + 2352);
+                v16 x0 = v16_set1(x[36]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[100]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[164]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[228]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[292]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[356]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2368);
+                v16 w1 = v16_ld(w + 2384);
+                v16 w2 = v16_ld(w + 2400);
+                v16 w3 = v16_ld(w + 2416);
+                v16 x0 = v16_set1(x[37]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[101]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[165]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[229]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[293]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[357]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2432);
+                v16 w1 = v16_ld(w + 2448);
+                v16 w2 = v16_ld(w + 2464);
+                v16 w3 = v16_ld(w + 2480);
+                v16 x0 = v16_set1(x[38]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[102]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[166]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[230]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[294]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[358]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2496);
+                v16 w1 = v16_ld(w + 2512);
+                v16 w2 = v16_ld(w + 2528);
+                v16 w3 = v16_ld(w + 2544);
+                v16 x0 = v16_set1(x[39]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[103]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[167]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[231]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[295]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[359]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2560);
+                v16 w1 = v16_ld(w + 2576);
+                v16 w2 = v16_ld(w + 2592);
+                v16 w3 = v16_ld(w + 2608);
+                v16 x0 = v16_set1(x[40]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[104]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[168]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[232]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[296]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[360]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2624);
+                v16 w1 = v16_ld(w + 2640);
+                v16 w2 = v16_ld(w + 2656);
+                v16 w3 = v16_ld(w + 2672);
+                v16 x0 = v16_set1(x[41]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[105]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[169]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[233]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[297]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[361]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2688);
+                v16 w1 = v16_ld(w + 2704);
+                v16 w2 = v16_ld(w + 2720);
+                v16 w3 = v16_ld(w + 2736);
+                v16 x0 = v16_set1(x[42]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[106]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[170]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[234]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[298]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[362]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2752);
+                v16 w1 = v16_ld(w + 2768);
+                v16 w2 = v16_ld(w + 2784);
+                v16 w3 = v16_ld(w + 2800);
+                v16 x0 = v16_set1(x[43]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[107]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[171]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[235]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[299]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[363]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2816);
+                v16 w1 = v16_ld(w + 2832);
+                v16 w2 = v16_ld(w + 2848);
+                v16 w3 = v16_ld(w + 2864);
+                v16 x0 = v16_set1(x[44]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[108]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[172]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[236]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[300]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[364]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2880);
+                v16 w1 = v16_ld(w + 2896);
+                v16 w2 = v16_ld(w + 2912);
+                v16 w3 = v16_ld(w + 2928);
+                v16 x0 = v16_set1(x[45]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[109]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[173]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[237]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[301]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[365]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 2944);
+                v16 w1 = v16_ld(w + 2960);
+                v16 w2 = v16_ld(w + 2976);
+                v16 w3 = v16_ld(w + 2992);
+                v16 x0 = v16_set1(x[46]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[110]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[174]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[238]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[302]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[366]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3008);
+                v16 w1 = v16_ld(w + 3024);
+                v16 w2 = v16_ld(w + 3040);
+                v16 w3 = v16_ld(w + 3056);
+                v16 x0 = v16_set1(x[47]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[111]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[175]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[239]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[303]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[367]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3072);
+                v16 w1 = v16_ld(w + 3088);
+                v16 w2 = v16_ld(w + 3104);
+                v16 w3 = v16_ld(w + 3120);
+                v16 x0 = v16_set1(x[48]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[112]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[176]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[240]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[304]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[368]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3136);
+                v16 w1 = v16_ld(w + 3152);
+                v16 w2 = v16_ld(w + 3168);
+                v16 w3 = v16_ld(w + 3184);
+                v16 x0 = v16_set1(x[49]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[113]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[177]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[241]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[305]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[369]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3200);
+                v16 w1 = v16_ld(w + 3216);
+                v16 w2 = v16_ld(w + 3232);
+                v16 w3 = v16_ld(w + 3248);
+                v16 x0 = v16_set1(x[50]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[114]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[178]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[242]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[306]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[370]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3264);
+                v16 w1 = v16_ld(w + 3280);
+                v16 w2 = v16_ld(w + 3296);
+                v16 w3 = v16_ld(w + 3312);
+                v16 x0 = v16_set1(x[51]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[115]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[179]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[243]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[307]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[371]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3328);
+                v16 w1 = v16_ld(w + 3344);
+                v16 w2 = v16_ld(w + 3360);
+                v16 w3 = v16_ld(w + 3376);
+                v16 x0 = v16_set1(x[52]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[116]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[180]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[244]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[308]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[372]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3392);
+                v16 w1 = v16_ld(w + 3408);
+                v16 w2 = v16_ld(w + 3424);
+                v16 w3 = v16_ld(w + 3440);
+                v16 x0 = v16_set1(x[53]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[117]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[181]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[245]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[309]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[373]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3456);
+                v16 w1 = v16_ld(w + 3472);
+                v16 w2 = v16_ld(w + 3488);
+                v16 w3 = v16_ld(w + 3504);
+                v16 x0 = v16_set1(x[54]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[118]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[182]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[246]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[310]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[374]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3520);
+                v16 w1 = v16_ld(w + 3536);
+                v16 w2 = v16_ld(w + 3552);
+                v16 w3 = v16_ld(w + 3568);
+                v16 x0 = v16_set1(x[55]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[119]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[183]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[247]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[311]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[375]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3584);
+                v16 w1 = v16_ld(w + 3600);
+                v16 w2 = v16_ld(w + 3616);
+                v16 w3 = v16_ld(w + 3632);
+                v16 x0 = v16_set1(x[56]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[120]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[184]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[248]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[312]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[376]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3648);
+                v16 w1 = v16_ld(w + 3664);
+                v16 w2 = v16_ld(w + 3680);
+                v16 w3 = v16_ld(w + 3696);
+                v16 x0 = v16_set1(x[57]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[121]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[185]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[249]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[313]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[377]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3712);
+                v16 w1 = v16_ld(w + 3728);
+                v16 w2 = v16_ld(w + 3744);
+                v16 w3 = v16_ld(w + 3760);
+                v16 x0 = v16_set1(x[58]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[122]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[186]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[250]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[314]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[378]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3776);
+                v16 w1 = v16_ld(w + 3792);
+                v16 w2 = v16_ld(w + 3808);
+                v16 w3 = v16_ld(w + 3824);
+                v16 x0 = v16_set1(x[59]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[123]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[187]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[251]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[315]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[379]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3840);
+                v16 w1 = v16_ld(w + 3856);
+                v16 w2 = v16_ld(w + 3872);
+                v16 w3 = v16_ld(w + 3888);
+                v16 x0 = v16_set1(x[60]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[124]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[188]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[252]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[316]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[380]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3904);
+                v16 w1 = v16_ld(w + 3920);
+                v16 w2 = v16_ld(w + 3936);
+                v16 w3 = v16_ld(w + 3952);
+                v16 x0 = v16_set1(x[61]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[125]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[189]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[253]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[317]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[381]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 3968);
+                v16 w1 = v16_ld(w + 3984);
+                v16 w2 = v16_ld(w + 4000);
+                v16 w3 = v16_ld(w + 4016);
+                v16 x0 = v16_set1(x[62]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[126]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[190]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[254]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[318]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[382]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            {
+                v16 w0 = v16_ld(w + 4032);
+                v16 w1 = v16_ld(w + 4048);
+                v16 w2 = v16_ld(w + 4064);
+                v16 w3 = v16_ld(w + 4080);
+                v16 x0 = v16_set1(x[63]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                a0_3 = v16_fma(x0, w3, a0_3);
+                v16 x1 = v16_set1(x[127]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                a1_3 = v16_fma(x1, w3, a1_3);
+                v16 x2 = v16_set1(x[191]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                a2_3 = v16_fma(x2, w3, a2_3);
+                v16 x3 = v16_set1(x[255]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                a3_3 = v16_fma(x3, w3, a3_3);
+                v16 x4 = v16_set1(x[319]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                a4_3 = v16_fma(x4, w3, a4_3);
+                v16 x5 = v16_set1(x[383]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                a5_3 = v16_fma(x5, w3, a5_3);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                v16 b2 = v16_ld(b + 32);
+                v16 b3 = v16_ld(b + 48);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a0_2 = v16_add(a0_2, b2);
+                a0_3 = v16_add(a0_3, b3);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a1_2 = v16_add(a1_2, b2);
+                a1_3 = v16_add(a1_3, b3);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a2_2 = v16_add(a2_2, b2);
+                a2_3 = v16_add(a2_3, b3);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a3_2 = v16_add(a3_2, b2);
+                a3_3 = v16_add(a3_3, b3);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a4_2 = v16_add(a4_2, b2);
+                a4_3 = v16_add(a4_3, b3);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a5_2 = v16_add(a5_2, b2);
+                a5_3 = v16_add(a5_3, b3);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a0_2);
+            v16_st(t + 48, a0_3);
+            v16_st(t + 64, a1_0);
+            v16_st(t + 80, a1_1);
+            v16_st(t + 96, a1_2);
+            v16_st(t + 112, a1_3);
+            v16_st(t + 128, a2_0);
+            v16_st(t + 144, a2_1);
+            v16_st(t + 160, a2_2);
+            v16_st(t + 176, a2_3);
+            v16_st(t + 192, a3_0);
+            v16_st(t + 208, a3_1);
+            v16_st(t + 224, a3_2);
+            v16_st(t + 240, a3_3);
+            v16_st(t + 256, a4_0);
+            v16_st(t + 272, a4_1);
+            v16_st(t + 288, a4_2);
+            v16_st(t + 304, a4_3);
+            v16_st(t + 320, a5_0);
+            v16_st(t + 336, a5_1);
+            v16_st(t + 352, a5_2);
+            v16_st(t + 368, a5_3);
+        }
+    }
+    for (; i < n; i++, x += 64, t += 64) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero(), a2 = v16_zero(), a3 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+                a2 = v16_fma(xf, v16_ld(w + 32), a2);
+                a3 = v16_fma(xf, v16_ld(w + 48), a3);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+                a1 = v16_fma(xf, v16_ld(w + 80), a1);
+                a2 = v16_fma(xf, v16_ld(w + 96), a2);
+                a3 = v16_fma(xf, v16_ld(w + 112), a3);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+                a1 = v16_fma(xf, v16_ld(w + 144), a1);
+                a2 = v16_fma(xf, v16_ld(w + 160), a2);
+                a3 = v16_fma(xf, v16_ld(w + 176), a3);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+                a1 = v16_fma(xf, v16_ld(w + 208), a1);
+                a2 = v16_fma(xf, v16_ld(w + 224), a2);
+                a3 = v16_fma(xf, v16_ld(w + 240), a3);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 256), a0);
+                a1 = v16_fma(xf, v16_ld(w + 272), a1);
+                a2 = v16_fma(xf, v16_ld(w + 288), a2);
+                a3 = v16_fma(xf, v16_ld(w + 304), a3);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 320), a0);
+                a1 = v16_fma(xf, v16_ld(w + 336), a1);
+                a2 = v16_fma(xf, v16_ld(w + 352), a2);
+                a3 = v16_fma(xf, v16_ld(w + 368), a3);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 384), a0);
+                a1 = v16_fma(xf, v16_ld(w + 400), a1);
+                a2 = v16_fma(xf, v16_ld(w + 416), a2);
+                a3 = v16_fma(xf, v16_ld(w + 432), a3);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 448), a0);
+                a1 = v16_fma(xf, v16_ld(w + 464), a1);
+                a2 = v16_fma(xf, v16_ld(w + 480), a2);
+                a3 = v16_fma(xf, v16_ld(w + 496), a3);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 512), a0);
+                a1 = v16_fma(xf, v16_ld(w + 528), a1);
+                a2 = v16_fma(xf, v16_ld(w + 544), a2);
+                a3 = v16_fma(xf, v16_ld(w + 560), a3);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 576), a0);
+                a1 = v16_fma(xf, v16_ld(w + 592), a1);
+                a2 = v16_fma(xf, v16_ld(w + 608), a2);
+                a3 = v16_fma(xf, v16_ld(w + 624), a3);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 640), a0);
+                a1 = v16_fma(xf, v16_ld(w + 656), a1);
+                a2 = v16_fma(xf, v16_ld(w + 672), a2);
+                a3 = v16_fma(xf, v16_ld(w + 688), a3);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 704), a0);
+                a1 = v16_fma(xf, v16_ld(w + 720), a1);
+                a2 = v16_fma(xf, v16_ld(w + 736), a2);
+                a3 = v16_fma(xf, v16_ld(w + 752), a3);
+            }
+            {
+                v16 xf = v16_set1(x[12]);
+                a0 = v16_fma(xf, v16_ld(w + 768), a0);
+                a1 = v16_fma(xf, v16_ld(w + 784), a1);
+                a2 = v16_fma(xf, v16_ld(w + 800), a2);
+                a3 = v16_fma(xf, v16_ld(w + 816), a3);
+            }
+            {
+                v16 xf = v16_set1(x[13]);
+                a0 = v16_fma(xf, v16_ld(w + 832), a0);
+                a1 = v16_fma(xf, v16_ld(w + 848), a1);
+                a2 = v16_fma(xf, v16_ld(w + 864), a2);
+                a3 = v16_fma(xf, v16_ld(w + 880), a3);
+            }
+            {
+                v16 xf = v16_set1(x[14]);
+                a0 = v16_fma(xf, v16_ld(w + 896), a0);
+                a1 = v16_fma(xf, v16_ld(w + 912), a1);
+                a2 = v16_fma(xf, v16_ld(w + 928), a2);
+                a3 = v16_fma(xf, v16_ld(w + 944), a3);
+            }
+            {
+                v16 xf = v16_set1(x[15]);
+                a0 = v16_fma(xf, v16_ld(w + 960), a0);
+                a1 = v16_fma(xf, v16_ld(w + 976), a1);
+                a2 = v16_fma(xf, v16_ld(w + 992), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1008), a3);
+            }
+            {
+                v16 xf = v16_set1(x[16]);
+                a0 = v16_fma(xf, v16_ld(w + 1024), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1040), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1056), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1072), a3);
+            }
+            {
+                v16 xf = v16_set1(x[17]);
+                a0 = v16_fma(xf, v16_ld(w + 1088), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1104), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1120), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1136), a3);
+            }
+            {
+                v16 xf = v16_set1(x[18]);
+                a0 = v16_fma(xf, v16_ld(w + 1152), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1168), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1184), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1200), a3);
+            }
+            {
+                v16 xf = v16_set1(x[19]);
+                a0 = v16_fma(xf, v16_ld(w + 1216), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1232), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1248), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1264), a3);
+            }
+            {
+                v16 xf = v16_set1(x[20]);
+                a0 = v16_fma(xf, v16_ld(w + 1280), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1296), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1312), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1328), a3);
+            }
+            {
+                v16 xf = v16_set1(x[21]);
+                a0 = v16_fma(xf, v16_ld(w + 1344), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1360), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1376), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1392), a3);
+            }
+            {
+                v16 xf = v16_set1(x[22]);
+                a0 = v16_fma(xf, v16_ld(w + 1408), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1424), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1440), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1456), a3);
+            }
+            {
+                v16 xf = v16_set1(x[23]);
+                a0 = v16_fma(xf, v16_ld(w + 1472), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1488), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1504), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1520), a3);
+            }
+            {
+                v16 xf = v16_set1(x[24]);
+                a0 = v16_fma(xf, v16_ld(w + 1536), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1552), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1568), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1584), a3);
+            }
+            {
+                v16 xf = v16_set1(x[25]);
+                a0 = v16_fma(xf, v16_ld(w + 1600), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1616), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1632), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1648), a3);
+            }
+            {
+                v16 xf = v16_set1(x[26]);
+                a0 = v16_fma(xf, v16_ld(w + 1664), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1680), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1696), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1712), a3);
+            }
+            {
+                v16 xf = v16_set1(x[27]);
+                a0 = v16_fma(xf, v16_ld(w + 1728), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1744), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1760), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1776), a3);
+            }
+            {
+                v16 xf = v16_set1(x[28]);
+                a0 = v16_fma(xf, v16_ld(w + 1792), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1808), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1824), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1840), a3);
+            }
+            {
+                v16 xf = v16_set1(x[29]);
+                a0 = v16_fma(xf, v16_ld(w + 1856), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1872), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1888), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1904), a3);
+            }
+            {
+                v16 xf = v16_set1(x[30]);
+                a0 = v16_fma(xf, v16_ld(w + 1920), a0);
+                a1 = v16_fma(xf, v16_ld(w + 1936), a1);
+                a2 = v16_fma(xf, v16_ld(w + 1952), a2);
+                a3 = v16_fma(xf, v16_ld(w + 1968), a3);
+            }
+            {
+                v16 xf = v16_set1(x[31]);
+                a0 = v16_fma(xf, v16_ld(w + 1984), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2000), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2016), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2032), a3);
+            }
+            {
+                v16 xf = v16_set1(x[32]);
+                a0 = v16_fma(xf, v16_ld(w + 2048), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2064), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2080), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2096), a3);
+            }
+            {
+                v16 xf = v16_set1(x[33]);
+                a0 = v16_fma(xf, v16_ld(w + 2112), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2128), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2144), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2160), a3);
+            }
+            {
+                v16 xf = v16_set1(x[34]);
+                a0 = v16_fma(xf, v16_ld(w + 2176), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2192), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2208), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2224), a3);
+            }
+            {
+                v16 xf = v16_set1(x[35]);
+                a0 = v16_fma(xf, v16_ld(w + 2240), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2256), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2272), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2288), a3);
+            }
+            {
+                v16 xf = v16_set1(x[36]);
+                a0 = v16_fma(xf, v16_ld(w + 2304), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2320), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2336), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2352), a3);
+            }
+            {
+                v16 xf = v16_set1(x[37]);
+                a0 = v16_fma(xf, v16_ld(w + 2368), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2384), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2400), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2416), a3);
+            }
+            {
+                v16 xf = v16_set1(x[38]);
+                a0 = v16_fma(xf, v16_ld(w + 2432), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2448), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2464), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2480), a3);
+            }
+            {
+                v16 xf = v16_set1(x[39]);
+                a0 = v16_fma(xf, v16_ld(w + 2496), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2512), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2528), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2544), a3);
+            }
+            {
+                v16 xf = v16_set1(x[40]);
+                a0 = v16_fma(xf, v16_ld(w + 2560), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2576), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2592), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2608), a3);
+            }
+            {
+                v16 xf = v16_set1(x[41]);
+                a0 = v16_fma(xf, v16_ld(w + 2624), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2640), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2656), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2672), a3);
+            }
+            {
+                v16 xf = v16_set1(x[42]);
+                a0 = v16_fma(xf, v16_ld(w + 2688), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2704), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2720), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2736), a3);
+            }
+            {
+                v16 xf = v16_set1(x[43]);
+                a0 = v16_fma(xf, v16_ld(w + 2752), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2768), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2784), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2800), a3);
+            }
+            {
+                v16 xf = v16_set1(x[44]);
+                a0 = v16_fma(xf, v16_ld(w + 2816), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2832), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2848), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2864), a3);
+            }
+            {
+                v16 xf = v16_set1(x[45]);
+                a0 = v16_fma(xf, v16_ld(w + 2880), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2896), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2912), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2928), a3);
+            }
+            {
+                v16 xf = v16_set1(x[46]);
+                a0 = v16_fma(xf, v16_ld(w + 2944), a0);
+                a1 = v16_fma(xf, v16_ld(w + 2960), a1);
+                a2 = v16_fma(xf, v16_ld(w + 2976), a2);
+                a3 = v16_fma(xf, v16_ld(w + 2992), a3);
+            }
+            {
+                v16 xf = v16_set1(x[47]);
+                a0 = v16_fma(xf, v16_ld(w + 3008), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3024), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3040), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3056), a3);
+            }
+            {
+                v16 xf = v16_set1(x[48]);
+                a0 = v16_fma(xf, v16_ld(w + 3072), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3088), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3104), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3120), a3);
+            }
+            {
+                v16 xf = v16_set1(x[49]);
+                a0 = v16_fma(xf, v16_ld(w + 3136), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3152), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3168), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3184), a3);
+            }
+            {
+                v16 xf = v16_set1(x[50]);
+                a0 = v16_fma(xf, v16_ld(w + 3200), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3216), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3232), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3248), a3);
+            }
+            {
+                v16 xf = v16_set1(x[51]);
+                a0 = v16_fma(xf, v16_ld(w + 3264), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3280), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3296), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3312), a3);
+            }
+            {
+                v16 xf = v16_set1(x[52]);
+                a0 = v16_fma(xf, v16_ld(w + 3328), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3344), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3360), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3376), a3);
+            }
+            {
+                v16 xf = v16_set1(x[53]);
+                a0 = v16_fma(xf, v16_ld(w + 3392), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3408), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3424), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3440), a3);
+            }
+            {
+                v16 xf = v16_set1(x[54]);
+                a0 = v16_fma(xf, v16_ld(w + 3456), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3472), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3488), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3504), a3);
+            }
+            {
+                v16 xf = v16_set1(x[55]);
+                a0 = v16_fma(xf, v16_ld(w + 3520), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3536), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3552), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3568), a3);
+            }
+            {
+                v16 xf = v16_set1(x[56]);
+                a0 = v16_fma(xf, v16_ld(w + 3584), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3600), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3616), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3632), a3);
+            }
+            {
+                v16 xf = v16_set1(x[57]);
+                a0 = v16_fma(xf, v16_ld(w + 3648), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3664), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3680), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3696), a3);
+            }
+            {
+                v16 xf = v16_set1(x[58]);
+                a0 = v16_fma(xf, v16_ld(w + 3712), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3728), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3744), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3760), a3);
+            }
+            {
+                v16 xf = v16_set1(x[59]);
+                a0 = v16_fma(xf, v16_ld(w + 3776), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3792), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3808), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3824), a3);
+            }
+            {
+                v16 xf = v16_set1(x[60]);
+                a0 = v16_fma(xf, v16_ld(w + 3840), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3856), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3872), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3888), a3);
+            }
+            {
+                v16 xf = v16_set1(x[61]);
+                a0 = v16_fma(xf, v16_ld(w + 3904), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3920), a1);
+                a2 = v16_fma(xf, v16_ld(w + 3936), a2);
+                a3 = v16_fma(xf, v16_ld(w + 3952), a3);
+            }
+            {
+                v16 xf = v16_set1(x[62]);
+                a0 = v16_fma(xf, v16_ld(w + 3968), a0);
+                a1 = v16_fma(xf, v16_ld(w + 3984), a1);
+                a2 = v16_fma(xf, v16_ld(w + 4000), a2);
+                a3 = v16_fma(xf, v16_ld(w + 4016), a3);
+            }
+            {
+                v16 xf = v16_set1(x[63]);
+                a0 = v16_fma(xf, v16_ld(w + 4032), a0);
+                a1 = v16_fma(xf, v16_ld(w + 4048), a1);
+                a2 = v16_fma(xf, v16_ld(w + 4064), a2);
+                a3 = v16_fma(xf, v16_ld(w + 4080), a3);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+            if (b) a2 = v16_add(a2, v16_ld(b + 32));
+            v16_st(t + 32, a2);
+            if (b) a3 = v16_add(a3, v16_ld(b + 48));
+            v16_st(t + 48, a3);
+        }
+    }
+}
 /* t[begin:end, 0:80] = x[begin:end, 0:64] · w_fused; tiles of 4 rows. */
 GK_TARGET void gk_f32_gat_transform_f64c80__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -40442,6 +45577,2259 @@ GK_TARGET void gk_f32_gat_transform_f64c272__avx512(const gk_layer_run *run, siz
             v16_st(t + 240, a6);
             if (b) a7 = v16_add(a7, v16_ld(b + 256));
             v16_st(t + 256, a7);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:96] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f96c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 96;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 768, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[96]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[192]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[288]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[384]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[480]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[576]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[672]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[97]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[193]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[289]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[385]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[481]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[577]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[673]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[98]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[194]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[290]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[386]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[482]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[578]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[674]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[99]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[195]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[291]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[387]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[483]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[579]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[675]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[100]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[196]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[292]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[388]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[484]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[580]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[676]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[101]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[197]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[293]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[389]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[485]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[581]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[677]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[102]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[198]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[294]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[390]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[486]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[582]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[678]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[103]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[199]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[295]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[391]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[487]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[583]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[679]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[104]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[200]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[296]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[392]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[488]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[584]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[680]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[105]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[201]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[297]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[393]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[489]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[585]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[681]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[106]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[202]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[298]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[394]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[490]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[586]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[682]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[107]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[203]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[299]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[395]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[491]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[587]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[683]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 x0 = v16_set1(x[12]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[108]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[204]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[300]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[396]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[492]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[588]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[684]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 208);
+                v16 x0 = v16_set1(x[13]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[109]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[205]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[301]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[397]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[493]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[589]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[685]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 224);
+                v16 x0 = v16_set1(x[14]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[110]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[206]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[302]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[398]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[494]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[590]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[686]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 240);
+                v16 x0 = v16_set1(x[15]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[111]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[207]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[303]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[399]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[495]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[591]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[687]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 256);
+                v16 x0 = v16_set1(x[16]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[112]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[208]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[304]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[400]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[496]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[592]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[688]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 272);
+                v16 x0 = v16_set1(x[17]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[113]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[209]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[305]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[401]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[497]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[593]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[689]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 288);
+                v16 x0 = v16_set1(x[18]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[114]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[210]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[306]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[402]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[498]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[594]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[690]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 304);
+                v16 x0 = v16_set1(x[19]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[115]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[211]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[307]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[403]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[499]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[595]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[691]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 320);
+                v16 x0 = v16_set1(x[20]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[116]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[212]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[308]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[404]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[500]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[596]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[692]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 336);
+                v16 x0 = v16_set1(x[21]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[117]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[213]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[309]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[405]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[501]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[597]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[693]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 352);
+                v16 x0 = v16_set1(x[22]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[118]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[214]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[310]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[406]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[502]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[598]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[694]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 368);
+                v16 x0 = v16_set1(x[23]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[119]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[215]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[311]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[407]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[503]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[599]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[695]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 384);
+                v16 x0 = v16_set1(x[24]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[120]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[216]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[312]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[408]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[504]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[600]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[696]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 400);
+                v16 x0 = v16_set1(x[25]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[121]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[217]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[313]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[409]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[505]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[601]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[697]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 416);
+                v16 x0 = v16_set1(x[26]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[122]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[218]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[314]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[410]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[506]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[602]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[698]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 432);
+                v16 x0 = v16_set1(x[27]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[123]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[219]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[315]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[411]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[507]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[603]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[699]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 448);
+                v16 x0 = v16_set1(x[28]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[124]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[220]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[316]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[412]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[508]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[604]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[700]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 464);
+                v16 x0 = v16_set1(x[29]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[125]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[221]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[317]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[413]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[509]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[605]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[701]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 480);
+                v16 x0 = v16_set1(x[30]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[126]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[222]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[318]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[414]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[510]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[606]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[702]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 496);
+                v16 x0 = v16_set1(x[31]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[127]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[223]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[319]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[415]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[511]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[607]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[703]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 512);
+                v16 x0 = v16_set1(x[32]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[128]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[224]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[320]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[416]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[512]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[608]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[704]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 528);
+                v16 x0 = v16_set1(x[33]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[129]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[225]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[321]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[417]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[513]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[609]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[705]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 544);
+                v16 x0 = v16_set1(x[34]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[130]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[226]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[322]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[418]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[514]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[610]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[706]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 560);
+                v16 x0 = v16_set1(x[35]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[131]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[227]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[323]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[419]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[515]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[611]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[707]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 576);
+                v16 x0 = v16_set1(x[36]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[132]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[228]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[324]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[420]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[516]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[612]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[708]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 592);
+                v16 x0 = v16_set1(x[37]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[133]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[229]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[325]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[421]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[517]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[613]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[709]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 608);
+                v16 x0 = v16_set1(x[38]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[134]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[230]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[326]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[422]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[518]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[614]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[710]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 624);
+                v16 x0 = v16_set1(x[39]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[135]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[231]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[327]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[423]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[519]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[615]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[711]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 640);
+                v16 x0 = v16_set1(x[40]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[136]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[232]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[328]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[424]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[520]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[616]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[712]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 656);
+                v16 x0 = v16_set1(x[41]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[137]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[233]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[329]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[425]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[521]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[617]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[713]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 672);
+                v16 x0 = v16_set1(x[42]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[138]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[234]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[330]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[426]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[522]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[618]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[714]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 688);
+                v16 x0 = v16_set1(x[43]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[139]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[235]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[331]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[427]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[523]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[619]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[715]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 704);
+                v16 x0 = v16_set1(x[44]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[140]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[236]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[332]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[428]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[524]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[620]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[716]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 720);
+                v16 x0 = v16_set1(x[45]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[141]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[237]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[333]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[429]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[525]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[621]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[717]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 736);
+                v16 x0 = v16_set1(x[46]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[142]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[238]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[334]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[430]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[526]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[622]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[718]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 752);
+                v16 x0 = v16_set1(x[47]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[143]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[239]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[335]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[431]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[527]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[623]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[719]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 768);
+                v16 x0 = v16_set1(x[48]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[144]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[240]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[336]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[432]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[528]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[624]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[720]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 784);
+                v16 x0 = v16_set1(x[49]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[145]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[241]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[337]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[433]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[529]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[625]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[721]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 800);
+                v16 x0 = v16_set1(x[50]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[146]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[242]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[338]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[434]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[530]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[626]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[722]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 816);
+                v16 x0 = v16_set1(x[51]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[147]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[243]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[339]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[435]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[531]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[627]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[723]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 832);
+                v16 x0 = v16_set1(x[52]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[148]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[244]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[340]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[436]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[532]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[628]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[724]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 848);
+                v16 x0 = v16_set1(x[53]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[149]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[245]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[341]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[437]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[533]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[629]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[725]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 864);
+                v16 x0 = v16_set1(x[54]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[150]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[246]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[342]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[438]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[534]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[630]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[726]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 880);
+                v16 x0 = v16_set1(x[55]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[151]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[247]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[343]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[439]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[535]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[631]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[727]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 896);
+                v16 x0 = v16_set1(x[56]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[152]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[248]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[344]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[440]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[536]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[632]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[728]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 912);
+                v16 x0 = v16_set1(x[57]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[153]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[249]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[345]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[441]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[537]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[633]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[729]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 928);
+                v16 x0 = v16_set1(x[58]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[154]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[250]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[346]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[442]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[538]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[634]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[730]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 944);
+                v16 x0 = v16_set1(x[59]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[155]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[251]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[347]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[443]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[539]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[635]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[731]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 960);
+                v16 x0 = v16_set1(x[60]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[156]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[252]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[348]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[444]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[540]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[636]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[732]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 976);
+                v16 x0 = v16_set1(x[61]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[157]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[253]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[349]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[445]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[541]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[637]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[733]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 992);
+                v16 x0 = v16_set1(x[62]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[158]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[254]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[350]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[446]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[542]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[638]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[734]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1008);
+                v16 x0 = v16_set1(x[63]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[159]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[255]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[351]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[447]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[543]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[639]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[735]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1024);
+                v16 x0 = v16_set1(x[64]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[160]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[256]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[352]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[448]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[544]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[640]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[736]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1040);
+                v16 x0 = v16_set1(x[65]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[161]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[257]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[353]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[449]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[545]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[641]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[737]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1056);
+                v16 x0 = v16_set1(x[66]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[162]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[258]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[354]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[450]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[546]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[642]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[738]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1072);
+                v16 x0 = v16_set1(x[67]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[163]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[259]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[355]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[451]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[547]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[643]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[739]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1088);
+                v16 x0 = v16_set1(x[68]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[164]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[260]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[356]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[452]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[548]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[644]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[740]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1104);
+                v16 x0 = v16_set1(x[69]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[165]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[261]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[357]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[453]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[549]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[645]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[741]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1120);
+                v16 x0 = v16_set1(x[70]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[166]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[262]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[358]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[454]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[550]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[646]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[742]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1136);
+                v16 x0 = v16_set1(x[71]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[167]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[263]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[359]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[455]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[551]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[647]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[743]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1152);
+                v16 x0 = v16_set1(x[72]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[168]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[264]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[360]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[456]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[552]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[648]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[744]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1168);
+                v16 x0 = v16_set1(x[73]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[169]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[265]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[361]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[457]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[553]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[649]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[745]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1184);
+                v16 x0 = v16_set1(x[74]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[170]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[266]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[362]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[458]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[554]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[650]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[746]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1200);
+                v16 x0 = v16_set1(x[75]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[171]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[267]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[363]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[459]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[555]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[651]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[747]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1216);
+                v16 x0 = v16_set1(x[76]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[172]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[268]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[364]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[460]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[556]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[652]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[748]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1232);
+                v16 x0 = v16_set1(x[77]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[173]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[269]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[365]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[461]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[557]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[653]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[749]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1248);
+                v16 x0 = v16_set1(x[78]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[174]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[270]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[366]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[462]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[558]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[654]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[750]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1264);
+                v16 x0 = v16_set1(x[79]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[175]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[271]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[367]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[463]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[559]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[655]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[751]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1280);
+                v16 x0 = v16_set1(x[80]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[176]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[272]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[368]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[464]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[560]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[656]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[752]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1296);
+                v16 x0 = v16_set1(x[81]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[177]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[273]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[369]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[465]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[561]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[657]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[753]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1312);
+                v16 x0 = v16_set1(x[82]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[178]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[274]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[370]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[466]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[562]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[658]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[754]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1328);
+                v16 x0 = v16_set1(x[83]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[179]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[275]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[371]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[467]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[563]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[659]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[755]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1344);
+                v16 x0 = v16_set1(x[84]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[180]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[276]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[372]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[468]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[564]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[660]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[756]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1360);
+                v16 x0 = v16_set1(x[85]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[181]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[277]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[373]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[469]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[565]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[661]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[757]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1376);
+                v16 x0 = v16_set1(x[86]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[182]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[278]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[374]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[470]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[566]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[662]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[758]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1392);
+                v16 x0 = v16_set1(x[87]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[183]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[279]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[375]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[471]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[567]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[663]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[759]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1408);
+                v16 x0 = v16_set1(x[88]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[184]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[280]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[376]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[472]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[568]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[664]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[760]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1424);
+                v16 x0 = v16_set1(x[89]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[185]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[281]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[377]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[473]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[569]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[665]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[761]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1440);
+                v16 x0 = v16_set1(x[90]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[186]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[282]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[378]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[474]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[570]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[666]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[762]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1456);
+                v16 x0 = v16_set1(x[91]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[187]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[283]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[379]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[475]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[571]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[667]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[763]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1472);
+                v16 x0 = v16_set1(x[92]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[188]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[284]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[380]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[476]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[572]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[668]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[764]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1488);
+                v16 x0 = v16_set1(x[93]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[189]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[285]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[381]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[477]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[573]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[669]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[765]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1504);
+                v16 x0 = v16_set1(x[94]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[190]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[286]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[382]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[478]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[574]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[670]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[766]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 1520);
+                v16 x0 = v16_set1(x[95]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[191]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[287]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[383]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[479]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[575]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[671]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[767]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 96, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 80), a0);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 112), a0);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 176), a0);
+            }
+            {
+                v16 xf = v16_set1(x[12]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+            }
+            {
+                v16 xf = v16_set1(x[13]);
+                a0 = v16_fma(xf, v16_ld(w + 208), a0);
+            }
+            {
+                v16 xf = v16_set1(x[14]);
+                a0 = v16_fma(xf, v16_ld(w + 224), a0);
+            }
+            {
+                v16 xf = v16_set1(x[15]);
+                a0 = v16_fma(xf, v16_ld(w + 240), a0);
+            }
+            {
+                v16 xf = v16_set1(x[16]);
+                a0 = v16_fma(xf, v16_ld(w + 256), a0);
+            }
+            {
+                v16 xf = v16_set1(x[17]);
+                a0 = v16_fma(xf, v16_ld(w + 272), a0);
+            }
+            {
+                v16 xf = v16_set1(x[18]);
+                a0 = v16_fma(xf, v16_ld(w + 288), a0);
+            }
+            {
+                v16 xf = v16_set1(x[19]);
+                a0 = v16_fma(xf, v16_ld(w + 304), a0);
+            }
+            {
+                v16 xf = v16_set1(x[20]);
+                a0 = v16_fma(xf, v16_ld(w + 320), a0);
+            }
+            {
+                v16 xf = v16_set1(x[21]);
+                a0 = v16_fma(xf, v16_ld(w + 336), a0);
+            }
+            {
+                v16 xf = v16_set1(x[22]);
+                a0 = v16_fma(xf, v16_ld(w + 352), a0);
+            }
+            {
+                v16 xf = v16_set1(x[23]);
+                a0 = v16_fma(xf, v16_ld(w + 368), a0);
+            }
+            {
+                v16 xf = v16_set1(x[24]);
+                a0 = v16_fma(xf, v16_ld(w + 384), a0);
+            }
+            {
+                v16 xf = v16_set1(x[25]);
+                a0 = v16_fma(xf, v16_ld(w + 400), a0);
+            }
+            {
+                v16 xf = v16_set1(x[26]);
+                a0 = v16_fma(xf, v16_ld(w + 416), a0);
+            }
+            {
+                v16 xf = v16_set1(x[27]);
+                a0 = v16_fma(xf, v16_ld(w + 432), a0);
+            }
+            {
+                v16 xf = v16_set1(x[28]);
+                a0 = v16_fma(xf, v16_ld(w + 448), a0);
+            }
+            {
+                v16 xf = v16_set1(x[29]);
+                a0 = v16_fma(xf, v16_ld(w + 464), a0);
+            }
+            {
+                v16 xf = v16_set1(x[30]);
+                a0 = v16_fma(xf, v16_ld(w + 480), a0);
+            }
+            {
+                v16 xf = v16_set1(x[31]);
+                a0 = v16_fma(xf, v16_ld(w + 496), a0);
+            }
+            {
+                v16 xf = v16_set1(x[32]);
+                a0 = v16_fma(xf, v16_ld(w + 512), a0);
+            }
+            {
+                v16 xf = v16_set1(x[33]);
+                a0 = v16_fma(xf, v16_ld(w + 528), a0);
+            }
+            {
+                v16 xf = v16_set1(x[34]);
+                a0 = v16_fma(xf, v16_ld(w + 544), a0);
+            }
+            {
+                v16 xf = v16_set1(x[35]);
+                a0 = v16_fma(xf, v16_ld(w + 560), a0);
+            }
+            {
+                v16 xf = v16_set1(x[36]);
+                a0 = v16_fma(xf, v16_ld(w + 576), a0);
+            }
+            {
+                v16 xf = v16_set1(x[37]);
+                a0 = v16_fma(xf, v16_ld(w + 592), a0);
+            }
+            {
+                v16 xf = v16_set1(x[38]);
+                a0 = v16_fma(xf, v16_ld(w + 608), a0);
+            }
+            {
+                v16 xf = v16_set1(x[39]);
+                a0 = v16_fma(xf, v16_ld(w + 624), a0);
+            }
+            {
+                v16 xf = v16_set1(x[40]);
+                a0 = v16_fma(xf, v16_ld(w + 640), a0);
+            }
+            {
+                v16 xf = v16_set1(x[41]);
+                a0 = v16_fma(xf, v16_ld(w + 656), a0);
+            }
+            {
+                v16 xf = v16_set1(x[42]);
+                a0 = v16_fma(xf, v16_ld(w + 672), a0);
+            }
+            {
+                v16 xf = v16_set1(x[43]);
+                a0 = v16_fma(xf, v16_ld(w + 688), a0);
+            }
+            {
+                v16 xf = v16_set1(x[44]);
+                a0 = v16_fma(xf, v16_ld(w + 704), a0);
+            }
+            {
+                v16 xf = v16_set1(x[45]);
+                a0 = v16_fma(xf, v16_ld(w + 720), a0);
+            }
+            {
+                v16 xf = v16_set1(x[46]);
+                a0 = v16_fma(xf, v16_ld(w + 736), a0);
+            }
+            {
+                v16 xf = v16_set1(x[47]);
+                a0 = v16_fma(xf, v16_ld(w + 752), a0);
+            }
+            {
+                v16 xf = v16_set1(x[48]);
+                a0 = v16_fma(xf, v16_ld(w + 768), a0);
+            }
+            {
+                v16 xf = v16_set1(x[49]);
+                a0 = v16_fma(xf, v16_ld(w + 784), a0);
+            }
+            {
+                v16 xf = v16_set1(x[50]);
+                a0 = v16_fma(xf, v16_ld(w + 800), a0);
+            }
+            {
+                v16 xf = v16_set1(x[51]);
+                a0 = v16_fma(xf, v16_ld(w + 816), a0);
+            }
+            {
+                v16 xf = v16_set1(x[52]);
+                a0 = v16_fma(xf, v16_ld(w + 832), a0);
+            }
+            {
+                v16 xf = v16_set1(x[53]);
+                a0 = v16_fma(xf, v16_ld(w + 848), a0);
+            }
+            {
+                v16 xf = v16_set1(x[54]);
+                a0 = v16_fma(xf, v16_ld(w + 864), a0);
+            }
+            {
+                v16 xf = v16_set1(x[55]);
+                a0 = v16_fma(xf, v16_ld(w + 880), a0);
+            }
+            {
+                v16 xf = v16_set1(x[56]);
+                a0 = v16_fma(xf, v16_ld(w + 896), a0);
+            }
+            {
+                v16 xf = v16_set1(x[57]);
+                a0 = v16_fma(xf, v16_ld(w + 912), a0);
+            }
+            {
+                v16 xf = v16_set1(x[58]);
+                a0 = v16_fma(xf, v16_ld(w + 928), a0);
+            }
+            {
+                v16 xf = v16_set1(x[59]);
+                a0 = v16_fma(xf, v16_ld(w + 944), a0);
+            }
+            {
+                v16 xf = v16_set1(x[60]);
+                a0 = v16_fma(xf, v16_ld(w + 960), a0);
+            }
+            {
+                v16 xf = v16_set1(x[61]);
+                a0 = v16_fma(xf, v16_ld(w + 976), a0);
+            }
+            {
+                v16 xf = v16_set1(x[62]);
+                a0 = v16_fma(xf, v16_ld(w + 992), a0);
+            }
+            {
+                v16 xf = v16_set1(x[63]);
+                a0 = v16_fma(xf, v16_ld(w + 1008), a0);
+            }
+            {
+                v16 xf = v16_set1(x[64]);
+                a0 = v16_fma(xf, v16_ld(w + 1024), a0);
+            }
+            {
+                v16 xf = v16_set1(x[65]);
+                a0 = v16_fma(xf, v16_ld(w + 1040), a0);
+            }
+            {
+                v16 xf = v16_set1(x[66]);
+                a0 = v16_fma(xf, v16_ld(w + 1056), a0);
+            }
+            {
+                v16 xf = v16_set1(x[67]);
+                a0 = v16_fma(xf, v16_ld(w + 1072), a0);
+            }
+            {
+                v16 xf = v16_set1(x[68]);
+                a0 = v16_fma(xf, v16_ld(w + 1088), a0);
+            }
+            {
+                v16 xf = v16_set1(x[69]);
+                a0 = v16_fma(xf, v16_ld(w + 1104), a0);
+            }
+            {
+                v16 xf = v16_set1(x[70]);
+                a0 = v16_fma(xf, v16_ld(w + 1120), a0);
+            }
+            {
+                v16 xf = v16_set1(x[71]);
+                a0 = v16_fma(xf, v16_ld(w + 1136), a0);
+            }
+            {
+                v16 xf = v16_set1(x[72]);
+                a0 = v16_fma(xf, v16_ld(w + 1152), a0);
+            }
+            {
+                v16 xf = v16_set1(x[73]);
+                a0 = v16_fma(xf, v16_ld(w + 1168), a0);
+            }
+            {
+                v16 xf = v16_set1(x[74]);
+                a0 = v16_fma(xf, v16_ld(w + 1184), a0);
+            }
+            {
+                v16 xf = v16_set1(x[75]);
+                a0 = v16_fma(xf, v16_ld(w + 1200), a0);
+            }
+            {
+                v16 xf = v16_set1(x[76]);
+                a0 = v16_fma(xf, v16_ld(w + 1216), a0);
+            }
+            {
+                v16 xf = v16_set1(x[77]);
+                a0 = v16_fma(xf, v16_ld(w + 1232), a0);
+            }
+            {
+                v16 xf = v16_set1(x[78]);
+                a0 = v16_fma(xf, v16_ld(w + 1248), a0);
+            }
+            {
+                v16 xf = v16_set1(x[79]);
+                a0 = v16_fma(xf, v16_ld(w + 1264), a0);
+            }
+            {
+                v16 xf = v16_set1(x[80]);
+                a0 = v16_fma(xf, v16_ld(w + 1280), a0);
+            }
+            {
+                v16 xf = v16_set1(x[81]);
+                a0 = v16_fma(xf, v16_ld(w + 1296), a0);
+            }
+            {
+                v16 xf = v16_set1(x[82]);
+                a0 = v16_fma(xf, v16_ld(w + 1312), a0);
+            }
+            {
+                v16 xf = v16_set1(x[83]);
+                a0 = v16_fma(xf, v16_ld(w + 1328), a0);
+            }
+            {
+                v16 xf = v16_set1(x[84]);
+                a0 = v16_fma(xf, v16_ld(w + 1344), a0);
+            }
+            {
+                v16 xf = v16_set1(x[85]);
+                a0 = v16_fma(xf, v16_ld(w + 1360), a0);
+            }
+            {
+                v16 xf = v16_set1(x[86]);
+                a0 = v16_fma(xf, v16_ld(w + 1376), a0);
+            }
+            {
+                v16 xf = v16_set1(x[87]);
+                a0 = v16_fma(xf, v16_ld(w + 1392), a0);
+            }
+            {
+                v16 xf = v16_set1(x[88]);
+                a0 = v16_fma(xf, v16_ld(w + 1408), a0);
+            }
+            {
+                v16 xf = v16_set1(x[89]);
+                a0 = v16_fma(xf, v16_ld(w + 1424), a0);
+            }
+            {
+                v16 xf = v16_set1(x[90]);
+                a0 = v16_fma(xf, v16_ld(w + 1440), a0);
+            }
+            {
+                v16 xf = v16_set1(x[91]);
+                a0 = v16_fma(xf, v16_ld(w + 1456), a0);
+            }
+            {
+                v16 xf = v16_set1(x[92]);
+                a0 = v16_fma(xf, v16_ld(w + 1472), a0);
+            }
+            {
+                v16 xf = v16_set1(x[93]);
+                a0 = v16_fma(xf, v16_ld(w + 1488), a0);
+            }
+            {
+                v16 xf = v16_set1(x[94]);
+                a0 = v16_fma(xf, v16_ld(w + 1504), a0);
+            }
+            {
+                v16 xf = v16_set1(x[95]);
+                a0 = v16_fma(xf, v16_ld(w + 1520), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
         }
     }
 }

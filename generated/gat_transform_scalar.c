@@ -2,6 +2,21 @@
  * Regenerate: python3 codegen/gen.py --out generated (docs/codegen.md). */
 #include "gat_kernels.h"
 
+/* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused, portable C. */
+void gk_f32_gat_transform_f3c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 3;
+        float acc[64];
+        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 3; f++) {
+            const float xf = x[f], *wf = w + f * 64;
+            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 64;
+        for (int c = 0; c < 64; c++) t[c] = acc[c];
+    }
+}
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused, portable C. */
 void gk_f32_gat_transform_f8c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -32,6 +47,36 @@ void gk_f32_gat_transform_f8c32__scalar(const gk_layer_run *run, size_t begin, s
         for (int c = 0; c < 32; c++) t[c] = acc[c];
     }
 }
+/* t[begin:end, 0:32] = x[begin:end, 0:10] · w_fused, portable C. */
+void gk_f32_gat_transform_f10c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 10;
+        float acc[32];
+        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 10; f++) {
+            const float xf = x[f], *wf = w + f * 32;
+            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 32;
+        for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:12] · w_fused, portable C. */
+void gk_f32_gat_transform_f12c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 12;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 12; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+}
 /* t[begin:end, 0:32] = x[begin:end, 0:12] · w_fused, portable C. */
 void gk_f32_gat_transform_f12c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -45,6 +90,21 @@ void gk_f32_gat_transform_f12c32__scalar(const gk_layer_run *run, size_t begin, 
         }
         float *t = run->t + i * 32;
         for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:48] = x[begin:end, 0:12] · w_fused, portable C. */
+void gk_f32_gat_transform_f12c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 12;
+        float acc[48];
+        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 12; f++) {
+            const float xf = x[f], *wf = w + f * 48;
+            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 48;
+        for (int c = 0; c < 48; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:16] = x[begin:end, 0:16] · w_fused, portable C. */
@@ -90,6 +150,21 @@ void gk_f32_gat_transform_f16c48__scalar(const gk_layer_run *run, size_t begin, 
         }
         float *t = run->t + i * 48;
         for (int c = 0; c < 48; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:64] = x[begin:end, 0:16] · w_fused, portable C. */
+void gk_f32_gat_transform_f16c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 16;
+        float acc[64];
+        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 16; f++) {
+            const float xf = x[f], *wf = w + f * 64;
+            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 64;
+        for (int c = 0; c < 64; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:80] = x[begin:end, 0:16] · w_fused, portable C. */
@@ -272,6 +347,21 @@ void gk_f32_gat_transform_f64c48__scalar(const gk_layer_run *run, size_t begin, 
         for (int c = 0; c < 48; c++) t[c] = acc[c];
     }
 }
+/* t[begin:end, 0:64] = x[begin:end, 0:64] · w_fused, portable C. */
+void gk_f32_gat_transform_f64c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 64;
+        float acc[64];
+        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 64; f++) {
+            const float xf = x[f], *wf = w + f * 64;
+            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 64;
+        for (int c = 0; c < 64; c++) t[c] = acc[c];
+    }
+}
 /* t[begin:end, 0:80] = x[begin:end, 0:64] · w_fused, portable C. */
 void gk_f32_gat_transform_f64c80__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -315,5 +405,20 @@ void gk_f32_gat_transform_f64c272__scalar(const gk_layer_run *run, size_t begin,
         }
         float *t = run->t + i * 272;
         for (int c = 0; c < 272; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:96] · w_fused, portable C. */
+void gk_f32_gat_transform_f96c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 96;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 96; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
     }
 }

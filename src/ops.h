@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "kernels.h"
 #include "program.h"
 #include "safetensors.h"
 
@@ -24,6 +25,9 @@ typedef struct gk_op_ctx {
     int out_ndim[GK_OP_MAX_OUTPUTS];
     int64_t out_dims[GK_OP_MAX_OUTPUTS][GK_MAX_RANK];
     float *scratch;                      /* the op's scratch floats       */
+    /* RNNs: generated transform kernels for the gate products x·W_ih^T of
+     * layer 0, of the layers above, and h·W_hh^T; NULL: gk_gemm_rows */
+    gk_phase_fn gemm_first, gemm_rest, gemm_hidden;
     int num_fused;                       /* linear: fused ops, in order    */
     const gk_op *fused[GK_MAX_FUSED];
     const float *fused_operand[GK_MAX_FUSED];  /* an add's other input    */
@@ -104,6 +108,9 @@ void gk_run_rnn_cell(const gk_op_ctx *ctx);
 #else
 #define GK_OPS_PER_ISA
 #endif
+
+/* The ops fused into a linear op, applied to its output y[rows, width]. */
+void gk_linear_epilogue(const gk_op_ctx *ctx, size_t rows, size_t width);
 
 /* y[rows, out] = x[rows, in] · w^T + b with w stored transposed [in, out]
  * (linear and the RNN gate products). b may be NULL. */

@@ -78,7 +78,7 @@ void gk_gemm_rows(const float *x, size_t rows, int in, const float *wt,
 
 /* The ops fused into this one, in model order, while y is in cache: a
  * residual add, a per-channel scale and shift (BatchNorm), activations. */
-static void epilogue(const gk_op_ctx *ctx, size_t rows, size_t width) {
+void gk_linear_epilogue(const gk_op_ctx *ctx, size_t rows, size_t width) {
     float *y = ctx->out[0];
     for (int k = 0; k < ctx->num_fused; k++) {
         const gk_op *f = ctx->fused[k];
@@ -106,5 +106,5 @@ void gk_run_linear(const gk_op_ctx *ctx) {
     for (int d = 0; d + 1 < ctx->in_ndim[0]; d++) rows *= (size_t)ctx->in_dims[0][d];
     gk_gemm_rows(ctx->in[0], rows, op->in_features, op->tensors[0], op->tensors[1],
                  op->out_features, ctx->out[0]);
-    if (ctx->num_fused) epilogue(ctx, rows, (size_t)op->out_features);
+    if (ctx->num_fused) gk_linear_epilogue(ctx, rows, (size_t)op->out_features);
 }

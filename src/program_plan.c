@@ -14,6 +14,7 @@
 #include "ops.h"
 #include "plan.h"
 #include "program_plan.h"
+#include "registry.h"
 #include "select.h"
 
 #define GK_ALIGN_FLOATS 16
@@ -117,9 +118,69 @@ static size_t scratch_floats(const gk_program_plan *pp) {
         gk_shape in[GK_OP_MAX_INPUTS];
         for (int k = 0; k < op->num_inputs; k++) in[k] = prog->values[op->inputs[k]].shape;
         size_t s = gk_op_def_of(op->kind)->scratch(op, in, pp->max_nodes);
+        if (op->kind == GK_OP_LINEAR) {  /* a padded kernel output: rows x ts */
+            gk_shape rows = in[0];
+            rows.ndim--;
+            int64_t dims[GK_MAX_RANK];
+            s = gk_sat_mul(gk_shape_resolve(&rows, pp->max_nodes, dims),
+                           ((size_t)op->out_features + 15) / 16 * 16);
+        }
         if (s > most) most = s;
     }
     return most;
+}
+
+/* Linear ops whose (in, out) has a generated transform kernel for the
+ * plan's ISA, or a lower one down to portable C, run on it (the generic
+ * path keeps the per-ISA loop). Its weights: padded copies, made here. */
+static gk_phase_fn find_transform(gk_isa isa, int in, int out, const char **name) {
+    const gk_reg_transform *tr = NULL;
+    for (gk_isa k = isa; k <= GK_ISA_SCALAR && !tr; k++)
+        tr = gk_reg_find_transform(k, in, out);
+    if (tr && name) *name = tr->name;
+    return tr ? tr->fn : NULL;
+}
+
+/* An RNN's gate products have 3H or 4H columns: kernels when a multiple of
+ * 16 (W_ih^T and W_hh^T are then laid out as the kernels read them). */
+static void select_rnn(const gk_op *op, gk_isa isa, gk_dense *d) {
+    int gates = op->kind == GK_OP_LSTM || op->kind == GK_OP_LSTM_CELL ? 4 : 3;
+    int out = gates * op->out_features;
+    if (out % 16) return;
+    d->rnn_first = find_transform(isa, op->in_features, out, &d->name);
+    d->rnn_rest = find_transform(isa, op->directions * op->out_features, out, NULL);
+    d->rnn_hidden = find_transform(isa, op->out_features, out, NULL);
+}
+
+static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
+    const gk_program *prog = pp->prog;
+    for (int i = 0; i < prog->num_ops; i++) {
+        const gk_op *op = &prog->ops[i];
+        gk_dense *d = &pp->dense[i];
+        if (isa == GK_ISA_GENERIC) continue;
+        if (op->kind >= GK_OP_LSTM && op->kind <= GK_OP_GRU_CELL) select_rnn(op, isa, d);
+        if (op->kind != GK_OP_LINEAR) continue;
+        d->ts = ((size_t)op->out_features + 15) / 16 * 16;
+        const char *name = NULL;
+        gk_phase_fn fn = find_transform(isa, op->in_features, (int)d->ts, &name);
+        if (!fn) continue;
+        size_t in = (size_t)op->in_features, out = (size_t)op->out_features;
+        float *w = gk_calloc_array(in * d->ts, sizeof *w);
+        float *b = op->tensors[1] ? gk_calloc_array(d->ts, sizeof *b) : NULL;
+        if (!w || (op->tensors[1] && !b)) {
+            gk_free(w);
+            gk_free(b);
+            return gk_fail(err, GK_ENOMEM, "gk_plan_create: no memory for a linear kernel");
+        }
+        for (size_t r = 0; r < in; r++)
+            memcpy(w + r * d->ts, op->tensors[0] + r * out, out * sizeof *w);
+        if (b) memcpy(b, op->tensors[1], out * sizeof *b);
+        d->layer.w_fused = w;
+        d->layer.b_fused = b;
+        d->fn = fn;
+        d->name = name;
+    }
+    return GK_OK;
 }
 
 static gk_status create_groups(gk_program_plan *pp, const gk_plan_options *opt,
@@ -141,6 +202,11 @@ void gk_program_plan_free(gk_program_plan *pp) {
         if (pp->plans) gk_plan_free(pp->plans[g]);
         if (pp->graphs) gk_graph_free(pp->graphs[g]);
     }
+    for (int i = 0; pp->dense && i < pp->prog->num_ops; i++) {
+        gk_free(pp->dense[i].layer.w_fused);
+        gk_free(pp->dense[i].layer.b_fused);
+    }
+    gk_free(pp->dense);
     gk_free(pp->plans);
     gk_free(pp->graphs);
     gk_free(pp->arena);
@@ -166,7 +232,8 @@ gk_status gk_program_plan_create(const gk_program *prog, size_t max_nodes,
     pp->ptr = gk_calloc_array(nv, sizeof *pp->ptr);
     pp->graphs = gk_calloc_array(ng, sizeof *pp->graphs);
     pp->plans = gk_calloc_array(ng, sizeof *pp->plans);
-    gk_status st = (pp->offset && pp->root && pp->ptr && pp->graphs && pp->plans)
+    pp->dense = gk_calloc_array((size_t)(prog->num_ops ? prog->num_ops : 1), sizeof *pp->dense);
+    gk_status st = (pp->offset && pp->root && pp->ptr && pp->graphs && pp->plans && pp->dense)
                        ? GK_OK
                        : gk_fail(err, GK_ENOMEM, "gk_plan_create: out of memory");
     for (size_t v = 0; v < nv; v++) pp->root[v] = (int)v;
@@ -184,6 +251,7 @@ gk_status gk_program_plan_create(const gk_program *prog, size_t max_nodes,
             st = gk_fail(err, GK_ENOMEM, "gk_plan_create: no memory for %zu floats of "
                          "values", pp->arena_floats + pp->scratch_floats);
     }
+    if (st == GK_OK) st = select_dense(pp, opt->isa, err);
     if (st == GK_OK) st = create_groups(pp, opt, err);
     if (st != GK_OK) {
         gk_program_plan_free(pp);
@@ -262,6 +330,15 @@ size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s kernel %s\n         why: %s\n", i,
                    kind, op->name, prog->values[op->outputs[0]].name, shape,
                    sub->kernels[op->conv_layer].name, sub->reasons[op->conv_layer]);
+        } else if (pp->dense[i].rnn_first || pp->dense[i].rnn_hidden) {
+            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s gate products on generated kernels "
+                   "(%s...), steps vectorized per ISA\n", i, kind, op->name,
+                   prog->values[op->outputs[0]].name, shape,
+                   pp->dense[i].name ? pp->dense[i].name : "hidden only");
+        } else if (pp->dense[i].fn) {
+            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s kernel %s%s\n", i, kind, op->name,
+                   prog->values[op->outputs[0]].name, shape, pp->dense[i].name,
+                   op->num_fused ? ", with the fused ops below" : "");
         } else {
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s %s\n", i, kind, op->name,
                    prog->values[op->outputs[0]].name, shape,

@@ -3,7 +3,18 @@
 #ifndef GK_PROGRAM_PLAN_H
 #define GK_PROGRAM_PLAN_H
 
+#include "kernels.h"
 #include "program.h"
+
+/* A linear op on a generated transform kernel: y = x·W (+ b) with W laid
+ * out as the kernel reads a layer's w_fused ([in, ts], zero past out). */
+typedef struct gk_dense {
+    gk_phase_fn fn;              /* NULL: the per-ISA loop (ops_linear.c)  */
+    const char *name;
+    gk_layer layer;              /* w_fused, b_fused only                  */
+    size_t ts;                   /* output columns, out rounded up to 16   */
+    gk_phase_fn rnn_first, rnn_rest, rnn_hidden;  /* RNN gate products     */
+} gk_dense;
 
 typedef struct gk_program_plan {
     const gk_program *prog;
@@ -16,6 +27,7 @@ typedef struct gk_program_plan {
     int *root;                   /* [num_values] value whose storage it is */
     const float **ptr;           /* [num_values] this call's data          */
     float *scratch;              /* the largest op scratch                 */
+    gk_dense *dense;             /* [num_ops]                              */
     size_t scratch_floats;
 } gk_program_plan;
 

@@ -206,6 +206,24 @@ static void bind_values(gk_program_plan *pp, const call *c, const float *const *
         if (pp->root[v] != v) pp->ptr[v] = pp->ptr[pp->root[v]];
 }
 
+/* A linear op on its generated kernel: rows of x -> y, through the scratch
+ * when out is not a multiple of 16 (the kernel writes ts columns). */
+static void run_dense(gk_program_plan *pp, const gk_dense *d, const gk_op_ctx *ctx) {
+    size_t rows = 1, out = (size_t)ctx->op->out_features;
+    for (int k = 0; k + 1 < ctx->in_ndim[0]; k++) rows *= (size_t)ctx->in_dims[0][k];
+    gk_layer_run run;
+    memset(&run, 0, sizeof run);
+    run.layer = &d->layer;
+    run.x = ctx->in[0];
+    run.t = d->ts == out ? ctx->out[0] : pp->scratch;
+    run.t_stride = d->ts;
+    d->fn(&run, 0, rows);
+    if (run.t != ctx->out[0])
+        for (size_t r = 0; r < rows; r++)
+            memcpy(ctx->out[0] + r * out, run.t + r * d->ts, out * sizeof(float));
+    if (ctx->num_fused) gk_linear_epilogue(ctx, rows, out);
+}
+
 static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_graph *graph0) {
     const gk_program *prog = pp->prog;
     if (op->kind == GK_OP_CONV) {
@@ -216,6 +234,7 @@ static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_grap
     }
     if (op->num_outputs == 1 && pp->root[op->outputs[0]] != op->outputs[0]) return;
     gk_op_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
     ctx.op = op;
     ctx.num_fused = op->num_fused;
     for (int k = 0; k < op->num_fused; k++) {
@@ -238,6 +257,14 @@ static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_grap
         gk_shape_resolve(&v->shape, n, ctx.out_dims[k]);
     }
     if (op->num_outputs == 1) ctx.out[0] = (float *)pp->ptr[op->outputs[0]];
+    const gk_dense *d = &pp->dense[op - prog->ops];
+    ctx.gemm_first = d->rnn_first;
+    ctx.gemm_rest = d->rnn_rest;
+    ctx.gemm_hidden = d->rnn_hidden;
+    if (d->fn) {
+        run_dense(pp, d, &ctx);
+        return;
+    }
     gk_op_def_of(op->kind)->run(&ctx);
 }
 
