@@ -1,4 +1,4 @@
-/* Reductions (sum, mean, max, min over any dims, global pooling over the
+/* Reductions (sum, mean, max, min, var and std over any dims, global pooling over the
  * node axis) and softmax / log_softmax over any axis, the node axis
  * included. Sums are kept in double: the result is the float32 rounding of
  * a sum closer to the float64 reference than float32 accumulation is. */
@@ -68,7 +68,21 @@ void gk_run_reduce(const gk_op_ctx *ctx) {
                                 for (int64_t t = 0; t < rdims[3]; t++)
                                     acc += base[p * rst[0] + q * rst[1] + r * rst[2] +
                                                 t * rst[3]];
-                    if (op->kind == GK_OP_MEAN) acc /= (double)group;
+                    if (op->kind != GK_OP_SUM) acc /= (double)group;
+                    if (op->kind == GK_OP_VAR || op->kind == GK_OP_STD) {
+                        double mean = acc, sq = 0.0;  /* second pass: sum of squares */
+                        for (int64_t p = 0; p < rdims[0]; p++)
+                            for (int64_t q = 0; q < rdims[1]; q++)
+                                for (int64_t r = 0; r < rdims[2]; r++)
+                                    for (int64_t t = 0; t < rdims[3]; t++) {
+                                        double d = base[p * rst[0] + q * rst[1] +
+                                                        r * rst[2] + t * rst[3]] - mean;
+                                        sq += d * d;
+                                    }
+                        double n = (double)group - op->correction;  /* 0: NaN as PyTorch */
+                        acc = n > 0 ? sq / n : (double)NAN;
+                        if (op->kind == GK_OP_STD) acc = sqrt(acc);
+                    }
                     *y++ = (float)acc;
                 }
 }

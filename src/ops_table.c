@@ -304,6 +304,7 @@ static const char *const slice_keys[] = {"dim", "start", "stop", "step", NULL};
 static const char *const dim_keys[] = {"dim", NULL};
 static const char *const perm_keys[] = {"dims", NULL};
 static const char *const reduce_keys[] = {"dims", "keepdim", NULL};
+static const char *const var_keys[] = {"dims", "keepdim", "correction", NULL};
 static const char *const const_keys[] = {"tensor", NULL};
 
 /* reshape / expand / constant: the target is the declared output shape,
@@ -480,6 +481,11 @@ static void parse_reduce(gk_op_parse *ps) {
     ps->op->keepdim = gk_op_bool(ps, "keepdim", 0);
     if (ps->status == GK_OK && !ps->op->reduce_dims)
         gk_op_fail(ps, GK_EMETADATA, "'dims' is empty");
+    if (ps->op->kind == GK_OP_VAR || ps->op->kind == GK_OP_STD) {
+        ps->op->correction = gk_op_int(ps, "correction", 0, 1);
+        if (ps->status == GK_OK && (ps->op->correction < 0 || ps->op->correction > 1))
+            gk_op_fail(ps, GK_EUNSUPPORTED, "correction %d (0 or 1)", ps->op->correction);
+    }
 }
 
 static gk_status reduce_shape(const gk_op *op, const gk_shape *in, gk_shape *out,
@@ -778,6 +784,10 @@ static const gk_op_def table[] = {
     REDUCE("mean", GK_OP_MEAN),
     REDUCE("max", GK_OP_MAX),
     REDUCE("min", GK_OP_MIN),
+    {"var", GK_OP_VAR, 1, 1, 1, var_keys, parse_reduce, reduce_shape, no_scratch,
+     gk_run_reduce},
+    {"std", GK_OP_STD, 1, 1, 1, var_keys, parse_reduce, reduce_shape, no_scratch,
+     gk_run_reduce},
     {"layer_norm", GK_OP_LAYER_NORM, 1, 1, 1, ln_keys, parse_layer_norm, same_shape,
      no_scratch, gk_run_layer_norm},
     {"graph_layer_norm", GK_OP_GRAPH_LAYER_NORM, 1, 1, 1, gln_keys, parse_graph_layer_norm,

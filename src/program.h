@@ -77,7 +77,7 @@ typedef enum gk_op_kind {
     GK_OP_MASKED_FILL, GK_OP_WHERE,
     GK_OP_RESHAPE, GK_OP_SLICE, GK_OP_CONCAT, GK_OP_PERMUTE, GK_OP_EXPAND,
     GK_OP_SOFTMAX, GK_OP_LOG_SOFTMAX, GK_OP_SUM, GK_OP_MEAN, GK_OP_MAX,
-    GK_OP_MIN,
+    GK_OP_MIN, GK_OP_VAR, GK_OP_STD,
     GK_OP_LAYER_NORM, GK_OP_GRAPH_LAYER_NORM, GK_OP_SCALE_SHIFT,
     GK_OP_LSTM, GK_OP_GRU, GK_OP_LSTM_CELL, GK_OP_GRU_CELL,
     GK_OP_KIND_COUNT
@@ -100,6 +100,7 @@ typedef struct gk_op {
     int dim;                     /* softmax, concat, slice, scale_shift   */
     unsigned reduce_dims;        /* sum/mean/max/min: bit per input dim   */
     int keepdim;
+    int correction;              /* var/std: divide by count - correction */
     int perm[GK_MAX_RANK];
     int64_t start, stop, step;   /* slice; stop == INT64_MAX: to the end  */
     float alpha, beta, threshold, eps, value, lo, hi;

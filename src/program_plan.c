@@ -290,6 +290,7 @@ static const char *implementation(gk_op_kind kind) {
     case GK_OP_LE: case GK_OP_GT: case GK_OP_GE: case GK_OP_MASKED_FILL: case GK_OP_WHERE:
         return "broadcasting loop, portable C (ops_elementwise.c)";
     case GK_OP_SOFTMAX: case GK_OP_LOG_SOFTMAX: case GK_OP_SUM: case GK_OP_MEAN:
+    case GK_OP_VAR: case GK_OP_STD:
     case GK_OP_MAX: case GK_OP_MIN:
         return "reduction in double, portable C (ops_reduce.c)";
     case GK_OP_GRAPH_LAYER_NORM: case GK_OP_SCALE_SHIFT:

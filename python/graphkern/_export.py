@@ -681,6 +681,8 @@ class _Lowering:
         if isinstance(m, nn.Softplus):
             return self.emit("softplus", [self.val(x)], self.out_shape(),
                              beta=float(m.beta), threshold=float(m.threshold))
+        if isinstance(m, nn.PReLU):
+            return self.prelu(x, _Const(name + ".weight", m.weight))
         if isinstance(m, (nn.ReLU6, nn.Hardtanh)):
             lo, hi = (0.0, 6.0) if isinstance(m, nn.ReLU6) else (m.min_val, m.max_val)
             return self.emit("clamp", [self.val(x)], self.out_shape(), min=float(lo),
@@ -1062,6 +1064,12 @@ class _Lowering:
             return self.emit(kind, [x], self.out_shape(), dim=self.dim(b["dim"], len(x.shape)))
         if fn in _REDUCTIONS or fn in (torch.max, torch.min, "max", "min"):
             return self.reduction(fn, args, kwargs)
+        if fn in (torch.std, torch.var, "std", "var"):
+            return self.variance(fn, args, kwargs)
+        if fn in (F.normalize, torch.norm, "norm", torch.linalg.vector_norm):
+            return self.norm(fn, args, kwargs)
+        if fn is F.prelu:
+            return self.prelu(args[0], args[1])
         if fn in (torch.cat, torch.concat, torch.stack):
             return self.concat(fn, args, kwargs)
         if fn in (torch.transpose, "transpose", torch.permute, "permute", "t", torch.t):
@@ -1209,6 +1217,78 @@ class _Lowering:
         shape = list(sym[0] if with_indices else sym)
         v = self.emit(kind, [x], shape, dims=dims, keepdim=bool(b["keepdim"]))
         return (v, None) if with_indices else v
+
+    def variance(self, fn, args, kwargs):
+        """std / var over dims, with PyTorch's correction (unbiased: 1)."""
+        name = fn if isinstance(fn, str) else fn.__name__
+        x = self.val(self.materialize(args[0]))
+        rest = list(args[1:])
+        dims, correction = kwargs.get("dim"), kwargs.get("correction")
+        if "unbiased" in kwargs:
+            correction = 1 if kwargs["unbiased"] else 0
+        if rest and isinstance(rest[0], bool):      # x.std(unbiased)
+            correction = 1 if rest.pop(0) else 0
+        if rest:
+            dims = rest.pop(0)
+        if rest and isinstance(rest[0], bool) and correction is None:
+            correction = 1 if rest.pop(0) else 0
+        keepdim = kwargs.get("keepdim", rest[0] if rest else False)
+        correction = 1 if correction is None else correction
+        if correction not in (0, 1):
+            self.fail("%s: correction=%r (0 or 1 only)" % (self.what(), correction))
+        rank = len(x.shape)
+        dims = list(range(rank)) if dims is None else [dims] if isinstance(dims, int) else dims
+        dims = sorted({self.dim(d, rank) for d in dims})
+        return self.emit("std" if name == "std" else "var", [x], self.out_shape(), dims=dims,
+                         keepdim=bool(keepdim), correction=int(correction))
+
+    def norm(self, fn, args, kwargs):
+        """L2 (or L1) norms, and F.normalize = x / max(norm, eps), from the
+        elementwise and reduction ops."""
+        normalize = fn is F.normalize
+        b = _kw(args, kwargs, ["input", "p", "dim"],
+                {"p": 2.0, "dim": 1 if normalize else None, "eps": 1e-12, "keepdim": False,
+                 "ord": None})
+        p = b["ord"] if b.get("ord") is not None else b["p"]
+        if p not in (1, 2, 1.0, 2.0, "fro"):
+            self.fail("%s: p=%r (1 or 2 only)" % (self.what(), p))
+        x = self.val(self.materialize(b["input"]))
+        rank = len(x.shape)
+        dims = b["dim"]
+        dims = list(range(rank)) if dims is None else [dims] if isinstance(dims, int) else dims
+        dims = sorted({self.dim(d, rank) for d in dims})
+        keep = True if normalize else bool(b["keepdim"])
+        kept = [1 if d in dims else n for d, n in enumerate(x.shape)]
+        shape = kept if keep else [n for d, n in enumerate(x.shape) if d not in dims]
+        if p in (1, 1.0):
+            mag = self.emit("abs", [x], x.shape)
+            total = self.emit("sum", [mag], shape, dims=dims, keepdim=keep)
+        else:
+            sq = self.emit("scalar", [x], x.shape, fn="pow", value=2.0)
+            total = self.emit("sqrt", [self.emit("sum", [sq], shape, dims=dims, keepdim=keep)],
+                              shape)
+        if not normalize:
+            return total
+        denom = self.emit("clamp", [total], shape, min=float(b["eps"]), max=None)
+        return self.emit("div", [x, denom], self.out_shape())
+
+    def prelu(self, x, weight):
+        """PReLU: x > 0 ? x : a·x, a one learnt slope or one per channel (dim 1)."""
+        x = self.val(self.materialize(x))
+        if not isinstance(weight, _Const):
+            self.fail("%s: the slope must be a parameter of the model" % self.what())
+        a = weight.value.detach()
+        if a.numel() != 1 and (len(x.shape) < 2 or a.numel() != x.shape[1]):
+            self.fail("%s: %d slopes for input %s" % (self.what(), a.numel(), list(x.shape)))
+        if a.numel() == 1:
+            scaled = self.emit("scalar", [x], x.shape, fn="mul", value=float(a.item()))
+        else:   # per channel along dim 1: broadcast as [C, 1, ...]
+            shape = [a.numel()] + [1] * (len(x.shape) - 2)
+            slopes = self.emit("constant", [], shape, tensor=self.tensor(
+                weight.name, a.reshape(shape)))
+            scaled = self.emit("mul", [x, slopes], x.shape)
+        positive = self.emit("scalar", [x], x.shape, fn="gt", value=0.0)
+        return self.emit("where", [positive, x, scaled], self.out_shape())
 
     def concat(self, fn, args, kwargs):
         b = _kw(args, kwargs, ["tensors", "dim"], {"dim": 0})

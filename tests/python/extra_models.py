@@ -320,3 +320,23 @@ class WithControlFlow(nn.Module):
 
 
 REFUSED = {"custom": WithCustomConv, "attention": WithAttention, "control": WithControlFlow}
+
+
+class CrossSectionNorm(nn.Module):
+    """Cross-sectional z-scores across assets (unbiased std, as torch.std),
+    L2-normalized embeddings, a PReLU per channel and a vector norm."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = GATConv(6, 8, heads=2)
+        self.act = nn.PReLU(16)
+        self.out = nn.Linear(17, 1)
+
+    def forward(self, x, edge_index):
+        z = (x - x.mean(dim=0, keepdim=True)) / (x.std(dim=0, keepdim=True) + 1e-6)
+        h = F.normalize(self.act(self.conv(z, edge_index)), p=2, dim=-1)
+        spread = x.var(dim=1, unbiased=False, keepdim=True) + h.norm(dim=-1, keepdim=True)
+        return self.out(torch.cat([h, spread], dim=-1))
+
+
+MODELS["cross_section_norm"] = (CrossSectionNorm, plain_inputs(6))
