@@ -73,6 +73,10 @@ float gk_op_float_or_inf(gk_op_parse *ps, const char *key, float fallback);
 /* Optional float: 1 and *out when given and not null, else 0. */
 int gk_op_opt_float(gk_op_parse *ps, const char *key, float *out);
 const char *gk_op_string(gk_op_parse *ps, const char *key, int required);
+/* An integer in [1, 2^24] (sizes). */
+int gk_op_positive(gk_op_parse *ps, const char *key);
+/* Replace slot's [rows, cols] matrix by its transpose. */
+void gk_op_transpose(gk_op_parse *ps, int slot, int rows, int cols);
 /* Load tensor `name` (checked shape: ndim dims, GK_ESHAPE otherwise) into
  * op slot `slot` as float32; NULL name with !required leaves it NULL. */
 void gk_op_tensor(gk_op_parse *ps, int slot, const char *name, int required,
