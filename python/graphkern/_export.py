@@ -277,30 +277,50 @@ class Compiled:
         self._single = exported.doc["outputs"][0]["name"] == "y" and len(self._outputs) == 1
         self._kind = "dict" if not self._single and not all(
             re.fullmatch(r"y\d+", n) for n in self._outputs) else "tuple"
+        params = list(self._signature.parameters)
+        self._positions = [params.index(n) if n in params else 10 ** 9 for n in self._names]
+        self._last_position = max(self._positions + [0])
 
     def __call__(self, *args, **kwargs):
-        bound = self._signature.bind(*args, **kwargs)
-        given = bound.arguments
+        values = self._fast_values(args) if not kwargs else None
+        if values is None:
+            values = self._bound_values(args, kwargs)
+        as_torch = False
+        for k, v in values.items():
+            if torch.is_tensor(v):
+                as_torch = True
+                values[k] = (v.float() if v.dtype == torch.bool else v).detach().contiguous().numpy()
+            elif getattr(v, "dtype", None) is not None and str(v.dtype) == "bool":
+                values[k] = v.astype("float32")
+        out = self.plan._run(values)   # {name: (flat array, shape)}
+        wrap = torch.from_numpy if as_torch else (lambda a: a)
+        if self._single:
+            flat, shape = out["y"]
+            return wrap(flat.reshape(shape))
+        res = {n: wrap(out[n][0].reshape(out[n][1])) for n in self._outputs}
+        return tuple(res[n] for n in self._outputs) if self._kind == "tuple" else res
+
+    def _fast_values(self, args):
+        """Positional call of the inputs in forward's order (the common case)."""
+        if self._data_param:
+            if len(args) != 1:
+                return None
+            return {n: getattr(args[0], n) for n in self._names}
+        if len(args) < self._last_position + 1:
+            return None
+        return {n: args[p] for n, p in zip(self._names, self._positions)}
+
+    def _bound_values(self, args, kwargs):
+        given = self._signature.bind(*args, **kwargs).arguments
         if self._data_param:
             data = given[self._data_param]
-            values = {n: getattr(data, n) for n in self._names}
+            values = {n: getattr(data, n, None) for n in self._names}
         else:
             values = {n: given.get(n) for n in self._names}
         missing = [n for n, v in values.items() if v is None]
         if missing:
             raise TypeError("missing input(s): %s" % ", ".join(missing))
-        as_torch = any(torch.is_tensor(v) for v in values.values())
-        values = {k: (v.float() if torch.is_tensor(v) and v.dtype == torch.bool else
-                      v.astype("float32") if getattr(v, "dtype", None) is not None
-                      and str(v.dtype) == "bool" else v) for k, v in values.items()}
-        out = self.plan.run(values)
-        if as_torch:
-            out = {k: torch.from_numpy(v) for k, v in out.items()}
-        if self._single:
-            return out["y"]
-        if self._kind == "tuple":
-            return tuple(out[n] for n in self._outputs)
-        return {n: out[n] for n in self._outputs}
+        return values
 
 
 def compile(model, example_inputs, max_nodes=None, max_edges=None, threads=1, **options):
