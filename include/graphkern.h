@@ -433,6 +433,8 @@ typedef struct gk_io_info {
     int ndim;
     int64_t shape[GK_MAX_RANK];  /* GK_DIM_NODES / GK_DIM_EDGES or a size */
     const char *edge_index;      /* GK_IO_EDGES: its edge_index input     */
+    int integer;                 /* 1: integer data (edge_index; indices  */
+                                 /* into an embedding), int64 or int32    */
 } gk_io_info;
 
 /* 1 or 2: the model file's format version. */

@@ -225,6 +225,7 @@ gk_status gk_model_input(const gk_model *model, int i, gk_io_info *out) {
         io_shape(&in->shape, in->kind == GK_IO_EDGES, out);
     }
     if (in->kind == GK_IO_EDGES) out->edge_index = model->program->inputs[in->edge_index].name;
+    out->integer = in->kind == GK_IO_EDGE_INDEX || in->integer;
     return GK_OK;
 }
 

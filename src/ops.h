@@ -25,6 +25,7 @@ typedef struct gk_op_ctx {
     int out_ndim[GK_OP_MAX_OUTPUTS];
     int64_t out_dims[GK_OP_MAX_OUTPUTS][GK_MAX_RANK];
     float *scratch;                      /* the op's scratch floats       */
+    int in_int32;                        /* embedding: indices are int32  */
     /* RNNs: generated transform kernels for the gate products x·W_ih^T of
      * layer 0, of the layers above, and h·W_hh^T; NULL: gk_gemm_rows */
     gk_phase_fn gemm_first, gemm_rest, gemm_hidden;
@@ -88,6 +89,7 @@ void gk_run_binary(const gk_op_ctx *ctx);
 void gk_run_masked_fill(const gk_op_ctx *ctx);
 void gk_run_where(const gk_op_ctx *ctx);
 void gk_run_constant(const gk_op_ctx *ctx);
+void gk_run_embedding(const gk_op_ctx *ctx);
 void gk_run_copy(const gk_op_ctx *ctx);
 void gk_run_slice(const gk_op_ctx *ctx);
 void gk_run_concat(const gk_op_ctx *ctx);

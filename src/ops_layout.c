@@ -1,5 +1,5 @@
 /* Ops that move data without arithmetic: reshape (a copy; the plan aliases
- * it when it can), slice, concat, permute, expand. */
+ * it when it can), slice, concat, permute, expand, and embedding lookups. */
 #include <stdint.h>
 #include <string.h>
 
@@ -9,6 +9,18 @@ static size_t count(int ndim, const int64_t *dims) {
     size_t n = 1;
     for (int d = 0; d < ndim; d++) n *= (size_t)dims[d];
     return n;
+}
+
+/* Rows of the table by index; gk_infer_named checked every index. */
+void gk_run_embedding(const gk_op_ctx *ctx) {
+    size_t n = count(ctx->in_ndim[0], ctx->in_dims[0]);
+    size_t d = (size_t)ctx->op->out_features;
+    const float *table = ctx->op->tensors[0];
+    for (size_t i = 0; i < n; i++) {
+        int64_t row = ctx->in_int32 ? ((const int32_t *)(const void *)ctx->in[0])[i]
+                                    : ((const int64_t *)(const void *)ctx->in[0])[i];
+        memcpy(ctx->out[0] + i * d, table + (size_t)row * d, d * sizeof(float));
+    }
 }
 
 void gk_run_copy(const gk_op_ctx *ctx) {

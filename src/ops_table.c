@@ -525,6 +525,29 @@ static gk_status cell_shape(const gk_op *op, const gk_shape *in, gk_shape *out,
     return GK_OK;
 }
 
+/* ---- embedding ---------------------------------------------------------- */
+
+static const char *const emb_keys[] = {"name", "num_embeddings", "embedding_dim", "weight",
+                                       NULL};
+
+static void parse_embedding(gk_op_parse *ps) {
+    gk_op *op = ps->op;
+    op->in_features = gk_op_positive(ps, "num_embeddings");
+    op->out_features = gk_op_positive(ps, "embedding_dim");
+    if (ps->status != GK_OK) return;
+    int64_t w[2] = {op->in_features, op->out_features};
+    gk_op_tensor(ps, 0, gk_op_string(ps, "weight", 1), 1, 2, w);
+}
+
+static gk_status embedding_shape(const gk_op *op, const gk_shape *in, gk_shape *out,
+                                 gk_error *err) {
+    if (in[0].ndim >= GK_MAX_RANK)
+        return shape_fail(err, "indices of rank %d (at most %d)", in[0].ndim, GK_MAX_RANK - 1);
+    out[0] = in[0];
+    out[0].dims[out[0].ndim++] = op->out_features;
+    return GK_OK;
+}
+
 /* ---- scratch sizes ------------------------------------------------------ */
 
 static size_t rows_of(const gk_shape *s, size_t max_nodes, int skip_last) {
@@ -639,6 +662,8 @@ static const gk_op_def table[] = {
      gk_run_rnn_cell},
     {"gru_cell", GK_OP_GRU_CELL, 1, 2, 1, cell_keys, parse_rnn, cell_shape, rnn_scratch,
      gk_run_rnn_cell},
+    {"embedding", GK_OP_EMBEDDING, 1, 1, 1, emb_keys, parse_embedding, embedding_shape,
+     no_scratch, gk_run_embedding},
 };
 
 const gk_op_def *gk_op_find(const char *name) {

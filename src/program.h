@@ -51,6 +51,7 @@ typedef struct gk_value {
     int producer;                /* op index; -1 for an input             */
     int input;                   /* input index, or -1                    */
     int last_use;                /* last op reading it; num_ops if output */
+    int integer;                 /* an integer input (embedding indices)  */
 } gk_value;
 
 typedef struct gk_input {
@@ -59,6 +60,7 @@ typedef struct gk_input {
     gk_shape shape;              /* GK_IO_EDGES: dims[0] is E (stored 1)  */
     int edge_index;              /* GK_IO_EDGES: input index of its edges */
     int value;                   /* value index (nodes/fixed), or -1      */
+    int integer;                 /* dtype I64/I32: indices for embeddings */
 } gk_input;
 
 typedef struct gk_output {
@@ -79,7 +81,7 @@ typedef enum gk_op_kind {
     GK_OP_SOFTMAX, GK_OP_LOG_SOFTMAX, GK_OP_SUM, GK_OP_MEAN, GK_OP_MAX,
     GK_OP_MIN, GK_OP_VAR, GK_OP_STD,
     GK_OP_LAYER_NORM, GK_OP_GRAPH_LAYER_NORM, GK_OP_SCALE_SHIFT,
-    GK_OP_LSTM, GK_OP_GRU, GK_OP_LSTM_CELL, GK_OP_GRU_CELL,
+    GK_OP_LSTM, GK_OP_GRU, GK_OP_LSTM_CELL, GK_OP_GRU_CELL, GK_OP_EMBEDDING,
     GK_OP_KIND_COUNT
 } gk_op_kind;
 

@@ -157,6 +157,16 @@ static gk_status read_input(parser *p, const json_t *obj, int i) {
     st = read_shape(json_object_get(obj, "shape"), in->kind == GK_IO_EDGES, &in->shape,
                     where, p->err);
     if (st != GK_OK) return st;
+    /* F32 by default; I64 / I32 node or fixed inputs hold embedding indices */
+    const char *dtype = json_string_value(json_object_get(obj, "dtype"));
+    if (json_object_get(obj, "dtype") && !dtype)
+        return gk_fail(p->err, GK_EMETADATA, "%s: 'dtype' must be a string", where);
+    if (dtype && strcmp(dtype, "F32") != 0) {
+        if (in->kind == GK_IO_EDGES || (strcmp(dtype, "I64") != 0 && strcmp(dtype, "I32") != 0))
+            return gk_fail(p->err, GK_EUNSUPPORTED, "%s: dtype '%s' (F32%s)", where, dtype,
+                           in->kind == GK_IO_EDGES ? "" : ", or I64/I32 for indices");
+        in->integer = 1;
+    }
     if (in->kind == GK_IO_EDGES) {  /* its edge_index: link_edges() */
         if (in->shape.node_dims || in->shape.ndim < 1 || in->shape.ndim > 2)
             return gk_fail(p->err, GK_ESHAPE, "%s: edge features are [E] or [E, D]", where);
@@ -172,6 +182,7 @@ static gk_status read_input(parser *p, const json_t *obj, int i) {
     v->shape = in->shape;
     v->producer = -1;
     v->input = i;
+    v->integer = in->integer;
     in->value = prog->num_values++;
     return GK_OK;
 }
@@ -296,6 +307,10 @@ static gk_status read_refs(parser *p, const json_t *obj, gk_op *op, int index,
             return gk_fail(p->err, GK_EMETADATA, "op %d (%s): input '%s' is not defined "
                            "before it (a dangling input, or a cycle)", index, def->name,
                            name ? name : "?");
+        if (prog->values[v].integer != (def->kind == GK_OP_EMBEDDING))
+            return gk_fail(p->err, GK_EMETADATA, "op %d (%s): input '%s' %s", index, def->name,
+                           name, prog->values[v].integer ? "holds integers: only an embedding "
+                           "reads them" : "must be an integer input (indices)");
         op->inputs[k] = v;
         prog->values[v].last_use = index;
     }

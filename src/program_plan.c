@@ -295,6 +295,7 @@ static const char *implementation(gk_op_kind kind) {
         return "reduction in double, portable C (ops_reduce.c)";
     case GK_OP_GRAPH_LAYER_NORM: case GK_OP_SCALE_SHIFT:
         return "portable C (ops_norm.c)";
+    case GK_OP_EMBEDDING: return "row lookup, portable C (ops_layout.c)";
     default: return "copy, portable C (ops_layout.c)";
     }
 }

@@ -28,6 +28,7 @@ typedef struct gk_program_plan {
     const float **ptr;           /* [num_values] this call's data          */
     float *scratch;              /* the largest op scratch                 */
     gk_dense *dense;             /* [num_ops]                              */
+    unsigned char int32_input[64];  /* this call: integer input i is int32 */
     size_t scratch_floats;
 } gk_program_plan;
 

@@ -106,9 +106,10 @@ static gk_status check_shapes(const gk_program_plan *pp, call *c, gk_error *err)
                                "holds %zu", in->name, c->edges[i], pp->max_edges);
             continue;
         }
-        if (t->dtype != GK_TENSOR_F32)
-            return gk_fail(err, GK_EDTYPE, "gk_infer_named: input '%s' is %s, expected "
-                           "float32", in->name, dtype_name(t->dtype));
+        if (in->integer ? t->dtype == GK_TENSOR_F32 : t->dtype != GK_TENSOR_F32)
+            return gk_fail(err, GK_EDTYPE, "gk_infer_named: input '%s' is %s, expected %s",
+                           in->name, dtype_name(t->dtype),
+                           in->integer ? "int64 or int32 (indices)" : "float32");
         if (in->kind == GK_IO_NODES && !have_nodes) {
             have_nodes = 1;
             c->nodes = t->shape[0] > 0 ? (size_t)t->shape[0] : 0;
@@ -145,7 +146,7 @@ static gk_status check_shapes(const gk_program_plan *pp, call *c, gk_error *err)
 static gk_status check_finite(const gk_program *prog, const call *c, gk_error *err) {
     for (int i = 0; i < prog->num_inputs; i++) {
         const gk_input *in = &prog->inputs[i];
-        if (in->kind == GK_IO_EDGE_INDEX) continue;
+        if (in->kind == GK_IO_EDGE_INDEX || in->integer) continue;
         const gk_tensor *t = c->given[i];
         size_t n = 1;
         for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
@@ -157,6 +158,27 @@ static gk_status check_finite(const gk_program *prog, const call *c, gk_error *e
             if ((bits[k] & 0x7f800000u) == 0x7f800000u)
                 return gk_fail(err, GK_ENONFINITE, "gk_infer_named: input '%s' element %zu "
                                "is not finite", in->name, k);
+    }
+    return GK_OK;
+}
+
+/* Every index an embedding reads names a row of its table. */
+static gk_status check_embeddings(const gk_program *prog, const call *c, gk_error *err) {
+    for (int i = 0; i < prog->num_ops; i++) {
+        const gk_op *op = &prog->ops[i];
+        if (op->kind != GK_OP_EMBEDDING) continue;
+        int k = prog->values[op->inputs[0]].input;
+        const gk_tensor *t = c->given[k];
+        size_t n = 1;
+        for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
+        for (size_t j = 0; j < n; j++) {
+            int64_t row = t->dtype == GK_TENSOR_I32 ? ((const int32_t *)t->data)[j]
+                                                    : ((const int64_t *)t->data)[j];
+            if (row < 0 || row >= op->in_features)
+                return gk_fail(err, GK_EINDEX, "gk_infer_named: %s[%zu] = %lld is not a row "
+                               "of embedding '%s' (0..%d)", t->name, j, (long long)row,
+                               op->name, op->in_features - 1);
+        }
     }
     return GK_OK;
 }
@@ -258,6 +280,8 @@ static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_grap
     }
     if (op->num_outputs == 1) ctx.out[0] = (float *)pp->ptr[op->outputs[0]];
     const gk_dense *d = &pp->dense[op - prog->ops];
+    if (op->kind == GK_OP_EMBEDDING)
+        ctx.in_int32 = pp->int32_input[prog->values[op->inputs[0]].input];
     ctx.gemm_first = d->rnn_first;
     ctx.gemm_rest = d->rnn_rest;
     ctx.gemm_hidden = d->rnn_hidden;
@@ -310,7 +334,10 @@ gk_status gk_infer_named(gk_plan *p, const gk_tensor *inputs, size_t num_inputs,
     if (st == GK_OK) st = check_shapes(pp, &c, err);
     if (st == GK_OK && p->options.validate_inputs) st = check_finite(pp->prog, &c, err);
     if (st == GK_OK) st = check_node_picks(pp->prog, c.nodes, err);
+    if (st == GK_OK) st = check_embeddings(pp->prog, &c, err);
     if (st == GK_OK) st = build_graphs(pp, &c, err);
+    for (int i = 0; st == GK_OK && i < pp->prog->num_inputs; i++)
+        pp->int32_input[i] = c.given[i]->dtype == GK_TENSOR_I32;
     if (st != GK_OK) return st;
     bind_values(pp, &c, NULL);
     run_schedule(pp, c.nodes, NULL);
@@ -325,7 +352,8 @@ gk_status gk_program_infer_graph(gk_plan *p, const gk_graph *g, const float *x, 
     const gk_program *prog = pp->prog;
     int node_input = -1, others = 0;
     for (int i = 0; i < prog->num_inputs; i++) {
-        if (prog->inputs[i].kind == GK_IO_NODES && node_input < 0) node_input = i;
+        if (prog->inputs[i].kind == GK_IO_NODES && node_input < 0 && !prog->inputs[i].integer)
+            node_input = i;
         else if (prog->inputs[i].kind == GK_IO_NODES || prog->inputs[i].kind == GK_IO_FIXED)
             others++;
     }

@@ -17,7 +17,7 @@ static int fail(gk_error *err, gk_status st, const char *what, const char *name)
 
 static int take(const gk_st_tensor *t, const gk_io_info *info, gk_tensor *out,
                 gk_error *err) {
-    int index = info->kind == GK_IO_EDGE_INDEX;
+    int index = info->integer;   /* edge_index, or indices into an embedding */
     if (index ? t->dtype != GK_DT_I64 && t->dtype != GK_DT_I32 : t->dtype != GK_DT_F32)
         return fail(err, GK_EDTYPE, index ? "'%s' must be I64 or I32"
                                           : "'%s' must be F32", info->name);

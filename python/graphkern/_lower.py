@@ -18,7 +18,10 @@ from .export_pyg import _layer_from_module
 # lowering: fx nodes -> graphkern ops
 
 class _V:
-    """A float32 tensor value of the op graph."""
+    """A float32 tensor value of the op graph (or an integer input: indices
+    only an embedding reads)."""
+
+    integer = False
 
     def __init__(self, name, shape):
         self.name, self.shape = name, tuple(shape)
@@ -146,8 +149,12 @@ class _Lowering:
         self.tensors[name] = value
         return name
 
-    def val(self, a, what="input"):
+    def val(self, a, what="input", integer=False):
         v = self.env.get(a) if isinstance(a, fx.Node) else a
+        if isinstance(v, _V) and v.integer != integer:
+            self.fail("%s: the %s %s" % (self.what(), what, "holds integers: graphkern reads "
+                                         "them only as embedding indices" if v.integer else
+                                         "must be an integer input of forward() (indices)"))
         if not isinstance(v, _V):
             if isinstance(v, (_EdgeAttr, _EdgeIndex)):
                 self.fail("%s: an edge tensor used as node data" % self.what())
@@ -203,13 +210,20 @@ class _Lowering:
             self.graph_inputs.append({"name": name, "kind": "edges", "edge_index": ei,
                                       "shape": ["E"] + list(shape[1:]), "dtype": "F32"})
             return _EdgeAttr(name, ei, ["E"] + list(shape[1:]))
-        if role == "unsupported" or not (t.is_floating_point() or t.dtype == torch.bool):
+        integer = t.dtype in (torch.int64, torch.int32)
+        if role == "unsupported" or not (t.is_floating_point() or t.dtype == torch.bool
+                                         or integer):
             self.fail("input %r has dtype %s: graphkern takes float32 features, bool "
-                      "masks (as float32 0/1) and integer edge_index" % (name, t.dtype))
+                      "masks (as float32 0/1), integer indices into an embedding and "
+                      "integer edge_index" % (name, t.dtype))
         shape = self.out_shape(node)
         self.graph_inputs.append({"name": name, "kind": "nodes" if shape and shape[0] == "N"
-                                  else "fixed", "shape": shape, "dtype": "F32"})
-        return _V(name, shape)
+                                  else "fixed", "shape": shape,
+                                  "dtype": ("I64" if t.dtype == torch.int64 else "I32")
+                                  if integer else "F32"})
+        v = _V(name, shape)
+        v.integer = integer
+        return v
 
     def get_attr(self, node):
         obj = self.root
@@ -300,6 +314,10 @@ class _Lowering:
             return self.rnn(m, name, args, kwargs)
         if isinstance(m, (nn.GRUCell, nn.LSTMCell)):
             return self.rnn_cell(m, name, args, kwargs)
+        if isinstance(m, nn.Embedding):
+            if m.max_norm is not None:
+                self.fail("%s: max_norm rewrites the table while it runs" % self.what())
+            return self.embedding(args[0], m.weight, name)
         self.fail("%s is not supported by graphkern" % self.what())
 
     def linear(self, x, weight, bias, name):
@@ -311,6 +329,13 @@ class _Lowering:
                  "weight": self.tensor(name + ".weight", weight)}
         attrs["bias"] = self.tensor(name + ".bias", bias) if bias is not None else None
         return self.emit("linear", [x], list(x.shape[:-1]) + [out], **attrs)
+
+    def embedding(self, idx, weight, name):
+        x = self.val(idx, "index tensor", integer=True)
+        num, dim = int(weight.shape[0]), int(weight.shape[1])
+        return self.emit("embedding", [x], list(x.shape) + [dim], name=name,
+                         num_embeddings=num, embedding_dim=dim,
+                         weight=self.tensor(name + ".weight", weight))
 
     def gelu(self, x, approximate):
         if approximate not in ("none", "tanh"):
@@ -668,6 +693,11 @@ class _Lowering:
             return self.permute(fn, args, kwargs)
         if fn in (operator.matmul, torch.matmul, torch.mm, "matmul", "mm"):
             return self.matmul(args)
+        if fn is F.embedding:
+            b = _kw(args, kwargs, ["input", "weight"], {"max_norm": None})
+            if not isinstance(b["weight"], _Const) or b["max_norm"] is not None:
+                self.fail("%s: the table must be a parameter, without max_norm" % self.what())
+            return self.embedding(b["input"], b["weight"].value, b["weight"].name)
         if fn is F.linear:
             b = _kw(args, kwargs, ["input", "weight", "bias"], {"bias": None})
             w, bias = b["weight"], b["bias"]

@@ -365,7 +365,7 @@ def _input_roles(gm, inputs, convs):
     for name, t in inputs.tensors.items():
         if name in roles:
             continue
-        if not (t.is_floating_point() or t.dtype == torch.bool):
+        if not (t.is_floating_point() or t.dtype in (torch.bool, torch.int64, torch.int32)):
             roles[name] = "unsupported"
         elif t.dim() >= 1 and (n is None or t.shape[0] == n):
             n = int(t.shape[0]) if n is None else n

@@ -70,7 +70,12 @@ static inline int fuzz_program_inputs(const gk_model *m, gk_tensor *in, void **o
             numel *= (size_t)v;
         }
         if (numel > FUZZ_MAX_FLOATS) return 0;
-        if (info.kind == GK_IO_EDGE_INDEX) {
+        if (info.integer && info.kind != GK_IO_EDGE_INDEX) {   /* indices: row 0 */
+            int64_t *ix = calloc(numel ? numel : 1, sizeof *ix);
+            FUZZ_CHECK(ix != NULL);
+            in[i].dtype = GK_TENSOR_I64;
+            in[i].data = owned[i] = ix;
+        } else if (info.kind == GK_IO_EDGE_INDEX) {
             int64_t *e = malloc(2 * FUZZ_EDGES * sizeof *e);
             FUZZ_CHECK(e != NULL);
             for (int k = 0; k < FUZZ_EDGES; k++) {

@@ -340,3 +340,25 @@ class CrossSectionNorm(nn.Module):
 
 
 MODELS["cross_section_norm"] = (CrossSectionNorm, plain_inputs(6))
+
+
+class SectorEmbedding(nn.Module):
+    """A learnt embedding of each asset's sector id (an int64 input) joined
+    to its features, and a second table read with F.embedding."""
+
+    def __init__(self):
+        super().__init__()
+        self.sector = nn.Embedding(11, 4)
+        self.style = nn.Parameter(torch.randn(11, 2))
+        self.conv = GATConv(11, 6, heads=2)
+
+    def forward(self, x, edge_index, sector):
+        h = torch.cat([x, self.sector(sector), F.embedding(sector, self.style)], dim=-1)
+        return self.conv(h, edge_index).sum(dim=-1)
+
+
+def sector_inputs(n, gen):
+    return features(n, 5, gen), topk_graph(n, 4, gen), torch.randint(0, 11, (n,), generator=gen)
+
+
+MODELS["sector_embedding"] = (SectorEmbedding, sector_inputs)

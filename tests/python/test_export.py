@@ -172,6 +172,18 @@ class Refusals(unittest.TestCase):
                 self.assertIn("REFUSED-LINE " + tag, msg)
                 self.assertFalse(os.path.exists(path))
 
+    def test_embedding_index_checked(self):
+        import graphkern
+        import extra_models as em
+        gen = torch.Generator().manual_seed(5)
+        model = em.randomize(em.SectorEmbedding(), gen)
+        x, ei, sector = em.sector_inputs(12, gen)
+        fast = graphkern.compile(model, (x, ei, sector))
+        sector[3] = 11
+        with self.assertRaises(graphkern.InvalidInputError) as caught:
+            fast(x, ei, sector)
+        self.assertIn("sector[3] = 11 is not a row of embedding 'sector'", str(caught.exception))
+
     def test_training_flag_restored(self):
         import graphkern
         import extra_models as em
