@@ -30,7 +30,6 @@ const void *gk_generic_blas_context(void) {
     return kernel.cntx;
 }
 
-static inline float leaky(float v, float slope) { return v > 0.0f ? v : v * slope; }
 
 /* The generic aggregation is built once per ISA (GCC's target_clones, as in
  * corr.c; not under clang or a sanitizer, whose runtime is not up when the
