@@ -4,6 +4,8 @@ parameters, tell node inputs from edge inputs, and find which dimensions
 follow the node count (two runs of the traced graph). See _export.py."""
 
 import builtins
+import contextlib
+import io
 import inspect
 import os
 import re
@@ -276,14 +278,14 @@ def _metas(gm, values):
     """node -> TensorMetadata (or nested tuples of them) for one run."""
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     args = [values[n.target] if n.target in values else None for n in placeholders]
-    try:
-        with torch.no_grad():
+    printed = io.StringIO()   # ShapeProp prints the model's own traceback, then
+    try:                      # raises an error that names only the fx node
+        with torch.no_grad(), contextlib.redirect_stderr(printed):
             ShapeProp(gm).propagate(*args)
-    except Exception as e:  # ShapeProp wraps the model's own error with the fx node
-        cause = e.__cause__ or e
-        raise ExportError("the model fails on the example inputs: %s: %s"
-                          % (type(cause).__name__, str(cause).split(" with meta=")[0]
-                             .split("\n")[0])) from None
+    except Exception as e:
+        lines = [ln for ln in printed.getvalue().splitlines() if ln.strip()]
+        cause = lines[-1] if lines else "%s: %s" % (type(e).__name__, str(e).split("\n")[0])
+        raise ExportError("the model fails on the example inputs: %s" % cause) from None
     return {n: n.meta.get("tensor_meta") for n in gm.graph.nodes}
 
 
@@ -306,7 +308,17 @@ class _Shapes:
         self.meta = dict(first)
         self.dtype = {k: getattr(m, "dtype", None) for k, m in first.items()}
         n2 = self.n - max(1, self.n // 4) if self.n and self.n > 2 else None
-        second = _metas(gm, dict(_subset(inputs, roles, n2), **inputs.concrete)) if n2 else None
+        second = None
+        if n2:
+            try:
+                second = _metas(gm, dict(_subset(inputs, roles, n2), **inputs.concrete))
+            except ExportError as e:
+                raise ExportError(
+                    "the model runs on the example's %d nodes but not on %d (%s): graphkern "
+                    "runs models whose sizes follow the node count, so that any graph up to "
+                    "max_nodes fits; a parameter or buffer with one row per asset (a fixed "
+                    "universe) ties the model to one N" % (self.n, n2,
+                                                           str(e).split(": ", 1)[-1])) from None
         self.edge_counts = {name: (int(inputs.tensors[name].shape[1]),
                                    int(_subset(inputs, roles, n2)[name].shape[1]) if n2 else None)
                             for name, r in roles.items() if r == "edge_index"}

@@ -362,3 +362,15 @@ def sector_inputs(n, gen):
 
 
 MODELS["sector_embedding"] = (SectorEmbedding, sector_inputs)
+
+
+class FixedUniverse(nn.Module):
+    """A parameter with one row per asset: the model runs for one N only."""
+
+    def __init__(self):
+        super().__init__()
+        self.asset = nn.Parameter(torch.randn(10, 3))
+        self.conv = GATConv(7, 4)
+
+    def forward(self, x, edge_index):
+        return self.conv(torch.cat([x, self.asset], dim=1), edge_index)

@@ -172,6 +172,15 @@ class Refusals(unittest.TestCase):
                 self.assertIn("REFUSED-LINE " + tag, msg)
                 self.assertFalse(os.path.exists(path))
 
+    def test_fixed_universe_refused(self):
+        import graphkern
+        import extra_models as em
+        gen = torch.Generator().manual_seed(9)
+        x, ei = torch.randn(10, 4, generator=gen), em.topk_graph(10, 3, gen)
+        with self.assertRaises(graphkern.ExportError) as caught:
+            graphkern.export(em.FixedUniverse().eval(), (x, ei))
+        self.assertIn("runs on the example's 10 nodes but not on", str(caught.exception))
+
     def test_embedding_index_checked(self):
         import graphkern
         import extra_models as em
