@@ -67,6 +67,17 @@ void gk_run_concat(const gk_op_ctx *ctx) {
     }
 }
 
+/* y = the elements of x at offsets a·st0 + b·st1 + c·st2 + e·st3, in order:
+ * a permutation or a broadcast (stride 0) of x as a 4-dim walk. */
+static void strided_copy(const float *x, const int64_t dims[4], const int64_t st[4],
+                         float *y) {
+    for (int64_t a = 0; a < dims[0]; a++)
+        for (int64_t b = 0; b < dims[1]; b++)
+            for (int64_t c = 0; c < dims[2]; c++)
+                for (int64_t e = 0; e < dims[3]; e++)
+                    *y++ = x[a * st[0] + b * st[1] + c * st[2] + e * st[3]];
+}
+
 void gk_run_permute(const gk_op_ctx *ctx) {
     int nd = ctx->in_ndim[0];
     int64_t in_strides[GK_MAX_RANK], s = 1;
@@ -79,13 +90,7 @@ void gk_run_permute(const gk_op_ctx *ctx) {
         dims[4 - nd + d] = ctx->out_dims[0][d];
         st[4 - nd + d] = in_strides[ctx->op->perm[d]];
     }
-    const float *x = ctx->in[0];
-    float *y = ctx->out[0];
-    for (int64_t a = 0; a < dims[0]; a++)
-        for (int64_t b = 0; b < dims[1]; b++)
-            for (int64_t c = 0; c < dims[2]; c++)
-                for (int64_t e = 0; e < dims[3]; e++)
-                    *y++ = x[a * st[0] + b * st[1] + c * st[2] + e * st[3]];
+    strided_copy(ctx->in[0], dims, st, ctx->out[0]);
 }
 
 void gk_run_expand(const gk_op_ctx *ctx) {
@@ -98,11 +103,5 @@ void gk_run_expand(const gk_op_ctx *ctx) {
         st[d] = in[d] == 1 ? 0 : s;
         s *= in[d];
     }
-    const float *x = ctx->in[0];
-    float *y = ctx->out[0];
-    for (int64_t a = 0; a < dims[0]; a++)
-        for (int64_t b = 0; b < dims[1]; b++)
-            for (int64_t c = 0; c < dims[2]; c++)
-                for (int64_t e = 0; e < dims[3]; e++)
-                    *y++ = x[a * st[0] + b * st[1] + c * st[2] + e * st[3]];
+    strided_copy(ctx->in[0], dims, st, ctx->out[0]);
 }
