@@ -117,6 +117,7 @@ class MaskArithmetic(nn.Module):
         h = torch.clamp(h, -1.5, 1.5)
         h = F.silu(self.conv(h, edge_index)) + F.gelu(h, approximate="tanh")
         h = torch.maximum(h * self.scale, 1 - h.pow(3)) / (2 + h.abs())
+        h = h - 0.5 * h.mean(dim=-1, keepdim=True).expand_as(h)
         return torch.softmax(h, dim=-1)
 
 
