@@ -342,6 +342,28 @@ GK_TARGET void gk_f32_gat_prep_h2c4_e0__avx2(const gk_layer_run *run, size_t beg
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 /* Per-node factors for 2 head(s): D, then P and Q of every node. */
+GK_TARGET void gk_f32_gat_prep_h2c6_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 12;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = z;
+            pq[j * 4 + 2 + h] = ns * z;
+        }
+    size_t m = n * 4, q = 0;
+    for (; q + 8 <= m; q += 8) v8_st(pq + q, v8_exp(v8_ld(pq + q)));
+    for (; q < m; q++) pq[q] = expf(pq[q]);
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
 GK_TARGET void gk_f32_gat_prep_h2c8_e0__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -1453,6 +1475,242 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx2(const gk_layer_run *run, size
             if (bias) o = v4_add(o, v4_ld(bias + 4));
             v4_st(y_i + 4, v4_act(o, act));
         }
+    }
+}
+/* 2 head(s) x 6 channels, mean: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h2c6_e0_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const float ns = L->info.negative_slope;
+    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
+    const v4 slope = v4_set1(ns - 1.0f);
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 6;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v4 d = v4_ld(t_i + 14), nd = v4_sub(v4_zero(), d);
+        const v4 a = v4_add(d, dmax);
+        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
+        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
+        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
+        float sb[4];
+        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
+        {
+            v4 sum = v4_zero();
+            int32_t e = e0;
+            for (; e < e1; e++) {
+                const float *t_j = t + (size_t)src[e] * ts;
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                sum = v4_add(sum, wv);
+                {
+                    const v1 wh = v1_set1(wb[0]);
+                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                    acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                    acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                    acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+                }
+            }
+            v4_st(sb, sum);
+        }
+        const v1 acc_0_0 = acc0_0_0;
+        const v1 acc_0_1 = acc0_0_1;
+        const v1 acc_0_2 = acc0_0_2;
+        const v1 acc_0_3 = acc0_0_3;
+        const v1 acc_0_4 = acc0_0_4;
+        const v1 acc_0_5 = acc0_0_5;
+        int exact = e0 == e1;
+        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, run->row_scratch);
+            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+            continue;
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        v1_st(run->row_scratch + 0, v1_mul(acc_0_0, inv_0));
+        v1_st(run->row_scratch + 1, v1_mul(acc_0_1, inv_0));
+        v1_st(run->row_scratch + 2, v1_mul(acc_0_2, inv_0));
+        v1_st(run->row_scratch + 3, v1_mul(acc_0_3, inv_0));
+        v1_st(run->row_scratch + 4, v1_mul(acc_0_4, inv_0));
+        v1_st(run->row_scratch + 5, v1_mul(acc_0_5, inv_0));
+        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
+        {
+            v4 sum = v4_zero();
+            int32_t e = e0;
+            for (; e < e1; e++) {
+                const float *t_j = t + (size_t)src[e] * ts;
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                sum = v4_add(sum, wv);
+                {
+                    const v1 wh = v1_set1(wb[1]);
+                    acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
+                    acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
+                    acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
+                    acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
+                    acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
+                    acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
+                }
+            }
+            (void)sum;
+        }
+        const v1 acc_1_0 = acc0_1_0;
+        const v1 acc_1_1 = acc0_1_1;
+        const v1 acc_1_2 = acc0_1_2;
+        const v1 acc_1_3 = acc0_1_3;
+        const v1 acc_1_4 = acc0_1_4;
+        const v1 acc_1_5 = acc0_1_5;
+        const v1 inv_1 = v1_set1(1.0f / sb[1]);
+        v1_st(run->row_scratch + 6, v1_mul(acc_1_0, inv_1));
+        v1_st(run->row_scratch + 7, v1_mul(acc_1_1, inv_1));
+        v1_st(run->row_scratch + 8, v1_mul(acc_1_2, inv_1));
+        v1_st(run->row_scratch + 9, v1_mul(acc_1_3, inv_1));
+        v1_st(run->row_scratch + 10, v1_mul(acc_1_4, inv_1));
+        v1_st(run->row_scratch + 11, v1_mul(acc_1_5, inv_1));
+        if (run->alpha) {
+            for (int32_t e = e0; e < e1; e++) {
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            }
+        }
+        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+    }
+}
+/* 2 head(s) x 6 channels, concat: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_h2c6_e0_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    (void)bias; (void)act;
+    const float ns = L->info.negative_slope;
+    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
+    const v4 slope = v4_set1(ns - 1.0f);
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        (void)r_i;
+        float *y_i = run->y + i * 12;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        const v4 d = v4_ld(t_i + 14), nd = v4_sub(v4_zero(), d);
+        const v4 a = v4_add(d, dmax);
+        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
+        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
+        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
+        float sb[4];
+        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
+        {
+            v4 sum = v4_zero();
+            int32_t e = e0;
+            for (; e < e1; e++) {
+                const float *t_j = t + (size_t)src[e] * ts;
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                sum = v4_add(sum, wv);
+                {
+                    const v1 wh = v1_set1(wb[0]);
+                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                    acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                    acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                    acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+                }
+            }
+            v4_st(sb, sum);
+        }
+        const v1 acc_0_0 = acc0_0_0;
+        const v1 acc_0_1 = acc0_0_1;
+        const v1 acc_0_2 = acc0_0_2;
+        const v1 acc_0_3 = acc0_0_3;
+        const v1 acc_0_4 = acc0_0_4;
+        const v1 acc_0_5 = acc0_0_5;
+        int exact = e0 == e1;
+        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, run->row_scratch);
+            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
+            continue;
+        }
+        const v1 inv_0 = v1_set1(1.0f / sb[0]);
+        v1_st(run->row_scratch + 0, v1_mul(acc_0_0, inv_0));
+        v1_st(run->row_scratch + 1, v1_mul(acc_0_1, inv_0));
+        v1_st(run->row_scratch + 2, v1_mul(acc_0_2, inv_0));
+        v1_st(run->row_scratch + 3, v1_mul(acc_0_3, inv_0));
+        v1_st(run->row_scratch + 4, v1_mul(acc_0_4, inv_0));
+        v1_st(run->row_scratch + 5, v1_mul(acc_0_5, inv_0));
+        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
+        {
+            v4 sum = v4_zero();
+            int32_t e = e0;
+            for (; e < e1; e++) {
+                const float *t_j = t + (size_t)src[e] * ts;
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                sum = v4_add(sum, wv);
+                {
+                    const v1 wh = v1_set1(wb[1]);
+                    acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
+                    acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
+                    acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
+                    acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
+                    acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
+                    acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
+                }
+            }
+            (void)sum;
+        }
+        const v1 acc_1_0 = acc0_1_0;
+        const v1 acc_1_1 = acc0_1_1;
+        const v1 acc_1_2 = acc0_1_2;
+        const v1 acc_1_3 = acc0_1_3;
+        const v1 acc_1_4 = acc0_1_4;
+        const v1 acc_1_5 = acc0_1_5;
+        const v1 inv_1 = v1_set1(1.0f / sb[1]);
+        v1_st(run->row_scratch + 6, v1_mul(acc_1_0, inv_1));
+        v1_st(run->row_scratch + 7, v1_mul(acc_1_1, inv_1));
+        v1_st(run->row_scratch + 8, v1_mul(acc_1_2, inv_1));
+        v1_st(run->row_scratch + 9, v1_mul(acc_1_3, inv_1));
+        v1_st(run->row_scratch + 10, v1_mul(acc_1_4, inv_1));
+        v1_st(run->row_scratch + 11, v1_mul(acc_1_5, inv_1));
+        if (run->alpha) {
+            for (int32_t e = e0; e < e1; e++) {
+                const float *pq_j = pq + (size_t)src[e] * 4;
+                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
+                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                float wb[4];
+                v4_st(wb, wv);
+                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            }
+        }
+        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
 /* 2 head(s) x 8 channels, mean: targets [begin, end). */

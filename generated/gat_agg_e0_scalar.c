@@ -98,6 +98,25 @@ void gk_f32_gat_prep_h2c4_e0__scalar(const gk_layer_run *run, size_t begin, size
         }
 }
 /* Per-node factors for 2 head(s): D, then P and Q of every node. */
+void gk_f32_gat_prep_h2c6_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    (void)begin; (void)end;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t + 12;
+    const float ns = run->layer->info.negative_slope;
+    float *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    float d[2];
+    for (int h = 0; h < 2; h++) d[h] = -INFINITY;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    for (int h = 0; h < 16; h++) dm[h] = h < 2 ? d[h] : 0.0f;
+    for (size_t j = 0; j < n; j++)
+        for (int h = 0; h < 2; h++) {
+            float z = t[j * ts + h] - d[h];
+            pq[j * 4 + h] = expf(z);
+            pq[j * 4 + 2 + h] = expf(ns * z);
+        }
+}
+/* Per-node factors for 2 head(s): D, then P and Q of every node. */
 void gk_f32_gat_prep_h2c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride;
@@ -663,6 +682,94 @@ void gk_f32_gat_agg_h2c4_e0_concat__scalar(const gk_layer_run *run, size_t begin
                 }
         }
         gk_epilogue_row(L, out, t_i, run->y + i * 8);
+    }
+}
+/* 2 head(s) x 6 channels, mean: targets [begin, end). */
+void gk_f32_gat_agg_h2c6_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float ns = L->info.negative_slope;
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        float nd[2], fa[2], fb[2], sum[2], out[12];
+        int exact = e0 == e1;
+        for (int h = 0; h < 2; h++) {
+            float a = t_i[14 + h] + dm[h], ea = expf((ns - 1.0f) * fabsf(a));
+            nd[h] = -t_i[14 + h];
+            fa[h] = a > 0.0f ? 1.0f : ea;
+            fb[h] = a > 0.0f ? ea : 1.0f;
+            sum[h] = 0.0f;
+        }
+        for (int c = 0; c < 12; c++) out[c] = 0.0f;
+        for (int32_t e = e0; e < e1; e++) {
+            const float *t_j = t + (size_t)src[e] * ts, *pq_j = pq + (size_t)src[e] * 4;
+            for (int h = 0; h < 2; h++) {
+                float w = t_j[12 + h] > nd[h] ? fa[h] * pq_j[h] : fb[h] * pq_j[2 + h];
+                sum[h] += w;
+                for (int c = 0; c < 6; c++) out[h * 6 + c] += w * t_j[h * 6 + c];
+            }
+        }
+        for (int h = 0; h < 2; h++) exact |= !(sum[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, out);
+        } else {
+            for (int h = 0; h < 2; h++)
+                for (int c = 0; c < 6; c++) out[h * 6 + c] /= sum[h];
+            if (run->alpha)
+                for (int32_t e = e0; e < e1; e++) {
+                    const float *t_j = t + (size_t)src[e] * ts, *pq_j = pq + (size_t)src[e] * 4;
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = (t_j[12 + h] > nd[h] ? fa[h] * pq_j[h] : fb[h] * pq_j[2 + h]) / sum[h];
+                }
+        }
+        gk_epilogue_row(L, out, t_i, run->y + i * 6);
+    }
+}
+/* 2 head(s) x 6 channels, concat: targets [begin, end). */
+void gk_f32_gat_agg_h2c6_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *dm = run->node_scratch, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float ns = L->info.negative_slope;
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = t + i * ts;
+        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+        float nd[2], fa[2], fb[2], sum[2], out[12];
+        int exact = e0 == e1;
+        for (int h = 0; h < 2; h++) {
+            float a = t_i[14 + h] + dm[h], ea = expf((ns - 1.0f) * fabsf(a));
+            nd[h] = -t_i[14 + h];
+            fa[h] = a > 0.0f ? 1.0f : ea;
+            fb[h] = a > 0.0f ? ea : 1.0f;
+            sum[h] = 0.0f;
+        }
+        for (int c = 0; c < 12; c++) out[c] = 0.0f;
+        for (int32_t e = e0; e < e1; e++) {
+            const float *t_j = t + (size_t)src[e] * ts, *pq_j = pq + (size_t)src[e] * 4;
+            for (int h = 0; h < 2; h++) {
+                float w = t_j[12 + h] > nd[h] ? fa[h] * pq_j[h] : fb[h] * pq_j[2 + h];
+                sum[h] += w;
+                for (int c = 0; c < 6; c++) out[h * 6 + c] += w * t_j[h * 6 + c];
+            }
+        }
+        for (int h = 0; h < 2; h++) exact |= !(sum[h] >= GK_SUM_FLOOR);
+        if (GK_UNLIKELY(exact)) {
+            gk_gat_row_exact(run, i, out);
+        } else {
+            for (int h = 0; h < 2; h++)
+                for (int c = 0; c < 6; c++) out[h * 6 + c] /= sum[h];
+            if (run->alpha)
+                for (int32_t e = e0; e < e1; e++) {
+                    const float *t_j = t + (size_t)src[e] * ts, *pq_j = pq + (size_t)src[e] * 4;
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = (t_j[12 + h] > nd[h] ? fa[h] * pq_j[h] : fb[h] * pq_j[2 + h]) / sum[h];
+                }
+        }
+        gk_epilogue_row(L, out, t_i, run->y + i * 12);
     }
 }
 /* 2 head(s) x 8 channels, mean: targets [begin, end). */

@@ -347,6 +347,7 @@ void gk_f32_gat_prep_h1c8_e0__avx512(const gk_layer_run *run, size_t begin, size
 void gk_f32_gat_prep_h1c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h1c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c4_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c6_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c8_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c16_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c32_e0__avx512(const gk_layer_run *run, size_t begin, size_t end);
@@ -365,6 +366,8 @@ void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, size_t begin,
 void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_agg_h2c6_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_agg_h2c6_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
@@ -676,6 +679,83 @@ GK_TARGET void gk_f32_gat_prep_complete_h2c4__avx512(const gk_layer_run *run, si
                 QS[q] = run_q;
                 a0 = v4_fma(v4_set1(w), v4_ld(h_j + 0), a0);
                 v4_st(QH + q * 4 + 0, a0);
+            }
+        }
+        tmp[n + h] = dmax;  /* after the sort temporaries */
+    }
+}
+/* Sorted keys and prefix sums for 2 head(s) x 6 channels. */
+GK_TARGET void gk_f32_gat_prep_complete_h2c6__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_prep_h2c6_e0__avx512(run, begin, end);
+        return;
+    }
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float ns = run->layer->info.negative_slope;
+    const float *t = run->t;
+    float *tmp = run->node_scratch + 16 + (size_t)2 * n * 15;
+    int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    /* n <= GK_SMALL_N: after the sort temporaries and D (tmp[n, n+16)), the
+     * unsorted keys padded with +inf */
+    float *pad = tmp + n + 16;
+    if (n == 0) return;
+    for (int h = 0; h < 2; h++) {
+        float *K = run->node_scratch + 16 + (size_t)h * n * 15;
+        float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 6;
+        for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 12 + h];
+        if (n > GK_SMALL_N || !gk_rank_sort__avx512(K, perm, n, pad, tmp_perm))
+            gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        const float dmax = K[n - 1];
+        size_t r = 0;
+        for (; r + 16 <= n; r += 16) {
+            v16 z = v16_sub(v16_ld(K + r), v16_set1(dmax));
+            v16_st(PS + r, v16_exp(z));
+            v16_st(QS + r, v16_exp(v16_mul(z, v16_set1(ns))));
+        }
+        for (; r < n; r++) {
+            PS[r] = expf(K[r] - dmax);
+            QS[r] = expf(ns * (K[r] - dmax));
+        }
+        {
+            v1 a0 = v1_zero(), a1 = v1_zero(), a2 = v1_zero(), a3 = v1_zero(), a4 = v1_zero(), a5 = v1_zero();
+            float run_p = 0.0f;
+            for (size_t q = n; q-- > 0;) {
+                const float w = PS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 6;
+                run_p += w;
+                PS[q] = run_p;
+                a0 = v1_fma(v1_set1(w), v1_ld(h_j + 0), a0);
+                v1_st(PH + q * 6 + 0, a0);
+                a1 = v1_fma(v1_set1(w), v1_ld(h_j + 1), a1);
+                v1_st(PH + q * 6 + 1, a1);
+                a2 = v1_fma(v1_set1(w), v1_ld(h_j + 2), a2);
+                v1_st(PH + q * 6 + 2, a2);
+                a3 = v1_fma(v1_set1(w), v1_ld(h_j + 3), a3);
+                v1_st(PH + q * 6 + 3, a3);
+                a4 = v1_fma(v1_set1(w), v1_ld(h_j + 4), a4);
+                v1_st(PH + q * 6 + 4, a4);
+                a5 = v1_fma(v1_set1(w), v1_ld(h_j + 5), a5);
+                v1_st(PH + q * 6 + 5, a5);
+            }
+        }
+        {
+            v1 a0 = v1_zero(), a1 = v1_zero(), a2 = v1_zero(), a3 = v1_zero(), a4 = v1_zero(), a5 = v1_zero();
+            float run_q = 0.0f;
+            for (size_t q = 0; q < n; q++) {
+                const float w = QS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 6;
+                run_q += w;
+                QS[q] = run_q;
+                a0 = v1_fma(v1_set1(w), v1_ld(h_j + 0), a0);
+                v1_st(QH + q * 6 + 0, a0);
+                a1 = v1_fma(v1_set1(w), v1_ld(h_j + 1), a1);
+                v1_st(QH + q * 6 + 1, a1);
+                a2 = v1_fma(v1_set1(w), v1_ld(h_j + 2), a2);
+                v1_st(QH + q * 6 + 2, a2);
+                a3 = v1_fma(v1_set1(w), v1_ld(h_j + 3), a3);
+                v1_st(QH + q * 6 + 3, a3);
+                a4 = v1_fma(v1_set1(w), v1_ld(h_j + 4), a4);
+                v1_st(QH + q * 6 + 4, a4);
+                a5 = v1_fma(v1_set1(w), v1_ld(h_j + 5), a5);
+                v1_st(QH + q * 6 + 5, a5);
             }
         }
         tmp[n + h] = dmax;  /* after the sort temporaries */
@@ -2168,6 +2248,386 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_concat__avx512(const gk_layer_run *r
             if (r_i) o = v4_add(o, v4_ld(r_i + 4));
             if (bias) o = v4_add(o, v4_ld(bias + 4));
             v4_st(y_i + 4, v4_act(o, act));
+        }
+    }
+}
+/* Complete graph, 2 head(s) x 6 channels, mean: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_complete_h2c6_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_agg_h2c6_e0_mean__avx512(run, begin, end);
+        return;
+    }
+    const gk_layer *L = run->layer;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t, *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    const float *base = run->node_scratch + 16;
+    const size_t hs = n * 15;
+    float dm[4];
+    for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
+    const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
+    const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
+    for (size_t i = begin; i < end; i++) {
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 14, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 15, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        float *y_i = run->y + i * 6;
+        const v4 d = v4_ld(t_i + 14);
+        const v4 a = v4_add(d, dmax);
+        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
+        float fa[4], fb[4];
+        v4_st(fa, v4_gtsel(a, v4_zero(), one, ea));
+        v4_st(fb, v4_gtsel(a, v4_zero(), ea, one));
+        v1 acc_0_0, acc_0_1, acc_0_2, acc_0_3, acc_0_4, acc_0_5;
+        v1 inv_0;
+        {
+            const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            size_t c;
+            if (sampled) {
+                const v16 qv = v16_set1(-t_i[14]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[14]);
+            }
+            const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            inv_0 = v1_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
+            const v1 va = v1_set1(pa), vb = v1_set1(qb);
+            acc_0_0 = v1_fma(va, v1_ld(PH + kp * 6 + 0), v1_mul(vb, v1_ld(QH + kq * 6 + 0)));
+            acc_0_1 = v1_fma(va, v1_ld(PH + kp * 6 + 1), v1_mul(vb, v1_ld(QH + kq * 6 + 1)));
+            acc_0_2 = v1_fma(va, v1_ld(PH + kp * 6 + 2), v1_mul(vb, v1_ld(QH + kq * 6 + 2)));
+            acc_0_3 = v1_fma(va, v1_ld(PH + kp * 6 + 3), v1_mul(vb, v1_ld(QH + kq * 6 + 3)));
+            acc_0_4 = v1_fma(va, v1_ld(PH + kp * 6 + 4), v1_mul(vb, v1_ld(QH + kq * 6 + 4)));
+            acc_0_5 = v1_fma(va, v1_ld(PH + kp * 6 + 5), v1_mul(vb, v1_ld(QH + kq * 6 + 5)));
+        }
+        v1 acc_1_0, acc_1_1, acc_1_2, acc_1_3, acc_1_4, acc_1_5;
+        v1 inv_1;
+        {
+            const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            size_t c;
+            if (sampled) {
+                const v16 qv = v16_set1(-t_i[15]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[15]);
+            }
+            const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            inv_1 = v1_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
+            const v1 va = v1_set1(pa), vb = v1_set1(qb);
+            acc_1_0 = v1_fma(va, v1_ld(PH + kp * 6 + 0), v1_mul(vb, v1_ld(QH + kq * 6 + 0)));
+            acc_1_1 = v1_fma(va, v1_ld(PH + kp * 6 + 1), v1_mul(vb, v1_ld(QH + kq * 6 + 1)));
+            acc_1_2 = v1_fma(va, v1_ld(PH + kp * 6 + 2), v1_mul(vb, v1_ld(QH + kq * 6 + 2)));
+            acc_1_3 = v1_fma(va, v1_ld(PH + kp * 6 + 3), v1_mul(vb, v1_ld(QH + kq * 6 + 3)));
+            acc_1_4 = v1_fma(va, v1_ld(PH + kp * 6 + 4), v1_mul(vb, v1_ld(QH + kq * 6 + 4)));
+            acc_1_5 = v1_fma(va, v1_ld(PH + kp * 6 + 5), v1_mul(vb, v1_ld(QH + kq * 6 + 5)));
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            o = v1_fma(acc_1_0, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_1, inv_0);
+            o = v1_fma(acc_1_1, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_2, inv_0);
+            o = v1_fma(acc_1_2, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 2));
+            if (bias) o = v1_add(o, v1_ld(bias + 2));
+            v1_st(y_i + 2, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_3, inv_0);
+            o = v1_fma(acc_1_3, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 3));
+            if (bias) o = v1_add(o, v1_ld(bias + 3));
+            v1_st(y_i + 3, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_4, inv_0);
+            o = v1_fma(acc_1_4, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 4));
+            if (bias) o = v1_add(o, v1_ld(bias + 4));
+            v1_st(y_i + 4, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_5, inv_0);
+            o = v1_fma(acc_1_5, inv_1, o);
+            o = v1_mul(o, v1_set1(0.5f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 5));
+            if (bias) o = v1_add(o, v1_ld(bias + 5));
+            v1_st(y_i + 5, v1_act(o, act));
+        }
+    }
+}
+/* Complete graph, 2 head(s) x 6 channels, concat: targets [begin, end). */
+GK_TARGET void gk_f32_gat_agg_complete_h2c6_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_agg_h2c6_e0_concat__avx512(run, begin, end);
+        return;
+    }
+    const gk_layer *L = run->layer;
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float *t = run->t, *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    const gk_activation act = L->info.activation;
+    const float *base = run->node_scratch + 16;
+    const size_t hs = n * 15;
+    float dm[4];
+    for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
+    const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
+    const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const int small = n <= GK_SMALL_N;
+    const v16i rows = v16i_iota_mul((int32_t)ts);
+    int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
+    /* n <= GK_SAMPLED_N: K_h[16·m] padded with +inf; a NaN key (sorted
+     * to an end: K_h[0] or K_h[n-1]) sends every target back to counting by
+     * compare (n <= GK_SMALL_N) or to the binary search */
+    float samp[2][256] __attribute__((aligned(64)));
+    const size_t nsv = (n + 255) / 256;  /* sample vectors per head */
+    int sampled = n <= GK_SAMPLED_N;
+    if (sampled) {
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs;
+            for (size_t m = 0; m < nsv * 16; m++) samp[h][m] = m * 16 < n ? K[m * 16] : INFINITY;
+            for (size_t m = 0; m < nsv; m++) sampled &= !v16_any_nan(v16_ld(samp[h] + m * 16));
+            sampled &= !(K[n - 1] != K[n - 1]);
+        }
+    }
+    for (size_t i = begin; i < end; i++) {
+        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+            const int m = end - i < 16 ? (int)(end - i) : 16;
+            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+            {
+                const float *K = base + 0 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 14, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[0], v16i_add(c0, c1));
+            }
+            {
+                const float *K = base + 1 * hs;
+                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 15, ri));
+                v16i c0 = v16i_zero(), c1 = v16i_zero();
+                size_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                }
+                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                v16i_st(cnt[1], v16i_add(c0, c1));
+            }
+        }
+        const float *t_i = t + i * ts;
+        const float *r_i = has_res ? t_i + L->col_res : NULL;
+        float *y_i = run->y + i * 12;
+        const v4 d = v4_ld(t_i + 14);
+        const v4 a = v4_add(d, dmax);
+        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
+        float fa[4], fb[4];
+        v4_st(fa, v4_gtsel(a, v4_zero(), one, ea));
+        v4_st(fb, v4_gtsel(a, v4_zero(), ea, one));
+        v1 acc_0_0, acc_0_1, acc_0_2, acc_0_3, acc_0_4, acc_0_5;
+        v1 inv_0;
+        {
+            const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            size_t c;
+            if (sampled) {
+                const v16 qv = v16_set1(-t_i[14]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
+            } else if (small) {
+                c = (size_t)cnt[0][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[14]);
+            }
+            const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            inv_0 = v1_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
+            const v1 va = v1_set1(pa), vb = v1_set1(qb);
+            acc_0_0 = v1_fma(va, v1_ld(PH + kp * 6 + 0), v1_mul(vb, v1_ld(QH + kq * 6 + 0)));
+            acc_0_1 = v1_fma(va, v1_ld(PH + kp * 6 + 1), v1_mul(vb, v1_ld(QH + kq * 6 + 1)));
+            acc_0_2 = v1_fma(va, v1_ld(PH + kp * 6 + 2), v1_mul(vb, v1_ld(QH + kq * 6 + 2)));
+            acc_0_3 = v1_fma(va, v1_ld(PH + kp * 6 + 3), v1_mul(vb, v1_ld(QH + kq * 6 + 3)));
+            acc_0_4 = v1_fma(va, v1_ld(PH + kp * 6 + 4), v1_mul(vb, v1_ld(QH + kq * 6 + 4)));
+            acc_0_5 = v1_fma(va, v1_ld(PH + kp * 6 + 5), v1_mul(vb, v1_ld(QH + kq * 6 + 5)));
+        }
+        v1 acc_1_0, acc_1_1, acc_1_2, acc_1_3, acc_1_4, acc_1_5;
+        v1 inv_1;
+        {
+            const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            size_t c;
+            if (sampled) {
+                const v16 qv = v16_set1(-t_i[15]);
+                int sb = 0;
+                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                if (sb == 0) {
+                    c = 0;
+                } else {
+                    const size_t b0 = (size_t)(sb - 1) * 16;
+                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                }
+            } else if (small) {
+                c = (size_t)cnt[1][(i - begin) % 16];
+            } else {
+                c = gk_count_le(K, n, -t_i[15]);
+            }
+            const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            inv_1 = v1_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
+            const v1 va = v1_set1(pa), vb = v1_set1(qb);
+            acc_1_0 = v1_fma(va, v1_ld(PH + kp * 6 + 0), v1_mul(vb, v1_ld(QH + kq * 6 + 0)));
+            acc_1_1 = v1_fma(va, v1_ld(PH + kp * 6 + 1), v1_mul(vb, v1_ld(QH + kq * 6 + 1)));
+            acc_1_2 = v1_fma(va, v1_ld(PH + kp * 6 + 2), v1_mul(vb, v1_ld(QH + kq * 6 + 2)));
+            acc_1_3 = v1_fma(va, v1_ld(PH + kp * 6 + 3), v1_mul(vb, v1_ld(QH + kq * 6 + 3)));
+            acc_1_4 = v1_fma(va, v1_ld(PH + kp * 6 + 4), v1_mul(vb, v1_ld(QH + kq * 6 + 4)));
+            acc_1_5 = v1_fma(va, v1_ld(PH + kp * 6 + 5), v1_mul(vb, v1_ld(QH + kq * 6 + 5)));
+        }
+        {
+            v1 o = v1_mul(acc_0_0, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_1, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_2, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 2));
+            if (bias) o = v1_add(o, v1_ld(bias + 2));
+            v1_st(y_i + 2, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_3, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 3));
+            if (bias) o = v1_add(o, v1_ld(bias + 3));
+            v1_st(y_i + 3, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_4, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 4));
+            if (bias) o = v1_add(o, v1_ld(bias + 4));
+            v1_st(y_i + 4, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_0_5, inv_0);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 5));
+            if (bias) o = v1_add(o, v1_ld(bias + 5));
+            v1_st(y_i + 5, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_0, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 6));
+            if (bias) o = v1_add(o, v1_ld(bias + 6));
+            v1_st(y_i + 6, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_1, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 7));
+            if (bias) o = v1_add(o, v1_ld(bias + 7));
+            v1_st(y_i + 7, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_2, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 8));
+            if (bias) o = v1_add(o, v1_ld(bias + 8));
+            v1_st(y_i + 8, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_3, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 9));
+            if (bias) o = v1_add(o, v1_ld(bias + 9));
+            v1_st(y_i + 9, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_4, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 10));
+            if (bias) o = v1_add(o, v1_ld(bias + 10));
+            v1_st(y_i + 10, v1_act(o, act));
+        }        {
+            v1 o = v1_mul(acc_1_5, inv_1);
+            if (r_i) o = v1_add(o, v1_ld(r_i + 11));
+            if (bias) o = v1_add(o, v1_ld(bias + 11));
+            v1_st(y_i + 11, v1_act(o, act));
         }
     }
 }

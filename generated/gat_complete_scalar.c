@@ -8,6 +8,7 @@ void gk_f32_gat_prep_h1c8_e0__scalar(const gk_layer_run *run, size_t begin, size
 void gk_f32_gat_prep_h1c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h1c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c4_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_prep_h2c6_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c8_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c16_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_prep_h2c32_e0__scalar(const gk_layer_run *run, size_t begin, size_t end);
@@ -26,6 +27,8 @@ void gk_f32_gat_agg_h1c32_e0_mean__scalar(const gk_layer_run *run, size_t begin,
 void gk_f32_gat_agg_h1c32_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c4_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c4_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_agg_h2c6_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
+void gk_f32_gat_agg_h2c6_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c8_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c8_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end);
 void gk_f32_gat_agg_h2c16_e0_mean__scalar(const gk_layer_run *run, size_t begin, size_t end);
@@ -211,6 +214,40 @@ void gk_f32_gat_prep_complete_h2c4__scalar(const gk_layer_run *run, size_t begin
             const float w = expf(ns * (K[q] - dmax)), *h_j = t + (size_t)perm[q] * ts + (size_t)h * 4;
             QS[q] = run_s += w;
             for (int c = 0; c < 4; c++) QH[q * 4 + c] = acc[c] += w * h_j[c];
+        }
+        tmp[n + h] = dmax;
+    }
+}
+/* Sorted keys and prefix sums for 2 head(s) x 6 channels. */
+void gk_f32_gat_prep_complete_h2c6__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_prep_h2c6_e0__scalar(run, begin, end);
+        return;
+    }
+    const size_t n = run->num_nodes, ts = run->t_stride;
+    const float ns = run->layer->info.negative_slope, *t = run->t;
+    float *tmp = run->node_scratch + 16 + (size_t)2 * n * 15;
+    int32_t *perm = run->node_iscratch, *tmp_perm = run->node_iscratch + n;
+    if (n == 0) return;
+    for (int h = 0; h < 2; h++) {
+        float *K = run->node_scratch + 16 + (size_t)h * n * 15;
+        float *PS = K + n, *QS = PS + n, *PH = QS + n, *QH = PH + n * 6;
+        for (size_t j = 0; j < n; j++) K[j] = t[j * ts + 12 + h];
+        gk_sort_keys(K, perm, n, tmp, tmp_perm);
+        const float dmax = K[n - 1];
+        float acc[6], run_s = 0.0f;
+        for (int c = 0; c < 6; c++) acc[c] = 0.0f;
+        for (size_t q = n; q-- > 0;) {
+            const float w = expf(K[q] - dmax), *h_j = t + (size_t)perm[q] * ts + (size_t)h * 6;
+            PS[q] = run_s += w;
+            for (int c = 0; c < 6; c++) PH[q * 6 + c] = acc[c] += w * h_j[c];
+        }
+        run_s = 0.0f;
+        for (int c = 0; c < 6; c++) acc[c] = 0.0f;
+        for (size_t q = 0; q < n; q++) {
+            const float w = expf(ns * (K[q] - dmax)), *h_j = t + (size_t)perm[q] * ts + (size_t)h * 6;
+            QS[q] = run_s += w;
+            for (int c = 0; c < 6; c++) QH[q * 6 + c] = acc[c] += w * h_j[c];
         }
         tmp[n + h] = dmax;
     }
@@ -772,6 +809,62 @@ void gk_f32_gat_agg_complete_h2c4_concat__scalar(const gk_layer_run *run, size_t
                 out[h * 4 + ch] = (pa * PH[kp * 4 + ch] + qb * QH[kq * 4 + ch]) * inv;
         }
         gk_epilogue_row(L, out, t_i, run->y + i * 8);
+    }
+}
+/* Complete graph, 2 head(s) x 6 channels, mean. */
+void gk_f32_gat_agg_complete_h2c6_mean__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_agg_h2c6_e0_mean__scalar(run, begin, end);
+        return;
+    }
+    const gk_layer *L = run->layer;
+    const size_t n = run->num_nodes, ts = run->t_stride, hs = n * 15;
+    const float ns = L->info.negative_slope, *base = run->node_scratch + 16;
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = run->t + i * ts;
+        float out[12];
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            const float dst = t_i[14 + h], a = dst + base[2 * hs + n + h];
+            const float ea = expf((ns - 1.0f) * fabsf(a));
+            const size_t c = gk_count_le(K, n, -dst);
+            const float pa = c < n ? (a > 0.0f ? 1.0f : ea) : 0.0f;
+            const float qb = c > 0 ? (a > 0.0f ? ea : 1.0f) : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            const float inv = 1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f);
+            for (int ch = 0; ch < 6; ch++)
+                out[h * 6 + ch] = (pa * PH[kp * 6 + ch] + qb * QH[kq * 6 + ch]) * inv;
+        }
+        gk_epilogue_row(L, out, t_i, run->y + i * 6);
+    }
+}
+/* Complete graph, 2 head(s) x 6 channels, concat. */
+void gk_f32_gat_agg_complete_h2c6_concat__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    if (run->alpha) {
+        gk_f32_gat_agg_h2c6_e0_concat__scalar(run, begin, end);
+        return;
+    }
+    const gk_layer *L = run->layer;
+    const size_t n = run->num_nodes, ts = run->t_stride, hs = n * 15;
+    const float ns = L->info.negative_slope, *base = run->node_scratch + 16;
+    for (size_t i = begin; i < end; i++) {
+        const float *t_i = run->t + i * ts;
+        float out[12];
+        for (int h = 0; h < 2; h++) {
+            const float *K = base + h * hs, *PS = K + n, *QS = PS + n;
+            const float *PH = QS + n, *QH = PH + n * 6;
+            const float dst = t_i[14 + h], a = dst + base[2 * hs + n + h];
+            const float ea = expf((ns - 1.0f) * fabsf(a));
+            const size_t c = gk_count_le(K, n, -dst);
+            const float pa = c < n ? (a > 0.0f ? 1.0f : ea) : 0.0f;
+            const float qb = c > 0 ? (a > 0.0f ? ea : 1.0f) : 0.0f;
+            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+            const float inv = 1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f);
+            for (int ch = 0; ch < 6; ch++)
+                out[h * 6 + ch] = (pa * PH[kp * 6 + ch] + qb * QH[kq * 6 + ch]) * inv;
+        }
+        gk_epilogue_row(L, out, t_i, run->y + i * 12);
     }
 }
 /* Complete graph, 2 head(s) x 8 channels, mean. */

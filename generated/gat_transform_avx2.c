@@ -201,6 +201,119 @@ GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
     return __builtin_popcount(m & (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v8_ld_first(p, cnt), q, _CMP_LE_OQ)));
 }
 
+/* t[begin:end, 0:32] = x[begin:end, 0:2] · w_fused; tiles of 3 rows. */
+GK_TARGET void gk_f32_gat_transform_f2c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 2;
+    float *t = run->t + begin * 32;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 3 <= n; i += 3, x += 6, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 w2 = v8_ld(w + 16);
+                v8 w3 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[2]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[4]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 w2 = v8_ld(w + 48);
+                v8 w3 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[3]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[5]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                v8 b2 = v8_ld(b + 16);
+                v8 b3 = v8_ld(b + 24);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a0_2);
+            v8_st(t + 24, a0_3);
+            v8_st(t + 32, a1_0);
+            v8_st(t + 40, a1_1);
+            v8_st(t + 48, a1_2);
+            v8_st(t + 56, a1_3);
+            v8_st(t + 64, a2_0);
+            v8_st(t + 72, a2_1);
+            v8_st(t + 80, a2_2);
+            v8_st(t + 88, a2_3);
+        }
+    }
+    for (; i < n; i++, x += 2, t += 32) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+                a2 = v8_fma(xf, v8_ld(w + 16), a2);
+                a3 = v8_fma(xf, v8_ld(w + 24), a3);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+                a2 = v8_fma(xf, v8_ld(w + 48), a2);
+                a3 = v8_fma(xf, v8_ld(w + 56), a3);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 16));
+            v8_st(t + 16, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 24));
+            v8_st(t + 24, a3);
+        }
+    }
+}
 /* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused; tiles of 3 rows. */
 GK_TARGET void gk_f32_gat_transform_f3c64__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -457,6 +570,936 @@ GK_TARGET void gk_f32_gat_transform_f3c64__avx2(const gk_layer_run *run, size_t 
             v8_st(t + 48, a6);
             if (b) a7 = v8_add(a7, v8_ld(b + 56));
             v8_st(t + 56, a7);
+        }
+    }
+}
+/* t[begin:end, 0:48] = x[begin:end, 0:4] · w_fused; tiles of 4 rows. */
+GK_TARGET void gk_f32_gat_transform_f4c48__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 4;
+    float *t = run->t + begin * 48;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 4 <= n; i += 4, x += 16, t += 192) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero(), a3_2 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 w2 = v8_ld(w + 16);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[4]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[8]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[12]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 48);
+                v8 w1 = v8_ld(w + 56);
+                v8 w2 = v8_ld(w + 64);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[5]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[9]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[13]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 96);
+                v8 w1 = v8_ld(w + 104);
+                v8 w2 = v8_ld(w + 112);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[6]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[10]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[14]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 144);
+                v8 w1 = v8_ld(w + 152);
+                v8 w2 = v8_ld(w + 160);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[7]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[11]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[15]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                v8 b2 = v8_ld(b + 16);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a3_2 = v8_add(a3_2, b2);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a0_2);
+            v8_st(t + 48, a1_0);
+            v8_st(t + 56, a1_1);
+            v8_st(t + 64, a1_2);
+            v8_st(t + 96, a2_0);
+            v8_st(t + 104, a2_1);
+            v8_st(t + 112, a2_2);
+            v8_st(t + 144, a3_0);
+            v8_st(t + 152, a3_1);
+            v8_st(t + 160, a3_2);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero(), a3_2 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 24);
+                v8 w1 = v8_ld(w + 32);
+                v8 w2 = v8_ld(w + 40);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[4]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[8]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[12]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 72);
+                v8 w1 = v8_ld(w + 80);
+                v8 w2 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[5]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[9]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[13]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 120);
+                v8 w1 = v8_ld(w + 128);
+                v8 w2 = v8_ld(w + 136);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[6]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[10]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[14]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 168);
+                v8 w1 = v8_ld(w + 176);
+                v8 w2 = v8_ld(w + 184);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[7]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[11]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                v8 x3 = v8_set1(x[15]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                a3_2 = v8_fma(x3, w2, a3_2);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 24);
+                v8 b1 = v8_ld(b + 32);
+                v8 b2 = v8_ld(b + 40);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a3_2 = v8_add(a3_2, b2);
+            }
+            v8_st(t + 24, a0_0);
+            v8_st(t + 32, a0_1);
+            v8_st(t + 40, a0_2);
+            v8_st(t + 72, a1_0);
+            v8_st(t + 80, a1_1);
+            v8_st(t + 88, a1_2);
+            v8_st(t + 120, a2_0);
+            v8_st(t + 128, a2_1);
+            v8_st(t + 136, a2_2);
+            v8_st(t + 168, a3_0);
+            v8_st(t + 176, a3_1);
+            v8_st(t + 184, a3_2);
+        }
+    }
+    for (; i < n; i++, x += 4, t += 48) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero(), a4 = v8_zero(), a5 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+                a2 = v8_fma(xf, v8_ld(w + 16), a2);
+                a3 = v8_fma(xf, v8_ld(w + 24), a3);
+                a4 = v8_fma(xf, v8_ld(w + 32), a4);
+                a5 = v8_fma(xf, v8_ld(w + 40), a5);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 48), a0);
+                a1 = v8_fma(xf, v8_ld(w + 56), a1);
+                a2 = v8_fma(xf, v8_ld(w + 64), a2);
+                a3 = v8_fma(xf, v8_ld(w + 72), a3);
+                a4 = v8_fma(xf, v8_ld(w + 80), a4);
+                a5 = v8_fma(xf, v8_ld(w + 88), a5);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 96), a0);
+                a1 = v8_fma(xf, v8_ld(w + 104), a1);
+                a2 = v8_fma(xf, v8_ld(w + 112), a2);
+                a3 = v8_fma(xf, v8_ld(w + 120), a3);
+                a4 = v8_fma(xf, v8_ld(w + 128), a4);
+                a5 = v8_fma(xf, v8_ld(w + 136), a5);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 144), a0);
+                a1 = v8_fma(xf, v8_ld(w + 152), a1);
+                a2 = v8_fma(xf, v8_ld(w + 160), a2);
+                a3 = v8_fma(xf, v8_ld(w + 168), a3);
+                a4 = v8_fma(xf, v8_ld(w + 176), a4);
+                a5 = v8_fma(xf, v8_ld(w + 184), a5);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 16));
+            v8_st(t + 16, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 24));
+            v8_st(t + 24, a3);
+            if (b) a4 = v8_add(a4, v8_ld(b + 32));
+            v8_st(t + 32, a4);
+            if (b) a5 = v8_add(a5, v8_ld(b + 40));
+            v8_st(t + 40, a5);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:5] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f5c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 5;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 30, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero();
+            v8 a4_0 = v8_zero(), a4_1 = v8_zero();
+            v8 a5_0 = v8_zero(), a5_1 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[5]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[10]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[15]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[20]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[25]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 16);
+                v8 w1 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[6]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[11]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[16]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[21]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[26]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[7]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[12]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[17]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[22]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[27]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 48);
+                v8 w1 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[8]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[13]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[18]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[23]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[28]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[9]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[14]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[19]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[24]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[29]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a4_0 = v8_add(a4_0, b0);
+                a4_1 = v8_add(a4_1, b1);
+                a5_0 = v8_add(a5_0, b0);
+                a5_1 = v8_add(a5_1, b1);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a1_0);
+            v8_st(t + 24, a1_1);
+            v8_st(t + 32, a2_0);
+            v8_st(t + 40, a2_1);
+            v8_st(t + 48, a3_0);
+            v8_st(t + 56, a3_1);
+            v8_st(t + 64, a4_0);
+            v8_st(t + 72, a4_1);
+            v8_st(t + 80, a5_0);
+            v8_st(t + 88, a5_1);
+        }
+    }
+    for (; i < n; i++, x += 5, t += 16) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 16), a0);
+                a1 = v8_fma(xf, v8_ld(w + 24), a1);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 48), a0);
+                a1 = v8_fma(xf, v8_ld(w + 56), a1);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:6] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f6c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 6;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 36, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero();
+            v8 a4_0 = v8_zero(), a4_1 = v8_zero();
+            v8 a5_0 = v8_zero(), a5_1 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[6]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[12]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[18]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[24]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[30]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 16);
+                v8 w1 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[7]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[13]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[19]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[25]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[31]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[8]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[14]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[20]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[26]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[32]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 48);
+                v8 w1 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[9]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[15]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[21]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[27]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[33]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[10]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[16]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[22]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[28]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[34]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 80);
+                v8 w1 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[11]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[17]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[23]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[29]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[35]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a4_0 = v8_add(a4_0, b0);
+                a4_1 = v8_add(a4_1, b1);
+                a5_0 = v8_add(a5_0, b0);
+                a5_1 = v8_add(a5_1, b1);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a1_0);
+            v8_st(t + 24, a1_1);
+            v8_st(t + 32, a2_0);
+            v8_st(t + 40, a2_1);
+            v8_st(t + 48, a3_0);
+            v8_st(t + 56, a3_1);
+            v8_st(t + 64, a4_0);
+            v8_st(t + 72, a4_1);
+            v8_st(t + 80, a5_0);
+            v8_st(t + 88, a5_1);
+        }
+    }
+    for (; i < n; i++, x += 6, t += 16) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 16), a0);
+                a1 = v8_fma(xf, v8_ld(w + 24), a1);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 48), a0);
+                a1 = v8_fma(xf, v8_ld(w + 56), a1);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 80), a0);
+                a1 = v8_fma(xf, v8_ld(w + 88), a1);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+        }
+    }
+}
+/* t[begin:end, 0:32] = x[begin:end, 0:6] · w_fused; tiles of 3 rows. */
+GK_TARGET void gk_f32_gat_transform_f6c32__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 6;
+    float *t = run->t + begin * 32;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 3 <= n; i += 3, x += 18, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 w2 = v8_ld(w + 16);
+                v8 w3 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[6]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[12]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 w2 = v8_ld(w + 48);
+                v8 w3 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[7]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[13]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 w2 = v8_ld(w + 80);
+                v8 w3 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[8]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[14]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 96);
+                v8 w1 = v8_ld(w + 104);
+                v8 w2 = v8_ld(w + 112);
+                v8 w3 = v8_ld(w + 120);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[9]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[15]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 128);
+                v8 w1 = v8_ld(w + 136);
+                v8 w2 = v8_ld(w + 144);
+                v8 w3 = v8_ld(w + 152);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[10]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[16]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 160);
+                v8 w1 = v8_ld(w + 168);
+                v8 w2 = v8_ld(w + 176);
+                v8 w3 = v8_ld(w + 184);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[11]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[17]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                v8 b2 = v8_ld(b + 16);
+                v8 b3 = v8_ld(b + 24);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a0_2);
+            v8_st(t + 24, a0_3);
+            v8_st(t + 32, a1_0);
+            v8_st(t + 40, a1_1);
+            v8_st(t + 48, a1_2);
+            v8_st(t + 56, a1_3);
+            v8_st(t + 64, a2_0);
+            v8_st(t + 72, a2_1);
+            v8_st(t + 80, a2_2);
+            v8_st(t + 88, a2_3);
+        }
+    }
+    for (; i < n; i++, x += 6, t += 32) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+                a2 = v8_fma(xf, v8_ld(w + 16), a2);
+                a3 = v8_fma(xf, v8_ld(w + 24), a3);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+                a2 = v8_fma(xf, v8_ld(w + 48), a2);
+                a3 = v8_fma(xf, v8_ld(w + 56), a3);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+                a2 = v8_fma(xf, v8_ld(w + 80), a2);
+                a3 = v8_fma(xf, v8_ld(w + 88), a3);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 96), a0);
+                a1 = v8_fma(xf, v8_ld(w + 104), a1);
+                a2 = v8_fma(xf, v8_ld(w + 112), a2);
+                a3 = v8_fma(xf, v8_ld(w + 120), a3);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 128), a0);
+                a1 = v8_fma(xf, v8_ld(w + 136), a1);
+                a2 = v8_fma(xf, v8_ld(w + 144), a2);
+                a3 = v8_fma(xf, v8_ld(w + 152), a3);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 160), a0);
+                a1 = v8_fma(xf, v8_ld(w + 168), a1);
+                a2 = v8_fma(xf, v8_ld(w + 176), a2);
+                a3 = v8_fma(xf, v8_ld(w + 184), a3);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 16));
+            v8_st(t + 16, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 24));
+            v8_st(t + 24, a3);
         }
     }
 }
@@ -1345,6 +2388,357 @@ GK_TARGET void gk_f32_gat_transform_f10c32__avx2(const gk_layer_run *run, size_t
             v8_st(t + 16, a2);
             if (b) a3 = v8_add(a3, v8_ld(b + 24));
             v8_st(t + 24, a3);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:11] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f11c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 11;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 66, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero();
+            v8 a4_0 = v8_zero(), a4_1 = v8_zero();
+            v8 a5_0 = v8_zero(), a5_1 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[11]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[22]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[33]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[44]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[55]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 16);
+                v8 w1 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[12]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[23]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[34]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[45]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[56]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[13]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[24]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[35]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[46]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[57]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 48);
+                v8 w1 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[14]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[25]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[36]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[47]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[58]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[15]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[26]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[37]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[48]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[59]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 80);
+                v8 w1 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[16]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[27]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[38]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[49]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[60]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 96);
+                v8 w1 = v8_ld(w + 104);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[28]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[39]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[50]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[61]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 112);
+                v8 w1 = v8_ld(w + 120);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[29]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[40]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[51]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[62]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 128);
+                v8 w1 = v8_ld(w + 136);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[30]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[41]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[52]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[63]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 144);
+                v8 w1 = v8_ld(w + 152);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[31]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[42]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[53]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[64]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 160);
+                v8 w1 = v8_ld(w + 168);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[32]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[43]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[54]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[65]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a4_0 = v8_add(a4_0, b0);
+                a4_1 = v8_add(a4_1, b1);
+                a5_0 = v8_add(a5_0, b0);
+                a5_1 = v8_add(a5_1, b1);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a1_0);
+            v8_st(t + 24, a1_1);
+            v8_st(t + 32, a2_0);
+            v8_st(t + 40, a2_1);
+            v8_st(t + 48, a3_0);
+            v8_st(t + 56, a3_1);
+            v8_st(t + 64, a4_0);
+            v8_st(t + 72, a4_1);
+            v8_st(t + 80, a5_0);
+            v8_st(t + 88, a5_1);
+        }
+    }
+    for (; i < n; i++, x += 11, t += 16) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 16), a0);
+                a1 = v8_fma(xf, v8_ld(w + 24), a1);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 48), a0);
+                a1 = v8_fma(xf, v8_ld(w + 56), a1);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 80), a0);
+                a1 = v8_fma(xf, v8_ld(w + 88), a1);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 96), a0);
+                a1 = v8_fma(xf, v8_ld(w + 104), a1);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 112), a0);
+                a1 = v8_fma(xf, v8_ld(w + 120), a1);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 128), a0);
+                a1 = v8_fma(xf, v8_ld(w + 136), a1);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 144), a0);
+                a1 = v8_fma(xf, v8_ld(w + 152), a1);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 160), a0);
+                a1 = v8_fma(xf, v8_ld(w + 168), a1);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
         }
     }
 }
@@ -13215,6 +14609,519 @@ GK_TARGET void gk_f32_gat_transform_f16c272__avx2(const gk_layer_run *run, size_
             v8_st(t + 256, a4);
             if (b) a5 = v8_add(a5, v8_ld(b + 264));
             v8_st(t + 264, a5);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:17] · w_fused; tiles of 6 rows. */
+GK_TARGET void gk_f32_gat_transform_f17c16__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 17;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 6 <= n; i += 6, x += 102, t += 96) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero();
+            v8 a3_0 = v8_zero(), a3_1 = v8_zero();
+            v8 a4_0 = v8_zero(), a4_1 = v8_zero();
+            v8 a5_0 = v8_zero(), a5_1 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[34]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[51]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[68]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[85]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 16);
+                v8 w1 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[35]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[52]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[69]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[86]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[36]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[53]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[70]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[87]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 48);
+                v8 w1 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[37]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[54]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[71]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[88]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[38]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[55]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[72]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[89]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 80);
+                v8 w1 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[22]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[39]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[56]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[73]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[90]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 96);
+                v8 w1 = v8_ld(w + 104);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[23]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[40]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[57]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[74]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[91]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 112);
+                v8 w1 = v8_ld(w + 120);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[24]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[41]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[58]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[75]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[92]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 128);
+                v8 w1 = v8_ld(w + 136);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[25]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[42]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[59]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[76]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[93]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 144);
+                v8 w1 = v8_ld(w + 152);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[26]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[43]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[60]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[77]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[94]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 160);
+                v8 w1 = v8_ld(w + 168);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[27]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[44]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[61]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[78]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[95]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 176);
+                v8 w1 = v8_ld(w + 184);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[28]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[45]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[62]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[79]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[96]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 192);
+                v8 w1 = v8_ld(w + 200);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[29]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[46]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[63]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[80]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[97]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 208);
+                v8 w1 = v8_ld(w + 216);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[30]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[47]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[64]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[81]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[98]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 224);
+                v8 w1 = v8_ld(w + 232);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[31]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[48]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[65]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[82]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[99]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 240);
+                v8 w1 = v8_ld(w + 248);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[32]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[49]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[66]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[83]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[100]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            {
+                v8 w0 = v8_ld(w + 256);
+                v8 w1 = v8_ld(w + 264);
+                v8 x0 = v8_set1(x[16]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                v8 x1 = v8_set1(x[33]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                v8 x2 = v8_set1(x[50]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                v8 x3 = v8_set1(x[67]);
+                a3_0 = v8_fma(x3, w0, a3_0);
+                a3_1 = v8_fma(x3, w1, a3_1);
+                v8 x4 = v8_set1(x[84]);
+                a4_0 = v8_fma(x4, w0, a4_0);
+                a4_1 = v8_fma(x4, w1, a4_1);
+                v8 x5 = v8_set1(x[101]);
+                a5_0 = v8_fma(x5, w0, a5_0);
+                a5_1 = v8_fma(x5, w1, a5_1);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a3_0 = v8_add(a3_0, b0);
+                a3_1 = v8_add(a3_1, b1);
+                a4_0 = v8_add(a4_0, b0);
+                a4_1 = v8_add(a4_1, b1);
+                a5_0 = v8_add(a5_0, b0);
+                a5_1 = v8_add(a5_1, b1);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a1_0);
+            v8_st(t + 24, a1_1);
+            v8_st(t + 32, a2_0);
+            v8_st(t + 40, a2_1);
+            v8_st(t + 48, a3_0);
+            v8_st(t + 56, a3_1);
+            v8_st(t + 64, a4_0);
+            v8_st(t + 72, a4_1);
+            v8_st(t + 80, a5_0);
+            v8_st(t + 88, a5_1);
+        }
+    }
+    for (; i < n; i++, x += 17, t += 16) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 16), a0);
+                a1 = v8_fma(xf, v8_ld(w + 24), a1);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 32), a0);
+                a1 = v8_fma(xf, v8_ld(w + 40), a1);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 48), a0);
+                a1 = v8_fma(xf, v8_ld(w + 56), a1);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 80), a0);
+                a1 = v8_fma(xf, v8_ld(w + 88), a1);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 96), a0);
+                a1 = v8_fma(xf, v8_ld(w + 104), a1);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 112), a0);
+                a1 = v8_fma(xf, v8_ld(w + 120), a1);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 128), a0);
+                a1 = v8_fma(xf, v8_ld(w + 136), a1);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 144), a0);
+                a1 = v8_fma(xf, v8_ld(w + 152), a1);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 160), a0);
+                a1 = v8_fma(xf, v8_ld(w + 168), a1);
+            }
+            {
+                v8 xf = v8_set1(x[11]);
+                a0 = v8_fma(xf, v8_ld(w + 176), a0);
+                a1 = v8_fma(xf, v8_ld(w + 184), a1);
+            }
+            {
+                v8 xf = v8_set1(x[12]);
+                a0 = v8_fma(xf, v8_ld(w + 192), a0);
+                a1 = v8_fma(xf, v8_ld(w + 200), a1);
+            }
+            {
+                v8 xf = v8_set1(x[13]);
+                a0 = v8_fma(xf, v8_ld(w + 208), a0);
+                a1 = v8_fma(xf, v8_ld(w + 216), a1);
+            }
+            {
+                v8 xf = v8_set1(x[14]);
+                a0 = v8_fma(xf, v8_ld(w + 224), a0);
+                a1 = v8_fma(xf, v8_ld(w + 232), a1);
+            }
+            {
+                v8 xf = v8_set1(x[15]);
+                a0 = v8_fma(xf, v8_ld(w + 240), a0);
+                a1 = v8_fma(xf, v8_ld(w + 248), a1);
+            }
+            {
+                v8 xf = v8_set1(x[16]);
+                a0 = v8_fma(xf, v8_ld(w + 256), a0);
+                a1 = v8_fma(xf, v8_ld(w + 264), a1);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
         }
     }
 }

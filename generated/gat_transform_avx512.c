@@ -254,6 +254,136 @@ GK_INLINE int v16_count_le_first(const float *p, int cnt, v16 q) {
     return __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), q, _CMP_LE_OQ));
 }
 
+/* t[begin:end, 0:32] = x[begin:end, 0:2] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f2c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 2;
+    float *t = run->t + begin * 32;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 16, t += 256) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero();
+            v16 a6_0 = v16_zero(), a6_1 = v16_zero();
+            v16 a7_0 = v16_zero(), a7_1 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[2]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[4]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[6]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[8]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[10]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[12]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[14]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 w1 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[3]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[5]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[7]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[9]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[11]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[13]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[15]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a6_0 = v16_add(a6_0, b0);
+                a6_1 = v16_add(a6_1, b1);
+                a7_0 = v16_add(a7_0, b0);
+                a7_1 = v16_add(a7_1, b1);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a1_0);
+            v16_st(t + 48, a1_1);
+            v16_st(t + 64, a2_0);
+            v16_st(t + 80, a2_1);
+            v16_st(t + 96, a3_0);
+            v16_st(t + 112, a3_1);
+            v16_st(t + 128, a4_0);
+            v16_st(t + 144, a4_1);
+            v16_st(t + 160, a5_0);
+            v16_st(t + 176, a5_1);
+            v16_st(t + 192, a6_0);
+            v16_st(t + 208, a6_1);
+            v16_st(t + 224, a7_0);
+            v16_st(t + 240, a7_1);
+        }
+    }
+    for (; i < n; i++, x += 2, t += 32) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+                a1 = v16_fma(xf, v16_ld(w + 48), a1);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+        }
+    }
+}
 /* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused; tiles of 6 rows. */
 GK_TARGET void gk_f32_gat_transform_f3c64__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -464,6 +594,866 @@ GK_TARGET void gk_f32_gat_transform_f3c64__avx512(const gk_layer_run *run, size_
             v16_st(t + 32, a2);
             if (b) a3 = v16_add(a3, v16_ld(b + 48));
             v16_st(t + 48, a3);
+        }
+    }
+}
+/* t[begin:end, 0:48] = x[begin:end, 0:4] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f4c48__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 4;
+    float *t = run->t + begin * 48;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 32, t += 384) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero(), a4_2 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero();
+            v16 a6_0 = v16_zero(), a6_1 = v16_zero(), a6_2 = v16_zero();
+            v16 a7_0 = v16_zero(), a7_1 = v16_zero(), a7_2 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 w2 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[4]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[8]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[12]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[16]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[20]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[24]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[28]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 w1 = v16_ld(w + 64);
+                v16 w2 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[5]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[9]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[13]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[17]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[21]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[25]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[29]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 w1 = v16_ld(w + 112);
+                v16 w2 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[6]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[10]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[14]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[18]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[22]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[26]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[30]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 w1 = v16_ld(w + 160);
+                v16 w2 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                a0_2 = v16_fma(x0, w2, a0_2);
+                v16 x1 = v16_set1(x[7]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                a1_2 = v16_fma(x1, w2, a1_2);
+                v16 x2 = v16_set1(x[11]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                a2_2 = v16_fma(x2, w2, a2_2);
+                v16 x3 = v16_set1(x[15]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                a3_2 = v16_fma(x3, w2, a3_2);
+                v16 x4 = v16_set1(x[19]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                a4_2 = v16_fma(x4, w2, a4_2);
+                v16 x5 = v16_set1(x[23]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                a5_2 = v16_fma(x5, w2, a5_2);
+                v16 x6 = v16_set1(x[27]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                a6_2 = v16_fma(x6, w2, a6_2);
+                v16 x7 = v16_set1(x[31]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+                a7_2 = v16_fma(x7, w2, a7_2);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                v16 b2 = v16_ld(b + 32);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a0_2 = v16_add(a0_2, b2);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a1_2 = v16_add(a1_2, b2);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a2_2 = v16_add(a2_2, b2);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a3_2 = v16_add(a3_2, b2);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a4_2 = v16_add(a4_2, b2);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a5_2 = v16_add(a5_2, b2);
+                a6_0 = v16_add(a6_0, b0);
+                a6_1 = v16_add(a6_1, b1);
+                a6_2 = v16_add(a6_2, b2);
+                a7_0 = v16_add(a7_0, b0);
+                a7_1 = v16_add(a7_1, b1);
+                a7_2 = v16_add(a7_2, b2);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a0_2);
+            v16_st(t + 48, a1_0);
+            v16_st(t + 64, a1_1);
+            v16_st(t + 80, a1_2);
+            v16_st(t + 96, a2_0);
+            v16_st(t + 112, a2_1);
+            v16_st(t + 128, a2_2);
+            v16_st(t + 144, a3_0);
+            v16_st(t + 160, a3_1);
+            v16_st(t + 176, a3_2);
+            v16_st(t + 192, a4_0);
+            v16_st(t + 208, a4_1);
+            v16_st(t + 224, a4_2);
+            v16_st(t + 240, a5_0);
+            v16_st(t + 256, a5_1);
+            v16_st(t + 272, a5_2);
+            v16_st(t + 288, a6_0);
+            v16_st(t + 304, a6_1);
+            v16_st(t + 320, a6_2);
+            v16_st(t + 336, a7_0);
+            v16_st(t + 352, a7_1);
+            v16_st(t + 368, a7_2);
+        }
+    }
+    for (; i < n; i++, x += 4, t += 48) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero(), a2 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+                a2 = v16_fma(xf, v16_ld(w + 32), a2);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+                a1 = v16_fma(xf, v16_ld(w + 64), a1);
+                a2 = v16_fma(xf, v16_ld(w + 80), a2);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+                a1 = v16_fma(xf, v16_ld(w + 112), a1);
+                a2 = v16_fma(xf, v16_ld(w + 128), a2);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+                a1 = v16_fma(xf, v16_ld(w + 160), a1);
+                a2 = v16_fma(xf, v16_ld(w + 176), a2);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
+            if (b) a2 = v16_add(a2, v16_ld(b + 32));
+            v16_st(t + 32, a2);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:5] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f5c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 5;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 40, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[5]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[10]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[15]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[20]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[25]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[30]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[35]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[6]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[11]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[16]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[21]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[26]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[31]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[36]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[7]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[12]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[17]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[22]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[27]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[32]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[37]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[8]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[13]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[18]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[23]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[28]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[33]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[38]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[9]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[14]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[19]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[24]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[29]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[34]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[39]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 5, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:6] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f6c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 6;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 48, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[6]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[12]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[18]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[24]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[30]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[36]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[42]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[7]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[13]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[19]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[25]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[31]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[37]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[43]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[8]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[14]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[20]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[26]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[32]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[38]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[44]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[9]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[15]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[21]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[27]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[33]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[39]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[45]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[10]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[16]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[22]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[28]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[34]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[40]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[46]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[11]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[17]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[23]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[29]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[35]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[41]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[47]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 6, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 80), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+        }
+    }
+}
+/* t[begin:end, 0:32] = x[begin:end, 0:6] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f6c32__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 6;
+    float *t = run->t + begin * 32;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 48, t += 256) {
+        {
+            v16 a0_0 = v16_zero(), a0_1 = v16_zero();
+            v16 a1_0 = v16_zero(), a1_1 = v16_zero();
+            v16 a2_0 = v16_zero(), a2_1 = v16_zero();
+            v16 a3_0 = v16_zero(), a3_1 = v16_zero();
+            v16 a4_0 = v16_zero(), a4_1 = v16_zero();
+            v16 a5_0 = v16_zero(), a5_1 = v16_zero();
+            v16 a6_0 = v16_zero(), a6_1 = v16_zero();
+            v16 a7_0 = v16_zero(), a7_1 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 w1 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[6]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[12]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[18]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[24]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[30]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[36]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[42]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 w1 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[7]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[13]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[19]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[25]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[31]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[37]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[43]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 w1 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[8]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[14]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[20]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[26]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[32]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[38]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[44]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 w1 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[9]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[15]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[21]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[27]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[33]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[39]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[45]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 w1 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[10]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[16]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[22]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[28]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[34]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[40]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[46]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 w1 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                a0_1 = v16_fma(x0, w1, a0_1);
+                v16 x1 = v16_set1(x[11]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                a1_1 = v16_fma(x1, w1, a1_1);
+                v16 x2 = v16_set1(x[17]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                a2_1 = v16_fma(x2, w1, a2_1);
+                v16 x3 = v16_set1(x[23]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                a3_1 = v16_fma(x3, w1, a3_1);
+                v16 x4 = v16_set1(x[29]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                a4_1 = v16_fma(x4, w1, a4_1);
+                v16 x5 = v16_set1(x[35]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                a5_1 = v16_fma(x5, w1, a5_1);
+                v16 x6 = v16_set1(x[41]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                a6_1 = v16_fma(x6, w1, a6_1);
+                v16 x7 = v16_set1(x[47]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+                a7_1 = v16_fma(x7, w1, a7_1);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                v16 b1 = v16_ld(b + 16);
+                a0_0 = v16_add(a0_0, b0);
+                a0_1 = v16_add(a0_1, b1);
+                a1_0 = v16_add(a1_0, b0);
+                a1_1 = v16_add(a1_1, b1);
+                a2_0 = v16_add(a2_0, b0);
+                a2_1 = v16_add(a2_1, b1);
+                a3_0 = v16_add(a3_0, b0);
+                a3_1 = v16_add(a3_1, b1);
+                a4_0 = v16_add(a4_0, b0);
+                a4_1 = v16_add(a4_1, b1);
+                a5_0 = v16_add(a5_0, b0);
+                a5_1 = v16_add(a5_1, b1);
+                a6_0 = v16_add(a6_0, b0);
+                a6_1 = v16_add(a6_1, b1);
+                a7_0 = v16_add(a7_0, b0);
+                a7_1 = v16_add(a7_1, b1);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a0_1);
+            v16_st(t + 32, a1_0);
+            v16_st(t + 48, a1_1);
+            v16_st(t + 64, a2_0);
+            v16_st(t + 80, a2_1);
+            v16_st(t + 96, a3_0);
+            v16_st(t + 112, a3_1);
+            v16_st(t + 128, a4_0);
+            v16_st(t + 144, a4_1);
+            v16_st(t + 160, a5_0);
+            v16_st(t + 176, a5_1);
+            v16_st(t + 192, a6_0);
+            v16_st(t + 208, a6_1);
+            v16_st(t + 224, a7_0);
+            v16_st(t + 240, a7_1);
+        }
+    }
+    for (; i < n; i++, x += 6, t += 32) {
+        {
+            v16 a0 = v16_zero(), a1 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+                a1 = v16_fma(xf, v16_ld(w + 16), a1);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+                a1 = v16_fma(xf, v16_ld(w + 48), a1);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+                a1 = v16_fma(xf, v16_ld(w + 80), a1);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+                a1 = v16_fma(xf, v16_ld(w + 112), a1);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+                a1 = v16_fma(xf, v16_ld(w + 144), a1);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+                a1 = v16_fma(xf, v16_ld(w + 176), a1);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
+            if (b) a1 = v16_add(a1, v16_ld(b + 16));
+            v16_st(t + 16, a1);
         }
     }
 }
@@ -1415,6 +2405,304 @@ GK_TARGET void gk_f32_gat_transform_f10c32__avx512(const gk_layer_run *run, size
             v16_st(t + 0, a0);
             if (b) a1 = v16_add(a1, v16_ld(b + 16));
             v16_st(t + 16, a1);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:11] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f11c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 11;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 88, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[11]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[22]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[33]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[44]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[55]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[66]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[77]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[12]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[23]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[34]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[45]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[56]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[67]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[78]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[13]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[24]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[35]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[46]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[57]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[68]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[79]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[14]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[25]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[36]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[47]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[58]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[69]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[80]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[15]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[26]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[37]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[48]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[59]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[70]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[81]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[16]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[27]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[38]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[49]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[60]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[71]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[82]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[28]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[39]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[50]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[61]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[72]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[83]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[29]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[40]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[51]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[62]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[73]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[84]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[30]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[41]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[52]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[63]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[74]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[85]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[20]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[31]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[42]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[53]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[64]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[75]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[86]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[21]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[32]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[43]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[54]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[65]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[76]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[87]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 11, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 80), a0);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 112), a0);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
         }
     }
 }
@@ -9521,6 +10809,442 @@ GK_TARGET void gk_f32_gat_transform_f16c272__avx512(const gk_layer_run *run, siz
             v16_st(t + 240, a6);
             if (b) a7 = v16_add(a7, v16_ld(b + 256));
             v16_st(t + 256, a7);
+        }
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:17] · w_fused; tiles of 8 rows. */
+GK_TARGET void gk_f32_gat_transform_f17c16__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 17;
+    float *t = run->t + begin * 16;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 8 <= n; i += 8, x += 136, t += 128) {
+        {
+            v16 a0_0 = v16_zero();
+            v16 a1_0 = v16_zero();
+            v16 a2_0 = v16_zero();
+            v16 a3_0 = v16_zero();
+            v16 a4_0 = v16_zero();
+            v16 a5_0 = v16_zero();
+            v16 a6_0 = v16_zero();
+            v16 a7_0 = v16_zero();
+            {
+                v16 w0 = v16_ld(w + 0);
+                v16 x0 = v16_set1(x[0]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[17]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[34]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[51]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[68]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[85]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[102]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[119]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 16);
+                v16 x0 = v16_set1(x[1]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[18]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[35]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[52]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[69]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[86]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[103]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[120]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 32);
+                v16 x0 = v16_set1(x[2]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[19]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[36]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[53]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[70]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[87]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[104]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[121]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 48);
+                v16 x0 = v16_set1(x[3]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[20]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[37]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[54]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[71]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[88]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[105]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[122]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 64);
+                v16 x0 = v16_set1(x[4]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[21]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[38]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[55]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[72]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[89]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[106]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[123]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 80);
+                v16 x0 = v16_set1(x[5]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[22]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[39]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[56]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[73]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[90]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[107]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[124]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 96);
+                v16 x0 = v16_set1(x[6]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[23]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[40]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[57]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[74]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[91]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[108]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[125]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 112);
+                v16 x0 = v16_set1(x[7]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[24]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[41]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[58]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[75]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[92]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[109]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[126]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 128);
+                v16 x0 = v16_set1(x[8]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[25]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[42]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[59]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[76]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[93]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[110]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[127]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 144);
+                v16 x0 = v16_set1(x[9]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[26]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[43]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[60]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[77]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[94]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[111]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[128]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 160);
+                v16 x0 = v16_set1(x[10]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[27]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[44]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[61]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[78]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[95]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[112]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[129]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 176);
+                v16 x0 = v16_set1(x[11]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[28]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[45]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[62]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[79]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[96]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[113]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[130]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 192);
+                v16 x0 = v16_set1(x[12]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[29]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[46]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[63]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[80]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[97]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[114]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[131]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 208);
+                v16 x0 = v16_set1(x[13]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[30]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[47]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[64]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[81]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[98]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[115]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[132]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 224);
+                v16 x0 = v16_set1(x[14]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[31]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[48]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[65]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[82]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[99]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[116]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[133]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 240);
+                v16 x0 = v16_set1(x[15]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[32]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[49]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[66]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[83]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[100]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[117]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[134]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            {
+                v16 w0 = v16_ld(w + 256);
+                v16 x0 = v16_set1(x[16]);
+                a0_0 = v16_fma(x0, w0, a0_0);
+                v16 x1 = v16_set1(x[33]);
+                a1_0 = v16_fma(x1, w0, a1_0);
+                v16 x2 = v16_set1(x[50]);
+                a2_0 = v16_fma(x2, w0, a2_0);
+                v16 x3 = v16_set1(x[67]);
+                a3_0 = v16_fma(x3, w0, a3_0);
+                v16 x4 = v16_set1(x[84]);
+                a4_0 = v16_fma(x4, w0, a4_0);
+                v16 x5 = v16_set1(x[101]);
+                a5_0 = v16_fma(x5, w0, a5_0);
+                v16 x6 = v16_set1(x[118]);
+                a6_0 = v16_fma(x6, w0, a6_0);
+                v16 x7 = v16_set1(x[135]);
+                a7_0 = v16_fma(x7, w0, a7_0);
+            }
+            if (b) {
+                v16 b0 = v16_ld(b + 0);
+                a0_0 = v16_add(a0_0, b0);
+                a1_0 = v16_add(a1_0, b0);
+                a2_0 = v16_add(a2_0, b0);
+                a3_0 = v16_add(a3_0, b0);
+                a4_0 = v16_add(a4_0, b0);
+                a5_0 = v16_add(a5_0, b0);
+                a6_0 = v16_add(a6_0, b0);
+                a7_0 = v16_add(a7_0, b0);
+            }
+            v16_st(t + 0, a0_0);
+            v16_st(t + 16, a1_0);
+            v16_st(t + 32, a2_0);
+            v16_st(t + 48, a3_0);
+            v16_st(t + 64, a4_0);
+            v16_st(t + 80, a5_0);
+            v16_st(t + 96, a6_0);
+            v16_st(t + 112, a7_0);
+        }
+    }
+    for (; i < n; i++, x += 17, t += 16) {
+        {
+            v16 a0 = v16_zero();
+            {
+                v16 xf = v16_set1(x[0]);
+                a0 = v16_fma(xf, v16_ld(w + 0), a0);
+            }
+            {
+                v16 xf = v16_set1(x[1]);
+                a0 = v16_fma(xf, v16_ld(w + 16), a0);
+            }
+            {
+                v16 xf = v16_set1(x[2]);
+                a0 = v16_fma(xf, v16_ld(w + 32), a0);
+            }
+            {
+                v16 xf = v16_set1(x[3]);
+                a0 = v16_fma(xf, v16_ld(w + 48), a0);
+            }
+            {
+                v16 xf = v16_set1(x[4]);
+                a0 = v16_fma(xf, v16_ld(w + 64), a0);
+            }
+            {
+                v16 xf = v16_set1(x[5]);
+                a0 = v16_fma(xf, v16_ld(w + 80), a0);
+            }
+            {
+                v16 xf = v16_set1(x[6]);
+                a0 = v16_fma(xf, v16_ld(w + 96), a0);
+            }
+            {
+                v16 xf = v16_set1(x[7]);
+                a0 = v16_fma(xf, v16_ld(w + 112), a0);
+            }
+            {
+                v16 xf = v16_set1(x[8]);
+                a0 = v16_fma(xf, v16_ld(w + 128), a0);
+            }
+            {
+                v16 xf = v16_set1(x[9]);
+                a0 = v16_fma(xf, v16_ld(w + 144), a0);
+            }
+            {
+                v16 xf = v16_set1(x[10]);
+                a0 = v16_fma(xf, v16_ld(w + 160), a0);
+            }
+            {
+                v16 xf = v16_set1(x[11]);
+                a0 = v16_fma(xf, v16_ld(w + 176), a0);
+            }
+            {
+                v16 xf = v16_set1(x[12]);
+                a0 = v16_fma(xf, v16_ld(w + 192), a0);
+            }
+            {
+                v16 xf = v16_set1(x[13]);
+                a0 = v16_fma(xf, v16_ld(w + 208), a0);
+            }
+            {
+                v16 xf = v16_set1(x[14]);
+                a0 = v16_fma(xf, v16_ld(w + 224), a0);
+            }
+            {
+                v16 xf = v16_set1(x[15]);
+                a0 = v16_fma(xf, v16_ld(w + 240), a0);
+            }
+            {
+                v16 xf = v16_set1(x[16]);
+                a0 = v16_fma(xf, v16_ld(w + 256), a0);
+            }
+            if (b) a0 = v16_add(a0, v16_ld(b + 0));
+            v16_st(t + 0, a0);
         }
     }
 }

@@ -2,6 +2,21 @@
  * Regenerate: python3 codegen/gen.py --out generated (docs/codegen.md). */
 #include "gat_kernels.h"
 
+/* t[begin:end, 0:32] = x[begin:end, 0:2] · w_fused, portable C. */
+void gk_f32_gat_transform_f2c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 2;
+        float acc[32];
+        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 2; f++) {
+            const float xf = x[f], *wf = w + f * 32;
+            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 32;
+        for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+}
 /* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused, portable C. */
 void gk_f32_gat_transform_f3c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -15,6 +30,66 @@ void gk_f32_gat_transform_f3c64__scalar(const gk_layer_run *run, size_t begin, s
         }
         float *t = run->t + i * 64;
         for (int c = 0; c < 64; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:48] = x[begin:end, 0:4] · w_fused, portable C. */
+void gk_f32_gat_transform_f4c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 4;
+        float acc[48];
+        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 4; f++) {
+            const float xf = x[f], *wf = w + f * 48;
+            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 48;
+        for (int c = 0; c < 48; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:5] · w_fused, portable C. */
+void gk_f32_gat_transform_f5c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 5;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 5; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:6] · w_fused, portable C. */
+void gk_f32_gat_transform_f6c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 6;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 6; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:32] = x[begin:end, 0:6] · w_fused, portable C. */
+void gk_f32_gat_transform_f6c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 6;
+        float acc[32];
+        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 6; f++) {
+            const float xf = x[f], *wf = w + f * 32;
+            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 32;
+        for (int c = 0; c < 32; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused, portable C. */
@@ -60,6 +135,21 @@ void gk_f32_gat_transform_f10c32__scalar(const gk_layer_run *run, size_t begin, 
         }
         float *t = run->t + i * 32;
         for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:11] · w_fused, portable C. */
+void gk_f32_gat_transform_f11c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 11;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 11; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:16] = x[begin:end, 0:12] · w_fused, portable C. */
@@ -210,6 +300,21 @@ void gk_f32_gat_transform_f16c272__scalar(const gk_layer_run *run, size_t begin,
         }
         float *t = run->t + i * 272;
         for (int c = 0; c < 272; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:16] = x[begin:end, 0:17] · w_fused, portable C. */
+void gk_f32_gat_transform_f17c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 17;
+        float acc[16];
+        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 17; f++) {
+            const float xf = x[f], *wf = w + f * 16;
+            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 16;
+        for (int c = 0; c < 16; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:16] = x[begin:end, 0:32] · w_fused, portable C. */

@@ -9,9 +9,13 @@
 
 #include "safetensors.h"
 
+/* The six PyG fixture models and models of tests/python/extra_models.py
+ * (tests/make_model_fixtures.py writes both), in sorted order: byte 0 of a
+ * fuzz_program input indexes this list as make_seeds.py does. */
 const char *const model_case_names[] = {
-    "bn_residual_data", "encoder_gat_skip_ln_mlp", "graph_pool_sigmoid",
-    "lstm_gatv2_portfolio", "pyg_gat_class", "relations_attention", NULL};
+    "bn_residual_data", "cross_section_norm", "encoder_gat_skip_ln_mlp",
+    "graph_pool_sigmoid", "gru_gatv2_weights", "lstm_gatv2_portfolio", "masked_portfolio",
+    "pyg_gat_class", "relations_attention", "sector_embedding", "three_relations", NULL};
 
 static void *copy_bytes(const gk_st_tensor *t) {
     void *p = malloc(t->nbytes ? t->nbytes : 1);

@@ -12,12 +12,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t *tensor_files[8];
-static size_t tensor_sizes[8];
+static uint8_t *tensor_files[16];
+static size_t tensor_sizes[16];
+static int num_files;
 
 static void load_files(void) {
     if (tensor_files[0]) return;
-    for (int c = 0; model_case_names[c]; c++) {
+    for (int c = 0; model_case_names[c] && c < 16; c++, num_files++) {
         char path[512];
         snprintf(path, sizeof path, "%s/models/%s.model.safetensors", GK_FIXTURES_DIR,
                  model_case_names[c]);
@@ -52,7 +53,7 @@ static uint8_t *with_metadata(int c, const uint8_t *json, size_t len, size_t *ou
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2) return 0;
     load_files();
-    int c = data[0] % 6;
+    int c = data[0] % num_files;
     size_t file_size = 0;
     uint8_t *file = with_metadata(c, data + 1, size - 1, &file_size);
     if (!file) return 0;   /* not a string safetensors can hold (e.g. a NUL) */
