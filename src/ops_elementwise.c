@@ -67,15 +67,22 @@ void gk_run_unary(const gk_op_ctx *ctx) {
     const float *x = ctx->in[0];
     float *y = ctx->out[0];
     size_t n = count_of(ctx);
+    const float alpha = op->alpha;   /* a local: y may alias *op as far as C knows */
     switch (op->kind) {
     case GK_OP_RELU:
         for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
         break;
     case GK_OP_ELU:
-        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : op->alpha * expm1f(x[i]);
+        for (size_t i = 0; i < n; i++) {  /* both sides, then a select: vectorizes */
+            float v = x[i], neg = alpha * gk_expm1f(v);
+            y[i] = v > 0.0f ? v : neg;
+        }
         break;
     case GK_OP_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * op->alpha;
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i], neg = v * alpha;
+            y[i] = v > 0.0f ? v : neg;
+        }
         break;
     case GK_OP_GELU:
         for (size_t i = 0; i < n; i++) y[i] = gelu(x[i], op->approximate);

@@ -25,7 +25,8 @@ static inline __attribute__((always_inline)) float gk_expf(float x) {
                 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
     float y = p * r * r + r + 1.0f;
     scale.u = (t.u - 0x4B400000u + 127u) << 23;
-    return x != x ? x : y * scale.f;
+    float r_scaled = y * scale.f;
+    return x != x ? x : r_scaled;
 }
 
 /* Cephes' tanhf: an odd polynomial below |x| = 0.625 (no cancellation near
@@ -38,6 +39,15 @@ static inline __attribute__((always_inline)) float gk_tanhf(float x) {
     float big = 1.0f - 2.0f / (gk_expf(2.0f * (a < 44.0f ? a : 44.0f)) + 1.0f);
     big = x < 0.0f ? -big : big;
     return a < 0.625f ? poly : (x != x ? x : big);
+}
+
+/* expm1(x): a Taylor polynomial where |x| < 0.35 (no cancellation near 0;
+ * the first term left out is below 2e-8 relative), exp(x) - 1 beyond. */
+static inline __attribute__((always_inline)) float gk_expm1f(float x) {
+    float p = x * (1.0f + x * (0.5f + x * (1.6666667e-1f + x * (4.1666668e-2f +
+                   x * (8.3333338e-3f + x * 1.3888889e-3f)))));
+    float q = gk_expf(x) - 1.0f;   /* both sides computed: a select vectorizes */
+    return fabsf(x) < 0.35f ? p : q;
 }
 
 static inline __attribute__((always_inline)) float gk_sigmoidf(float x) {

@@ -75,6 +75,7 @@ void gk_run_graph_layer_norm(const gk_op_ctx *ctx) {
     }
 }
 
+GK_OPS_PER_ISA
 void gk_run_scale_shift(const gk_op_ctx *ctx) {
     const gk_op *op = ctx->op;
     int nd = ctx->in_ndim[0], d = op->dim;
@@ -84,6 +85,11 @@ void gk_run_scale_shift(const gk_op_ctx *ctx) {
     const float *scale = op->tensors[0], *shift = op->tensors[1];
     const float *x = ctx->in[0];
     float *y = ctx->out[0];
+    if (inner == 1) {  /* channels last, [N, C]: the loop runs along a row */
+        for (size_t o = 0; o < outer; o++, x += ch, y += ch)
+            for (size_t c = 0; c < ch; c++) y[c] = x[c] * scale[c] + shift[c];
+        return;
+    }
     for (size_t o = 0; o < outer; o++)
         for (size_t c = 0; c < ch; c++)
             for (size_t i = 0; i < inner; i++, x++, y++) *y = *x * scale[c] + shift[c];
