@@ -10,8 +10,9 @@
 
 /* exp(x) by Cephes' polynomial and an exponent built from the bits of a
  * rounded float (no float-to-int conversion, so NaN is safe), for sigmoid
- * and tanh only: x is clamped to [-87.3, 88], so exp saturates at 1.65e38
- * where expf would reach 3.4e38 or infinity; NaN stays NaN. */
+ * tanh and softmax: above 88 exp saturates at 1.65e38 where expf would
+ * reach 3.4e38 or infinity; below -87.3 (FLT_MIN) it is 0, so a -inf
+ * (a masked score) weighs exactly 0 as in PyTorch; NaN stays NaN. */
 static inline __attribute__((always_inline)) float gk_expf(float x) {
     float c = x > 88.0f ? 88.0f : (x < -87.33654f ? -87.33654f : x);
     c = c == c ? c : 0.0f;
@@ -26,7 +27,8 @@ static inline __attribute__((always_inline)) float gk_expf(float x) {
     float y = p * r * r + r + 1.0f;
     scale.u = (t.u - 0x4B400000u + 127u) << 23;
     float r_scaled = y * scale.f;
-    return x != x ? x : r_scaled;
+    float low = x < -87.33654f ? 0.0f : r_scaled;   /* below FLT_MIN, -inf: 0 */
+    return x != x ? x : low;
 }
 
 /* Cephes' tanhf: an odd polynomial below |x| = 0.625 (no cancellation near

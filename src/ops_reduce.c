@@ -1,11 +1,45 @@
-/* Reductions (sum, mean, max, min, var and std over any dims, global pooling over the
- * node axis) and softmax / log_softmax over any axis, the node axis
- * included. Sums are kept in double: the result is the float32 rounding of
- * a sum closer to the float64 reference than float32 accumulation is. */
+/* Reductions (sum, mean, max, min, var and std over any dims, global
+ * pooling over the node axis) and softmax / log_softmax over any axis, the
+ * node axis included. Sums are kept in double: the result is the float32
+ * rounding of a sum closer to the float64 reference than float32
+ * accumulation is. The common shapes take loops that vectorize: pooling
+ * over the leading axis runs along rows (double accumulators in the op's
+ * scratch), softmax over the last axis along one row. */
 #include <math.h>
 #include <string.h>
 
 #include "ops.h"
+#include "ops_math.h"
+
+/* sum/mean/max/min over axis 0 of [rows, inner]: row by row into inner
+ * accumulators, so the inner loop runs along contiguous memory. */
+GK_OPS_PER_ISA
+static void pool_rows(const gk_op_ctx *ctx, size_t rows, size_t inner) {
+    const float *x = ctx->in[0];
+    float *y = ctx->out[0];
+    gk_op_kind kind = ctx->op->kind;
+    if (kind == GK_OP_MAX || kind == GK_OP_MIN) {
+        int is_max = kind == GK_OP_MAX;
+        for (size_t c = 0; c < inner; c++) y[c] = x[c];
+        for (size_t r = 1; r < rows; r++) {
+            const float *xr = x + r * inner;
+            for (size_t c = 0; c < inner; c++) {   /* NaN wins, as in PyTorch */
+                float v = xr[c], o = y[c];
+                int take = v != v || (o == o && (is_max ? v > o : v < o));
+                y[c] = take ? v : o;
+            }
+        }
+        return;
+    }
+    double *acc = (double *)(void *)ctx->scratch;
+    for (size_t c = 0; c < inner; c++) acc[c] = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * inner;
+        for (size_t c = 0; c < inner; c++) acc[c] += (double)xr[c];
+    }
+    double scale = kind == GK_OP_MEAN ? 1.0 / (double)rows : 1.0;
+    for (size_t c = 0; c < inner; c++) y[c] = (float)(acc[c] * scale);
+}
 
 static void pad4(int ndim, const int64_t *dims, int64_t out[4]) {
     for (int d = 0; d < 4; d++) out[d] = 1;
@@ -26,7 +60,11 @@ void gk_run_reduce(const gk_op_ctx *ctx) {
         if (reduced) group *= (size_t)dims[d];
         else out_count *= (size_t)dims[d];
     }
-    /* accumulate in double in the scratch-free way: out as double pass */
+    if (mask == (1u << (4 - nd)) && op->kind != GK_OP_VAR && op->kind != GK_OP_STD &&
+        dims[4 - nd] > 0) {   /* over the leading axis only: global pooling */
+        pool_rows(ctx, (size_t)dims[4 - nd], out_count);
+        return;
+    }
     float *y = ctx->out[0];
     const float *x = ctx->in[0];
     int is_max = op->kind == GK_OP_MAX, is_min = op->kind == GK_OP_MIN;
@@ -87,12 +125,56 @@ void gk_run_reduce(const gk_op_ctx *ctx) {
                 }
 }
 
+/* Softmax of one contiguous row: max and sum in 16 lanes, exp by the
+ * polynomial of ops_math.h (a few ulp), the sum in double lanes. */
+GK_OPS_PER_ISA
+static void softmax_row(const float *x, float *y, size_t len, int log_form) {
+    enum { L = 16 };
+    float lane[L];
+    for (int q = 0; q < L; q++) lane[q] = -INFINITY;
+    size_t k = 0;
+    for (; k + L <= len; k += L)
+        for (int q = 0; q < L; q++) {
+            float v = x[k + q];
+            lane[q] = (v > lane[q] || v != v) ? v : lane[q];
+        }
+    float m = -INFINITY;
+    for (int q = 0; q < L; q++) m = (lane[q] > m || lane[q] != lane[q]) ? lane[q] : m;
+    for (; k < len; k++) m = (x[k] > m || x[k] != x[k]) ? x[k] : m;
+    double part[L] = {0};
+    for (k = 0; k + L <= len; k += L)
+        for (int q = 0; q < L; q++) {
+            float e = gk_expf(x[k + q] - m);
+            if (!log_form) y[k + q] = e;
+            part[q] += (double)e;
+        }
+    double sum = 0.0;
+    for (int q = 0; q < L; q++) sum += part[q];
+    for (; k < len; k++) {
+        float e = gk_expf(x[k] - m);
+        if (!log_form) y[k] = e;
+        sum += (double)e;
+    }
+    if (log_form) {
+        float shift = m + (float)log(sum);
+        for (k = 0; k < len; k++) y[k] = x[k] - shift;
+    } else {
+        float inv = (float)(1.0 / sum);
+        for (k = 0; k < len; k++) y[k] *= inv;
+    }
+}
+
 void gk_run_softmax(const gk_op_ctx *ctx) {
     int nd = ctx->in_ndim[0], d = ctx->op->dim;
     size_t outer = 1, inner = 1, len = (size_t)ctx->in_dims[0][d];
     for (int k = 0; k < d; k++) outer *= (size_t)ctx->in_dims[0][k];
     for (int k = d + 1; k < nd; k++) inner *= (size_t)ctx->in_dims[0][k];
     int log_form = ctx->op->kind == GK_OP_LOG_SOFTMAX;
+    if (inner == 1) {   /* along contiguous rows */
+        for (size_t o = 0; o < outer; o++)
+            softmax_row(ctx->in[0] + o * len, ctx->out[0] + o * len, len, log_form);
+        return;
+    }
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const float *x = ctx->in[0] + o * len * inner + i;

@@ -572,6 +572,12 @@ static size_t rnn_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes)
     return total;
 }
 
+/* Pooling over the leading axis accumulates one double per output. */
+static size_t reduce_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes) {
+    (void)op;
+    return gk_sat_mul(2, rows_of(&in[0], max_nodes, 0));
+}
+
 static size_t no_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes) {
     (void)op;
     (void)in;
@@ -586,7 +592,7 @@ static size_t no_scratch(const gk_op *op, const gk_shape *in, size_t max_nodes) 
 #define BINARY(nm, kind) \
     {nm, kind, 2, 2, 1, no_keys, parse_none, broadcast, no_scratch, gk_run_binary}
 #define REDUCE(nm, kind) \
-    {nm, kind, 1, 1, 1, reduce_keys, parse_reduce, reduce_shape, no_scratch, gk_run_reduce}
+    {nm, kind, 1, 1, 1, reduce_keys, parse_reduce, reduce_shape, reduce_scratch, gk_run_reduce}
 
 static const gk_op_def table[] = {
     {"GATConv", GK_OP_CONV, 1, 1, 1, NULL, NULL, NULL, no_scratch, NULL},

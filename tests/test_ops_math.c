@@ -42,6 +42,11 @@ int main(void) {
     failures += check("gk_tanhf", tanhf_, tanh, -30.0, 30.0, 1e-6);
     failures += check("gk_tanhf", tanhf_, tanh, -0.7, 0.7, 1e-6);
     failures += check("gk_sigmoidf", sigmoidf_, sigmoid, -60.0, 60.0, 1e-6);
+    /* a masked score (-inf) must weigh exactly 0 in a softmax */
+    int zero = gk_expf(-INFINITY) == 0.0f && gk_expf(-100.0f) == 0.0f && gk_expf(0.0f) == 1.0f;
+    printf("%s gk_expf(-inf) = %g, gk_expf(-100) = %g, gk_expf(0) = %g\n", zero ? "ok  " : "FAIL",
+           (double)gk_expf(-INFINITY), (double)gk_expf(-100.0f), (double)gk_expf(0.0f));
+    failures += !zero;
     printf(failures ? "FAILED\n" : "all elementary functions within limits\n");
     return failures ? 1 : 0;
 }
