@@ -289,10 +289,14 @@ static const char *implementation(gk_op_kind kind) {
     case GK_OP_MAXIMUM: case GK_OP_MINIMUM: case GK_OP_EQ: case GK_OP_NE: case GK_OP_LT:
     case GK_OP_LE: case GK_OP_GT: case GK_OP_GE: case GK_OP_MASKED_FILL: case GK_OP_WHERE:
         return "broadcasting loop, portable C (ops_elementwise.c)";
-    case GK_OP_SOFTMAX: case GK_OP_LOG_SOFTMAX: case GK_OP_SUM: case GK_OP_MEAN:
+    case GK_OP_SOFTMAX: case GK_OP_LOG_SOFTMAX:
+        return "along rows in 16 lanes, built per ISA, when the axis is the last "
+               "(ops_reduce.c)";
+    case GK_OP_SUM: case GK_OP_MEAN: case GK_OP_MAX: case GK_OP_MIN:
+        return "sums in double; over the leading axis along rows, built per ISA "
+               "(ops_reduce.c)";
     case GK_OP_VAR: case GK_OP_STD:
-    case GK_OP_MAX: case GK_OP_MIN:
-        return "reduction in double, portable C (ops_reduce.c)";
+        return "two passes in double, portable C (ops_reduce.c)";
     case GK_OP_GRAPH_LAYER_NORM: case GK_OP_SCALE_SHIFT:
         return "portable C (ops_norm.c)";
     case GK_OP_EMBEDDING: return "row lookup, portable C (ops_layout.c)";
