@@ -99,8 +99,12 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
         node_i = max_size(node_i, gk_node_scratch_ints(L, p->max_nodes));
         row_f = max_size(row_f, gk_row_scratch_floats(L));
     }
-    /* check_arguments made sure that these products fit */
-    size_t t_floats = checked_mul(p->max_nodes, (size_t)m->max_cols);
+    /* check_arguments made sure that these products fit. One line more than
+     * the rows: an aggregation loads a row's per-head scores as a whole
+     * vector (v4 at col_dst), which may run past a row that ends there, and
+     * past the last row into this padding (a layer whose cols are a multiple
+     * of 16, e.g. 2 heads x 6 channels; found by ASan) */
+    size_t t_floats = checked_mul(p->max_nodes, (size_t)m->max_cols) + 16;
     size_t act_floats = checked_mul(p->max_nodes, (size_t)m->max_width);
     p->ws = gk_calloc_array((size_t)p->threads, sizeof *p->ws);
     if (!p->ws) return gk_fail(err, GK_ENOMEM, "plan: out of memory");
