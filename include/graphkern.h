@@ -141,6 +141,18 @@ gk_status gk_graph_set_coo(gk_graph *graph, size_t num_nodes, size_t num_edges,
                            const void *edge_index, gk_index_type index_type,
                            const float *edge_attr, gk_error *err);
 
+/* Fill the graph with the complete graph on num_nodes nodes without reading
+ * an edge list: every ordered pair (j, i) with j != i, and also (i, i) when
+ * self_loops is nonzero. It equals gk_graph_set_coo on those edges listed
+ * target by target, sources ascending (edge k of a loop-free graph is
+ * (j, i) with i = k / (n - 1)); edge_attr, [E, D] in that order, is
+ * required when the model has edge_dim > 0 (E = n(n-1), or n^2 with
+ * self_loops). The edges must fit the graph's max_edges. A call with the
+ * same num_nodes and self_loops as the last one rewrites no index: O(1)
+ * without edge features, one pass over edge_attr with them. */
+gk_status gk_graph_set_complete(gk_graph *graph, size_t num_nodes, int self_loops,
+                                const float *edge_attr, gk_error *err);
+
 /* Convenience: create a graph sized exactly for this COO and fill it. */
 gk_status gk_graph_from_coo(const gk_model *model, size_t num_nodes,
                             size_t num_edges, const void *edge_index,

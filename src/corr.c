@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "kernels.h"
 #include "model.h"
+#include "per_isa.h"
 
 enum { GK_CORR_SEED = 64 };  /* top-k seeds kept per row, for k <= 64 */
 
@@ -133,19 +134,7 @@ void gk_corr_free(gk_corr *c) {
 
 /* ---- the window ------------------------------------------------------------ */
 
-/* The O(N²) passes run per tick: one build each for AVX-512, AVX2 and
- * baseline x86-64, picked at load time by an ifunc resolver (the library
- * targets any x86-64). GCC only, and never under a sanitizer: the
- * resolver runs before the sanitizer's runtime is up (clang's TSan build
- * crashed in it at start). */
-#if defined(__clang__) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define GK_NO_TARGET_CLONES 1
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(GK_NO_TARGET_CLONES)
-#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define GK_PER_ISA
-#endif
+/* The O(N²) passes run per tick, built once per ISA (per_isa.h). */
 
 /* C[i, j>=i] += a_i a_j - b_i b_j; S += a - b. Rows never yet written are
  * zeros, so filling the window and sliding it are the same update. */

@@ -7,6 +7,7 @@
 
 #include "blis_gemm.h"
 #include "kernels.h"
+#include "per_isa.h"
 #include "registry.h"
 
 /* t[begin:end, :cols] = x[begin:end, :] · w_fused (+ b_fused), one thread:
@@ -31,15 +32,8 @@ const void *gk_generic_blas_context(void) {
 }
 
 
-/* The generic aggregation is built once per ISA (GCC's target_clones, as in
- * corr.c; not under clang or a sanitizer, whose runtime is not up when the
- * ifunc resolver runs): its chunk loops are written to vectorize. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define GK_PER_ISA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define GK_PER_ISA
-#endif
+/* The generic aggregation is built once per ISA (per_isa.h): its chunk
+ * loops are written to vectorize. */
 
 /* exp(x) for x <= 0, in arithmetic only so that a loop of it vectorizes:
  * the Cephes polynomial of the SIMD kernels (templates/isa/avx512.h.j2),

@@ -18,11 +18,12 @@ typedef struct gk_graph_view {
     float fill_constant;
     int32_t *row_ptr;            /* [max_nodes + 1]                       */
     int32_t *src;                /* [capacity] source node of each edge   */
-    int32_t *input_edge;         /* [capacity] input edge id; -1: added loop */
     float *attr;                 /* [capacity, D] or NULL                 */
     size_t num_edges;
     size_t max_in_degree;
     int is_complete;             /* every (j, i) pair present exactly once */
+    size_t complete_key;         /* rows written by gk_graph_set_complete for
+                                    this key (graph_build.c); 0: not        */
 } gk_graph_view;
 
 struct gk_graph {

@@ -29,7 +29,7 @@ static gk_status check_call(const gk_plan *p, const gk_graph *g, const float *x,
                        "gk_infer: the graph was built for a model with other "
                        "self-loop or edge-feature settings");
     if (g->num_nodes == 0)
-        return gk_fail(err, GK_EINVAL, "gk_infer: the graph is empty (set_coo failed?)");
+        return gk_fail(err, GK_EINVAL, "gk_infer: the graph is empty (its last set_coo or set_complete failed?)");
     if (g->num_nodes > p->max_nodes || g->num_edges > p->max_edges)
         return gk_fail(err, GK_ELIMIT,
                        "gk_infer: graph of %zu nodes/%zu edges exceeds the plan's "

@@ -364,7 +364,7 @@ gk_status gk_program_infer_graph(gk_plan *p, const gk_graph *g, const float *x, 
         return gk_fail(err, GK_EMISMATCH, "gk_infer: the graph was not made by "
                        "gk_graph_create for this model");
     size_t n = g->num_nodes;
-    if (n == 0) return gk_fail(err, GK_EINVAL, "gk_infer: the graph is empty (set_coo failed?)");
+    if (n == 0) return gk_fail(err, GK_EINVAL, "gk_infer: the graph is empty (its last set_coo or set_complete failed?)");
     if (n > pp->max_nodes || g->num_edges > pp->max_edges)
         return gk_fail(err, GK_ELIMIT, "gk_infer: graph of %zu nodes/%zu edges exceeds the "
                        "plan's %zu/%zu", n, g->num_edges, pp->max_nodes, pp->max_edges);

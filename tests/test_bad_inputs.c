@@ -122,6 +122,31 @@ int main(int argc, char **argv) {
            GK_EMISMATCH, &err);
     gk_plan_free(pe);
 
+    /* declared complete graphs: sizes checked before n * n is formed */
+    expect("complete: NULL graph", gk_graph_set_complete(NULL, 10, 0, NULL, &err), GK_EINVAL,
+           &err);
+    expect("complete: N = 0", gk_graph_set_complete(g, 0, 0, NULL, &err), GK_EINVAL, &err);
+    expect("complete: N above capacity", gk_graph_set_complete(g, n + 1, 0, NULL, &err),
+           GK_ELIMIT, &err);
+    expect("complete: N = SIZE_MAX", gk_graph_set_complete(g, SIZE_MAX, 1, NULL, &err),
+           GK_ELIMIT, &err);
+    expect("complete: N(N-1) edges above capacity",
+           gk_graph_set_complete(g, n, 0, NULL, &err), GK_ELIMIT, &err);
+    expect("infer: graph whose last set_complete failed", gk_infer(p, g, fc.x, y, &err),
+           GK_EINVAL, &err);
+    expect("complete: 31 nodes fit", gk_graph_set_complete(g, 31, 1, NULL, &err), GK_OK, &err);
+    size_t nc = 120, ec = nc * (nc - 1);
+    float *attr = malloc(ec * sizeof *attr);
+    for (size_t k = 0; k < ec; k++) attr[k] = 0.25f;
+    expect("complete: edge model without edge_attr",
+           gk_graph_set_complete(ge, nc, 0, NULL, &err), GK_EINVAL, &err);
+    attr[ec - 1] = INFINITY;
+    expect("complete: Inf in edge_attr", gk_graph_set_complete(ge, nc, 0, attr, &err),
+           GK_ENONFINITE, &err);
+    attr[ec - 1] = 0.25f;
+    expect("complete: edge model", gk_graph_set_complete(ge, nc, 0, attr, &err), GK_OK, &err);
+    free(attr);
+
     /* plans */
     gk_plan *q = NULL;
     expect("plan: max_nodes = 0", gk_plan_create(fc.model, 0, 1, NULL, &q, &err), GK_EINVAL, &err);

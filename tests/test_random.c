@@ -7,7 +7,10 @@
  * bias, residual, every activation), writes it as a safetensors buffer
  * with PyG's state_dict names (gk_st_serialize) and loads it with
  * gk_model_load_buffer. The graph has duplicate edges, existing self loops,
- * isolated nodes, sometimes N=1 or E=0, int32 or int64 indices. Some seeds
+ * isolated nodes, sometimes N=1 or E=0, int32 or int64 indices, in random
+ * order or sorted by target (the two ways gk_graph_set_coo builds CSR); some
+ * graphs are complete, with or without self loops, and are set with
+ * gk_graph_set_complete (no edge list read). Some seeds
  * scale the attention vectors x50 so logits are large and the softmax must
  * shift by the row max. Weights and inputs are float32 values, so both
  * sides start from the same numbers.
@@ -249,7 +252,27 @@ typedef struct rand_graph {
     double *x_d;
     gk_index_type index_type;
     void *edge_index;             /* [2, E] int32 or int64    */
+    int complete;                 /* 0: a COO; 1: complete; 2: with loops */
 } rand_graph;
+
+/* Reorder the edges by target, stably (insertion sort: E is small). */
+static void sort_by_target(rand_graph *g)
+{
+    size_t D = (size_t)g->D;
+    for (size_t e = 1; e < g->E; e++) {
+        size_t k = e;
+        while (k > 0 && g->dst[k - 1] > g->dst[k]) {
+            int64_t t = g->dst[k]; g->dst[k] = g->dst[k - 1]; g->dst[k - 1] = t;
+            t = g->src[k]; g->src[k] = g->src[k - 1]; g->src[k - 1] = t;
+            for (size_t d = 0; d < D; d++) {
+                float f = g->attr_f[k * D + d];
+                g->attr_f[k * D + d] = g->attr_f[(k - 1) * D + d];
+                g->attr_f[(k - 1) * D + d] = f;
+            }
+            k--;
+        }
+    }
+}
 
 static int random_graph(rand_graph *g, int F, int D)
 {
@@ -257,6 +280,9 @@ static int random_graph(rand_graph *g, int F, int D)
     int kind = rng_int(0, 9);
     g->N = kind == 0 ? 1 : (size_t)rng_int(2, kind < 8 ? 12 : 40);
     g->E = kind == 1 ? 0 : (size_t)rng_int(0, 3 * (int)g->N);
+    g->complete = rng_int(0, 5) == 0 ? rng_int(1, 2) : 0;
+    if (g->complete)  /* target-major, sources ascending: set_complete's order */
+        g->E = g->complete == 2 ? g->N * g->N : g->N * (g->N - 1);
     g->D = D;
     g->index_type = rng_int(0, 1) ? GK_INDEX_I64 : GK_INDEX_I32;
     size_t E = g->E, N = g->N;
@@ -272,7 +298,12 @@ static int random_graph(rand_graph *g, int F, int D)
         return -1;
     /* Nodes >= active are isolated (no edge in or out) when active < N. */
     size_t active = N > 3 && rng_int(0, 1) ? N - (size_t)rng_int(1, 2) : N;
-    for (size_t e = 0; e < E; e++) {
+    for (size_t e = 0; e < E && g->complete; e++) {
+        size_t per_row = g->complete == 2 ? N : N - 1, i = e / per_row, j = e % per_row;
+        g->dst[e] = (int64_t)i;
+        g->src[e] = (int64_t)(g->complete == 1 && j >= i ? j + 1 : j);
+    }
+    for (size_t e = 0; e < E && !g->complete; e++) {
         int r = rng_int(0, 9);
         if (r == 0 && e > 0) {            /* duplicate of an earlier edge */
             size_t k = (size_t)rng_int(0, (int)e - 1);
@@ -285,10 +316,9 @@ static int random_graph(rand_graph *g, int F, int D)
             g->dst[e] = rng_int(0, (int)active - 1);
         }
     }
-    for (size_t i = 0; i < E * (size_t)D; i++) {
-        g->attr_f[i] = rng_uniform(-1.0f, 1.0f);
-        g->attr_d[i] = g->attr_f[i];
-    }
+    for (size_t i = 0; i < E * (size_t)D; i++) g->attr_f[i] = rng_uniform(-1.0f, 1.0f);
+    if (!g->complete && rng_int(0, 2) == 0) sort_by_target(g);
+    for (size_t i = 0; i < E * (size_t)D; i++) g->attr_d[i] = g->attr_f[i];
     for (size_t i = 0; i < N * (size_t)F; i++) {
         g->x_f[i] = rng_uniform(-1.0f, 1.0f);
         g->x_d[i] = g->x_f[i];
@@ -408,7 +438,7 @@ enum {
     COV_ACT0, /* + gk_activation */
     COV_LAYERS1 = COV_ACT0 + 4, COV_LAYERS2, COV_LAYERS3,
     COV_N1 = COV_LAYERS1 + 3, COV_E0, COV_I32, COV_DUP, COV_SELF_LOOP,
-    COV_ISOLATED, COV_ATT_X50, COV_COUNT
+    COV_ISOLATED, COV_ATT_X50, COV_SORTED, COV_COMPLETE, COV_COMPLETE_LOOPS, COV_COUNT
 };
 static const char *COV_NAMES[COV_COUNT] = {
     "GATConv", "GATv2Conv", "GATv2 shared", "mean heads", "no self loops",
@@ -416,7 +446,8 @@ static const char *COV_NAMES[COV_COUNT] = {
     "fill const", "edge_dim 1", "edge_dim 3", "residual", "no bias",
     "act none", "act elu", "act relu", "act leaky_relu", "1 layer",
     "2 layers", "3 layers", "N=1", "E=0", "int32 index", "duplicates",
-    "input self loops", "isolated nodes", "att x50"};
+    "input self loops", "isolated nodes", "att x50", "sorted by target",
+    "complete", "complete with loops"};
 static long coverage[COV_COUNT];
 
 static void count_coverage(const rand_model *m, const rand_graph *g,
@@ -441,8 +472,12 @@ static void count_coverage(const rand_model *m, const rand_graph *g,
     coverage[COV_E0] += g->E == 0;
     coverage[COV_I32] += g->index_type == GK_INDEX_I32;
     coverage[COV_ATT_X50] += att_scale > 1.0f;
-    int dup = 0, loop = 0;
+    coverage[COV_COMPLETE] += g->complete == 1;
+    coverage[COV_COMPLETE_LOOPS] += g->complete == 2;
+    int dup = 0, loop = 0, sorted = !g->complete && g->E > 1;
     size_t touched = 0;
+    for (size_t e = 1; e < g->E; e++) sorted &= g->dst[e] >= g->dst[e - 1];
+    coverage[COV_SORTED] += sorted;
     char *seen = calloc(g->N + 1, 1);
     for (size_t e = 0; e < g->E; e++) {
         loop |= g->src[e] == g->dst[e];
@@ -471,8 +506,9 @@ static const struct {
 static void describe(const rand_model *m, const rand_graph *g)
 {
     printf("    model: %s\n", m->json);
-    printf("    graph: N=%zu E=%zu D=%d index=%s edges:", g->N, g->E, g->D,
-           g->index_type == GK_INDEX_I64 ? "i64" : "i32");
+    printf("    graph: N=%zu E=%zu D=%d index=%s%s edges:", g->N, g->E, g->D,
+           g->index_type == GK_INDEX_I64 ? "i64" : "i32",
+           g->complete ? (g->complete == 2 ? " complete+loops" : " complete") : "");
     for (size_t e = 0; e < g->E && e < 40; e++)
         printf(" %lld->%lld", (long long)g->src[e], (long long)g->dst[e]);
     printf("%s\n", g->E > 40 ? " ..." : "");
@@ -531,7 +567,13 @@ static int run_seed(uint64_t seed, double *worst, int *skipped_isa)
             continue;
         }
         const char *stage = "gk_plan_create";
-        if (st == GK_OK) {
+        if (st == GK_OK && g.complete) {
+            stage = "gk_graph_set_complete";
+            st = gk_graph_create(model, g.N, g.E, &graph, &err);
+            if (st == GK_OK)
+                st = gk_graph_set_complete(graph, g.N, g.complete == 2,
+                                           m.edge_dim ? g.attr_f : NULL, &err);
+        } else if (st == GK_OK) {
             stage = "gk_graph_from_coo";
             st = gk_graph_from_coo(model, g.N, g.E, g.edge_index,
                                    g.index_type,

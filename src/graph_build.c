@@ -1,0 +1,289 @@
+/* Filling a graph: COO edge lists, or a declared complete graph, to CSR by
+ * target, once per self-loop policy of the model (graph.h).
+ *
+ * Validation happens here, once per graph, so that inference can trust the
+ * graph: every index is in range, every edge feature finite, every size
+ * within capacity. Building never allocates: gk_graph_create sized every
+ * buffer for the worst case.
+ *
+ * The COO is read at memory speed: one vectorized pass checks the ranges,
+ * notes whether the targets are sorted and counts the self loops. Sorted
+ * targets (PyG's usual order, and every dense or top-k builder's) make each
+ * CSR row a block of the input, found by binary search and copied whole;
+ * other orders take a counting sort. A declared complete graph reads no
+ * indices at all, and rewrites none when its node count is unchanged. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "error.h"
+#include "graph.h"
+#include "per_isa.h"
+
+/* ---- checks ---------------------------------------------------------------- */
+
+typedef struct coo_summary {
+    int bad;        /* some index is not a node in [0, n)       */
+    int sorted;     /* targets nondecreasing                     */
+    size_t loops;   /* edges whose source is their own target    */
+} coo_summary;
+
+static int64_t edge_end(const void *edge_index, gk_index_type type, size_t i) {
+    return type == GK_INDEX_I64 ? ((const int64_t *)edge_index)[i]
+                                : ((const int32_t *)edge_index)[i];
+}
+
+/* After the scan found a bad index: name the first one. */
+static gk_status report_bad_index(size_t n, size_t e, const void *edge_index,
+                                  gk_index_type type, gk_error *err) {
+    for (size_t k = 0; k < 2 * e; k++) {
+        int64_t v = edge_end(edge_index, type, k);
+        if (v < 0 || (uint64_t)v >= n)
+            return gk_fail(err, GK_EINDEX,
+                           "edge_index[%d][%zu] = %lld is not a node in [0, %zu)",
+                           k < e ? 0 : 1, k < e ? k : k - e, (long long)v, n);
+    }
+    return gk_fail(err, GK_EINDEX, "edge_index has an index outside [0, %zu)", n);
+}
+
+GK_PER_ISA static int all_finite(const float *a, size_t count) {
+    uint32_t any_bad = 0;  /* exponent all ones: inf or NaN */
+    for (size_t k = 0; k < count; k++) {
+        uint32_t bits;
+        memcpy(&bits, &a[k], sizeof bits);
+        any_bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return !any_bad;
+}
+
+static gk_status check_attr(size_t e, int d, const float *attr, gk_error *err) {
+    if (all_finite(attr, e * (size_t)d)) return GK_OK;
+    for (size_t k = 0; k < e * (size_t)d; k++)
+        if (!isfinite(attr[k]))
+            return gk_fail(err, GK_ENONFINITE, "edge_attr[%zu][%zu] is %f",
+                           k / (size_t)d, k % (size_t)d, (double)attr[k]);
+    return GK_OK;
+}
+
+/* ---- self loops ----------------------------------------------------------- */
+
+/* Self-loop feature of one node from its row's other edges (PyG's
+ * add_self_loops with a string fill_value reduces over the target index;
+ * an empty row gives 0, or 1 for "mul" whose reduction starts from ones). */
+static void fill_loop_attr(const gk_graph_view *v, int d, size_t first,
+                           size_t count, float *loop) {
+    const float *a = v->attr + first * (size_t)d;
+    for (int k = 0; k < d; k++) {
+        double acc = 0.0;
+        switch (v->fill) {
+        case GK_FILL_CONSTANT: acc = v->fill_constant; break;
+        case GK_FILL_MUL:
+            acc = 1.0;
+            for (size_t e = 0; e < count; e++) acc *= a[e * (size_t)d + (size_t)k];
+            break;
+        case GK_FILL_MAX:
+            acc = count ? -INFINITY : 0.0;
+            for (size_t e = 0; e < count; e++) acc = fmax(acc, a[e * (size_t)d + (size_t)k]);
+            break;
+        case GK_FILL_MIN:
+            acc = count ? INFINITY : 0.0;
+            for (size_t e = 0; e < count; e++) acc = fmin(acc, a[e * (size_t)d + (size_t)k]);
+            break;
+        default: {  /* add, mean: four running sums, so the adds overlap */
+            double part[4] = {0, 0, 0, 0};
+            size_t e = 0;
+            for (; e + 4 <= count; e += 4)
+                for (int q = 0; q < 4; q++) part[q] += a[(e + (size_t)q) * (size_t)d + (size_t)k];
+            for (; e < count; e++) part[0] += a[e * (size_t)d + (size_t)k];
+            acc = (part[0] + part[1]) + (part[2] + part[3]);
+            if (v->fill == GK_FILL_MEAN && count) acc /= (double)count;
+        }
+        }
+        loop[k] = (float)acc;
+    }
+}
+
+/* Node i's own loop in `slot`, the last of its row, which starts at `row`. */
+static void add_loop(gk_graph_view *v, int d, size_t i, int32_t row, int32_t slot) {
+    v->src[slot] = (int32_t)i;
+    if (d > 0)
+        fill_loop_attr(v, d, (size_t)row, (size_t)(slot - row),
+                       v->attr + (size_t)slot * (size_t)d);
+}
+
+/* ---- COO -> CSR ----------------------------------------------------------- */
+
+/* Row i as the complete builders lay it out: sources ascending, and with
+ * loops replaced, i's own loop last. */
+GK_PER_ISA static int row_is_canonical(const int32_t *row, size_t n, size_t i, int loop_last) {
+    uint32_t differ = 0;
+    if (!loop_last) {
+        for (size_t k = 0; k < n; k++) differ |= (uint32_t)row[k] ^ (uint32_t)k;
+        return !differ;
+    }
+    for (size_t k = 0; k + 1 < n; k++) differ |= (uint32_t)row[k] ^ (uint32_t)(k + (k >= i));
+    return !differ && row[n - 1] == (int32_t)i;
+}
+
+/* A complete view holds every (j, i) pair exactly once: n rows of n. Rows in
+ * the canonical order pass by one compare each; others by marking. */
+static int view_is_complete(const gk_graph_view *v, size_t n, int32_t *mark) {
+    if (v->num_edges != n * n) return 0;
+    int marks_ready = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *row = v->src + v->row_ptr[i];
+        if ((size_t)(v->row_ptr[i + 1] - v->row_ptr[i]) != n) return 0;
+        if (row_is_canonical(row, n, i, v->add_self_loops)) continue;
+        if (!marks_ready) {
+            for (size_t j = 0; j < n; j++) mark[j] = -1;
+            marks_ready = 1;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (mark[row[k]] == (int32_t)i) return 0;
+            mark[row[k]] = (int32_t)i;
+        }
+    }
+    return 1;
+}
+
+/* Edge count, largest row and completeness of a freshly built view;
+ * canonical: the builder saw every row in the canonical complete order. */
+static void finish_view(gk_graph *g, gk_graph_view *v, size_t n, int canonical) {
+    v->num_edges = (size_t)v->row_ptr[n];
+    v->max_in_degree = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t degree = (size_t)(v->row_ptr[i + 1] - v->row_ptr[i]);
+        if (degree > v->max_in_degree) v->max_in_degree = degree;
+    }
+    v->is_complete = canonical || view_is_complete(v, n, g->scratch + g->max_nodes + 1);
+    v->complete_key = 0;  /* its rows are this COO's now */
+}
+
+
+#define INDEX_T int32_t
+#define PASS(name) name##_i32
+#include "graph_coo_passes.inc"
+#define INDEX_T int64_t
+#define PASS(name) name##_i64
+#include "graph_coo_passes.inc"
+
+/* Checks shared by both setters; on failure the graph is left empty. */
+static gk_status check_sizes(gk_graph *g, const char *caller, size_t n, size_t e,
+                             const float *edge_attr, gk_error *err) {
+    if (!g) return gk_fail(err, GK_EINVAL, "%s: NULL graph", caller);
+    /* Any failure leaves the graph empty (gk_infer refuses it), never still
+     * holding the previous edges as if this call had not happened. */
+    g->num_nodes = g->num_edges = 0;
+    if (n == 0) return gk_fail(err, GK_EINVAL, "graph needs at least one node");
+    if (n > g->max_nodes)
+        return gk_fail(err, GK_ELIMIT, "%zu nodes exceed the graph's capacity of %zu",
+                       n, g->max_nodes);
+    if (e > g->max_edges)
+        return gk_fail(err, GK_ELIMIT, "%zu edges exceed the graph's capacity of %zu",
+                       e, g->max_edges);
+    if (g->edge_dim > 0 && e > 0 && !edge_attr)
+        return gk_fail(err, GK_EINVAL, "the model has edge_dim %d: edge_attr is required",
+                       g->edge_dim);
+    if (g->edge_dim > 0 && edge_attr) return check_attr(e, g->edge_dim, edge_attr, err);
+    return GK_OK;
+}
+
+gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
+                           const void *edge_index, gk_index_type type,
+                           const float *edge_attr, gk_error *err) {
+    if (g && type != GK_INDEX_I32 && type != GK_INDEX_I64) {
+        g->num_nodes = g->num_edges = 0;
+        return gk_fail(err, GK_EINVAL, "unknown edge_index type %d", (int)type);
+    }
+    if (g && e > 0 && !edge_index) {
+        g->num_nodes = g->num_edges = 0;
+        return gk_fail(err, GK_EINVAL, "edge_index is NULL");
+    }
+    gk_status st = check_sizes(g, "gk_graph_set_coo", n, e, edge_attr, err);
+    if (st != GK_OK) return st;
+    coo_summary sum = {0, 1, 0};
+    if (e > 0 && type == GK_INDEX_I64)
+        scan_i64(edge_index, (const int64_t *)edge_index + e, e, n, &sum);
+    else if (e > 0)
+        scan_i32(edge_index, (const int32_t *)edge_index + e, e, n, &sum);
+    if (sum.bad) return report_bad_index(n, e, edge_index, type, err);
+
+    const float *attr = g->edge_dim > 0 && e > 0 ? edge_attr : NULL;
+    if (type == GK_INDEX_I64)
+        build_views_i64(g, n, edge_index, (const int64_t *)edge_index + e, e, &sum, attr);
+    else
+        build_views_i32(g, n, edge_index, (const int32_t *)edge_index + e, e, &sum, attr);
+    g->num_nodes = n;
+    g->num_edges = e;
+    gk_ok(err);
+    return GK_OK;
+}
+
+/* ---- a declared complete graph ------------------------------------------- */
+
+/* Rows of a view of the complete graph: identical for every call with the
+ * same n (and, in a view that keeps input loops, the same self_loops). */
+static size_t complete_key(const gk_graph_view *v, size_t n, int self_loops) {
+    return n * 2 + (!v->add_self_loops && self_loops);
+}
+
+static void write_complete_rows(gk_graph_view *v, size_t n, int self_loops) {
+    int32_t pos = 0;
+    v->row_ptr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep_own = !v->add_self_loops && self_loops;
+        for (size_t j = 0; j < n; j++)
+            if (j != i || keep_own) v->src[pos++] = (int32_t)j;
+        if (v->add_self_loops) v->src[pos++] = (int32_t)i;
+        v->row_ptr[i + 1] = pos;
+    }
+}
+
+/* Edge features of row i: the input row (n or n - 1 entries, target-major),
+ * without i's own entry when the view replaces loops, then the loop's fill. */
+static void copy_complete_attr(gk_graph_view *v, int d, size_t n, int self_loops,
+                               const float *attr) {
+    size_t in_row = self_loops ? n : n - 1, dz = (size_t)d;
+    for (size_t i = 0; i < n; i++) {
+        const float *in = attr + i * in_row * dz;
+        float *out = v->attr + (size_t)v->row_ptr[i] * dz;
+        if (v->add_self_loops && self_loops) {  /* skip input entry i */
+            memcpy(out, in, i * dz * sizeof *in);
+            memcpy(out + i * dz, in + (i + 1) * dz, (n - 1 - i) * dz * sizeof *in);
+        } else if (in_row > 0) {
+            memcpy(out, in, in_row * dz * sizeof *in);
+        }
+        if (v->add_self_loops)
+            fill_loop_attr(v, d, (size_t)v->row_ptr[i], n - 1, out + (n - 1) * dz);
+    }
+}
+
+gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
+                                const float *edge_attr, gk_error *err) {
+    if (g && n > g->max_nodes) {  /* before n * n can overflow */
+        g->num_nodes = g->num_edges = 0;
+        return gk_fail(err, GK_ELIMIT, "%zu nodes exceed the graph's capacity of %zu",
+                       n, g->max_nodes);
+    }
+    size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
+    gk_status st = check_sizes(g, "gk_graph_set_complete", n, e, edge_attr, err);
+    if (st != GK_OK) return st;
+    for (int k = 0; k < g->num_views; k++) {
+        gk_graph_view *v = &g->views[k];
+        size_t key = complete_key(v, n, self_loops);
+        if (v->complete_key != key) {
+            write_complete_rows(v, n, self_loops);
+            v->num_edges = (size_t)v->row_ptr[n];
+            v->max_in_degree = (size_t)(v->row_ptr[1] - v->row_ptr[0]);
+            v->is_complete = v->add_self_loops || self_loops;
+            v->complete_key = key;
+        }
+        if (g->edge_dim > 0 && e > 0) copy_complete_attr(v, g->edge_dim, n, self_loops, edge_attr);
+        else if (g->edge_dim > 0 && v->add_self_loops)  /* n = 1: the loop alone */
+            fill_loop_attr(v, g->edge_dim, 0, 0, v->attr);
+    }
+    g->num_nodes = n;
+    g->num_edges = e;
+    gk_ok(err);
+    return GK_OK;
+}
