@@ -50,6 +50,8 @@ typedef struct bench_inputs {
     int variants;
     gk_graph *graph[BENCH_VARIANTS];
     float *x[BENCH_VARIANTS];     /* [nodes, in_features], 64-byte aligned  */
+    int64_t *edge_index[BENCH_VARIANTS]; /* [2, edges]: the COO of graph[v] */
+    float *edge_attr[BENCH_VARIANTS];    /* [edges] or NULL (edge_dim 0)     */
     float *y;                     /* [nodes, out_features]                  */
 } bench_inputs;
 

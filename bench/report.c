@@ -36,7 +36,7 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
      * graphs: sorted prefix sums) reads above 100: say so where it shows */
     fprintf(to, "GFLOP/s and %%peak count the direct algorithm's FLOPs; above 100 "
                 "means the kernel needed fewer (docs/performance.md)\n\n");
-    fprintf(to, "%-19s %5s %7s %-11s %-7s %3s %6s %9s %9s %9s %9s %9s %9s %7s %6s "
+    fprintf(to, "%-19s %5s %7s %-14s %-7s %3s %6s %9s %9s %9s %9s %9s %9s %7s %6s "
                 "%7s %6s %6s\n",
             "scenario", "N", "E", "path", "isa", "thr", "runs", "p50_us", "p90_us",
             "p99_us", "p99.9_us", "max_us", "graphs/s", "GFLOP/s", "%peak", "rss_MB",
@@ -46,14 +46,14 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
 void bench_print_row(FILE *to, const bench_result *r) {
     const bench_stats *s = &r->stats;
     if (r->scenario->kind == BENCH_TICK) {  /* no FLOP count, no loop counters */
-        fprintf(to, "%-19s %5zu %7zu %-11s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
+        fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
                     "%9.0f %7s %6s %7.1f %6s %6s\n",
                 r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads,
                 s->runs, s->p50, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, "-",
                 "-", r->peak_rss_mb, "-", "-");
         return;
     }
-    fprintf(to, "%-19s %5zu %7zu %-11s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
+    fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
                 "%9.0f %7.2f %6.1f %7.1f %6lld %6ld\n",
             r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->runs,
             s->p50, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, r->gflops,

@@ -201,8 +201,14 @@ static gk_status build_variant(const bench_scenario *s, const gk_model *m, int v
         in->edges = e;
         st = gk_graph_from_coo(m, (size_t)n, e, index, GK_INDEX_I32, attr,
                                &in->graph[v], err);
+        /* kept for the graph-build rows, as int64 like a torch edge_index */
+        in->edge_index[v] = malloc(2 * (e ? e : 1) * sizeof(int64_t));
+        if (st == GK_OK && !in->edge_index[v]) st = GK_ENOMEM;
+        for (size_t k = 0; st == GK_OK && k < 2 * e; k++) in->edge_index[v][k] = index[k];
+        in->edge_attr[v] = attr;
+        attr = NULL;
     }
-    if (st == GK_ENOMEM && err && !in->graph[v]) {
+    if (st == GK_ENOMEM && err) {
         err->status = GK_ENOMEM;
         strcpy(err->message, "bench: out of memory building inputs");
     }
@@ -232,6 +238,8 @@ void bench_free_inputs(bench_inputs *in) {
     for (int v = 0; v < BENCH_VARIANTS; v++) {
         gk_graph_free(in->graph[v]);
         free(in->x[v]);
+        free(in->edge_index[v]);
+        free(in->edge_attr[v]);
     }
     free(in->y);
     memset(in, 0, sizeof *in);

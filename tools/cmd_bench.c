@@ -45,10 +45,15 @@ static const char usage_text[] =
     "  --no-hist            no text histograms\n"
     "  --no-peak            skip the FMA peak loop (%peak reads 0)\n"
     "  --fixtures DIR       where the reference models are\n"
+    "  --graph-build        also time the graph build per scenario: gk_graph_set_coo\n"
+    "                       alone and before gk_infer (int64 edge_index, as torch\n"
+    "                       gives it), and for dense scenarios gk_graph_set_complete\n"
+    "                       alone and before gk_infer (paths set_coo, set_coo+infer,\n"
+    "                       set_complete, complete+infer)\n"
     "  --list               list the scenarios\n";
 
 typedef struct bench_options {
-    int json, quick, no_hist, no_peak, cpu, progress;
+    int json, quick, no_hist, no_peak, cpu, progress, graph_build;
     long runs, warmup;
     double max_seconds;
     int threads[8], num_threads;
@@ -91,6 +96,7 @@ static int parse_options(int argc, char **argv, bench_options *o) {
     o->quick = cli_flag(argc, argv, "--quick");
     o->no_hist = cli_flag(argc, argv, "--no-hist");
     o->no_peak = cli_flag(argc, argv, "--no-peak");
+    o->graph_build = cli_flag(argc, argv, "--graph-build");
     o->progress = isatty(2);
     const char *v;
     o->cpu = (v = cli_option(argc, argv, "--cpu")) ? atoi(v) : -1;
@@ -250,6 +256,80 @@ static int run_config(const gk_model *m, const bench_inputs *in, int generic, in
     return 0;
 }
 
+/* ---- graph build rows ------------------------------------------------------ */
+
+/* What one timed run of a graph-build configuration does. */
+typedef enum build_what { SET_COO, SET_COO_INFER, SET_COMPLETE, COMPLETE_INFER } build_what;
+static const char *const build_path[] = {"set_coo", "set_coo+infer", "set_complete",
+                                         "complete+infer"};
+
+static gk_status build_run(build_what what, gk_graph *g, gk_plan *plan,
+                           const bench_inputs *in, int v, gk_error *err) {
+    gk_status st = what <= SET_COO_INFER
+                       ? gk_graph_set_coo(g, in->nodes, in->edges, in->edge_index[v],
+                                          GK_INDEX_I64, in->edge_attr[v], err)
+                       : gk_graph_set_complete(g, in->nodes, 0, in->edge_attr[v], err);
+    if (st == GK_OK && (what == SET_COO_INFER || what == COMPLETE_INFER))
+        st = gk_infer(plan, g, in->x[v], in->y, err);
+    return st;
+}
+
+/* One graph, rebuilt every run from the rotating inputs' COO (or declared
+ * complete), as a caller with a fresh edge_index per call does. */
+static int run_build_config(const gk_model *m, const bench_inputs *in, build_what what,
+                            const bench_options *o, const bench_peak *peak, bench_result *r) {
+    memset(r, 0, sizeof *r);
+    r->scenario = in->scenario;
+    r->nodes = in->nodes;
+    r->edges = in->edges;
+    r->path = build_path[what];
+    r->threads = 1;
+    r->cpu = o->cpu;
+    r->rss_reset = bench_reset_peak_rss();
+    gk_plan_options opt = gk_plan_default_options();
+    opt.isa = o->isa;
+    opt.pin_first_cpu = o->cpu;
+    gk_plan *plan = NULL;
+    gk_graph *g = NULL;
+    gk_error err;
+    if (gk_plan_create(m, in->nodes, in->edges, &opt, &plan, &err) != GK_OK ||
+        gk_graph_create(m, in->nodes, in->edges, &g, &err) != GK_OK) {
+        gk_plan_free(plan);
+        return cli_error("bench: graph build", &err);
+    }
+    describe_kernels(plan, gk_model_num_layers(m), r);
+    if (what == SET_COO || what == SET_COMPLETE) snprintf(r->kernel, sizeof r->kernel, "-");
+    long runs = runs_for(in->scenario, o);
+    long warmup = o->warmup >= 0 ? o->warmup : runs / 10 > 500 ? 500 : runs / 10;
+    int rc = (r->ns = malloc((size_t)runs * sizeof *r->ns)) == NULL;
+    if (!rc) memset(r->ns, 0xff, (size_t)runs * sizeof *r->ns);  /* touched now */
+    for (long k = 0; !rc && k < warmup; k++)
+        rc = build_run(what, g, plan, in, (int)(k % in->variants), &err) != GK_OK;
+    r->warmup = (size_t)warmup;
+    uint64_t wall0 = cli_now_ns();
+    long done = 0;
+    for (; !rc && done < runs; done++) {
+        uint64_t t0 = cli_now_ns();
+        rc = build_run(what, g, plan, in, (int)(done % in->variants), &err) != GK_OK;
+        r->ns[done] = cli_now_ns() - t0;
+        progress(o, "timing", r, done + 1, runs);
+    }
+    uint64_t wall = cli_now_ns() - wall0;
+    if (!rc) {
+        bench_stats_compute(r->ns, (size_t)done, &r->stats);
+        r->graphs_per_s = (double)done / ((double)wall * 1e-9);
+        r->peak_rss_mb = bench_peak_rss_mb();
+        if (what == SET_COO_INFER || what == COMPLETE_INFER) {
+            r->flops = bench_flops(m, in->graph[0]);
+            r->gflops = r->stats.p50 > 0 ? r->flops / (r->stats.p50 * 1e3) : 0;
+            r->pct_of_peak = peak->best_gflops > 0 ? 100.0 * r->gflops / peak->best_gflops : 0;
+        }
+    }
+    gk_graph_free(g);
+    gk_plan_free(plan);
+    return rc ? (err.status ? cli_error("bench: graph build", &err) : 1) : 0;
+}
+
 /* ---- the tick scenarios (tools/tick.h) ---------------------------------- */
 
 static double tick_seconds(const bench_options *o) {
@@ -374,6 +454,16 @@ static int run_scenario(const bench_scenario *s, gk_model *m, const bench_option
             else bench_print_row(stdout, r);
             fflush(stdout);
         }
+    for (int w = SET_COO; o->graph_build && w <= COMPLETE_INFER && !rc; w++) {
+        if (w >= SET_COMPLETE && s->kind != BENCH_DENSE) continue;
+        bench_result *r = &out[(*count)++];
+        rc = run_build_config(m, &in, (build_what)w, o, peak, r);
+        if (o->progress) fputs("\r\033[K", stderr);
+        if (rc) break;
+        if (o->json) bench_print_json(stdout, r, peak);
+        else bench_print_row(stdout, r);
+        fflush(stdout);
+    }
     if (!rc && !o->json && !o->no_hist) bench_print_hist(stdout, out + first, *count - first);
     bench_free_inputs(&in);
     return rc;
@@ -395,7 +485,7 @@ int cmd_bench(int argc, char **argv) {
     if (!o.no_peak) bench_measure_peak(&peak);
     if (!o.json) bench_print_header(stdout, &peak, o.cpu);
     gk_model *models[2] = {NULL, NULL};
-    int capacity = o.num_scenarios * o.num_threads * 2, count = 0;
+    int capacity = o.num_scenarios * (o.num_threads * 2 + 4), count = 0;
     bench_result *results = calloc((size_t)capacity, sizeof *results);
     if (!results) return 1;
     int ticks_left = 0;
