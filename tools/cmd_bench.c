@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "bench_gatv2.h"
 #include "cli.h"
 #include "tick.h"
 
@@ -45,10 +46,12 @@ static const char usage_text[] =
     "  --no-hist            no text histograms\n"
     "  --no-peak            skip the FMA peak loop (%peak reads 0)\n"
     "  --fixtures DIR       where the reference models are\n"
-    "  --list               list the scenarios\n";
+    "  --list               list the scenarios\n"
+    "  --gatv2              also time a GATv2Conv model of the reference model's\n"
+    "                       shapes on each scenario (rows <scenario>_gatv2)\n";
 
 typedef struct bench_options {
-    int json, quick, no_hist, no_peak, cpu, progress;
+    int json, quick, no_hist, no_peak, cpu, progress, gatv2;
     long runs, warmup;
     double max_seconds;
     int threads[8], num_threads;
@@ -91,6 +94,7 @@ static int parse_options(int argc, char **argv, bench_options *o) {
     o->quick = cli_flag(argc, argv, "--quick");
     o->no_hist = cli_flag(argc, argv, "--no-hist");
     o->no_peak = cli_flag(argc, argv, "--no-peak");
+    o->gatv2 = cli_flag(argc, argv, "--gatv2");
     o->progress = isatty(2);
     const char *v;
     o->cpu = (v = cli_option(argc, argv, "--cpu")) ? atoi(v) : -1;
@@ -379,6 +383,21 @@ static int run_scenario(const bench_scenario *s, gk_model *m, const bench_option
     return rc;
 }
 
+/* --gatv2: scenario s again on a GATv2Conv model of m's shapes, its rows
+ * named <scenario>_gatv2 (the copy v2 outlives the results that point at it). */
+static int run_gatv2(const bench_scenario *s, const gk_model *m, bench_scenario *v2,
+                     const bench_options *o, const bench_peak *peak, bench_result *out,
+                     int *count) {
+    gk_model *g2 = NULL;
+    gk_error err;
+    if (bench_gatv2_model(m, &g2, &err) != GK_OK) return cli_error("bench --gatv2", &err);
+    *v2 = *s;
+    snprintf(v2->name, sizeof v2->name, "%.40s_gatv2", s->name);
+    int rc = run_scenario(v2, g2, o, peak, out, count);
+    gk_model_free(g2);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (cli_flag(argc, argv, "-h") || cli_flag(argc, argv, "--help"))
         return fputs(usage_text, stdout), 0;
@@ -395,7 +414,8 @@ int cmd_bench(int argc, char **argv) {
     if (!o.no_peak) bench_measure_peak(&peak);
     if (!o.json) bench_print_header(stdout, &peak, o.cpu);
     gk_model *models[2] = {NULL, NULL};
-    int capacity = o.num_scenarios * o.num_threads * 2, count = 0;
+    int capacity = o.num_scenarios * o.num_threads * 2 * (o.gatv2 ? 2 : 1), count = 0;
+    bench_scenario v2_scenarios[32];
     bench_result *results = calloc((size_t)capacity, sizeof *results);
     if (!results) return 1;
     int ticks_left = 0;
@@ -409,6 +429,9 @@ int cmd_bench(int argc, char **argv) {
         int edge = o.scenarios[k]->edge_dim > 0;
         rc = load_model(&o, edge, &models[edge]);
         if (!rc) rc = run_scenario(o.scenarios[k], models[edge], &o, &peak, results, &count);
+        if (!rc && o.gatv2)
+            rc = run_gatv2(o.scenarios[k], models[edge], &v2_scenarios[k], &o, &peak, results,
+                           &count);
     }
     if (!rc && o.plot) {
         if (bench_write_svg(o.plot, results, count)) {
