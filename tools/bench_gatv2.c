@@ -1,7 +1,7 @@
 /* graphkern bench --gatv2: the reference GATConv model's shapes as
- * GATv2Conv, so that one run times both at the same shape (docs/
- * performance.md). Random weights (Glorot-like scale, fixed seed): the
- * timing does not depend on their values. */
+ * GATv2Conv, so that one run times both at the same shape
+ * (docs/performance.md). Random weights (Glorot-like scale, fixed seed):
+ * the timing does not depend on their values. */
 #include "bench_gatv2.h"
 
 #include <math.h>
@@ -52,15 +52,17 @@ gk_status bench_gatv2_model(const gk_model *ref, gk_model **out, gk_error *err) 
         gk_layer_info in;
         gk_model_layer(ref, l, &in);
         int64_t hc = (int64_t)in.heads * in.out_channels, f = in.in_channels;
+        char edge_dim[16];  /* PyG's edge_dim=None: no edge features */
+        snprintf(edge_dim, sizeof edge_dim, "%d", in.edge_dim);
         len += (size_t)snprintf(meta + len, sizeof meta - len,
             "%s{\"name\": \"%s\", \"type\": \"GATv2Conv\", \"in_channels\": %d, "
             "\"out_channels\": %d, \"heads\": %d, \"concat\": %s, \"negative_slope\": %g, "
-            "\"add_self_loops\": %s, \"fill_value\": \"%s\", \"edge_dim\": %d, "
+            "\"add_self_loops\": %s, \"fill_value\": \"%s\", \"edge_dim\": %s, "
             "\"bias\": %s, \"residual\": false, \"share_weights\": false, "
             "\"activation\": \"%s\"}", l ? ", " : "", in.name, in.in_channels,
             in.out_channels, in.heads, in.concat ? "true" : "false",
             (double)in.negative_slope, in.add_self_loops ? "true" : "false",
-            fill_name(in.fill), in.edge_dim, in.bias ? "true" : "false",
+            fill_name(in.fill), in.edge_dim ? edge_dim : "null", in.bias ? "true" : "false",
             activation_name(in.activation));
         struct { const char *key; int ndim; int64_t d0, d1, d2; double fan; } spec[] = {
             {"lin_l.weight", 2, hc, f, 0, (double)f}, {"lin_l.bias", 1, hc, 0, 0, 100},
