@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate graphkern's specialized GAT kernels and their registry.
+"""Generate graphkern's specialized GAT and GATv2 kernels and their registry.
 
 Reads a shapes file (TOML, see codegen/shapes.toml) plus optional model files
 (safetensors with graphkern metadata, docs/model-format.md), renders the Jinja2
@@ -50,6 +50,30 @@ class GatKey:
     @property
     def t_stride(self):  # same rule as gk_t_stride(): cols rounded up to 16
         cols = self.heads * self.channels + 2 * self.heads
+        cols += self.out_width if self.residual else 0
+        return (cols + 15) // 16 * 16
+
+
+@dataclass(frozen=True, order=True)
+class Gatv2Key:
+    """One GATv2Conv layer shape. The aggregation is specialized on (heads,
+    channels, edge_dim, concat); share_weights and residual only move the
+    columns of t (col_xr, col_res, read at run time) and size the transform."""
+    f_in: int
+    heads: int
+    channels: int
+    edge_dim: int
+    concat: bool
+    share_weights: bool
+    residual: bool
+
+    @property
+    def out_width(self):
+        return self.heads * self.channels if self.concat else self.channels
+
+    @property
+    def t_stride(self):  # gk_t_stride() of [xl | xr (unless shared) | res]
+        cols = self.heads * self.channels * (1 if self.share_weights else 2)
         cols += self.out_width if self.residual else 0
         return (cols + 15) // 16 * 16
 
@@ -141,6 +165,56 @@ def agg_plan(isa, key):
                 e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__{isa.name}")
 
 
+def pow2_at_least(n):
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
+def gatv2_plan(isa, key):
+    """GATv2 aggregation on one ISA, or None if its logit layout does not fit
+    a vector. The per-edge products att·lrelu(xl_j + xr_i + W_e·e) are built
+    in "pieces" of up to WM lanes; the pieces of one segment vector are
+    added, and segment vectors are summed lane-wise in segments of S lanes
+    by a pairwise-sum tree (v*_pairsum): S vectors -> one vector of WM
+    logits, in [edge][head] order, SEG logits per edge (heads padded)."""
+    h, c, d = key.heads, key.channels, key.edge_dim
+    wm, hc = isa.lanes, h * c
+    if wm % c == 0:   # channels divide the vector: flat over H·C, segments of C
+        s = c
+        nv = -(-hc // wm)
+        ns = pow2_at_least(nv)
+        pieces = [(v * wm, min(wm, hc - v * wm), v) for v in range(nv)]
+    else:             # a head per segment vector (its channels summed first)
+        s = wm
+        ns = pow2_at_least(h)
+        pieces = [(hh * c + r * wm, min(wm, c - r * wm), hh)
+                  for hh in range(h) for r in range(-(-c // wm))]
+    seg = ns * wm // s
+    if seg > wm:
+        return None
+    ec = max(1, s // ns)  # edges per chunk: ec·ns segment vectors, a multiple of s
+    ops = []              # leaves and pairwise sums, depth first
+
+    def tree(lo, hi):
+        if hi - lo == 1:
+            name = f"p{lo}"
+            ops.append(("leaf", name, lo // ns, lo % ns))
+            return name
+        mid = (lo + hi) // 2
+        a, b = tree(lo, mid), tree(mid, hi)
+        name = f"q{lo}_{hi}"
+        ops.append(("sum", name, a, b))
+        return name
+    outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // s)]
+    w = isa.channel_lanes(c)
+    mode = "concat" if key.concat else "mean"
+    return dict(H=h, C=c, D=d, concat=key.concat, W=w, NVC=c // w, OW=key.out_width,
+                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, pieces=pieces, ops=ops, outs=outs,
+                name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{mode}__{isa.name}")
+
+
 def scalar_agg_plan(key):
     class Scalar:  # names only; portable kernels loop over constant bounds
         name = "scalar"
@@ -183,7 +257,8 @@ def model_layers(path, meta):
 
 
 def read_model_keys(path):
-    """GATConv keys of a graphkern safetensors model (header only)."""
+    """GATConv, GATv2Conv and dense keys of a graphkern safetensors model
+    (header only)."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
@@ -195,6 +270,13 @@ def read_model_keys(path):
     for layer in layers:
         if layer.get("type") == "dense":
             keys.append(DenseKey(int(layer["f_in"]), int(layer["out"])))
+            continue
+        if layer.get("type") == "GATv2Conv":
+            keys.append(Gatv2Key(int(layer["in_channels"]), int(layer.get("heads", 1)),
+                                 int(layer["out_channels"]), int(layer.get("edge_dim") or 0),
+                                 bool(layer.get("concat", True)),
+                                 bool(layer.get("share_weights", False)),
+                                 bool(layer.get("residual", False))))
             continue
         if layer.get("type") != "GATConv":
             print(f"note: {path}: {layer.get('name')} is {layer.get('type')}: "
@@ -220,6 +302,10 @@ def read_shapes(path):
     for e in cfg.get("gat", []):
         keys.add(GatKey(e["f_in"], e["heads"], e["channels"], e.get("edge_dim", 0),
                         e.get("concat", True), e.get("residual", False)))
+    for e in cfg.get("gatv2", []):
+        keys.add(Gatv2Key(e["f_in"], e["heads"], e["channels"], e.get("edge_dim", 0),
+                          e.get("concat", True), e.get("share_weights", False),
+                          e.get("residual", False)))
     for e in cfg.get("linear", []):   # whole models' linear ops: in -> out features
         keys.add(DenseKey(e["in_features"], e["out_features"]))
     base = os.path.dirname(os.path.abspath(path))
@@ -237,7 +323,7 @@ def render_all(keys, isas, command):
                              trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
                              extensions=["jinja2.ext.do"])
-    files, registry = {}, {"transform": [], "agg": [], "complete": []}
+    files, registry = {}, {"transform": [], "agg": [], "complete": [], "gatv2": []}
 
     def emit(template, out, **ctx):
         header = (f"/* Generated by codegen/gen.py from templates/{template}: do not edit.\n"
@@ -282,6 +368,20 @@ def render_all(keys, isas, command):
         for p in ks:
             registry["complete"].append((isa_name, p["H"], p["C"], int(p["concat"]),
                                          p["complete_prepare"], p["complete"]))
+        # GATv2 aggregations: one per (H, C, D, concat)
+        v2keys = sorted({(k.heads, k.channels, k.edge_dim, k.concat)
+                         for k in keys if isinstance(k, Gatv2Key)})
+        v2plans = []
+        for h, c, d, cc in v2keys:
+            k = Gatv2Key(0, h, c, d, cc, False, False)
+            p = gatv2_plan(isa, k) if isa else dict(
+                H=h, C=c, D=d, concat=cc, OW=k.out_width,
+                name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{'concat' if cc else 'mean'}__scalar")
+            if p is None or (isa and h > isa.hv_max):
+                continue
+            v2plans.append(p)
+            registry["gatv2"].append((isa_name, h, c, d, int(cc), p["name"]))
+        emit(f"gatv2_agg_{fam}.c.j2", f"gatv2_agg_{isa_name}.c", kernels=v2plans, **ctx)
     emit("gk_registry.inc.j2", "gk_registry.inc", reg=registry)
     return files
 
@@ -292,7 +392,7 @@ def main():
     ap.add_argument("--shapes", action="append", default=[],
                     help="shapes file (TOML); default codegen/shapes.toml")
     ap.add_argument("--model", action="append", default=[],
-                    help="safetensors model whose GATConv layers add their shapes")
+                    help="safetensors model whose GATConv/GATv2Conv layers add their shapes")
     ap.add_argument("--out", default=os.path.join(ROOT, "generated"),
                     help="output directory (default: generated/)")
     ap.add_argument("--check", metavar="DIR",

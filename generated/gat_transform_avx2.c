@@ -8336,6 +8336,1713 @@ GK_TARGET void gk_f32_gat_transform_f16c80__avx2(const gk_layer_run *run, size_t
         }
     }
 }
+/* t[begin:end, 0:112] = x[begin:end, 0:16] · w_fused; tiles of 3 rows. */
+GK_TARGET void gk_f32_gat_transform_f16c112__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 16;
+    float *t = run->t + begin * 112;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 3 <= n; i += 3, x += 48, t += 336) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 w2 = v8_ld(w + 16);
+                v8 w3 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[16]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[32]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 112);
+                v8 w1 = v8_ld(w + 120);
+                v8 w2 = v8_ld(w + 128);
+                v8 w3 = v8_ld(w + 136);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[33]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 224);
+                v8 w1 = v8_ld(w + 232);
+                v8 w2 = v8_ld(w + 240);
+                v8 w3 = v8_ld(w + 248);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[34]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 336);
+                v8 w1 = v8_ld(w + 344);
+                v8 w2 = v8_ld(w + 352);
+                v8 w3 = v8_ld(w + 360);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[35]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 448);
+                v8 w1 = v8_ld(w + 456);
+                v8 w2 = v8_ld(w + 464);
+                v8 w3 = v8_ld(w + 472);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[36]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 560);
+                v8 w1 = v8_ld(w + 568);
+                v8 w2 = v8_ld(w + 576);
+                v8 w3 = v8_ld(w + 584);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[37]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 672);
+                v8 w1 = v8_ld(w + 680);
+                v8 w2 = v8_ld(w + 688);
+                v8 w3 = v8_ld(w + 696);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[22]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[38]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 784);
+                v8 w1 = v8_ld(w + 792);
+                v8 w2 = v8_ld(w + 800);
+                v8 w3 = v8_ld(w + 808);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[23]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[39]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 896);
+                v8 w1 = v8_ld(w + 904);
+                v8 w2 = v8_ld(w + 912);
+                v8 w3 = v8_ld(w + 920);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[24]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[40]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1008);
+                v8 w1 = v8_ld(w + 1016);
+                v8 w2 = v8_ld(w + 1024);
+                v8 w3 = v8_ld(w + 1032);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[25]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[41]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1120);
+                v8 w1 = v8_ld(w + 1128);
+                v8 w2 = v8_ld(w + 1136);
+                v8 w3 = v8_ld(w + 1144);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[26]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[42]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1232);
+                v8 w1 = v8_ld(w + 1240);
+                v8 w2 = v8_ld(w + 1248);
+                v8 w3 = v8_ld(w + 1256);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[27]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[43]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1344);
+                v8 w1 = v8_ld(w + 1352);
+                v8 w2 = v8_ld(w + 1360);
+                v8 w3 = v8_ld(w + 1368);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[28]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[44]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1456);
+                v8 w1 = v8_ld(w + 1464);
+                v8 w2 = v8_ld(w + 1472);
+                v8 w3 = v8_ld(w + 1480);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[29]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[45]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1568);
+                v8 w1 = v8_ld(w + 1576);
+                v8 w2 = v8_ld(w + 1584);
+                v8 w3 = v8_ld(w + 1592);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[30]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[46]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1680);
+                v8 w1 = v8_ld(w + 1688);
+                v8 w2 = v8_ld(w + 1696);
+                v8 w3 = v8_ld(w + 1704);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[31]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[47]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                v8 b2 = v8_ld(b + 16);
+                v8 b3 = v8_ld(b + 24);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a0_2);
+            v8_st(t + 24, a0_3);
+            v8_st(t + 112, a1_0);
+            v8_st(t + 120, a1_1);
+            v8_st(t + 128, a1_2);
+            v8_st(t + 136, a1_3);
+            v8_st(t + 224, a2_0);
+            v8_st(t + 232, a2_1);
+            v8_st(t + 240, a2_2);
+            v8_st(t + 248, a2_3);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 w2 = v8_ld(w + 48);
+                v8 w3 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[16]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[32]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 144);
+                v8 w1 = v8_ld(w + 152);
+                v8 w2 = v8_ld(w + 160);
+                v8 w3 = v8_ld(w + 168);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[33]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 256);
+                v8 w1 = v8_ld(w + 264);
+                v8 w2 = v8_ld(w + 272);
+                v8 w3 = v8_ld(w + 280);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[34]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 368);
+                v8 w1 = v8_ld(w + 376);
+                v8 w2 = v8_ld(w + 384);
+                v8 w3 = v8_ld(w + 392);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[35]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 480);
+                v8 w1 = v8_ld(w + 488);
+                v8 w2 = v8_ld(w + 496);
+                v8 w3 = v8_ld(w + 504);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[36]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 592);
+                v8 w1 = v8_ld(w + 600);
+                v8 w2 = v8_ld(w + 608);
+                v8 w3 = v8_ld(w + 616);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[37]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 704);
+                v8 w1 = v8_ld(w + 712);
+                v8 w2 = v8_ld(w + 720);
+                v8 w3 = v8_ld(w + 728);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[22]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[38]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 816);
+                v8 w1 = v8_ld(w + 824);
+                v8 w2 = v8_ld(w + 832);
+                v8 w3 = v8_ld(w + 840);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[23]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[39]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 928);
+                v8 w1 = v8_ld(w + 936);
+                v8 w2 = v8_ld(w + 944);
+                v8 w3 = v8_ld(w + 952);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[24]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[40]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1040);
+                v8 w1 = v8_ld(w + 1048);
+                v8 w2 = v8_ld(w + 1056);
+                v8 w3 = v8_ld(w + 1064);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[25]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[41]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1152);
+                v8 w1 = v8_ld(w + 1160);
+                v8 w2 = v8_ld(w + 1168);
+                v8 w3 = v8_ld(w + 1176);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[26]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[42]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1264);
+                v8 w1 = v8_ld(w + 1272);
+                v8 w2 = v8_ld(w + 1280);
+                v8 w3 = v8_ld(w + 1288);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[27]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[43]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1376);
+                v8 w1 = v8_ld(w + 1384);
+                v8 w2 = v8_ld(w + 1392);
+                v8 w3 = v8_ld(w + 1400);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[28]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[44]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1488);
+                v8 w1 = v8_ld(w + 1496);
+                v8 w2 = v8_ld(w + 1504);
+                v8 w3 = v8_ld(w + 1512);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[29]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[45]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1600);
+                v8 w1 = v8_ld(w + 1608);
+                v8 w2 = v8_ld(w + 1616);
+                v8 w3 = v8_ld(w + 1624);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[30]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[46]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1712);
+                v8 w1 = v8_ld(w + 1720);
+                v8 w2 = v8_ld(w + 1728);
+                v8 w3 = v8_ld(w + 1736);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[31]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[47]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 32);
+                v8 b1 = v8_ld(b + 40);
+                v8 b2 = v8_ld(b + 48);
+                v8 b3 = v8_ld(b + 56);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 32, a0_0);
+            v8_st(t + 40, a0_1);
+            v8_st(t + 48, a0_2);
+            v8_st(t + 56, a0_3);
+            v8_st(t + 144, a1_0);
+            v8_st(t + 152, a1_1);
+            v8_st(t + 160, a1_2);
+            v8_st(t + 168, a1_3);
+            v8_st(t + 256, a2_0);
+            v8_st(t + 264, a2_1);
+            v8_st(t + 272, a2_2);
+            v8_st(t + 280, a2_3);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 w2 = v8_ld(w + 80);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[16]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[32]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 176);
+                v8 w1 = v8_ld(w + 184);
+                v8 w2 = v8_ld(w + 192);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[33]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 288);
+                v8 w1 = v8_ld(w + 296);
+                v8 w2 = v8_ld(w + 304);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[34]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 400);
+                v8 w1 = v8_ld(w + 408);
+                v8 w2 = v8_ld(w + 416);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[35]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 512);
+                v8 w1 = v8_ld(w + 520);
+                v8 w2 = v8_ld(w + 528);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[36]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 624);
+                v8 w1 = v8_ld(w + 632);
+                v8 w2 = v8_ld(w + 640);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[37]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 736);
+                v8 w1 = v8_ld(w + 744);
+                v8 w2 = v8_ld(w + 752);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[22]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[38]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 848);
+                v8 w1 = v8_ld(w + 856);
+                v8 w2 = v8_ld(w + 864);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[23]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[39]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 960);
+                v8 w1 = v8_ld(w + 968);
+                v8 w2 = v8_ld(w + 976);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[24]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[40]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1072);
+                v8 w1 = v8_ld(w + 1080);
+                v8 w2 = v8_ld(w + 1088);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[25]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[41]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1184);
+                v8 w1 = v8_ld(w + 1192);
+                v8 w2 = v8_ld(w + 1200);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[26]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[42]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1296);
+                v8 w1 = v8_ld(w + 1304);
+                v8 w2 = v8_ld(w + 1312);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[27]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[43]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1408);
+                v8 w1 = v8_ld(w + 1416);
+                v8 w2 = v8_ld(w + 1424);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[28]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[44]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1520);
+                v8 w1 = v8_ld(w + 1528);
+                v8 w2 = v8_ld(w + 1536);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[29]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[45]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1632);
+                v8 w1 = v8_ld(w + 1640);
+                v8 w2 = v8_ld(w + 1648);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[30]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[46]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1744);
+                v8 w1 = v8_ld(w + 1752);
+                v8 w2 = v8_ld(w + 1760);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[31]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[47]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 64);
+                v8 b1 = v8_ld(b + 72);
+                v8 b2 = v8_ld(b + 80);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+            }
+            v8_st(t + 64, a0_0);
+            v8_st(t + 72, a0_1);
+            v8_st(t + 80, a0_2);
+            v8_st(t + 176, a1_0);
+            v8_st(t + 184, a1_1);
+            v8_st(t + 192, a1_2);
+            v8_st(t + 288, a2_0);
+            v8_st(t + 296, a2_1);
+            v8_st(t + 304, a2_2);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 88);
+                v8 w1 = v8_ld(w + 96);
+                v8 w2 = v8_ld(w + 104);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[16]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[32]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 200);
+                v8 w1 = v8_ld(w + 208);
+                v8 w2 = v8_ld(w + 216);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[17]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[33]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 312);
+                v8 w1 = v8_ld(w + 320);
+                v8 w2 = v8_ld(w + 328);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[18]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[34]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 424);
+                v8 w1 = v8_ld(w + 432);
+                v8 w2 = v8_ld(w + 440);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[19]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[35]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 536);
+                v8 w1 = v8_ld(w + 544);
+                v8 w2 = v8_ld(w + 552);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[20]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[36]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 648);
+                v8 w1 = v8_ld(w + 656);
+                v8 w2 = v8_ld(w + 664);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[21]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[37]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 760);
+                v8 w1 = v8_ld(w + 768);
+                v8 w2 = v8_ld(w + 776);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[22]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[38]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 872);
+                v8 w1 = v8_ld(w + 880);
+                v8 w2 = v8_ld(w + 888);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[23]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[39]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 984);
+                v8 w1 = v8_ld(w + 992);
+                v8 w2 = v8_ld(w + 1000);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[24]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[40]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1096);
+                v8 w1 = v8_ld(w + 1104);
+                v8 w2 = v8_ld(w + 1112);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[25]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[41]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1208);
+                v8 w1 = v8_ld(w + 1216);
+                v8 w2 = v8_ld(w + 1224);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[26]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[42]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1320);
+                v8 w1 = v8_ld(w + 1328);
+                v8 w2 = v8_ld(w + 1336);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[27]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[43]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1432);
+                v8 w1 = v8_ld(w + 1440);
+                v8 w2 = v8_ld(w + 1448);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[28]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[44]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1544);
+                v8 w1 = v8_ld(w + 1552);
+                v8 w2 = v8_ld(w + 1560);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[29]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[45]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1656);
+                v8 w1 = v8_ld(w + 1664);
+                v8 w2 = v8_ld(w + 1672);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[30]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[46]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            {
+                v8 w0 = v8_ld(w + 1768);
+                v8 w1 = v8_ld(w + 1776);
+                v8 w2 = v8_ld(w + 1784);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                v8 x1 = v8_set1(x[31]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                v8 x2 = v8_set1(x[47]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 88);
+                v8 b1 = v8_ld(b + 96);
+                v8 b2 = v8_ld(b + 104);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+            }
+            v8_st(t + 88, a0_0);
+            v8_st(t + 96, a0_1);
+            v8_st(t + 104, a0_2);
+            v8_st(t + 200, a1_0);
+            v8_st(t + 208, a1_1);
+            v8_st(t + 216, a1_2);
+            v8_st(t + 312, a2_0);
+            v8_st(t + 320, a2_1);
+            v8_st(t + 328, a2_2);
+        }
+    }
+    for (; i < n; i++, x += 16, t += 112) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero(), a4 = v8_zero(), a5 = v8_zero(), a6 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+                a2 = v8_fma(xf, v8_ld(w + 16), a2);
+                a3 = v8_fma(xf, v8_ld(w + 24), a3);
+                a4 = v8_fma(xf, v8_ld(w + 32), a4);
+                a5 = v8_fma(xf, v8_ld(w + 40), a5);
+                a6 = v8_fma(xf, v8_ld(w + 48), a6);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 112), a0);
+                a1 = v8_fma(xf, v8_ld(w + 120), a1);
+                a2 = v8_fma(xf, v8_ld(w + 128), a2);
+                a3 = v8_fma(xf, v8_ld(w + 136), a3);
+                a4 = v8_fma(xf, v8_ld(w + 144), a4);
+                a5 = v8_fma(xf, v8_ld(w + 152), a5);
+                a6 = v8_fma(xf, v8_ld(w + 160), a6);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 224), a0);
+                a1 = v8_fma(xf, v8_ld(w + 232), a1);
+                a2 = v8_fma(xf, v8_ld(w + 240), a2);
+                a3 = v8_fma(xf, v8_ld(w + 248), a3);
+                a4 = v8_fma(xf, v8_ld(w + 256), a4);
+                a5 = v8_fma(xf, v8_ld(w + 264), a5);
+                a6 = v8_fma(xf, v8_ld(w + 272), a6);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 336), a0);
+                a1 = v8_fma(xf, v8_ld(w + 344), a1);
+                a2 = v8_fma(xf, v8_ld(w + 352), a2);
+                a3 = v8_fma(xf, v8_ld(w + 360), a3);
+                a4 = v8_fma(xf, v8_ld(w + 368), a4);
+                a5 = v8_fma(xf, v8_ld(w + 376), a5);
+                a6 = v8_fma(xf, v8_ld(w + 384), a6);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 448), a0);
+                a1 = v8_fma(xf, v8_ld(w + 456), a1);
+                a2 = v8_fma(xf, v8_ld(w + 464), a2);
+                a3 = v8_fma(xf, v8_ld(w + 472), a3);
+                a4 = v8_fma(xf, v8_ld(w + 480), a4);
+                a5 = v8_fma(xf, v8_ld(w + 488), a5);
+                a6 = v8_fma(xf, v8_ld(w + 496), a6);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 560), a0);
+                a1 = v8_fma(xf, v8_ld(w + 568), a1);
+                a2 = v8_fma(xf, v8_ld(w + 576), a2);
+                a3 = v8_fma(xf, v8_ld(w + 584), a3);
+                a4 = v8_fma(xf, v8_ld(w + 592), a4);
+                a5 = v8_fma(xf, v8_ld(w + 600), a5);
+                a6 = v8_fma(xf, v8_ld(w + 608), a6);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 672), a0);
+                a1 = v8_fma(xf, v8_ld(w + 680), a1);
+                a2 = v8_fma(xf, v8_ld(w + 688), a2);
+                a3 = v8_fma(xf, v8_ld(w + 696), a3);
+                a4 = v8_fma(xf, v8_ld(w + 704), a4);
+                a5 = v8_fma(xf, v8_ld(w + 712), a5);
+                a6 = v8_fma(xf, v8_ld(w + 720), a6);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 784), a0);
+                a1 = v8_fma(xf, v8_ld(w + 792), a1);
+                a2 = v8_fma(xf, v8_ld(w + 800), a2);
+                a3 = v8_fma(xf, v8_ld(w + 808), a3);
+                a4 = v8_fma(xf, v8_ld(w + 816), a4);
+                a5 = v8_fma(xf, v8_ld(w + 824), a5);
+                a6 = v8_fma(xf, v8_ld(w + 832), a6);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 896), a0);
+                a1 = v8_fma(xf, v8_ld(w + 904), a1);
+                a2 = v8_fma(xf, v8_ld(w + 912), a2);
+                a3 = v8_fma(xf, v8_ld(w + 920), a3);
+                a4 = v8_fma(xf, v8_ld(w + 928), a4);
+                a5 = v8_fma(xf, v8_ld(w + 936), a5);
+                a6 = v8_fma(xf, v8_ld(w + 944), a6);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 1008), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1016), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1024), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1032), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1040), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1048), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1056), a6);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 1120), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1128), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1136), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1144), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1152), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1160), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1168), a6);
+            }
+            {
+                v8 xf = v8_set1(x[11]);
+                a0 = v8_fma(xf, v8_ld(w + 1232), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1240), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1248), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1256), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1264), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1272), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1280), a6);
+            }
+            {
+                v8 xf = v8_set1(x[12]);
+                a0 = v8_fma(xf, v8_ld(w + 1344), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1352), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1360), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1368), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1376), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1384), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1392), a6);
+            }
+            {
+                v8 xf = v8_set1(x[13]);
+                a0 = v8_fma(xf, v8_ld(w + 1456), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1464), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1472), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1480), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1488), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1496), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1504), a6);
+            }
+            {
+                v8 xf = v8_set1(x[14]);
+                a0 = v8_fma(xf, v8_ld(w + 1568), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1576), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1584), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1592), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1600), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1608), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1616), a6);
+            }
+            {
+                v8 xf = v8_set1(x[15]);
+                a0 = v8_fma(xf, v8_ld(w + 1680), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1688), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1696), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1704), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1712), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1720), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1728), a6);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 16));
+            v8_st(t + 16, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 24));
+            v8_st(t + 24, a3);
+            if (b) a4 = v8_add(a4, v8_ld(b + 32));
+            v8_st(t + 32, a4);
+            if (b) a5 = v8_add(a5, v8_ld(b + 40));
+            v8_st(t + 40, a5);
+            if (b) a6 = v8_add(a6, v8_ld(b + 48));
+            v8_st(t + 48, a6);
+        }
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero(), a4 = v8_zero(), a5 = v8_zero(), a6 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 56), a0);
+                a1 = v8_fma(xf, v8_ld(w + 64), a1);
+                a2 = v8_fma(xf, v8_ld(w + 72), a2);
+                a3 = v8_fma(xf, v8_ld(w + 80), a3);
+                a4 = v8_fma(xf, v8_ld(w + 88), a4);
+                a5 = v8_fma(xf, v8_ld(w + 96), a5);
+                a6 = v8_fma(xf, v8_ld(w + 104), a6);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 168), a0);
+                a1 = v8_fma(xf, v8_ld(w + 176), a1);
+                a2 = v8_fma(xf, v8_ld(w + 184), a2);
+                a3 = v8_fma(xf, v8_ld(w + 192), a3);
+                a4 = v8_fma(xf, v8_ld(w + 200), a4);
+                a5 = v8_fma(xf, v8_ld(w + 208), a5);
+                a6 = v8_fma(xf, v8_ld(w + 216), a6);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 280), a0);
+                a1 = v8_fma(xf, v8_ld(w + 288), a1);
+                a2 = v8_fma(xf, v8_ld(w + 296), a2);
+                a3 = v8_fma(xf, v8_ld(w + 304), a3);
+                a4 = v8_fma(xf, v8_ld(w + 312), a4);
+                a5 = v8_fma(xf, v8_ld(w + 320), a5);
+                a6 = v8_fma(xf, v8_ld(w + 328), a6);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 392), a0);
+                a1 = v8_fma(xf, v8_ld(w + 400), a1);
+                a2 = v8_fma(xf, v8_ld(w + 408), a2);
+                a3 = v8_fma(xf, v8_ld(w + 416), a3);
+                a4 = v8_fma(xf, v8_ld(w + 424), a4);
+                a5 = v8_fma(xf, v8_ld(w + 432), a5);
+                a6 = v8_fma(xf, v8_ld(w + 440), a6);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 504), a0);
+                a1 = v8_fma(xf, v8_ld(w + 512), a1);
+                a2 = v8_fma(xf, v8_ld(w + 520), a2);
+                a3 = v8_fma(xf, v8_ld(w + 528), a3);
+                a4 = v8_fma(xf, v8_ld(w + 536), a4);
+                a5 = v8_fma(xf, v8_ld(w + 544), a5);
+                a6 = v8_fma(xf, v8_ld(w + 552), a6);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 616), a0);
+                a1 = v8_fma(xf, v8_ld(w + 624), a1);
+                a2 = v8_fma(xf, v8_ld(w + 632), a2);
+                a3 = v8_fma(xf, v8_ld(w + 640), a3);
+                a4 = v8_fma(xf, v8_ld(w + 648), a4);
+                a5 = v8_fma(xf, v8_ld(w + 656), a5);
+                a6 = v8_fma(xf, v8_ld(w + 664), a6);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 728), a0);
+                a1 = v8_fma(xf, v8_ld(w + 736), a1);
+                a2 = v8_fma(xf, v8_ld(w + 744), a2);
+                a3 = v8_fma(xf, v8_ld(w + 752), a3);
+                a4 = v8_fma(xf, v8_ld(w + 760), a4);
+                a5 = v8_fma(xf, v8_ld(w + 768), a5);
+                a6 = v8_fma(xf, v8_ld(w + 776), a6);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 840), a0);
+                a1 = v8_fma(xf, v8_ld(w + 848), a1);
+                a2 = v8_fma(xf, v8_ld(w + 856), a2);
+                a3 = v8_fma(xf, v8_ld(w + 864), a3);
+                a4 = v8_fma(xf, v8_ld(w + 872), a4);
+                a5 = v8_fma(xf, v8_ld(w + 880), a5);
+                a6 = v8_fma(xf, v8_ld(w + 888), a6);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 952), a0);
+                a1 = v8_fma(xf, v8_ld(w + 960), a1);
+                a2 = v8_fma(xf, v8_ld(w + 968), a2);
+                a3 = v8_fma(xf, v8_ld(w + 976), a3);
+                a4 = v8_fma(xf, v8_ld(w + 984), a4);
+                a5 = v8_fma(xf, v8_ld(w + 992), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1000), a6);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 1064), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1072), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1080), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1088), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1096), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1104), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1112), a6);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 1176), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1184), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1192), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1200), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1208), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1216), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1224), a6);
+            }
+            {
+                v8 xf = v8_set1(x[11]);
+                a0 = v8_fma(xf, v8_ld(w + 1288), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1296), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1304), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1312), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1320), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1328), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1336), a6);
+            }
+            {
+                v8 xf = v8_set1(x[12]);
+                a0 = v8_fma(xf, v8_ld(w + 1400), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1408), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1416), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1424), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1432), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1440), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1448), a6);
+            }
+            {
+                v8 xf = v8_set1(x[13]);
+                a0 = v8_fma(xf, v8_ld(w + 1512), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1520), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1528), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1536), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1544), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1552), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1560), a6);
+            }
+            {
+                v8 xf = v8_set1(x[14]);
+                a0 = v8_fma(xf, v8_ld(w + 1624), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1632), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1640), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1648), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1656), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1664), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1672), a6);
+            }
+            {
+                v8 xf = v8_set1(x[15]);
+                a0 = v8_fma(xf, v8_ld(w + 1736), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1744), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1752), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1760), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1768), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1776), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1784), a6);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 56));
+            v8_st(t + 56, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 64));
+            v8_st(t + 64, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 72));
+            v8_st(t + 72, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 80));
+            v8_st(t + 80, a3);
+            if (b) a4 = v8_add(a4, v8_ld(b + 88));
+            v8_st(t + 88, a4);
+            if (b) a5 = v8_add(a5, v8_ld(b + 96));
+            v8_st(t + 96, a5);
+            if (b) a6 = v8_add(a6, v8_ld(b + 104));
+            v8_st(t + 104, a6);
+        }
+    }
+}
 /* t[begin:end, 0:144] = x[begin:end, 0:16] · w_fused; tiles of 3 rows. */
 GK_TARGET void gk_f32_gat_transform_f16c144__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -21121,6 +22828,3587 @@ GK_TARGET void gk_f32_gat_transform_f32c80__avx2(const gk_layer_run *run, size_t
             v8_st(t + 64, a3);
             if (b) a4 = v8_add(a4, v8_ld(b + 72));
             v8_st(t + 72, a4);
+        }
+    }
+}
+/* t[begin:end, 0:128] = x[begin:end, 0:32] · w_fused; tiles of 3 rows. */
+GK_TARGET void gk_f32_gat_transform_f32c128__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    const float *x = run->x + begin * 32;
+    float *t = run->t + begin * 128;
+    size_t n = end > begin ? end - begin : 0, i = 0;
+    for (; i + 3 <= n; i += 3, x += 96, t += 384) {
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 0);
+                v8 w1 = v8_ld(w + 8);
+                v8 w2 = v8_ld(w + 16);
+                v8 w3 = v8_ld(w + 24);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[32]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[64]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 128);
+                v8 w1 = v8_ld(w + 136);
+                v8 w2 = v8_ld(w + 144);
+                v8 w3 = v8_ld(w + 152);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[33]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[65]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 256);
+                v8 w1 = v8_ld(w + 264);
+                v8 w2 = v8_ld(w + 272);
+                v8 w3 = v8_ld(w + 280);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[34]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[66]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 384);
+                v8 w1 = v8_ld(w + 392);
+                v8 w2 = v8_ld(w + 400);
+                v8 w3 = v8_ld(w + 408);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[35]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[67]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 512);
+                v8 w1 = v8_ld(w + 520);
+                v8 w2 = v8_ld(w + 528);
+                v8 w3 = v8_ld(w + 536);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[36]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[68]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 640);
+                v8 w1 = v8_ld(w + 648);
+                v8 w2 = v8_ld(w + 656);
+                v8 w3 = v8_ld(w + 664);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[37]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[69]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 768);
+                v8 w1 = v8_ld(w + 776);
+                v8 w2 = v8_ld(w + 784);
+                v8 w3 = v8_ld(w + 792);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[38]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[70]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 896);
+                v8 w1 = v8_ld(w + 904);
+                v8 w2 = v8_ld(w + 912);
+                v8 w3 = v8_ld(w + 920);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[39]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[71]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1024);
+                v8 w1 = v8_ld(w + 1032);
+                v8 w2 = v8_ld(w + 1040);
+                v8 w3 = v8_ld(w + 1048);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[40]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[72]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1152);
+                v8 w1 = v8_ld(w + 1160);
+                v8 w2 = v8_ld(w + 1168);
+                v8 w3 = v8_ld(w + 1176);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[41]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[73]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1280);
+                v8 w1 = v8_ld(w + 1288);
+                v8 w2 = v8_ld(w + 1296);
+                v8 w3 = v8_ld(w + 1304);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[42]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[74]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1408);
+                v8 w1 = v8_ld(w + 1416);
+                v8 w2 = v8_ld(w + 1424);
+                v8 w3 = v8_ld(w + 1432);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[43]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[75]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1536);
+                v8 w1 = v8_ld(w + 1544);
+                v8 w2 = v8_ld(w + 1552);
+                v8 w3 = v8_ld(w + 1560);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[44]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[76]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1664);
+                v8 w1 = v8_ld(w + 1672);
+                v8 w2 = v8_ld(w + 1680);
+                v8 w3 = v8_ld(w + 1688);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[45]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[77]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1792);
+                v8 w1 = v8_ld(w + 1800);
+                v8 w2 = v8_ld(w + 1808);
+                v8 w3 = v8_ld(w + 1816);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[46]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[78]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1920);
+                v8 w1 = v8_ld(w + 1928);
+                v8 w2 = v8_ld(w + 1936);
+                v8 w3 = v8_ld(w + 1944);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[47]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[79]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2048);
+                v8 w1 = v8_ld(w + 2056);
+                v8 w2 = v8_ld(w + 2064);
+                v8 w3 = v8_ld(w + 2072);
+                v8 x0 = v8_set1(x[16]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[48]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[80]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2176);
+                v8 w1 = v8_ld(w + 2184);
+                v8 w2 = v8_ld(w + 2192);
+                v8 w3 = v8_ld(w + 2200);
+                v8 x0 = v8_set1(x[17]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[49]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[81]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2304);
+                v8 w1 = v8_ld(w + 2312);
+                v8 w2 = v8_ld(w + 2320);
+                v8 w3 = v8_ld(w + 2328);
+                v8 x0 = v8_set1(x[18]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[50]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[82]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2432);
+                v8 w1 = v8_ld(w + 2440);
+                v8 w2 = v8_ld(w + 2448);
+                v8 w3 = v8_ld(w + 2456);
+                v8 x0 = v8_set1(x[19]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[51]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[83]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2560);
+                v8 w1 = v8_ld(w + 2568);
+                v8 w2 = v8_ld(w + 2576);
+                v8 w3 = v8_ld(w + 2584);
+                v8 x0 = v8_set1(x[20]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[52]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[84]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2688);
+                v8 w1 = v8_ld(w + 2696);
+                v8 w2 = v8_ld(w + 2704);
+                v8 w3 = v8_ld(w + 2712);
+                v8 x0 = v8_set1(x[21]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[53]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[85]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2816);
+                v8 w1 = v8_ld(w + 2824);
+                v8 w2 = v8_ld(w + 2832);
+                v8 w3 = v8_ld(w + 2840);
+                v8 x0 = v8_set1(x[22]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[54]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[86]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2944);
+                v8 w1 = v8_ld(w + 2952);
+                v8 w2 = v8_ld(w + 2960);
+                v8 w3 = v8_ld(w + 2968);
+                v8 x0 = v8_set1(x[23]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[55]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[87]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3072);
+                v8 w1 = v8_ld(w + 3080);
+                v8 w2 = v8_ld(w + 3088);
+                v8 w3 = v8_ld(w + 3096);
+                v8 x0 = v8_set1(x[24]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[56]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[88]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3200);
+                v8 w1 = v8_ld(w + 3208);
+                v8 w2 = v8_ld(w + 3216);
+                v8 w3 = v8_ld(w + 3224);
+                v8 x0 = v8_set1(x[25]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[57]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[89]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3328);
+                v8 w1 = v8_ld(w + 3336);
+                v8 w2 = v8_ld(w + 3344);
+                v8 w3 = v8_ld(w + 3352);
+                v8 x0 = v8_set1(x[26]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[58]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[90]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3456);
+                v8 w1 = v8_ld(w + 3464);
+                v8 w2 = v8_ld(w + 3472);
+                v8 w3 = v8_ld(w + 3480);
+                v8 x0 = v8_set1(x[27]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[59]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[91]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3584);
+                v8 w1 = v8_ld(w + 3592);
+                v8 w2 = v8_ld(w + 3600);
+                v8 w3 = v8_ld(w + 3608);
+                v8 x0 = v8_set1(x[28]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[60]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[92]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3712);
+                v8 w1 = v8_ld(w + 3720);
+                v8 w2 = v8_ld(w + 3728);
+                v8 w3 = v8_ld(w + 3736);
+                v8 x0 = v8_set1(x[29]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[61]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[93]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3840);
+                v8 w1 = v8_ld(w + 3848);
+                v8 w2 = v8_ld(w + 3856);
+                v8 w3 = v8_ld(w + 3864);
+                v8 x0 = v8_set1(x[30]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[62]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[94]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3968);
+                v8 w1 = v8_ld(w + 3976);
+                v8 w2 = v8_ld(w + 3984);
+                v8 w3 = v8_ld(w + 3992);
+                v8 x0 = v8_set1(x[31]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[63]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[95]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 0);
+                v8 b1 = v8_ld(b + 8);
+                v8 b2 = v8_ld(b + 16);
+                v8 b3 = v8_ld(b + 24);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 0, a0_0);
+            v8_st(t + 8, a0_1);
+            v8_st(t + 16, a0_2);
+            v8_st(t + 24, a0_3);
+            v8_st(t + 128, a1_0);
+            v8_st(t + 136, a1_1);
+            v8_st(t + 144, a1_2);
+            v8_st(t + 152, a1_3);
+            v8_st(t + 256, a2_0);
+            v8_st(t + 264, a2_1);
+            v8_st(t + 272, a2_2);
+            v8_st(t + 280, a2_3);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 32);
+                v8 w1 = v8_ld(w + 40);
+                v8 w2 = v8_ld(w + 48);
+                v8 w3 = v8_ld(w + 56);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[32]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[64]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 160);
+                v8 w1 = v8_ld(w + 168);
+                v8 w2 = v8_ld(w + 176);
+                v8 w3 = v8_ld(w + 184);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[33]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[65]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 288);
+                v8 w1 = v8_ld(w + 296);
+                v8 w2 = v8_ld(w + 304);
+                v8 w3 = v8_ld(w + 312);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[34]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[66]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 416);
+                v8 w1 = v8_ld(w + 424);
+                v8 w2 = v8_ld(w + 432);
+                v8 w3 = v8_ld(w + 440);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[35]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[67]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 544);
+                v8 w1 = v8_ld(w + 552);
+                v8 w2 = v8_ld(w + 560);
+                v8 w3 = v8_ld(w + 568);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[36]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[68]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 672);
+                v8 w1 = v8_ld(w + 680);
+                v8 w2 = v8_ld(w + 688);
+                v8 w3 = v8_ld(w + 696);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[37]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[69]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 800);
+                v8 w1 = v8_ld(w + 808);
+                v8 w2 = v8_ld(w + 816);
+                v8 w3 = v8_ld(w + 824);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[38]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[70]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 928);
+                v8 w1 = v8_ld(w + 936);
+                v8 w2 = v8_ld(w + 944);
+                v8 w3 = v8_ld(w + 952);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[39]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[71]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1056);
+                v8 w1 = v8_ld(w + 1064);
+                v8 w2 = v8_ld(w + 1072);
+                v8 w3 = v8_ld(w + 1080);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[40]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[72]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1184);
+                v8 w1 = v8_ld(w + 1192);
+                v8 w2 = v8_ld(w + 1200);
+                v8 w3 = v8_ld(w + 1208);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[41]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[73]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1312);
+                v8 w1 = v8_ld(w + 1320);
+                v8 w2 = v8_ld(w + 1328);
+                v8 w3 = v8_ld(w + 1336);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[42]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[74]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1440);
+                v8 w1 = v8_ld(w + 1448);
+                v8 w2 = v8_ld(w + 1456);
+                v8 w3 = v8_ld(w + 1464);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[43]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[75]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1568);
+                v8 w1 = v8_ld(w + 1576);
+                v8 w2 = v8_ld(w + 1584);
+                v8 w3 = v8_ld(w + 1592);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[44]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[76]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1696);
+                v8 w1 = v8_ld(w + 1704);
+                v8 w2 = v8_ld(w + 1712);
+                v8 w3 = v8_ld(w + 1720);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[45]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[77]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1824);
+                v8 w1 = v8_ld(w + 1832);
+                v8 w2 = v8_ld(w + 1840);
+                v8 w3 = v8_ld(w + 1848);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[46]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[78]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1952);
+                v8 w1 = v8_ld(w + 1960);
+                v8 w2 = v8_ld(w + 1968);
+                v8 w3 = v8_ld(w + 1976);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[47]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[79]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2080);
+                v8 w1 = v8_ld(w + 2088);
+                v8 w2 = v8_ld(w + 2096);
+                v8 w3 = v8_ld(w + 2104);
+                v8 x0 = v8_set1(x[16]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[48]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[80]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2208);
+                v8 w1 = v8_ld(w + 2216);
+                v8 w2 = v8_ld(w + 2224);
+                v8 w3 = v8_ld(w + 2232);
+                v8 x0 = v8_set1(x[17]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[49]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[81]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2336);
+                v8 w1 = v8_ld(w + 2344);
+                v8 w2 = v8_ld(w + 2352);
+                v8 w3 = v8_ld(w + 2360);
+                v8 x0 = v8_set1(x[18]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[50]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[82]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2464);
+                v8 w1 = v8_ld(w + 2472);
+                v8 w2 = v8_ld(w + 2480);
+                v8 w3 = v8_ld(w + 2488);
+                v8 x0 = v8_set1(x[19]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[51]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[83]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2592);
+                v8 w1 = v8_ld(w + 2600);
+                v8 w2 = v8_ld(w + 2608);
+                v8 w3 = v8_ld(w + 2616);
+                v8 x0 = v8_set1(x[20]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[52]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[84]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2720);
+                v8 w1 = v8_ld(w + 2728);
+                v8 w2 = v8_ld(w + 2736);
+                v8 w3 = v8_ld(w + 2744);
+                v8 x0 = v8_set1(x[21]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[53]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[85]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2848);
+                v8 w1 = v8_ld(w + 2856);
+                v8 w2 = v8_ld(w + 2864);
+                v8 w3 = v8_ld(w + 2872);
+                v8 x0 = v8_set1(x[22]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[54]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[86]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2976);
+                v8 w1 = v8_ld(w + 2984);
+                v8 w2 = v8_ld(w + 2992);
+                v8 w3 = v8_ld(w + 3000);
+                v8 x0 = v8_set1(x[23]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[55]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[87]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3104);
+                v8 w1 = v8_ld(w + 3112);
+                v8 w2 = v8_ld(w + 3120);
+                v8 w3 = v8_ld(w + 3128);
+                v8 x0 = v8_set1(x[24]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[56]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[88]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3232);
+                v8 w1 = v8_ld(w + 3240);
+                v8 w2 = v8_ld(w + 3248);
+                v8 w3 = v8_ld(w + 3256);
+                v8 x0 = v8_set1(x[25]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[57]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[89]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3360);
+                v8 w1 = v8_ld(w + 3368);
+                v8 w2 = v8_ld(w + 3376);
+                v8 w3 = v8_ld(w + 3384);
+                v8 x0 = v8_set1(x[26]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[58]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[90]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3488);
+                v8 w1 = v8_ld(w + 3496);
+                v8 w2 = v8_ld(w + 3504);
+                v8 w3 = v8_ld(w + 3512);
+                v8 x0 = v8_set1(x[27]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[59]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[91]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3616);
+                v8 w1 = v8_ld(w + 3624);
+                v8 w2 = v8_ld(w + 3632);
+                v8 w3 = v8_ld(w + 3640);
+                v8 x0 = v8_set1(x[28]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[60]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[92]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3744);
+                v8 w1 = v8_ld(w + 3752);
+                v8 w2 = v8_ld(w + 3760);
+                v8 w3 = v8_ld(w + 3768);
+                v8 x0 = v8_set1(x[29]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[61]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[93]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3872);
+                v8 w1 = v8_ld(w + 3880);
+                v8 w2 = v8_ld(w + 3888);
+                v8 w3 = v8_ld(w + 3896);
+                v8 x0 = v8_set1(x[30]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[62]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[94]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 4000);
+                v8 w1 = v8_ld(w + 4008);
+                v8 w2 = v8_ld(w + 4016);
+                v8 w3 = v8_ld(w + 4024);
+                v8 x0 = v8_set1(x[31]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[63]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[95]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 32);
+                v8 b1 = v8_ld(b + 40);
+                v8 b2 = v8_ld(b + 48);
+                v8 b3 = v8_ld(b + 56);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 32, a0_0);
+            v8_st(t + 40, a0_1);
+            v8_st(t + 48, a0_2);
+            v8_st(t + 56, a0_3);
+            v8_st(t + 160, a1_0);
+            v8_st(t + 168, a1_1);
+            v8_st(t + 176, a1_2);
+            v8_st(t + 184, a1_3);
+            v8_st(t + 288, a2_0);
+            v8_st(t + 296, a2_1);
+            v8_st(t + 304, a2_2);
+            v8_st(t + 312, a2_3);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 64);
+                v8 w1 = v8_ld(w + 72);
+                v8 w2 = v8_ld(w + 80);
+                v8 w3 = v8_ld(w + 88);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[32]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[64]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 192);
+                v8 w1 = v8_ld(w + 200);
+                v8 w2 = v8_ld(w + 208);
+                v8 w3 = v8_ld(w + 216);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[33]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[65]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 320);
+                v8 w1 = v8_ld(w + 328);
+                v8 w2 = v8_ld(w + 336);
+                v8 w3 = v8_ld(w + 344);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[34]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[66]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 448);
+                v8 w1 = v8_ld(w + 456);
+                v8 w2 = v8_ld(w + 464);
+                v8 w3 = v8_ld(w + 472);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[35]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[67]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 576);
+                v8 w1 = v8_ld(w + 584);
+                v8 w2 = v8_ld(w + 592);
+                v8 w3 = v8_ld(w + 600);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[36]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[68]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 704);
+                v8 w1 = v8_ld(w + 712);
+                v8 w2 = v8_ld(w + 720);
+                v8 w3 = v8_ld(w + 728);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[37]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[69]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 832);
+                v8 w1 = v8_ld(w + 840);
+                v8 w2 = v8_ld(w + 848);
+                v8 w3 = v8_ld(w + 856);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[38]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[70]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 960);
+                v8 w1 = v8_ld(w + 968);
+                v8 w2 = v8_ld(w + 976);
+                v8 w3 = v8_ld(w + 984);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[39]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[71]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1088);
+                v8 w1 = v8_ld(w + 1096);
+                v8 w2 = v8_ld(w + 1104);
+                v8 w3 = v8_ld(w + 1112);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[40]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[72]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1216);
+                v8 w1 = v8_ld(w + 1224);
+                v8 w2 = v8_ld(w + 1232);
+                v8 w3 = v8_ld(w + 1240);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[41]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[73]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1344);
+                v8 w1 = v8_ld(w + 1352);
+                v8 w2 = v8_ld(w + 1360);
+                v8 w3 = v8_ld(w + 1368);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[42]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[74]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1472);
+                v8 w1 = v8_ld(w + 1480);
+                v8 w2 = v8_ld(w + 1488);
+                v8 w3 = v8_ld(w + 1496);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[43]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[75]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1600);
+                v8 w1 = v8_ld(w + 1608);
+                v8 w2 = v8_ld(w + 1616);
+                v8 w3 = v8_ld(w + 1624);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[44]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[76]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1728);
+                v8 w1 = v8_ld(w + 1736);
+                v8 w2 = v8_ld(w + 1744);
+                v8 w3 = v8_ld(w + 1752);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[45]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[77]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1856);
+                v8 w1 = v8_ld(w + 1864);
+                v8 w2 = v8_ld(w + 1872);
+                v8 w3 = v8_ld(w + 1880);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[46]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[78]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1984);
+                v8 w1 = v8_ld(w + 1992);
+                v8 w2 = v8_ld(w + 2000);
+                v8 w3 = v8_ld(w + 2008);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[47]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[79]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2112);
+                v8 w1 = v8_ld(w + 2120);
+                v8 w2 = v8_ld(w + 2128);
+                v8 w3 = v8_ld(w + 2136);
+                v8 x0 = v8_set1(x[16]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[48]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[80]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2240);
+                v8 w1 = v8_ld(w + 2248);
+                v8 w2 = v8_ld(w + 2256);
+                v8 w3 = v8_ld(w + 2264);
+                v8 x0 = v8_set1(x[17]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[49]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[81]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2368);
+                v8 w1 = v8_ld(w + 2376);
+                v8 w2 = v8_ld(w + 2384);
+                v8 w3 = v8_ld(w + 2392);
+                v8 x0 = v8_set1(x[18]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[50]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[82]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2496);
+                v8 w1 = v8_ld(w + 2504);
+                v8 w2 = v8_ld(w + 2512);
+                v8 w3 = v8_ld(w + 2520);
+                v8 x0 = v8_set1(x[19]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[51]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[83]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2624);
+                v8 w1 = v8_ld(w + 2632);
+                v8 w2 = v8_ld(w + 2640);
+                v8 w3 = v8_ld(w + 2648);
+                v8 x0 = v8_set1(x[20]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[52]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[84]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2752);
+                v8 w1 = v8_ld(w + 2760);
+                v8 w2 = v8_ld(w + 2768);
+                v8 w3 = v8_ld(w + 2776);
+                v8 x0 = v8_set1(x[21]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[53]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[85]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2880);
+                v8 w1 = v8_ld(w + 2888);
+                v8 w2 = v8_ld(w + 2896);
+                v8 w3 = v8_ld(w + 2904);
+                v8 x0 = v8_set1(x[22]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[54]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[86]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3008);
+                v8 w1 = v8_ld(w + 3016);
+                v8 w2 = v8_ld(w + 3024);
+                v8 w3 = v8_ld(w + 3032);
+                v8 x0 = v8_set1(x[23]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[55]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[87]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3136);
+                v8 w1 = v8_ld(w + 3144);
+                v8 w2 = v8_ld(w + 3152);
+                v8 w3 = v8_ld(w + 3160);
+                v8 x0 = v8_set1(x[24]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[56]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[88]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3264);
+                v8 w1 = v8_ld(w + 3272);
+                v8 w2 = v8_ld(w + 3280);
+                v8 w3 = v8_ld(w + 3288);
+                v8 x0 = v8_set1(x[25]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[57]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[89]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3392);
+                v8 w1 = v8_ld(w + 3400);
+                v8 w2 = v8_ld(w + 3408);
+                v8 w3 = v8_ld(w + 3416);
+                v8 x0 = v8_set1(x[26]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[58]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[90]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3520);
+                v8 w1 = v8_ld(w + 3528);
+                v8 w2 = v8_ld(w + 3536);
+                v8 w3 = v8_ld(w + 3544);
+                v8 x0 = v8_set1(x[27]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[59]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[91]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3648);
+                v8 w1 = v8_ld(w + 3656);
+                v8 w2 = v8_ld(w + 3664);
+                v8 w3 = v8_ld(w + 3672);
+                v8 x0 = v8_set1(x[28]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[60]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[92]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3776);
+                v8 w1 = v8_ld(w + 3784);
+                v8 w2 = v8_ld(w + 3792);
+                v8 w3 = v8_ld(w + 3800);
+                v8 x0 = v8_set1(x[29]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[61]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[93]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3904);
+                v8 w1 = v8_ld(w + 3912);
+                v8 w2 = v8_ld(w + 3920);
+                v8 w3 = v8_ld(w + 3928);
+                v8 x0 = v8_set1(x[30]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[62]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[94]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 4032);
+                v8 w1 = v8_ld(w + 4040);
+                v8 w2 = v8_ld(w + 4048);
+                v8 w3 = v8_ld(w + 4056);
+                v8 x0 = v8_set1(x[31]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[63]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[95]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 64);
+                v8 b1 = v8_ld(b + 72);
+                v8 b2 = v8_ld(b + 80);
+                v8 b3 = v8_ld(b + 88);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 64, a0_0);
+            v8_st(t + 72, a0_1);
+            v8_st(t + 80, a0_2);
+            v8_st(t + 88, a0_3);
+            v8_st(t + 192, a1_0);
+            v8_st(t + 200, a1_1);
+            v8_st(t + 208, a1_2);
+            v8_st(t + 216, a1_3);
+            v8_st(t + 320, a2_0);
+            v8_st(t + 328, a2_1);
+            v8_st(t + 336, a2_2);
+            v8_st(t + 344, a2_3);
+        }
+        {
+            v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
+            v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
+            v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
+            {
+                v8 w0 = v8_ld(w + 96);
+                v8 w1 = v8_ld(w + 104);
+                v8 w2 = v8_ld(w + 112);
+                v8 w3 = v8_ld(w + 120);
+                v8 x0 = v8_set1(x[0]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[32]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[64]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 224);
+                v8 w1 = v8_ld(w + 232);
+                v8 w2 = v8_ld(w + 240);
+                v8 w3 = v8_ld(w + 248);
+                v8 x0 = v8_set1(x[1]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[33]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[65]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 352);
+                v8 w1 = v8_ld(w + 360);
+                v8 w2 = v8_ld(w + 368);
+                v8 w3 = v8_ld(w + 376);
+                v8 x0 = v8_set1(x[2]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[34]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[66]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 480);
+                v8 w1 = v8_ld(w + 488);
+                v8 w2 = v8_ld(w + 496);
+                v8 w3 = v8_ld(w + 504);
+                v8 x0 = v8_set1(x[3]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[35]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[67]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 608);
+                v8 w1 = v8_ld(w + 616);
+                v8 w2 = v8_ld(w + 624);
+                v8 w3 = v8_ld(w + 632);
+                v8 x0 = v8_set1(x[4]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[36]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[68]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 736);
+                v8 w1 = v8_ld(w + 744);
+                v8 w2 = v8_ld(w + 752);
+                v8 w3 = v8_ld(w + 760);
+                v8 x0 = v8_set1(x[5]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[37]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[69]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 864);
+                v8 w1 = v8_ld(w + 872);
+                v8 w2 = v8_ld(w + 880);
+                v8 w3 = v8_ld(w + 888);
+                v8 x0 = v8_set1(x[6]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[38]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[70]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 992);
+                v8 w1 = v8_ld(w + 1000);
+                v8 w2 = v8_ld(w + 1008);
+                v8 w3 = v8_ld(w + 1016);
+                v8 x0 = v8_set1(x[7]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[39]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[71]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1120);
+                v8 w1 = v8_ld(w + 1128);
+                v8 w2 = v8_ld(w + 1136);
+                v8 w3 = v8_ld(w + 1144);
+                v8 x0 = v8_set1(x[8]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[40]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[72]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1248);
+                v8 w1 = v8_ld(w + 1256);
+                v8 w2 = v8_ld(w + 1264);
+                v8 w3 = v8_ld(w + 1272);
+                v8 x0 = v8_set1(x[9]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[41]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[73]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1376);
+                v8 w1 = v8_ld(w + 1384);
+                v8 w2 = v8_ld(w + 1392);
+                v8 w3 = v8_ld(w + 1400);
+                v8 x0 = v8_set1(x[10]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[42]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[74]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1504);
+                v8 w1 = v8_ld(w + 1512);
+                v8 w2 = v8_ld(w + 1520);
+                v8 w3 = v8_ld(w + 1528);
+                v8 x0 = v8_set1(x[11]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[43]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[75]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1632);
+                v8 w1 = v8_ld(w + 1640);
+                v8 w2 = v8_ld(w + 1648);
+                v8 w3 = v8_ld(w + 1656);
+                v8 x0 = v8_set1(x[12]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[44]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[76]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1760);
+                v8 w1 = v8_ld(w + 1768);
+                v8 w2 = v8_ld(w + 1776);
+                v8 w3 = v8_ld(w + 1784);
+                v8 x0 = v8_set1(x[13]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[45]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[77]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 1888);
+                v8 w1 = v8_ld(w + 1896);
+                v8 w2 = v8_ld(w + 1904);
+                v8 w3 = v8_ld(w + 1912);
+                v8 x0 = v8_set1(x[14]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[46]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[78]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2016);
+                v8 w1 = v8_ld(w + 2024);
+                v8 w2 = v8_ld(w + 2032);
+                v8 w3 = v8_ld(w + 2040);
+                v8 x0 = v8_set1(x[15]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[47]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[79]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2144);
+                v8 w1 = v8_ld(w + 2152);
+                v8 w2 = v8_ld(w + 2160);
+                v8 w3 = v8_ld(w + 2168);
+                v8 x0 = v8_set1(x[16]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[48]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[80]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2272);
+                v8 w1 = v8_ld(w + 2280);
+                v8 w2 = v8_ld(w + 2288);
+                v8 w3 = v8_ld(w + 2296);
+                v8 x0 = v8_set1(x[17]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[49]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[81]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2400);
+                v8 w1 = v8_ld(w + 2408);
+                v8 w2 = v8_ld(w + 2416);
+                v8 w3 = v8_ld(w + 2424);
+                v8 x0 = v8_set1(x[18]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[50]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[82]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2528);
+                v8 w1 = v8_ld(w + 2536);
+                v8 w2 = v8_ld(w + 2544);
+                v8 w3 = v8_ld(w + 2552);
+                v8 x0 = v8_set1(x[19]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[51]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[83]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2656);
+                v8 w1 = v8_ld(w + 2664);
+                v8 w2 = v8_ld(w + 2672);
+                v8 w3 = v8_ld(w + 2680);
+                v8 x0 = v8_set1(x[20]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[52]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[84]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2784);
+                v8 w1 = v8_ld(w + 2792);
+                v8 w2 = v8_ld(w + 2800);
+                v8 w3 = v8_ld(w + 2808);
+                v8 x0 = v8_set1(x[21]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[53]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[85]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 2912);
+                v8 w1 = v8_ld(w + 2920);
+                v8 w2 = v8_ld(w + 2928);
+                v8 w3 = v8_ld(w + 2936);
+                v8 x0 = v8_set1(x[22]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[54]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[86]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3040);
+                v8 w1 = v8_ld(w + 3048);
+                v8 w2 = v8_ld(w + 3056);
+                v8 w3 = v8_ld(w + 3064);
+                v8 x0 = v8_set1(x[23]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[55]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[87]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3168);
+                v8 w1 = v8_ld(w + 3176);
+                v8 w2 = v8_ld(w + 3184);
+                v8 w3 = v8_ld(w + 3192);
+                v8 x0 = v8_set1(x[24]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[56]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[88]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3296);
+                v8 w1 = v8_ld(w + 3304);
+                v8 w2 = v8_ld(w + 3312);
+                v8 w3 = v8_ld(w + 3320);
+                v8 x0 = v8_set1(x[25]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[57]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[89]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3424);
+                v8 w1 = v8_ld(w + 3432);
+                v8 w2 = v8_ld(w + 3440);
+                v8 w3 = v8_ld(w + 3448);
+                v8 x0 = v8_set1(x[26]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[58]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[90]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3552);
+                v8 w1 = v8_ld(w + 3560);
+                v8 w2 = v8_ld(w + 3568);
+                v8 w3 = v8_ld(w + 3576);
+                v8 x0 = v8_set1(x[27]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[59]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[91]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3680);
+                v8 w1 = v8_ld(w + 3688);
+                v8 w2 = v8_ld(w + 3696);
+                v8 w3 = v8_ld(w + 3704);
+                v8 x0 = v8_set1(x[28]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[60]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[92]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3808);
+                v8 w1 = v8_ld(w + 3816);
+                v8 w2 = v8_ld(w + 3824);
+                v8 w3 = v8_ld(w + 3832);
+                v8 x0 = v8_set1(x[29]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[61]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[93]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 3936);
+                v8 w1 = v8_ld(w + 3944);
+                v8 w2 = v8_ld(w + 3952);
+                v8 w3 = v8_ld(w + 3960);
+                v8 x0 = v8_set1(x[30]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[62]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[94]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            {
+                v8 w0 = v8_ld(w + 4064);
+                v8 w1 = v8_ld(w + 4072);
+                v8 w2 = v8_ld(w + 4080);
+                v8 w3 = v8_ld(w + 4088);
+                v8 x0 = v8_set1(x[31]);
+                a0_0 = v8_fma(x0, w0, a0_0);
+                a0_1 = v8_fma(x0, w1, a0_1);
+                a0_2 = v8_fma(x0, w2, a0_2);
+                a0_3 = v8_fma(x0, w3, a0_3);
+                v8 x1 = v8_set1(x[63]);
+                a1_0 = v8_fma(x1, w0, a1_0);
+                a1_1 = v8_fma(x1, w1, a1_1);
+                a1_2 = v8_fma(x1, w2, a1_2);
+                a1_3 = v8_fma(x1, w3, a1_3);
+                v8 x2 = v8_set1(x[95]);
+                a2_0 = v8_fma(x2, w0, a2_0);
+                a2_1 = v8_fma(x2, w1, a2_1);
+                a2_2 = v8_fma(x2, w2, a2_2);
+                a2_3 = v8_fma(x2, w3, a2_3);
+            }
+            if (b) {
+                v8 b0 = v8_ld(b + 96);
+                v8 b1 = v8_ld(b + 104);
+                v8 b2 = v8_ld(b + 112);
+                v8 b3 = v8_ld(b + 120);
+                a0_0 = v8_add(a0_0, b0);
+                a0_1 = v8_add(a0_1, b1);
+                a0_2 = v8_add(a0_2, b2);
+                a0_3 = v8_add(a0_3, b3);
+                a1_0 = v8_add(a1_0, b0);
+                a1_1 = v8_add(a1_1, b1);
+                a1_2 = v8_add(a1_2, b2);
+                a1_3 = v8_add(a1_3, b3);
+                a2_0 = v8_add(a2_0, b0);
+                a2_1 = v8_add(a2_1, b1);
+                a2_2 = v8_add(a2_2, b2);
+                a2_3 = v8_add(a2_3, b3);
+            }
+            v8_st(t + 96, a0_0);
+            v8_st(t + 104, a0_1);
+            v8_st(t + 112, a0_2);
+            v8_st(t + 120, a0_3);
+            v8_st(t + 224, a1_0);
+            v8_st(t + 232, a1_1);
+            v8_st(t + 240, a1_2);
+            v8_st(t + 248, a1_3);
+            v8_st(t + 352, a2_0);
+            v8_st(t + 360, a2_1);
+            v8_st(t + 368, a2_2);
+            v8_st(t + 376, a2_3);
+        }
+    }
+    for (; i < n; i++, x += 32, t += 128) {
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero(), a4 = v8_zero(), a5 = v8_zero(), a6 = v8_zero(), a7 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 0), a0);
+                a1 = v8_fma(xf, v8_ld(w + 8), a1);
+                a2 = v8_fma(xf, v8_ld(w + 16), a2);
+                a3 = v8_fma(xf, v8_ld(w + 24), a3);
+                a4 = v8_fma(xf, v8_ld(w + 32), a4);
+                a5 = v8_fma(xf, v8_ld(w + 40), a5);
+                a6 = v8_fma(xf, v8_ld(w + 48), a6);
+                a7 = v8_fma(xf, v8_ld(w + 56), a7);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 128), a0);
+                a1 = v8_fma(xf, v8_ld(w + 136), a1);
+                a2 = v8_fma(xf, v8_ld(w + 144), a2);
+                a3 = v8_fma(xf, v8_ld(w + 152), a3);
+                a4 = v8_fma(xf, v8_ld(w + 160), a4);
+                a5 = v8_fma(xf, v8_ld(w + 168), a5);
+                a6 = v8_fma(xf, v8_ld(w + 176), a6);
+                a7 = v8_fma(xf, v8_ld(w + 184), a7);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 256), a0);
+                a1 = v8_fma(xf, v8_ld(w + 264), a1);
+                a2 = v8_fma(xf, v8_ld(w + 272), a2);
+                a3 = v8_fma(xf, v8_ld(w + 280), a3);
+                a4 = v8_fma(xf, v8_ld(w + 288), a4);
+                a5 = v8_fma(xf, v8_ld(w + 296), a5);
+                a6 = v8_fma(xf, v8_ld(w + 304), a6);
+                a7 = v8_fma(xf, v8_ld(w + 312), a7);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 384), a0);
+                a1 = v8_fma(xf, v8_ld(w + 392), a1);
+                a2 = v8_fma(xf, v8_ld(w + 400), a2);
+                a3 = v8_fma(xf, v8_ld(w + 408), a3);
+                a4 = v8_fma(xf, v8_ld(w + 416), a4);
+                a5 = v8_fma(xf, v8_ld(w + 424), a5);
+                a6 = v8_fma(xf, v8_ld(w + 432), a6);
+                a7 = v8_fma(xf, v8_ld(w + 440), a7);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 512), a0);
+                a1 = v8_fma(xf, v8_ld(w + 520), a1);
+                a2 = v8_fma(xf, v8_ld(w + 528), a2);
+                a3 = v8_fma(xf, v8_ld(w + 536), a3);
+                a4 = v8_fma(xf, v8_ld(w + 544), a4);
+                a5 = v8_fma(xf, v8_ld(w + 552), a5);
+                a6 = v8_fma(xf, v8_ld(w + 560), a6);
+                a7 = v8_fma(xf, v8_ld(w + 568), a7);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 640), a0);
+                a1 = v8_fma(xf, v8_ld(w + 648), a1);
+                a2 = v8_fma(xf, v8_ld(w + 656), a2);
+                a3 = v8_fma(xf, v8_ld(w + 664), a3);
+                a4 = v8_fma(xf, v8_ld(w + 672), a4);
+                a5 = v8_fma(xf, v8_ld(w + 680), a5);
+                a6 = v8_fma(xf, v8_ld(w + 688), a6);
+                a7 = v8_fma(xf, v8_ld(w + 696), a7);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 768), a0);
+                a1 = v8_fma(xf, v8_ld(w + 776), a1);
+                a2 = v8_fma(xf, v8_ld(w + 784), a2);
+                a3 = v8_fma(xf, v8_ld(w + 792), a3);
+                a4 = v8_fma(xf, v8_ld(w + 800), a4);
+                a5 = v8_fma(xf, v8_ld(w + 808), a5);
+                a6 = v8_fma(xf, v8_ld(w + 816), a6);
+                a7 = v8_fma(xf, v8_ld(w + 824), a7);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 896), a0);
+                a1 = v8_fma(xf, v8_ld(w + 904), a1);
+                a2 = v8_fma(xf, v8_ld(w + 912), a2);
+                a3 = v8_fma(xf, v8_ld(w + 920), a3);
+                a4 = v8_fma(xf, v8_ld(w + 928), a4);
+                a5 = v8_fma(xf, v8_ld(w + 936), a5);
+                a6 = v8_fma(xf, v8_ld(w + 944), a6);
+                a7 = v8_fma(xf, v8_ld(w + 952), a7);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 1024), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1032), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1040), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1048), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1056), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1064), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1072), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1080), a7);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 1152), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1160), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1168), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1176), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1184), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1192), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1200), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1208), a7);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 1280), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1288), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1296), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1304), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1312), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1320), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1328), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1336), a7);
+            }
+            {
+                v8 xf = v8_set1(x[11]);
+                a0 = v8_fma(xf, v8_ld(w + 1408), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1416), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1424), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1432), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1440), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1448), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1456), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1464), a7);
+            }
+            {
+                v8 xf = v8_set1(x[12]);
+                a0 = v8_fma(xf, v8_ld(w + 1536), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1544), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1552), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1560), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1568), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1576), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1584), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1592), a7);
+            }
+            {
+                v8 xf = v8_set1(x[13]);
+                a0 = v8_fma(xf, v8_ld(w + 1664), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1672), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1680), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1688), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1696), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1704), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1712), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1720), a7);
+            }
+            {
+                v8 xf = v8_set1(x[14]);
+                a0 = v8_fma(xf, v8_ld(w + 1792), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1800), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1808), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1816), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1824), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1832), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1840), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1848), a7);
+            }
+            {
+                v8 xf = v8_set1(x[15]);
+                a0 = v8_fma(xf, v8_ld(w + 1920), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1928), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1936), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1944), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1952), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1960), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1968), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1976), a7);
+            }
+            {
+                v8 xf = v8_set1(x[16]);
+                a0 = v8_fma(xf, v8_ld(w + 2048), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2056), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2064), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2072), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2080), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2088), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2096), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2104), a7);
+            }
+            {
+                v8 xf = v8_set1(x[17]);
+                a0 = v8_fma(xf, v8_ld(w + 2176), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2184), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2192), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2200), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2208), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2216), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2224), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2232), a7);
+            }
+            {
+                v8 xf = v8_set1(x[18]);
+                a0 = v8_fma(xf, v8_ld(w + 2304), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2312), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2320), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2328), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2336), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2344), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2352), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2360), a7);
+            }
+            {
+                v8 xf = v8_set1(x[19]);
+                a0 = v8_fma(xf, v8_ld(w + 2432), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2440), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2448), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2456), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2464), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2472), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2480), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2488), a7);
+            }
+            {
+                v8 xf = v8_set1(x[20]);
+                a0 = v8_fma(xf, v8_ld(w + 2560), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2568), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2576), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2584), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2592), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2600), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2608), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2616), a7);
+            }
+            {
+                v8 xf = v8_set1(x[21]);
+                a0 = v8_fma(xf, v8_ld(w + 2688), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2696), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2704), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2712), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2720), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2728), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2736), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2744), a7);
+            }
+            {
+                v8 xf = v8_set1(x[22]);
+                a0 = v8_fma(xf, v8_ld(w + 2816), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2824), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2832), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2840), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2848), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2856), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2864), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2872), a7);
+            }
+            {
+                v8 xf = v8_set1(x[23]);
+                a0 = v8_fma(xf, v8_ld(w + 2944), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2952), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2960), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2968), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2976), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2984), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2992), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3000), a7);
+            }
+            {
+                v8 xf = v8_set1(x[24]);
+                a0 = v8_fma(xf, v8_ld(w + 3072), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3080), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3088), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3096), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3104), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3112), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3120), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3128), a7);
+            }
+            {
+                v8 xf = v8_set1(x[25]);
+                a0 = v8_fma(xf, v8_ld(w + 3200), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3208), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3216), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3224), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3232), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3240), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3248), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3256), a7);
+            }
+            {
+                v8 xf = v8_set1(x[26]);
+                a0 = v8_fma(xf, v8_ld(w + 3328), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3336), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3344), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3352), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3360), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3368), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3376), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3384), a7);
+            }
+            {
+                v8 xf = v8_set1(x[27]);
+                a0 = v8_fma(xf, v8_ld(w + 3456), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3464), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3472), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3480), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3488), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3496), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3504), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3512), a7);
+            }
+            {
+                v8 xf = v8_set1(x[28]);
+                a0 = v8_fma(xf, v8_ld(w + 3584), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3592), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3600), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3608), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3616), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3624), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3632), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3640), a7);
+            }
+            {
+                v8 xf = v8_set1(x[29]);
+                a0 = v8_fma(xf, v8_ld(w + 3712), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3720), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3728), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3736), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3744), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3752), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3760), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3768), a7);
+            }
+            {
+                v8 xf = v8_set1(x[30]);
+                a0 = v8_fma(xf, v8_ld(w + 3840), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3848), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3856), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3864), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3872), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3880), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3888), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3896), a7);
+            }
+            {
+                v8 xf = v8_set1(x[31]);
+                a0 = v8_fma(xf, v8_ld(w + 3968), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3976), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3984), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3992), a3);
+                a4 = v8_fma(xf, v8_ld(w + 4000), a4);
+                a5 = v8_fma(xf, v8_ld(w + 4008), a5);
+                a6 = v8_fma(xf, v8_ld(w + 4016), a6);
+                a7 = v8_fma(xf, v8_ld(w + 4024), a7);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 0));
+            v8_st(t + 0, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 8));
+            v8_st(t + 8, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 16));
+            v8_st(t + 16, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 24));
+            v8_st(t + 24, a3);
+            if (b) a4 = v8_add(a4, v8_ld(b + 32));
+            v8_st(t + 32, a4);
+            if (b) a5 = v8_add(a5, v8_ld(b + 40));
+            v8_st(t + 40, a5);
+            if (b) a6 = v8_add(a6, v8_ld(b + 48));
+            v8_st(t + 48, a6);
+            if (b) a7 = v8_add(a7, v8_ld(b + 56));
+            v8_st(t + 56, a7);
+        }
+        {
+            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero(), a4 = v8_zero(), a5 = v8_zero(), a6 = v8_zero(), a7 = v8_zero();
+            {
+                v8 xf = v8_set1(x[0]);
+                a0 = v8_fma(xf, v8_ld(w + 64), a0);
+                a1 = v8_fma(xf, v8_ld(w + 72), a1);
+                a2 = v8_fma(xf, v8_ld(w + 80), a2);
+                a3 = v8_fma(xf, v8_ld(w + 88), a3);
+                a4 = v8_fma(xf, v8_ld(w + 96), a4);
+                a5 = v8_fma(xf, v8_ld(w + 104), a5);
+                a6 = v8_fma(xf, v8_ld(w + 112), a6);
+                a7 = v8_fma(xf, v8_ld(w + 120), a7);
+            }
+            {
+                v8 xf = v8_set1(x[1]);
+                a0 = v8_fma(xf, v8_ld(w + 192), a0);
+                a1 = v8_fma(xf, v8_ld(w + 200), a1);
+                a2 = v8_fma(xf, v8_ld(w + 208), a2);
+                a3 = v8_fma(xf, v8_ld(w + 216), a3);
+                a4 = v8_fma(xf, v8_ld(w + 224), a4);
+                a5 = v8_fma(xf, v8_ld(w + 232), a5);
+                a6 = v8_fma(xf, v8_ld(w + 240), a6);
+                a7 = v8_fma(xf, v8_ld(w + 248), a7);
+            }
+            {
+                v8 xf = v8_set1(x[2]);
+                a0 = v8_fma(xf, v8_ld(w + 320), a0);
+                a1 = v8_fma(xf, v8_ld(w + 328), a1);
+                a2 = v8_fma(xf, v8_ld(w + 336), a2);
+                a3 = v8_fma(xf, v8_ld(w + 344), a3);
+                a4 = v8_fma(xf, v8_ld(w + 352), a4);
+                a5 = v8_fma(xf, v8_ld(w + 360), a5);
+                a6 = v8_fma(xf, v8_ld(w + 368), a6);
+                a7 = v8_fma(xf, v8_ld(w + 376), a7);
+            }
+            {
+                v8 xf = v8_set1(x[3]);
+                a0 = v8_fma(xf, v8_ld(w + 448), a0);
+                a1 = v8_fma(xf, v8_ld(w + 456), a1);
+                a2 = v8_fma(xf, v8_ld(w + 464), a2);
+                a3 = v8_fma(xf, v8_ld(w + 472), a3);
+                a4 = v8_fma(xf, v8_ld(w + 480), a4);
+                a5 = v8_fma(xf, v8_ld(w + 488), a5);
+                a6 = v8_fma(xf, v8_ld(w + 496), a6);
+                a7 = v8_fma(xf, v8_ld(w + 504), a7);
+            }
+            {
+                v8 xf = v8_set1(x[4]);
+                a0 = v8_fma(xf, v8_ld(w + 576), a0);
+                a1 = v8_fma(xf, v8_ld(w + 584), a1);
+                a2 = v8_fma(xf, v8_ld(w + 592), a2);
+                a3 = v8_fma(xf, v8_ld(w + 600), a3);
+                a4 = v8_fma(xf, v8_ld(w + 608), a4);
+                a5 = v8_fma(xf, v8_ld(w + 616), a5);
+                a6 = v8_fma(xf, v8_ld(w + 624), a6);
+                a7 = v8_fma(xf, v8_ld(w + 632), a7);
+            }
+            {
+                v8 xf = v8_set1(x[5]);
+                a0 = v8_fma(xf, v8_ld(w + 704), a0);
+                a1 = v8_fma(xf, v8_ld(w + 712), a1);
+                a2 = v8_fma(xf, v8_ld(w + 720), a2);
+                a3 = v8_fma(xf, v8_ld(w + 728), a3);
+                a4 = v8_fma(xf, v8_ld(w + 736), a4);
+                a5 = v8_fma(xf, v8_ld(w + 744), a5);
+                a6 = v8_fma(xf, v8_ld(w + 752), a6);
+                a7 = v8_fma(xf, v8_ld(w + 760), a7);
+            }
+            {
+                v8 xf = v8_set1(x[6]);
+                a0 = v8_fma(xf, v8_ld(w + 832), a0);
+                a1 = v8_fma(xf, v8_ld(w + 840), a1);
+                a2 = v8_fma(xf, v8_ld(w + 848), a2);
+                a3 = v8_fma(xf, v8_ld(w + 856), a3);
+                a4 = v8_fma(xf, v8_ld(w + 864), a4);
+                a5 = v8_fma(xf, v8_ld(w + 872), a5);
+                a6 = v8_fma(xf, v8_ld(w + 880), a6);
+                a7 = v8_fma(xf, v8_ld(w + 888), a7);
+            }
+            {
+                v8 xf = v8_set1(x[7]);
+                a0 = v8_fma(xf, v8_ld(w + 960), a0);
+                a1 = v8_fma(xf, v8_ld(w + 968), a1);
+                a2 = v8_fma(xf, v8_ld(w + 976), a2);
+                a3 = v8_fma(xf, v8_ld(w + 984), a3);
+                a4 = v8_fma(xf, v8_ld(w + 992), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1000), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1008), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1016), a7);
+            }
+            {
+                v8 xf = v8_set1(x[8]);
+                a0 = v8_fma(xf, v8_ld(w + 1088), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1096), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1104), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1112), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1120), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1128), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1136), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1144), a7);
+            }
+            {
+                v8 xf = v8_set1(x[9]);
+                a0 = v8_fma(xf, v8_ld(w + 1216), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1224), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1232), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1240), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1248), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1256), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1264), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1272), a7);
+            }
+            {
+                v8 xf = v8_set1(x[10]);
+                a0 = v8_fma(xf, v8_ld(w + 1344), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1352), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1360), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1368), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1376), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1384), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1392), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1400), a7);
+            }
+            {
+                v8 xf = v8_set1(x[11]);
+                a0 = v8_fma(xf, v8_ld(w + 1472), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1480), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1488), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1496), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1504), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1512), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1520), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1528), a7);
+            }
+            {
+                v8 xf = v8_set1(x[12]);
+                a0 = v8_fma(xf, v8_ld(w + 1600), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1608), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1616), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1624), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1632), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1640), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1648), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1656), a7);
+            }
+            {
+                v8 xf = v8_set1(x[13]);
+                a0 = v8_fma(xf, v8_ld(w + 1728), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1736), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1744), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1752), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1760), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1768), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1776), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1784), a7);
+            }
+            {
+                v8 xf = v8_set1(x[14]);
+                a0 = v8_fma(xf, v8_ld(w + 1856), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1864), a1);
+                a2 = v8_fma(xf, v8_ld(w + 1872), a2);
+                a3 = v8_fma(xf, v8_ld(w + 1880), a3);
+                a4 = v8_fma(xf, v8_ld(w + 1888), a4);
+                a5 = v8_fma(xf, v8_ld(w + 1896), a5);
+                a6 = v8_fma(xf, v8_ld(w + 1904), a6);
+                a7 = v8_fma(xf, v8_ld(w + 1912), a7);
+            }
+            {
+                v8 xf = v8_set1(x[15]);
+                a0 = v8_fma(xf, v8_ld(w + 1984), a0);
+                a1 = v8_fma(xf, v8_ld(w + 1992), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2000), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2008), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2016), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2024), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2032), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2040), a7);
+            }
+            {
+                v8 xf = v8_set1(x[16]);
+                a0 = v8_fma(xf, v8_ld(w + 2112), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2120), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2128), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2136), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2144), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2152), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2160), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2168), a7);
+            }
+            {
+                v8 xf = v8_set1(x[17]);
+                a0 = v8_fma(xf, v8_ld(w + 2240), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2248), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2256), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2264), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2272), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2280), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2288), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2296), a7);
+            }
+            {
+                v8 xf = v8_set1(x[18]);
+                a0 = v8_fma(xf, v8_ld(w + 2368), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2376), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2384), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2392), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2400), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2408), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2416), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2424), a7);
+            }
+            {
+                v8 xf = v8_set1(x[19]);
+                a0 = v8_fma(xf, v8_ld(w + 2496), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2504), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2512), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2520), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2528), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2536), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2544), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2552), a7);
+            }
+            {
+                v8 xf = v8_set1(x[20]);
+                a0 = v8_fma(xf, v8_ld(w + 2624), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2632), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2640), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2648), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2656), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2664), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2672), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2680), a7);
+            }
+            {
+                v8 xf = v8_set1(x[21]);
+                a0 = v8_fma(xf, v8_ld(w + 2752), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2760), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2768), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2776), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2784), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2792), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2800), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2808), a7);
+            }
+            {
+                v8 xf = v8_set1(x[22]);
+                a0 = v8_fma(xf, v8_ld(w + 2880), a0);
+                a1 = v8_fma(xf, v8_ld(w + 2888), a1);
+                a2 = v8_fma(xf, v8_ld(w + 2896), a2);
+                a3 = v8_fma(xf, v8_ld(w + 2904), a3);
+                a4 = v8_fma(xf, v8_ld(w + 2912), a4);
+                a5 = v8_fma(xf, v8_ld(w + 2920), a5);
+                a6 = v8_fma(xf, v8_ld(w + 2928), a6);
+                a7 = v8_fma(xf, v8_ld(w + 2936), a7);
+            }
+            {
+                v8 xf = v8_set1(x[23]);
+                a0 = v8_fma(xf, v8_ld(w + 3008), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3016), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3024), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3032), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3040), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3048), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3056), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3064), a7);
+            }
+            {
+                v8 xf = v8_set1(x[24]);
+                a0 = v8_fma(xf, v8_ld(w + 3136), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3144), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3152), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3160), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3168), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3176), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3184), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3192), a7);
+            }
+            {
+                v8 xf = v8_set1(x[25]);
+                a0 = v8_fma(xf, v8_ld(w + 3264), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3272), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3280), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3288), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3296), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3304), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3312), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3320), a7);
+            }
+            {
+                v8 xf = v8_set1(x[26]);
+                a0 = v8_fma(xf, v8_ld(w + 3392), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3400), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3408), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3416), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3424), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3432), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3440), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3448), a7);
+            }
+            {
+                v8 xf = v8_set1(x[27]);
+                a0 = v8_fma(xf, v8_ld(w + 3520), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3528), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3536), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3544), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3552), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3560), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3568), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3576), a7);
+            }
+            {
+                v8 xf = v8_set1(x[28]);
+                a0 = v8_fma(xf, v8_ld(w + 3648), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3656), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3664), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3672), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3680), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3688), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3696), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3704), a7);
+            }
+            {
+                v8 xf = v8_set1(x[29]);
+                a0 = v8_fma(xf, v8_ld(w + 3776), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3784), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3792), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3800), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3808), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3816), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3824), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3832), a7);
+            }
+            {
+                v8 xf = v8_set1(x[30]);
+                a0 = v8_fma(xf, v8_ld(w + 3904), a0);
+                a1 = v8_fma(xf, v8_ld(w + 3912), a1);
+                a2 = v8_fma(xf, v8_ld(w + 3920), a2);
+                a3 = v8_fma(xf, v8_ld(w + 3928), a3);
+                a4 = v8_fma(xf, v8_ld(w + 3936), a4);
+                a5 = v8_fma(xf, v8_ld(w + 3944), a5);
+                a6 = v8_fma(xf, v8_ld(w + 3952), a6);
+                a7 = v8_fma(xf, v8_ld(w + 3960), a7);
+            }
+            {
+                v8 xf = v8_set1(x[31]);
+                a0 = v8_fma(xf, v8_ld(w + 4032), a0);
+                a1 = v8_fma(xf, v8_ld(w + 4040), a1);
+                a2 = v8_fma(xf, v8_ld(w + 4048), a2);
+                a3 = v8_fma(xf, v8_ld(w + 4056), a3);
+                a4 = v8_fma(xf, v8_ld(w + 4064), a4);
+                a5 = v8_fma(xf, v8_ld(w + 4072), a5);
+                a6 = v8_fma(xf, v8_ld(w + 4080), a6);
+                a7 = v8_fma(xf, v8_ld(w + 4088), a7);
+            }
+            if (b) a0 = v8_add(a0, v8_ld(b + 64));
+            v8_st(t + 64, a0);
+            if (b) a1 = v8_add(a1, v8_ld(b + 72));
+            v8_st(t + 72, a1);
+            if (b) a2 = v8_add(a2, v8_ld(b + 80));
+            v8_st(t + 80, a2);
+            if (b) a3 = v8_add(a3, v8_ld(b + 88));
+            v8_st(t + 88, a3);
+            if (b) a4 = v8_add(a4, v8_ld(b + 96));
+            v8_st(t + 96, a4);
+            if (b) a5 = v8_add(a5, v8_ld(b + 104));
+            v8_st(t + 104, a5);
+            if (b) a6 = v8_add(a6, v8_ld(b + 112));
+            v8_st(t + 112, a6);
+            if (b) a7 = v8_add(a7, v8_ld(b + 120));
+            v8_st(t + 120, a7);
         }
     }
 }

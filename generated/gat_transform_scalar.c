@@ -272,6 +272,21 @@ void gk_f32_gat_transform_f16c80__scalar(const gk_layer_run *run, size_t begin, 
         for (int c = 0; c < 80; c++) t[c] = acc[c];
     }
 }
+/* t[begin:end, 0:112] = x[begin:end, 0:16] · w_fused, portable C. */
+void gk_f32_gat_transform_f16c112__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 16;
+        float acc[112];
+        for (int c = 0; c < 112; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 16; f++) {
+            const float xf = x[f], *wf = w + f * 112;
+            for (int c = 0; c < 112; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 112;
+        for (int c = 0; c < 112; c++) t[c] = acc[c];
+    }
+}
 /* t[begin:end, 0:144] = x[begin:end, 0:16] · w_fused, portable C. */
 void gk_f32_gat_transform_f16c144__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
@@ -375,6 +390,21 @@ void gk_f32_gat_transform_f32c80__scalar(const gk_layer_run *run, size_t begin, 
         }
         float *t = run->t + i * 80;
         for (int c = 0; c < 80; c++) t[c] = acc[c];
+    }
+}
+/* t[begin:end, 0:128] = x[begin:end, 0:32] · w_fused, portable C. */
+void gk_f32_gat_transform_f32c128__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
+    for (size_t i = begin; i < end; i++) {
+        const float *x = run->x + i * 32;
+        float acc[128];
+        for (int c = 0; c < 128; c++) acc[c] = b ? b[c] : 0.0f;
+        for (int f = 0; f < 32; f++) {
+            const float xf = x[f], *wf = w + f * 128;
+            for (int c = 0; c < 128; c++) acc[c] += xf * wf[c];
+        }
+        float *t = run->t + i * 128;
+        for (int c = 0; c < 128; c++) t[c] = acc[c];
     }
 }
 /* t[begin:end, 0:144] = x[begin:end, 0:32] · w_fused, portable C. */

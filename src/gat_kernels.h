@@ -39,6 +39,13 @@
  * isolated nodes. */
 void gk_gat_row_exact(const gk_layer_run *run, size_t i, float *out);
 
+/* GATv2: alpha of target row i, recomputing its logits (in PyG's order)
+ * with the kernel's final per-head max m[h] and softmax sum[h]:
+ * alpha[e, h] = exp(logit - m[h]) / (sum[h] + 1e-16). Only when the plan
+ * keeps attention. */
+void gk_gatv2_row_alpha(const gk_layer_run *run, size_t i, const float *m,
+                        const float *sum);
+
 /* The generated vector exp of each ISA (y[q] = exp(x[q])), for its test. */
 void gk_f32_vexp__avx512(const float *x, float *y, size_t n);
 void gk_f32_vexp__avx2(const float *x, float *y, size_t n);

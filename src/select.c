@@ -82,18 +82,56 @@ gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err) {
     return GK_OK;
 }
 
-/* Why a layer cannot use the generated kernels, or NULL if it can. */
+/* Why a layer cannot use the generated kernels, or NULL if it can. The
+ * GATv2 kernels read t = [xl | xr | res] (col_xr = 0 when share_weights)
+ * and take leaky_relu as max(v, slope·v), which needs slope in [0, 1]. */
 static const char *unsupported(const gk_layer *L) {
     const gk_layer_info *in = &L->info;
     int hc = in->heads * in->out_channels;
-    if (in->type != GK_LAYER_GAT) return "GATv2Conv is not specialized";
     if (!(in->negative_slope >= 0.0f && in->negative_slope <= 1.0f))
-        return "negative_slope outside [0, 1] (factorization needs it)";
-    if (L->col_h != 0 || L->col_src != hc || L->col_dst != hc + in->heads)
+        return in->type == GK_LAYER_GATV2
+                   ? "negative_slope outside [0, 1] (leaky_relu as a max needs it)"
+                   : "negative_slope outside [0, 1] (factorization needs it)";
+    if (in->type == GK_LAYER_GATV2) {
+        if (L->col_h != 0 || (L->col_xr != 0 && L->col_xr != hc) || !L->att)
+            return "non-standard fused column layout";
+    } else if (L->col_h != 0 || L->col_src != hc || L->col_dst != hc + in->heads) {
         return "non-standard fused column layout";
+    }
     if (in->edge_dim > 0 && !L->edge_w) return "edge_dim > 0 without edge weights";
     if (in->heads > 16) return "more than 16 heads";
     return NULL;
+}
+
+/* GATv2Conv: the transform by its (F_in, t_stride) key, the aggregation
+ * by (H, C, D, concat); no complete-graph kernels (the per-edge term sits
+ * inside leaky_relu of a sum over channels: nothing to sort by). */
+static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
+                         char *reason, size_t reason_size) {
+    const gk_layer_info *in = &L->info;
+    int ts = (int)gk_t_stride(L);
+    const gk_reg_transform *tr = NULL;
+    const gk_reg_gatv2 *ag = NULL;
+    for (gk_isa i = isa; i <= GK_ISA_SCALAR; i++) {
+        if (!tr) tr = gk_reg_find_transform(i, in->in_channels, ts);
+        if (!ag) ag = gk_reg_find_gatv2(i, in->heads, in->out_channels, in->edge_dim, in->concat);
+    }
+    if (!tr && !ag) {
+        snprintf(reason, reason_size,
+                 "generic: no generated GATv2 kernel for F%d H%d C%d e%d %s "
+                 "(add a [[gatv2]] key to codegen/shapes.toml)",
+                 in->in_channels, in->heads, in->out_channels, in->edge_dim,
+                 in->concat ? "concat" : "mean");
+        return;
+    }
+    if (tr) out->transform = tr->fn;
+    if (ag) {
+        out->name = ag->name;
+        out->aggregate = ag->aggregate;
+    }
+    snprintf(reason, reason_size, "%s: transform %s, aggregate %s (requested %s)",
+             ag ? gk_isa_name(ag->isa) : "generic", tr ? gk_isa_name(tr->isa) : "generic BLIS",
+             ag ? "GATv2 online softmax" : "generic (no key)", gk_isa_name(isa));
 }
 
 void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
@@ -109,6 +147,10 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
     const char *why = unsupported(L);
     if (why) {
         snprintf(reason, reason_size, "generic: %s", why);
+        return;
+    }
+    if (in->type == GK_LAYER_GATV2) {
+        select_gatv2(L, isa, out, reason, reason_size);
         return;
     }
     int ts = (int)gk_t_stride(L);

@@ -68,6 +68,45 @@ static void kh_layer(kh_case *k, int F, int H, int C, int D, int concat,
     k->D = D;
 }
 
+/* A GATv2 layer, t = [xl | xr (unless share) | res], random weights;
+ * `scale` multiplies att (large values stress the softmax). */
+static inline void kh_layer_v2(kh_case *k, int F, int H, int C, int D, int concat, int share,
+                               int residual, gk_activation act, float ns, float scale) {
+    gk_layer *L = &k->L;
+    memset(L, 0, sizeof *L);
+    int hc = H * C;
+    L->info.type = GK_LAYER_GATV2;
+    L->info.in_channels = F;
+    L->info.out_channels = C;
+    L->info.heads = H;
+    L->info.concat = concat;
+    L->info.negative_slope = ns;
+    L->info.edge_dim = D;
+    L->info.residual = residual;
+    L->info.share_weights = share;
+    L->info.activation = act;
+    L->info.out_width = concat ? hc : C;
+    L->col_h = 0;
+    L->col_src = L->col_dst = -1;
+    L->col_xr = share ? 0 : hc;
+    L->col_res = residual ? (share ? hc : 2 * hc) : -1;
+    L->cols = (share ? hc : 2 * hc) + (residual ? L->info.out_width : 0);
+    k->ts = gk_t_stride(L);
+    L->w_fused = gk_calloc_array((size_t)F * k->ts, sizeof(float));
+    for (int f = 0; f < F; f++)
+        for (int c = 0; c < L->cols; c++)
+            L->w_fused[(size_t)f * k->ts + c] = kh_rand() / sqrtf((float)F);
+    L->att = gk_calloc_array((size_t)hc, sizeof(float));
+    for (int c = 0; c < hc; c++) L->att[c] = kh_rand() * scale;
+    L->bias = gk_calloc_array((size_t)L->info.out_width, sizeof(float));
+    for (int c = 0; c < L->info.out_width; c++) L->bias[c] = 0.1f * kh_rand();
+    if (D) {
+        L->edge_w = gk_calloc_array((size_t)(D * hc), sizeof(float));
+        for (int q = 0; q < D * hc; q++) L->edge_w[q] = kh_rand();
+    }
+    k->D = D;
+}
+
 /* CSR view: kind 0 random (isolated nodes, single neighbours, duplicate
  * edges), kind 1 complete (every (j, i) once, self loops included). */
 static void kh_graph(kh_case *k, size_t n, int kind) {
@@ -117,7 +156,7 @@ static void kh_buffers(kh_case *k) {
 }
 
 static void kh_free(kh_case *k) {
-    gk_free(k->L.w_fused); gk_free(k->L.bias); gk_free(k->L.edge_w);
+    gk_free(k->L.w_fused); gk_free(k->L.bias); gk_free(k->L.edge_w); gk_free(k->L.att);
     gk_free(k->v.row_ptr); gk_free(k->v.src); gk_free(k->v.attr);
     gk_free(k->x); gk_free(k->t); gk_free(k->y); gk_free(k->alpha);
     gk_free(k->ns_f); gk_free(k->ns_i); gk_free(k->rs);
@@ -154,11 +193,35 @@ static void kh_transform_ref(kh_case *k, double *t64) {
         }
 }
 
+/* The float64 logit of edge e (source row t_j) into target row t_i, head h:
+ * GATConv s_src[j] + s_dst[i] (+ Σ_d e·edge_w), GATv2Conv
+ * Σ_c att[h,c]·lrelu(xl[j,h,c] + xr[i,h,c] (+ Σ_d e·W_e[d,h,c])); the
+ * GATConv value is returned before its leaky_relu, the GATv2 one after the
+ * sum (PyG: gat_conv.py, gatv2_conv.py). */
+static inline double kh_logit(const kh_case *k, const float *t_j, const float *t_i, int32_t e,
+                       int h) {
+    const gk_layer *L = &k->L;
+    int H = L->info.heads, C = L->info.out_channels;
+    double ns = L->info.negative_slope;
+    const float *a = k->D ? k->v.attr + (size_t)e * (size_t)k->D : NULL;
+    if (L->info.type == GK_LAYER_GAT) {
+        double z = (double)t_j[L->col_src + h] + t_i[L->col_dst + h];
+        for (int d = 0; d < k->D; d++) z += (double)a[d] * L->edge_w[d * H + h];
+        return z > 0 ? z : ns * z;
+    }
+    double z = 0;
+    for (int c = h * C; c < (h + 1) * C; c++) {
+        double v = (double)t_j[L->col_h + c] + t_i[L->col_xr + c];
+        for (int d = 0; d < k->D; d++) v += (double)a[d] * L->edge_w[d * H * C + c];
+        z += (double)L->att[c] * (v > 0 ? v : ns * v);
+    }
+    return z;
+}
+
 /* y and alpha of the layer in float64 from k->t. */
 static void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
     const gk_layer *L = &k->L;
     int H = L->info.heads, C = L->info.out_channels, W = L->info.out_width;
-    double ns = L->info.negative_slope;
     double *out = calloc((size_t)(H * C), sizeof *out);
     for (size_t i = 0; i < k->n; i++) {
         const float *t_i = k->t + i * k->ts;
@@ -169,15 +232,12 @@ static void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
             for (int pass = 0; pass < 3; pass++)
                 for (int32_t e = e0; e < e1; e++) {
                     const float *t_j = k->t + (size_t)k->v.src[e] * k->ts;
-                    double z = (double)t_j[L->col_src + h] + t_i[L->col_dst + h];
-                    for (int d = 0; d < k->D; d++)
-                        z += (double)k->v.attr[(size_t)e * (size_t)k->D + (size_t)d] * L->edge_w[d * H + h];
-                    z = z > 0 ? z : ns * z;
+                    double z = kh_logit(k, t_j, t_i, e, h);
                     if (pass == 0) { m = z > m ? z : m; continue; }
                     double w = exp(z - m);
                     if (pass == 1) {
                         sum += w;
-                        for (int c = 0; c < C; c++) out[h * C + c] += w * t_j[h * C + c];
+                        for (int c = 0; c < C; c++) out[h * C + c] += w * t_j[L->col_h + h * C + c];
                     } else {
                         alpha[(size_t)e * (size_t)H + (size_t)h] = w / (sum + 1e-16);
                     }

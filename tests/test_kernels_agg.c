@@ -1,7 +1,9 @@
-/* Every generated CSR aggregation kernel (factorized and edge-feature) on
- * every ISA this CPU runs, against a float64 reference and the generic
- * path: random graphs with isolated nodes, single neighbours and duplicate
- * edges; ordinary and large-magnitude logits; every activation; alpha. */
+/* Every generated CSR aggregation kernel (GATConv factorized and
+ * edge-feature, GATv2Conv) on every ISA this CPU runs, against a float64
+ * reference and the generic path: random graphs with isolated nodes, single
+ * neighbours, duplicate edges, degrees that are no multiple of a vector and
+ * rows of more than one 64-edge block; ordinary and large-magnitude logits;
+ * every activation; alpha; GATv2 with shared and separate weights. */
 #include "kernel_harness.h"
 
 static int check(const gk_reg_agg *k, float scale, gk_activation act, int residual,
@@ -36,6 +38,52 @@ static int check(const gk_reg_agg *k, float scale, gk_activation act, int residu
     return bad;
 }
 
+/* The same for a GATv2 kernel: t = [xl | xr | res] from one float64
+ * transform, the kernel and the generic path against kh_aggregate_ref. The
+ * logits are sums over C channels of float products, so large-logit cases
+ * (scale 40) carry the float rounding of the logit itself into alpha (an
+ * exp of it): alpha's tolerance grows with the largest |logit| of the case
+ * (measured: 1.5e-5 at |logit| ~ 100); y's stays 1e-5. */
+static int check_v2(const gk_reg_gatv2 *k, float scale, gk_activation act, int share,
+                    int residual, int with_alpha) {
+    kh_case c;
+    kh_layer_v2(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, share, residual, act,
+                0.2f, scale);
+    kh_graph(&c, 37, 0);
+    kh_buffers(&c);
+    double *t64 = calloc(c.n * c.ts, sizeof *t64);
+    kh_transform_ref(&c, t64);
+    for (size_t q = 0; q < c.n * c.ts; q++) c.t[q] = (float)t64[q];
+    size_t ny = c.n * (size_t)c.L.info.out_width, na = c.v.num_edges * (size_t)k->heads;
+    double *y = calloc(ny, sizeof *y), *a = calloc(na + 1, sizeof *a);
+    kh_aggregate_ref(&c, y, a);
+    double lmax = 1;  /* largest |logit| of the case */
+    for (size_t i = 0; i < c.n; i++)
+        for (int32_t e = c.v.row_ptr[i]; e < c.v.row_ptr[i + 1]; e++)
+            for (int h = 0; h < k->heads; h++) {
+                double l = fabs(kh_logit(&c, c.t + (size_t)c.v.src[e] * c.ts, c.t + i * c.ts, e, h));
+                lmax = l > lmax ? l : lmax;
+            }
+    double tol = 1e-5, atol = 1e-5 * (lmax > 10 ? lmax / 10 : 1);
+    gk_layer_run run = kh_run(&c, with_alpha);
+    k->aggregate(&run, 0, c.n);
+    double err = kh_err_f(c.y, y, ny), aerr = with_alpha ? kh_err_f(c.alpha, a, na) : 0;
+    float *yk = malloc(ny * sizeof *yk);
+    memcpy(yk, c.y, ny * sizeof *yk);
+    gk_generic_aggregate(&run, 0, c.n);
+    double *yg = calloc(ny, sizeof *yg);
+    for (size_t q = 0; q < ny; q++) yg[q] = c.y[q];
+    double gerr = kh_err_f(yk, yg, ny);
+    int bad = !(err <= tol && aerr <= atol && gerr <= tol);
+    if (bad)
+        printf("FAIL %s scale %g act %d share %d res %d alpha %d: err %.3e alpha %.3e vs "
+               "generic %.3e (alpha tolerance %.1e, max |logit| %.0f)\n", k->name, scale, act,
+               share, residual, with_alpha, err, aerr, gerr, atol, lmax);
+    free(t64); free(y); free(a); free(yk); free(yg);
+    kh_free(&c);
+    return bad;
+}
+
 int main(void) {
     int fails = 0, runs = 0, noted[8] = {0};
     for (size_t r = 0; r < gk_reg_num_aggs; r++) {
@@ -45,6 +93,15 @@ int main(void) {
         fails += check(k, 40.0f, GK_ACT_NONE, 1, 1);  /* large logits */
         fails += check(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1);
         runs += 3;
+    }
+    for (size_t r = 0; r < gk_reg_num_gatv2s; r++) {
+        const gk_reg_gatv2 *k = &gk_reg_gatv2s[r];
+        if (kh_skip(k->isa, noted)) continue;
+        fails += check_v2(k, 1.0f, GK_ACT_ELU, 0, 0, 0);
+        fails += check_v2(k, 1.0f, GK_ACT_NONE, 1, 1, 1);  /* share_weights */
+        fails += check_v2(k, 40.0f, GK_ACT_NONE, 0, 1, 1);  /* large logits */
+        fails += check_v2(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), (int)(r & 2), 1);
+        runs += 4;
     }
     printf("%d aggregation runs, %d failing\n", runs, fails);
     return fails != 0;

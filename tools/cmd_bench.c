@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "bench_gatv2.h"
 #include "cli.h"
 #include "tick.h"
 
@@ -50,10 +51,12 @@ static const char usage_text[] =
     "                       gives it), and for dense scenarios gk_graph_set_complete\n"
     "                       alone and before gk_infer (paths set_coo, set_coo+infer,\n"
     "                       set_complete, complete+infer)\n"
+    "  --gatv2              also time a GATv2Conv model of the reference model's\n"
+    "                       shapes on each scenario (rows <scenario>_gatv2)\n"
     "  --list               list the scenarios\n";
 
 typedef struct bench_options {
-    int json, quick, no_hist, no_peak, cpu, progress, graph_build;
+    int json, quick, no_hist, no_peak, cpu, progress, graph_build, gatv2;
     long runs, warmup;
     double max_seconds;
     int threads[8], num_threads;
@@ -97,6 +100,7 @@ static int parse_options(int argc, char **argv, bench_options *o) {
     o->no_hist = cli_flag(argc, argv, "--no-hist");
     o->no_peak = cli_flag(argc, argv, "--no-peak");
     o->graph_build = cli_flag(argc, argv, "--graph-build");
+    o->gatv2 = cli_flag(argc, argv, "--gatv2");
     o->progress = isatty(2);
     const char *v;
     o->cpu = (v = cli_option(argc, argv, "--cpu")) ? atoi(v) : -1;
@@ -469,6 +473,21 @@ static int run_scenario(const bench_scenario *s, gk_model *m, const bench_option
     return rc;
 }
 
+/* --gatv2: scenario s again on a GATv2Conv model of m's shapes, its rows
+ * named <scenario>_gatv2 (the copy v2 outlives the results that point at it). */
+static int run_gatv2(const bench_scenario *s, const gk_model *m, bench_scenario *v2,
+                     const bench_options *o, const bench_peak *peak, bench_result *out,
+                     int *count) {
+    gk_model *g2 = NULL;
+    gk_error err;
+    if (bench_gatv2_model(m, &g2, &err) != GK_OK) return cli_error("bench --gatv2", &err);
+    *v2 = *s;
+    snprintf(v2->name, sizeof v2->name, "%.40s_gatv2", s->name);
+    int rc = run_scenario(v2, g2, o, peak, out, count);
+    gk_model_free(g2);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (cli_flag(argc, argv, "-h") || cli_flag(argc, argv, "--help"))
         return fputs(usage_text, stdout), 0;
@@ -485,7 +504,8 @@ int cmd_bench(int argc, char **argv) {
     if (!o.no_peak) bench_measure_peak(&peak);
     if (!o.json) bench_print_header(stdout, &peak, o.cpu);
     gk_model *models[2] = {NULL, NULL};
-    int capacity = o.num_scenarios * (o.num_threads * 2 + 4), count = 0;
+    int capacity = o.num_scenarios * (o.num_threads * 2 + 4) * (o.gatv2 ? 2 : 1), count = 0;
+    bench_scenario v2_scenarios[32];
     bench_result *results = calloc((size_t)capacity, sizeof *results);
     if (!results) return 1;
     int ticks_left = 0;
@@ -499,6 +519,9 @@ int cmd_bench(int argc, char **argv) {
         int edge = o.scenarios[k]->edge_dim > 0;
         rc = load_model(&o, edge, &models[edge]);
         if (!rc) rc = run_scenario(o.scenarios[k], models[edge], &o, &peak, results, &count);
+        if (!rc && o.gatv2)
+            rc = run_gatv2(o.scenarios[k], models[edge], &v2_scenarios[k], &o, &peak, results,
+                           &count);
     }
     if (!rc && o.plot) {
         if (bench_write_svg(o.plot, results, count)) {
