@@ -32,13 +32,26 @@ from .export_pyg import export_pyg, export_state_dict
 __version__ = _graphkern.version
 
 
+def complete_edge_index(num_nodes, self_loops=False):
+    """The edge list that Graph.set_complete(num_nodes, self_loops) stands
+    for, as int64 [2, E]: target by target, sources ascending (row 0 source,
+    row 1 target). Build edge_attr for set_complete in this order. Needs
+    numpy."""
+    import numpy as np
+    n = int(num_nodes)
+    src = np.tile(np.arange(n, dtype=np.int64), n)
+    dst = np.repeat(np.arange(n, dtype=np.int64), n)
+    keep = np.ones(n * n, dtype=bool) if self_loops else src != dst
+    return np.stack([src[keep], dst[keep]])
+
+
 def __getattr__(name):
     """export, compile and ExportError load torch: only when first used."""
     if name in ("export", "compile", "ExportError"):
         from . import _export
         return getattr(_export, name)
     raise AttributeError("module 'graphkern' has no attribute %r" % name)
-__all__ = ["Model", "Graph", "Plan", "Correlation", "Publisher", "Snapshot", "Error", "InvalidInputError",
+__all__ = ["Model", "Graph", "Plan", "complete_edge_index", "Correlation", "Publisher", "Snapshot", "Error", "InvalidInputError",
            "ModelFormatError", "OutOfMemoryError", "FileError", "PlatformError",
            "export_pyg", "export_state_dict", "export", "compile", "ExportError"]
 

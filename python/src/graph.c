@@ -163,6 +163,66 @@ static PyObject *graph_set(PyGkGraph *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
+/* set_complete(num_nodes, self_loops=False, edge_attr=None) */
+static PyObject *graph_set_complete(PyGkGraph *self, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames) {
+    static const char *const names[] = {"num_nodes", "self_loops", "edge_attr"};
+    PyObject *a[3];
+    if (pygk_parse("set_complete", args, nargs, kwnames, names, 3, 3, a) < 0) return NULL;
+    if (!self->graph) {
+        PyErr_SetString(PyExc_RuntimeError, self->keeper ? "the graph was committed or "
+                        "released" : "Graph.__init__ was not called");
+        return NULL;
+    }
+    if (!a[0]) {
+        PyErr_SetString(PyExc_TypeError, "set_complete() missing required argument 'num_nodes'");
+        return NULL;
+    }
+    Py_ssize_t nodes = PyLong_AsSsize_t(a[0]);
+    if (nodes < 1) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "num_nodes must be >= 1");
+        return NULL;
+    }
+    int loops = a[1] ? PyObject_IsTrue(a[1]) : 0;
+    if (loops < 0) return NULL;
+    size_t n = (size_t)nodes, dim = (size_t)gk_model_edge_dim(self->owner->model);
+    PyObject *attr_obj = a[2] == Py_None ? NULL : a[2];
+    if (dim == 0 && attr_obj) {
+        PyErr_SetString(PyExc_ValueError,
+                        "edge_attr given, but the model has no edge features (edge_dim 0)");
+        return NULL;
+    }
+    pygk_array attr;
+    memset(&attr, 0, sizeof attr);
+    if (attr_obj && pygk_get_array(attr_obj, "edge_attr", PYGK_F32, dim, 0, &attr) < 0)
+        return NULL;
+    /* n <= max_nodes is checked by the library; below it n * n cannot overflow */
+    size_t edges = n <= self->max_nodes ? (loops ? n * n : n * (n - 1)) : 0;
+    if (attr_obj && n <= self->max_nodes && attr.rows != edges) {
+        PyErr_Format(PyExc_ValueError, "edge_attr has %zu rows; the complete graph on %zu "
+                     "nodes has %zu edges%s", attr.rows, n, edges,
+                     loops ? " (self loops included)" : "");
+        pygk_release_array(&attr);
+        return NULL;
+    }
+    if (self->readers || self->writing) {
+        pygk_release_array(&attr);
+        PyErr_SetString(PyExc_RuntimeError, "Graph.set_complete() while the graph is in use "
+                        "by another thread (a plan infers on it, or another set())");
+        return NULL;
+    }
+    gk_error err;
+    gk_status st;
+    self->writing = 1;
+    Py_BEGIN_ALLOW_THREADS
+    st = gk_graph_set_complete(self->graph, n, loops, attr_obj ? attr.view.buf : NULL, &err);
+    Py_END_ALLOW_THREADS
+    self->writing = 0;
+    pygk_release_array(&attr);
+    if (st != GK_OK) return pygk_raise(st, &err);
+    Py_RETURN_NONE;
+}
+
 #define SIZE_GETTER(name, expr)                                        \
     static PyObject *get_##name(PyGkGraph *self, void *closure) {      \
         (void)closure;                                                 \
@@ -205,6 +265,15 @@ static PyMethodDef graph_methods[] = {
                "Rebuild the graph from COO: edge_index int64/int32 [2, E] (row 0 "
                "source, row 1 target), edge_attr float32 [E, D]. num_nodes "
                "defaults to the largest index + 1, as in PyG. Allocates nothing.")},
+    {"set_complete", (PyCFunction)(void (*)(void))graph_set_complete,
+     METH_FASTCALL | METH_KEYWORDS,
+     PyDoc_STR("set_complete(num_nodes, self_loops=False, edge_attr=None)\n\n"
+               "Make the graph complete on num_nodes nodes without an edge list: "
+               "every pair (j, i), j != i, and (i, i) too with self_loops. Equal "
+               "to set() with the edges listed target by target, sources "
+               "ascending (graphkern.complete_edge_index gives that list); "
+               "edge_attr float32 [E, D] in that order. Repeating the same "
+               "num_nodes rewrites no index. Allocates nothing.")},
     {NULL, NULL, 0, NULL},
 };
 

@@ -46,6 +46,41 @@ class Numpy(unittest.TestCase):
                 y32 = plan.infer(x, ei.astype(np.int32), ea)
                 self.assertTrue(np.array_equal(y, y32))
 
+    def test_declared_complete_graphs(self):
+        """Graph.set_complete on the dense fixtures (every pair j != i)
+        against PyG's float64 output, with edge_attr put in the order of
+        complete_edge_index; and the refusals."""
+        for name in ("ref_dense_n100", "ref_dense_n100_edge1_h4mean"):
+            with self.subTest(name=name):
+                path, io = load_case(name)
+                x, ei, ea, y_ref = arrays(io)
+                n = x.shape[0]
+                model = graphkern.Model(path)
+                plan, graph = model.plan(n, n * n), model.graph(n, n * n)
+                order = graphkern.complete_edge_index(n)
+                self.assertEqual(order.shape, (2, n * (n - 1)))
+                # the fixture's edges are the complete graph, in some order
+                position = {(int(s), int(t)): k for k, (s, t) in enumerate(ei.T)}
+                self.assertEqual(sorted(position), sorted(map(tuple, order.T.tolist())))
+                attr = (None if ea is None else
+                        np.ascontiguousarray(ea[[position[(int(s), int(t))] for s, t in order.T]]))
+                for _ in range(2):  # the second call rewrites no index
+                    graph.set_complete(n, edge_attr=attr)
+                    self.assertLess(err(plan.infer(x, graph=graph), y_ref), TOL)
+                graph.set(order, edge_attr=attr)  # the same graph as a COO
+                self.assertLess(err(plan.infer(x, graph=graph), y_ref), TOL)
+                if ea is not None:
+                    with self.assertRaisesRegex(ValueError, "edge_attr has 5 rows"):
+                        graph.set_complete(n, edge_attr=attr[:5])
+                    with self.assertRaises(ValueError):
+                        graph.set_complete(n)
+                with self.assertRaises(graphkern.InvalidInputError):
+                    graph.set_complete(n + 1)
+                with self.assertRaises(ValueError):
+                    graph.set_complete(0)
+        loops = graphkern.complete_edge_index(3, self_loops=True)
+        self.assertEqual(loops.tolist(), [[0, 1, 2] * 3, [0] * 3 + [1] * 3 + [2] * 3])
+
     def test_out_identity_and_in_place(self):
         out = np.full((100, 8), np.nan, dtype=np.float32)
         ptr = out.ctypes.data
