@@ -72,6 +72,7 @@ typedef struct bench_peak {
     double avx512_gflops;   /* 0 when the CPU (or OS) has no AVX-512F */
     double avx2_gflops;     /* 0 when no AVX2+FMA                      */
     double scalar_gflops;   /* scalar fmaf chains                      */
+    double neon_gflops;     /* AArch64 Advanced SIMD; 0 elsewhere      */
     double best_gflops;
     const char *best_isa;
 } bench_peak;

@@ -28,10 +28,15 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
     cpu_model(model, sizeof model);
     fprintf(to, "graphkern bench on %s", model);
     if (cpu >= 0) fprintf(to, ", pinned to CPU %d", cpu);
-    fprintf(to, "\nFMA peak per core (measured): avx512 %.1f, avx2 %.1f, scalar %.1f "
-                "GFLOP/s; %%peak is of %s\n",
-            peak->avx512_gflops, peak->avx2_gflops, peak->scalar_gflops,
-            peak->best_isa);
+    if (peak->neon_gflops > 0)
+        fprintf(to, "\nFMA peak per core (measured): neon %.1f, scalar %.1f GFLOP/s; "
+                    "%%peak is of %s\n", peak->neon_gflops, peak->scalar_gflops,
+                peak->best_isa);
+    else
+        fprintf(to, "\nFMA peak per core (measured): avx512 %.1f, avx2 %.1f, scalar %.1f "
+                    "GFLOP/s; %%peak is of %s\n",
+                peak->avx512_gflops, peak->avx2_gflops, peak->scalar_gflops,
+                peak->best_isa);
     /* a kernel that does less work than the direct algorithm (complete
      * graphs: sorted prefix sums) reads above 100: say so where it shows */
     fprintf(to, "GFLOP/s and %%peak count the direct algorithm's FLOPs; above 100 "

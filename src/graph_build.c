@@ -83,11 +83,17 @@ static void fill_loop_attr(const gk_graph_view *v, int d, size_t first,
             break;
         case GK_FILL_MAX:
             acc = count ? -INFINITY : 0.0;
-            for (size_t e = 0; e < count; e++) acc = fmax(acc, a[e * (size_t)d + (size_t)k]);
+            for (size_t e = 0; e < count; e++) {  /* not fmax: aarch64 gcc 12 ICEs on it */
+                double x = a[e * (size_t)d + (size_t)k];
+                acc = x > acc ? x : acc;
+            }
             break;
         case GK_FILL_MIN:
             acc = count ? INFINITY : 0.0;
-            for (size_t e = 0; e < count; e++) acc = fmin(acc, a[e * (size_t)d + (size_t)k]);
+            for (size_t e = 0; e < count; e++) {
+                double x = a[e * (size_t)d + (size_t)k];
+                acc = x < acc ? x : acc;
+            }
             break;
         default: {  /* add, mean: four running sums, so the adds overlap */
             double part[4] = {0, 0, 0, 0};

@@ -26,6 +26,11 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define GK_SANITIZER_OWNS_MALLOC 1
 #endif
+/* A static executable (the AArch64 build under qemu) cannot replace libc.a's
+ * malloc either; the seccomp and page-fault checks still run. */
+#if defined(GK_NO_MALLOC_INTERPOSE)
+#define GK_SANITIZER_OWNS_MALLOC 1
+#endif
 
 #if defined(GK_SANITIZER_OWNS_MALLOC)
 #define COUNT_MALLOC 0  /* the sanitizer owns malloc; page faults and seccomp still run */

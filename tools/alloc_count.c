@@ -1,7 +1,8 @@
 /* Counting allocations for `graphkern bench --model`: malloc and friends
  * are wrapped around glibc's own entry points, so a bench can say how many
  * allocations its timed loop made (the library promises none). Under a
- * sanitizer, which owns malloc, nothing is wrapped and the count is -1. */
+ * sanitizer, which owns malloc, or in a static executable (libc.a's malloc
+ * cannot be replaced), nothing is wrapped and the count is -1. */
 #include <stddef.h>
 
 #include "cli.h"
@@ -12,7 +13,8 @@
 #define GK_CLI_NO_COUNT 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__GLIBC__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__GLIBC__) || \
+    defined(GK_NO_MALLOC_INTERPOSE)
 #define GK_CLI_NO_COUNT 1
 #endif
 

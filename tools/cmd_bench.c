@@ -500,7 +500,7 @@ int cmd_bench(int argc, char **argv) {
     bench_options o;
     int rc = parse_options(argc, argv, &o);
     if (rc || (rc = pin(o.cpu))) return rc;
-    bench_peak peak = {0, 0, 0, 0, "none"};
+    bench_peak peak = {.best_isa = "none"};
     if (!o.no_peak) bench_measure_peak(&peak);
     if (!o.json) bench_print_header(stdout, &peak, o.cpu);
     gk_model *models[2] = {NULL, NULL};
