@@ -246,7 +246,16 @@ static void slide(gk_corr *c, const double *a, const double *b) {
  * the x86-64-v4 build, lowered to narrower ones elsewhere. */
 typedef double v8d __attribute__((vector_size(64)));
 
-GK_PER_ISA static void recompute_blocks(gk_corr *c, int worker, int workers) {
+/* The recompute may fuse its multiply-adds (ISO C mode compiles with
+ * -ffp-contract=off): its sums differ from the unfused ones in the last
+ * bits, like any BLAS's, and are the same on every thread count. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GK_FUSED_MULADD __attribute__((optimize("fp-contract=fast")))
+#else
+#define GK_FUSED_MULADD
+#endif
+
+GK_PER_ISA GK_FUSED_MULADD static void recompute_blocks(gk_corr *c, int worker, int workers) {
     enum { R = 8, L = 16, PANEL = 64 };  /* a panel of the window: T x 64 in L2 */
     const size_t n = c->n, t_all = c->window;
     const double *restrict rows = c->rows;
@@ -262,19 +271,41 @@ GK_PER_ISA static void recompute_blocks(gk_corr *c, int worker, int workers) {
             size_t rb = n - i0 < R ? n - i0 : R;
             size_t j0 = i0 > p0 ? i0 : p0;
             for (; rb == R && j0 + L <= p1; j0 += L) {
-                v8d acc[R][L / 8];
+                v8d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0},
+                    a7 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0}, b4 = {0}, b5 = {0},
+                    b6 = {0}, b7 = {0};
+                for (size_t t = 0; t < t_all; t++) {
+                    const double *rt = rows + t * n, *ri = rt + i0;
+                    v8d x, y;
+                    memcpy(&x, rt + j0, sizeof x);
+                    memcpy(&y, rt + j0 + 8, sizeof y);
+                    a0 += ri[0] * x, b0 += ri[0] * y;
+                    a1 += ri[1] * x, b1 += ri[1] * y;
+                    a2 += ri[2] * x, b2 += ri[2] * y;
+                    a3 += ri[3] * x, b3 += ri[3] * y;
+                    a4 += ri[4] * x, b4 += ri[4] * y;
+                    a5 += ri[5] * x, b5 += ri[5] * y;
+                    a6 += ri[6] * x, b6 += ri[6] * y;
+                    a7 += ri[7] * x, b7 += ri[7] * y;
+                }
+                const v8d out[R][2] = {{a0, b0}, {a1, b1}, {a2, b2}, {a3, b3},
+                                       {a4, b4}, {a5, b5}, {a6, b6}, {a7, b7}};
+                for (size_t q = 0; q < R; q++)
+                    memcpy(c->cross + (i0 + q) * n + j0, out[q], sizeof out[q]);
+            }
+            for (; rb == R && j0 + 8 <= p1; j0 += 8) {  /* 8 columns left in the panel */
+                v8d acc[R];
                 memset(acc, 0, sizeof acc);
                 for (size_t t = 0; t < t_all; t++) {
                     const double *rt = rows + t * n;
-                    v8d b[L / 8];
-                    memcpy(b, rt + j0, sizeof b);
-                    for (size_t q = 0; q < R; q++)
-                        for (size_t l = 0; l < L / 8; l++) acc[q][l] += rt[i0 + q] * b[l];
+                    v8d x;
+                    memcpy(&x, rt + j0, sizeof x);
+                    for (size_t q = 0; q < R; q++) acc[q] += rt[i0 + q] * x;
                 }
                 for (size_t q = 0; q < R; q++)
-                    memcpy(c->cross + (i0 + q) * n + j0, acc[q], sizeof acc[q]);
+                    memcpy(c->cross + (i0 + q) * n + j0, &acc[q], sizeof acc[q]);
             }
-            for (size_t q = 0; q < rb; q++)  /* the panel's last columns, a short block */
+            for (size_t q = 0; q < rb; q++)  /* the last (< 8) columns, a short block */
                 for (size_t j = j0; j < p1; j++) {
                     double acc = 0.0;
                     for (size_t t = 0; t < t_all; t++) acc += rows[t * n + i0 + q] * rows[t * n + j];
