@@ -542,6 +542,16 @@ static size_t threshold_row(const gk_corr *c, size_t i, float threshold, int32_t
 
 enum { CUT_MARGIN_X1000 = 20 };  /* cut = previous k-th |rho| - 0.02 */
 
+/* 16 flags (bytes 0 or 1) to 16 bits, bit q = flag q: one multiply per 8
+ * gathers each byte's low bit into the top byte. */
+static uint32_t block_bits(const uint8_t *flags) {
+    uint64_t lo, hi;
+    memcpy(&lo, flags, 8);
+    memcpy(&hi, flags + 8, 8);
+    const uint64_t gather = 0x0102040810204080ull;
+    return (uint32_t)((lo * gather) >> 56) | (uint32_t)((hi * gather) >> 56) << 8;
+}
+
 GK_PER_ISA static void fused_rows(gk_corr *c, int worker, size_t first, size_t last) {
     enum { BLOCK = 16 };
     size_t n = c->n;
@@ -561,7 +571,7 @@ GK_PER_ISA static void fused_rows(gk_corr *c, int worker, size_t first, size_t l
         for (size_t j0 = i + 1; j0 < n; j0 += BLOCK) {
             size_t len = n - j0 < BLOCK ? n - j0 : BLOCK;
             float r[BLOCK];
-            int any = 0;
+            uint8_t to_i[BLOCK] = {0}, to_j[BLOCK] = {0};
             for (size_t q = 0; q < len; q++) {
                 size_t j = j0 + q;
                 float v = (float)((row[j] - si * sum[j]) * di * w[j]);
@@ -569,26 +579,24 @@ GK_PER_ISA static void fused_rows(gk_corr *c, int worker, size_t first, size_t l
                 v = v < -1.0f ? -1.0f : v;
                 r[q] = v;
                 float a = fabsf(v);
-                any |= (a >= ci) | (a >= cut[j]);  /* NaN: neither */
+                to_i[q] = a >= ci;      /* NaN: neither */
+                to_j[q] = a >= cut[j];
             }
-            if (!any) continue;
-            /* Branch-free appends (which values pass is data, not a
-             * pattern): every value is written, at the list's end or, once
-             * a list is full, to its spare last slot; the count still
-             * counts, so an overflow is seen. */
-            for (size_t q = 0; q < len; q++) {
-                size_t j = j0 + q;
-                float a = fabsf(r[q]);
-                int32_t take_i = a >= ci, take_j = a >= cut[j];
-                size_t slot_i = mine < GK_CORR_CAP ? (size_t)mine : GK_CORR_CAP;
-                cj[i * (GK_CORR_CAP + 1) + slot_i] = (int32_t)j;
-                cr[i * (GK_CORR_CAP + 1) + slot_i] = r[q];
-                mine += take_i;
-                int32_t m = cnt[j];
-                size_t slot_j = m < GK_CORR_CAP ? (size_t)m : GK_CORR_CAP;
-                cj[j * (GK_CORR_CAP + 1) + slot_j] = (int32_t)i;
-                cr[j * (GK_CORR_CAP + 1) + slot_j] = r[q];
-                cnt[j] = m + take_j;
+            uint32_t mi = block_bits(to_i), mj = block_bits(to_j);
+            /* only the values that pass: about k / N of them per side */
+            for (; mi; mi &= mi - 1) {
+                size_t q = (size_t)__builtin_ctz(mi);
+                size_t slot = mine < GK_CORR_CAP ? (size_t)mine : GK_CORR_CAP;
+                cj[i * (GK_CORR_CAP + 1) + slot] = (int32_t)(j0 + q);
+                cr[i * (GK_CORR_CAP + 1) + slot] = r[q];
+                mine++;
+            }
+            for (; mj; mj &= mj - 1) {
+                size_t q = (size_t)__builtin_ctz(mj), j = j0 + q;
+                int32_t m = cnt[j]++;
+                size_t slot = m < GK_CORR_CAP ? (size_t)m : GK_CORR_CAP;
+                cj[j * (GK_CORR_CAP + 1) + slot] = (int32_t)i;
+                cr[j * (GK_CORR_CAP + 1) + slot] = r[q];
             }
         }
         cnt[i] = mine;
