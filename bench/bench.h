@@ -106,6 +106,17 @@ typedef struct bench_stats {
 /* Sorts ns[count] in place and fills the percentiles (nearest rank). */
 void bench_stats_compute(uint64_t *ns, size_t count, bench_stats *out);
 
+/* The machine's tail (bench/noise.c): core-only work calibrated to
+ * target_us, timed `runs` times like an inference. */
+typedef struct bench_noise {
+    bench_stats stats;
+    int cpu;                     /* where it ran                          */
+    double timer_per_s;          /* local timer interrupts/s there, or -1 */
+    long context_switches;       /* during its loop                       */
+} bench_noise;
+
+int bench_noise_floor(double target_us, size_t runs, bench_noise *out);
+
 enum { BENCH_HIST_BINS = 16 };
 
 /* Log-spaced bins from lo_us to hi_us; values outside go to the end bins. */

@@ -250,7 +250,7 @@ const float *gk_plan_attention(const gk_plan *plan, int layer,
  * Numerics: window sums S_i = sum r_i and cross sums C_ij = sum r_i r_j
  * are kept in float64 and updated per tick (add the new row's outer
  * product, subtract the dropped row's). Every `recompute_every` ticks they
- * are recomputed from the window with BLAS (dsyrk), which bounds rounding
+ * are recomputed from the window (plain float64 sums), which bounds rounding
  * drift. rho_ij = (C_ij - S_i S_j / n) / sqrt(var_i var_j) with n the rows
  * in the window; inputs are returns (|mean| << std), for which this
  * formula loses nothing measurable in float64.
@@ -268,10 +268,18 @@ const float *gk_plan_attention(const gk_plan *plan, int layer,
 typedef struct gk_corr gk_corr;
 
 typedef struct gk_corr_options {
-    int recompute_every;    /* full BLAS recompute every K pushes; 0: never */
+    int recompute_every;    /* full recompute every K pushes; 0: never     */
+    gk_plan *threads_of;    /* NULL: push and build_graph run on the caller's
+                               thread. A plan with threads > 1: they split
+                               their O(N^2) work over that plan's threads,
+                               so they must not run at the same time as a
+                               gk_infer on that plan (call them from the
+                               thread that calls gk_infer), and the plan
+                               must outlive the corr object. Results are
+                               bitwise the same for any thread count.     */
 } gk_corr_options;
 
-/* Defaults: recompute_every = 1024. */
+/* Defaults: recompute_every = 1024, threads_of = NULL. */
 gk_corr_options gk_corr_default_options(void);
 
 /* Create a builder for num_assets series and a window of `window` rows
@@ -289,7 +297,8 @@ void gk_corr_free(gk_corr *corr);
  * push. Allocates nothing. Non-finite values are allowed (see above). */
 gk_status gk_corr_push(gk_corr *corr, const float *returns, gk_error *err);
 
-/* Recompute the sums from the window now (BLAS dsyrk, O(N^2·T)). */
+/* Recompute the sums from the window now (O(N^2·T), on threads_of's
+ * threads when given; no lock, no allocation). */
 void gk_corr_recompute(gk_corr *corr);
 
 size_t gk_corr_num_assets(const gk_corr *corr);

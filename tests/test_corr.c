@@ -1,7 +1,8 @@
 /* Correlation builder: streamed correlations against an independent float64
  * two-pass recompute over 100k ticks (with and without the periodic BLAS
- * recompute), halted / constant series, and the graph rules against a
- * brute-force implementation of the same rules. */
+ * recompute), halted / constant series, the graph rules against a
+ * brute-force implementation of the same rules, and the fused pass on 1, 2
+ * and 3 threads (bitwise the same graph, in the brute force's row order). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,11 +166,13 @@ static int cmp_rank(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The rule, written the obvious way: sort every candidate of every row. */
+/* The rule, written the obvious way: sort every candidate of every row.
+ * n <= NMAX. */
+enum { NMAX = 256 };
 static size_t brute_force(const float *rho, int n, const int *valid,
                           const gk_corr_rule *rule, pair *out) {
-    static int32_t cand[N];
-    static int keep[N][N];
+    static int32_t cand[NMAX];
+    static unsigned char keep[NMAX][NMAX];
     memset(keep, 0, sizeof keep);
     for (int i = 0; i < n; i++) {
         int m = 0;
@@ -263,12 +266,158 @@ static int check_rules(const char *fixtures) {
     return failures;
 }
 
+/* ---- the fused pass on several threads ------------------------------------ */
+
+enum { TN = 200, TT = 64, TCOUNTS = 3 };
+
+/* TN assets in 8 sectors whose loadings switch at tick 300 (a regime change:
+ * last build's cuts are then far off, rows fall back); asset 17 halts. */
+static void make_wide_tick(long tick, float *r) {
+    double market = gaussian() * 0.01, sector[8];
+    for (int s = 0; s < 8; s++) sector[s] = gaussian() * 0.008;
+    for (int i = 0; i < TN; i++) {
+        int s = tick < 300 ? i % 8 : (i / 25) % 8;
+        r[i] = (float)(0.0002 + (0.3 + 0.1 * (i % 5)) * market + sector[s] +
+                       0.004 * (1 + i % 3) * gaussian());
+    }
+    if (tick >= 250 && tick < 260) r[17] = NAN;
+}
+
+/* Row i of the view without the model's self loop, in CSR order. */
+static size_t view_row(const gk_graph_view *v, int i, const int32_t **src, const float **attr) {
+    size_t a = (size_t)v->row_ptr[i], b = (size_t)v->row_ptr[i + 1];
+    *src = v->src + a;
+    *attr = v->attr + a;
+    return b - a - (v->add_self_loops ? 1 : 0);
+}
+
+/* The graph must be the brute-force rule's, with rho's bits as edge
+ * features, each row in the order "own picks ascending, then the rows that
+ * picked it (symmetric) ascending" (what a stable sort by target of the
+ * picks followed by their reverses gives, the order before the fused pass). */
+static int check_against_rule(const gk_graph *graph, const float *rho, const int *valid,
+                              const gk_corr_rule *rule) {
+    static pair want[TN * TN];
+    static unsigned char picked[TN][TN];
+    gk_corr_rule one_way = *rule;
+    one_way.symmetric = 0;
+    size_t w = brute_force(rho, TN, valid, &one_way, want);
+    memset(picked, 0, sizeof picked);
+    for (size_t q = 0; q < w; q++) picked[want[q].dst][want[q].src] = 1;
+    const gk_graph_view *v = &graph->views[graph->layer_view[0]];
+    for (int i = 0; i < TN; i++) {
+        int32_t order[TN];
+        int m = 0;
+        for (int j = 0; j < TN; j++)
+            if (picked[i][j]) order[m++] = j;
+        for (int j = 0; j < TN && rule->symmetric && rule->top_k; j++)
+            if (picked[j][i] && !picked[i][j]) order[m++] = j;
+        const int32_t *src;
+        const float *attr;
+        size_t len = view_row(v, i, &src, &attr);
+        if (len != (size_t)m) return 0;
+        for (int q = 0; q < m; q++)
+            if (src[q] != order[q] || attr[q] != rho[i * TN + order[q]]) return 0;
+    }
+    return 1;
+}
+
+static int check_threads(const char *fixtures) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ref_topk16_n1000_edge1.model.safetensors", fixtures);
+    static const int thread_counts[TCOUNTS] = {1, 2, 3};
+    gk_model *model = NULL;
+    gk_plan *plan[TCOUNTS] = {0};
+    gk_graph *graph[TCOUNTS] = {0};
+    gk_corr *c[TCOUNTS] = {0};
+    gk_error err;
+    int failures = 0;
+    if (gk_model_load_file(path, &model, &err) != GK_OK) {
+        printf("FAIL setup: %s\n", err.message);
+        return 1;
+    }
+    for (int t = 0; t < TCOUNTS; t++) {
+        gk_plan_options po = gk_plan_default_options();
+        po.threads = thread_counts[t];
+        gk_corr_options co = gk_corr_default_options();
+        co.recompute_every = 100;
+        if (gk_plan_create(model, TN, TN * (TN - 1), &po, &plan[t], &err) != GK_OK ||
+            gk_graph_create(model, TN, TN * (TN - 1), &graph[t], &err) != GK_OK ||
+            (co.threads_of = plan[t],
+             gk_corr_create(TN, TT, &co, &c[t], &err)) != GK_OK) {
+            printf("FAIL setup (%d threads): %s\n", thread_counts[t], err.message);
+            failures++;
+            goto done;
+        }
+    }
+    static const gk_corr_rule rules[] = {
+        {0.0f, 16, 1}, {0.0f, 16, 0}, {0.3f, 8, 1}, {0.45f, 40, 1}, {0.0f, 64, 1},
+        {0.0f, 100, 1}, {0.4f, 0, 0}};
+    enum { RULES = sizeof rules / sizeof *rules };
+    static float rho[TN * TN];
+    float r[TN];
+    int valid[TN];
+    size_t checked = 0;
+    rng_state = 777;
+    for (long tick = 0; tick < 420 && !failures; tick++) {
+        make_wide_tick(tick, r);
+        for (int t = 0; t < TCOUNTS; t++) gk_corr_push(c[t], r, NULL);
+        /* every tick with the top-16 rule (seeded cuts), all rules now and then */
+        int all = tick % 37 == 0 || tick == 301 || tick == 255;
+        for (size_t k = 0; k < (all ? RULES : 1) && !failures; k++) {
+            size_t e[TCOUNTS];
+            for (int t = 0; t < TCOUNTS; t++)
+                if (gk_corr_build_graph(c[t], &rules[k], graph[t], &e[t], &err) != GK_OK) {
+                    printf("FAIL rule %zu: %s\n", k, err.message);
+                    failures++;
+                }
+            if (failures) break;
+            const gk_graph_view *v0 = &graph[0]->views[graph[0]->layer_view[0]];
+            for (int t = 1; t < TCOUNTS; t++) {
+                const gk_graph_view *v = &graph[t]->views[graph[t]->layer_view[0]];
+                size_t edges = v0->num_edges;
+                int same = e[t] == e[0] && v->num_edges == edges &&
+                           !memcmp(v->row_ptr, v0->row_ptr, (TN + 1) * sizeof *v->row_ptr) &&
+                           !memcmp(v->src, v0->src, edges * sizeof *v->src) &&
+                           !memcmp(v->attr, v0->attr, edges * sizeof *v->attr);
+                if (!same) {
+                    printf("FAIL tick %ld rule %zu: %d threads build another graph than 1\n",
+                           tick, k, thread_counts[t]);
+                    failures++;
+                }
+            }
+            if (!all && tick % 5) continue;  /* the brute force on every 5th */
+            gk_corr_matrix(c[0], rho);
+            for (int i = 0; i < TN; i++) valid[i] = gk_corr_valid(c[0], (size_t)i);
+            if (!check_against_rule(graph[0], rho, valid, &rules[k])) {
+                printf("FAIL tick %ld rule threshold=%.2f top_k=%d symmetric=%d: not the "
+                       "brute-force graph (edges, rho bits, row order)\n", tick,
+                       (double)rules[k].threshold, rules[k].top_k, rules[k].symmetric);
+                failures++;
+            }
+            checked++;
+        }
+    }
+    printf("%s fused rho + top-k on 1, 2, 3 threads, N=%d T=%d, 420 ticks (regime change, "
+           "halt): bitwise the same graph; %zu builds checked against brute force\n",
+           failures ? "FAIL" : "ok  ", TN, TT, checked);
+done:
+    for (int t = 0; t < TCOUNTS; t++) {
+        gk_corr_free(c[t]);
+        gk_graph_free(graph[t]);
+        gk_plan_free(plan[t]);
+    }
+    gk_model_free(model);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
     int failures = 0;
     failures += check_streaming(1024);
     failures += check_streaming(0);
     failures += check_rules(dir);
+    failures += check_threads(dir);
     printf(failures ? "FAILED\n" : "all correlation checks passed\n");
     return failures ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* The hot path allocates nothing, locks nothing, faults no page and makes no
- * system call: 1000 gk_infer calls per fixture with malloc and the pthread
+ * system call: 1000 gk_infer calls per fixture (and 1000 trading ticks:
+ * gk_corr_push + gk_corr_build_graph + gk_infer) with malloc and the pthread
  * locks interposed and getrusage around them (best of three rounds for page
  * faults), then the same loop in a child under strict seccomp (which kills
  * the process on any system call but read/write/exit). */
@@ -85,10 +86,29 @@ static long minor_faults(void) {
 /* A whole model (format 2) runs by name instead: set while its case runs. */
 static const model_case *named_case;
 
+/* The trading tick instead: push a row of returns, rebuild the correlation
+ * graph, infer (gk_corr_push, gk_corr_build_graph, gk_infer). */
+typedef struct tick_case {
+    gk_corr *corr;
+    gk_corr_rule rule;
+    float *returns;     /* [rows, n] replayed in a loop */
+    size_t n, rows, next;
+} tick_case;
+static tick_case *tick;
+
+static gk_status tick_once(tick_case *t, gk_plan *plan, gk_graph *graph, const float *x,
+                           float *y) {
+    gk_status st = gk_corr_push(t->corr, t->returns + t->next * t->n, NULL);
+    t->next = (t->next + 1) % t->rows;
+    if (st == GK_OK) st = gk_corr_build_graph(t->corr, &t->rule, graph, NULL, NULL);
+    return st == GK_OK ? gk_infer(plan, graph, x, y, NULL) : st;
+}
+
 static int run_calls(gk_plan *plan, gk_graph *graph, const float *x, float *y) {
     gk_tensor out = {.name = "y", .data = y, .capacity = named_case ? named_case->y_count : 0};
     for (int k = 0; k < CALLS; k++) {
-        gk_status st = named_case
+        gk_status st = tick ? tick_once(tick, plan, graph, x, y)
+                       : named_case
                            ? gk_infer_named(plan, named_case->inputs,
                                             (size_t)named_case->num_inputs, &out, 1, NULL)
                            : gk_infer(plan, graph, x, y, NULL);
@@ -199,6 +219,58 @@ static int check_model(const char *dir, const char *name, gk_isa isa) {
     return failures;
 }
 
+/* The tick on the reference top-16 model (edge_dim 1): N = 100, window 64,
+ * a BLAS recompute every 50 pushes (so the loop includes some), top-16
+ * symmetric, one thread (with more, waking a sleeping worker is a system
+ * call by design, and the seccomp child has no workers: test_threads and
+ * test_corr cover the threaded tick). */
+static int check_tick(const char *dir) {
+    enum { TN = 100, TW = 64, ROWS = 97 };
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ref_topk16_n1000_edge1.model.safetensors", dir);
+    gk_model *model = NULL;
+    gk_graph *graph = NULL;
+    gk_plan *plan = NULL;
+    gk_error err;
+    tick_case t = {.rule = {0.0f, 16, 1}, .n = TN, .rows = ROWS};
+    gk_plan_options po = gk_plan_default_options();
+    po.threads = 1;
+    gk_corr_options co = gk_corr_default_options();
+    co.recompute_every = 50;
+    float *x = calloc(TN * 32, sizeof *x), *y = calloc(TN * 64, sizeof *y);
+    t.returns = malloc(ROWS * TN * sizeof *t.returns);
+    uint64_t s = 88172645463325252ull;
+    for (size_t k = 0; k < ROWS * TN; k++) {  /* xorshift: 4 sectors + noise */
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        float noise = (float)(s >> 40) / (float)(1 << 24) - 0.5f;
+        t.returns[k] = noise + (float)((k / TN) % 7) * 0.1f * (float)((k % TN) % 4);
+    }
+    for (size_t k = 0; k < TN * 32; k++) x[k] = (float)(k % 13) * 0.1f - 0.6f;
+    int failures = 0;
+    if (gk_model_load_file(path, &model, &err) != GK_OK ||
+        gk_graph_create(model, TN, TN * (TN - 1), &graph, &err) != GK_OK ||
+        gk_plan_create(model, TN, TN * (TN - 1), &po, &plan, &err) != GK_OK ||
+        (co.threads_of = plan, gk_corr_create(TN, TW, &co, &t.corr, &err)) != GK_OK) {
+        printf("FAIL tick setup: %s\n", err.message);
+        failures = 1;
+    } else {
+        for (size_t k = 0; k < TW; k++) gk_corr_push(t.corr, t.returns + (k % ROWS) * TN, NULL);
+        char name[64];
+        snprintf(name, sizeof name, "tick_n100 (push + build_graph + infer)");
+        tick = &t;
+        failures += measure(name, plan, graph, x, y);
+        tick = NULL;
+    }
+    gk_corr_free(t.corr);
+    gk_plan_free(plan);
+    gk_graph_free(graph);
+    gk_model_free(model);
+    free(t.returns);
+    free(x);
+    free(y);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
     static const char *const cases[] = {"ref_dense_n100", "ref_topk10_n100",
@@ -212,6 +284,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
         for (int c = 0; model_case_names[c]; c++)
             failures += check_model(dir, model_case_names[c], isas[i]);
+    failures += check_tick(dir);
     printf(failures ? "FAILED\n" : "all hot-path checks passed\n");
     return failures ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 /* graphkern demo: the trading loop on a built-in market (or a returns CSV)
  * with the bundled model. Per tick: push returns -> rebuild the correlation
- * graph -> infer; a summary line every second, then a latency histogram and
- * the top-5 assets by score. */
+ * graph -> infer; a line every second with that second's ticks/s and
+ * percentiles (whole tick and per stage: window update, graph rebuild,
+ * inference), then the run's latency histogram, the stages over the whole
+ * run and the top-5 assets by score. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,21 @@ static double percentile(const histogram *h, double q) {
     for (int b = 0; b < BINS; b++)
         if ((seen += h->count[b]) >= want && want) return bin_us(b);
     return 0.0;
+}
+
+static void add(histogram *h, uint64_t ns) {
+    h->count[bin_of(ns)]++;
+    h->total++;
+}
+
+static const char *const stage_names[TICK_STAGES] = {"window", "graph", "infer"};
+
+/* "window p50/p99 a/b us, graph ..., infer ..." for hist[1..]. */
+static void print_stages(const histogram *stage) {
+    for (int s = 0; s < TICK_STAGES; s++)
+        printf("%s%s %.1f/%.1f", s ? ", " : "", stage_names[s], percentile(&stage[s], 0.5),
+               percentile(&stage[s], 0.99));
+    printf(" us (p50/p99)");
 }
 
 static void print_histogram(const histogram *h) {
@@ -157,35 +174,49 @@ int cmd_demo(int argc, char **argv) {
            cfg.window);
     tick_engine_fill(&e, cfg.window);
 
-    static histogram h;
+    /* [0] the whole tick, [1 + s] stage s; `run` since the start, `second`
+     * since the last line (its ticks/s and percentiles cover the same ticks). */
+    static histogram run[1 + TICK_STAGES], second[1 + TICK_STAGES];
     uint64_t start = cli_now_ns(), next_report = start + 1000000000ull, last_ticks = 0;
     uint64_t last_report = start;
+    printf("each second: ticks/s, edges, tick p50/p99, then per stage p50/p99 "
+           "(window = push + features, graph = rebuild, infer), over that second's ticks\n");
     while (max_ticks == 0 || e.ticks < max_ticks) {
         uint64_t ns = 0;
         if (tick_engine_step(&e, &ns, &err) != GK_OK) {
             tick_engine_free(&e);
             return cli_error("demo tick", &err);
         }
-        h.count[bin_of(ns)]++;
-        h.total++;
+        add(&run[0], ns);
+        add(&second[0], ns);
+        for (int s = 0; s < TICK_STAGES; s++) {
+            add(&run[1 + s], e.stage_ns[s]);
+            add(&second[1 + s], e.stage_ns[s]);
+        }
         uint64_t now = cli_now_ns();
         if (now >= next_report) {
             double dt = (double)(now - last_report) * 1e-9;
-            printf("[%5.1fs] ticks %9llu  %8.0f ticks/s  edges %6zu  p50 %8.1f us  "
-                   "p99 %8.1f us\n", (double)(now - start) * 1e-9,
-                   (unsigned long long)e.ticks, (double)(e.ticks - last_ticks) / dt, e.edges,
-                   percentile(&h, 0.5), percentile(&h, 0.99));
+            printf("[%5.1fs] %8.0f ticks/s  edges %6zu  tick %.1f/%.1f us; ",
+                   (double)(now - start) * 1e-9, (double)(e.ticks - last_ticks) / dt, e.edges,
+                   percentile(&second[0], 0.5), percentile(&second[0], 0.99));
+            print_stages(second + 1);
+            putchar('\n');
             fflush(stdout);
+            memset(second, 0, sizeof second);
             last_ticks = e.ticks;
             last_report = now;
-            next_report += 1000000000ull;
+            next_report = now + 1000000000ull;
         }
         if (now - start >= (uint64_t)(seconds * 1e9) && max_ticks == 0) break;
     }
     double elapsed = (double)(cli_now_ns() - start) * 1e-9;
     printf("done: %llu ticks in %.2f s = %.0f ticks/s, last graph %zu edges\n",
            (unsigned long long)e.ticks, elapsed, (double)e.ticks / elapsed, e.edges);
-    print_histogram(&h);
+    histogram *h = &run[0];
+    print_histogram(h);
+    printf("  stages over the run: ");
+    print_stages(run + 1);
+    putchar('\n');
     print_top5(&e);
     tick_engine_free(&e);
     return 0;

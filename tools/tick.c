@@ -57,8 +57,6 @@ gk_status tick_engine_create(const tick_config *cfg, tick_engine *e, gk_error *e
     }
     e->n = market_assets(e->market);
     size_t edges = max_edges(e->n, &cfg->rule);
-    gk_corr_options copt = gk_corr_default_options();
-    copt.recompute_every = cfg->recompute_every;
     gk_plan_options popt = gk_plan_default_options();
     popt.threads = cfg->threads;
     popt.isa = cfg->isa;
@@ -66,9 +64,15 @@ gk_status tick_engine_create(const tick_config *cfg, tick_engine *e, gk_error *e
     popt.validate_inputs = 0;  /* x is built here from finite values */
     gk_status st;
     if ((st = example_model_create(&e->model, err)) != GK_OK ||
-        (st = gk_corr_create(e->n, cfg->window, &copt, &e->corr, err)) != GK_OK ||
         (st = gk_graph_create(e->model, e->n, edges, &e->graph, err)) != GK_OK ||
         (st = gk_plan_create(e->model, e->n, edges, &popt, &e->plan, err)) != GK_OK) {
+        tick_engine_free(e);
+        return st;
+    }
+    gk_corr_options copt = gk_corr_default_options();
+    copt.recompute_every = cfg->recompute_every;
+    copt.threads_of = e->plan;  /* the tick's O(N^2) passes on the plan's threads */
+    if ((st = gk_corr_create(e->n, cfg->window, &copt, &e->corr, err)) != GK_OK) {
         tick_engine_free(e);
         return st;
     }
@@ -121,10 +125,16 @@ gk_status tick_engine_step(tick_engine *e, uint64_t *ns, gk_error *err) {
     uint64_t t0 = cli_now_ns();
     gk_status st = gk_corr_push(e->corr, e->returns, err);
     update_features(e);
+    uint64_t t1 = cli_now_ns();
     if (st == GK_OK) st = gk_corr_build_graph(e->corr, &e->config.rule, e->graph,
                                               &e->edges, err);
+    uint64_t t2 = cli_now_ns();
     if (st == GK_OK) st = gk_infer(e->plan, e->graph, e->x, e->y, err);
-    if (ns) *ns = cli_now_ns() - t0;
+    uint64_t t3 = cli_now_ns();
+    e->stage_ns[TICK_STAGE_WINDOW] = t1 - t0;
+    e->stage_ns[TICK_STAGE_GRAPH] = t2 - t1;
+    e->stage_ns[TICK_STAGE_INFER] = t3 - t2;
+    if (ns) *ns = t3 - t0;
     e->ticks++;
     return st;
 }

@@ -78,7 +78,11 @@ typedef struct tick_engine {
     float *y;              /* [n] scores                                   */
     size_t edges;          /* input edges of the last graph                */
     uint64_t ticks;
+    uint64_t stage_ns[3];  /* last tick: window update (push + features),
+                              graph rebuild, inference                    */
 } tick_engine;
+
+enum { TICK_STAGE_WINDOW, TICK_STAGE_GRAPH, TICK_STAGE_INFER, TICK_STAGES };
 
 gk_status tick_engine_create(const tick_config *cfg, tick_engine *e, gk_error *err);
 void tick_engine_free(tick_engine *e);
@@ -87,7 +91,9 @@ void tick_engine_free(tick_engine *e);
 void tick_engine_fill(tick_engine *e, size_t ticks);
 
 /* One tick: next returns -> push -> rebuild the graph -> infer. *ns gets
- * the time of the three library steps (not the market's). */
+ * the time of the three library steps (not the market's), e->stage_ns
+ * each one's. With threads > 1 the corr object runs its O(N^2) passes on
+ * the plan's threads (gk_corr_options.threads_of). */
 gk_status tick_engine_step(tick_engine *e, uint64_t *ns, gk_error *err);
 
 /* ---- bench entry points ---------------------------------------------------- */
