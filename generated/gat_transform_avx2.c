@@ -210,9 +210,9 @@ GK_TARGET void gk_f32_gat_transform_c16_6x16_u4__avx2(const gk_layer_run *run, s
     float *t = run->t + begin * 16;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 6 <= n; i += 6) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero();
@@ -221,116 +221,116 @@ GK_TARGET void gk_f32_gat_transform_c16_6x16_u4__avx2(const gk_layer_run *run, s
             v8 a5_0 = v8_zero(), a5_1 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
-                    v8 xb4 = v8_set1(x4[f]);
+                    v8 xb4 = v8_set1(x4[0]);
                     a4_0 = v8_fma(xb4, w0, a4_0);
                     a4_1 = v8_fma(xb4, w1, a4_1);
-                    v8 xb5 = v8_set1(x5[f]);
+                    v8 xb5 = v8_set1(x5[0]);
                     a5_0 = v8_fma(xb5, w0, a5_0);
                     a5_1 = v8_fma(xb5, w1, a5_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 16);
                     v8 w1 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
-                    v8 xb3 = v8_set1(x3[f + 1]);
+                    v8 xb3 = v8_set1(x3[1]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
-                    v8 xb4 = v8_set1(x4[f + 1]);
+                    v8 xb4 = v8_set1(x4[1]);
                     a4_0 = v8_fma(xb4, w0, a4_0);
                     a4_1 = v8_fma(xb4, w1, a4_1);
-                    v8 xb5 = v8_set1(x5[f + 1]);
+                    v8 xb5 = v8_set1(x5[1]);
                     a5_0 = v8_fma(xb5, w0, a5_0);
                     a5_1 = v8_fma(xb5, w1, a5_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 32);
                     v8 w1 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
-                    v8 xb3 = v8_set1(x3[f + 2]);
+                    v8 xb3 = v8_set1(x3[2]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
-                    v8 xb4 = v8_set1(x4[f + 2]);
+                    v8 xb4 = v8_set1(x4[2]);
                     a4_0 = v8_fma(xb4, w0, a4_0);
                     a4_1 = v8_fma(xb4, w1, a4_1);
-                    v8 xb5 = v8_set1(x5[f + 2]);
+                    v8 xb5 = v8_set1(x5[2]);
                     a5_0 = v8_fma(xb5, w0, a5_0);
                     a5_1 = v8_fma(xb5, w1, a5_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 48);
                     v8 w1 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
-                    v8 xb3 = v8_set1(x3[f + 3]);
+                    v8 xb3 = v8_set1(x3[3]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
-                    v8 xb4 = v8_set1(x4[f + 3]);
+                    v8 xb4 = v8_set1(x4[3]);
                     a4_0 = v8_fma(xb4, w0, a4_0);
                     a4_1 = v8_fma(xb4, w1, a4_1);
-                    v8 xb5 = v8_set1(x5[f + 3]);
+                    v8 xb5 = v8_set1(x5[3]);
                     a5_0 = v8_fma(xb5, w0, a5_0);
                     a5_1 = v8_fma(xb5, w1, a5_1);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
-                    v8 xb4 = v8_set1(x4[f]);
+                    v8 xb4 = v8_set1(x4[0]);
                     a4_0 = v8_fma(xb4, w0, a4_0);
                     a4_1 = v8_fma(xb4, w1, a4_1);
-                    v8 xb5 = v8_set1(x5[f]);
+                    v8 xb5 = v8_set1(x5[0]);
                     a5_0 = v8_fma(xb5, w0, a5_0);
                     a5_1 = v8_fma(xb5, w1, a5_1);
                 }
@@ -367,79 +367,79 @@ GK_TARGET void gk_f32_gat_transform_c16_6x16_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 16);
                     v8 w1 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 32);
                     v8 w1 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 48);
                     v8 w1 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                 }
@@ -464,47 +464,47 @@ GK_TARGET void gk_f32_gat_transform_c16_6x16_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 16);
                     v8 w1 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 32);
                     v8 w1 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                 }
                 {
                     v8 w0 = v8_ld(wk + 48);
                     v8 w1 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                 }
@@ -530,31 +530,31 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
     float *t = run->t + begin * 32;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -565,17 +565,17 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 40);
                     v8 w2 = v8_ld(wk + 48);
                     v8 w3 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -586,17 +586,17 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 72);
                     v8 w2 = v8_ld(wk + 80);
                     v8 w3 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -607,40 +607,40 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 104);
                     v8 w2 = v8_ld(wk + 112);
                     v8 w3 = v8_ld(wk + 120);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -681,19 +681,19 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -704,7 +704,7 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 40);
                     v8 w2 = v8_ld(wk + 48);
                     v8 w3 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -715,7 +715,7 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 72);
                     v8 w2 = v8_ld(wk + 80);
                     v8 w3 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -726,20 +726,20 @@ GK_TARGET void gk_f32_gat_transform_c32_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 104);
                     v8 w2 = v8_ld(wk + 112);
                     v8 w3 = v8_ld(wk + 120);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -773,33 +773,33 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
     float *t = run->t + begin * 48;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 24) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             v8 a3_0 = v8_zero(), a3_1 = v8_zero(), a3_2 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -808,19 +808,19 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 48);
                     v8 w1 = v8_ld(wk + 56);
                     v8 w2 = v8_ld(wk + 64);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 1]);
+                    v8 xb3 = v8_set1(x3[1]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -829,19 +829,19 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 96);
                     v8 w1 = v8_ld(wk + 104);
                     v8 w2 = v8_ld(wk + 112);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 2]);
+                    v8 xb3 = v8_set1(x3[2]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -850,42 +850,42 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 144);
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 3]);
+                    v8 xb3 = v8_set1(x3[3]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++, x2++, x3++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -923,30 +923,31 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
             v8_st(t0 + 160, a3_2);
         }
         {   /* columns [24, 48) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             v8 a3_0 = v8_zero(), a3_1 = v8_zero(), a3_2 = v8_zero();
             const float *wk = w + 24;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -955,19 +956,19 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 48);
                     v8 w1 = v8_ld(wk + 56);
                     v8 w2 = v8_ld(wk + 64);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 1]);
+                    v8 xb3 = v8_set1(x3[1]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -976,19 +977,19 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 96);
                     v8 w1 = v8_ld(wk + 104);
                     v8 w2 = v8_ld(wk + 112);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 2]);
+                    v8 xb3 = v8_set1(x3[2]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -997,42 +998,42 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 144);
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f + 3]);
+                    v8 xb3 = v8_set1(x3[3]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++, x2++, x3++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
-                    v8 xb3 = v8_set1(x3[f]);
+                    v8 xb3 = v8_set1(x3[0]);
                     a3_0 = v8_fma(xb3, w0, a3_0);
                     a3_1 = v8_fma(xb3, w1, a3_1);
                     a3_2 = v8_fma(xb3, w2, a3_2);
@@ -1071,14 +1072,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero(), a1_4 = v8_zero(), a1_5 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1086,14 +1087,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                     a0_4 = v8_fma(xb0, w4, a0_4);
                     a0_5 = v8_fma(xb0, w5, a0_5);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
@@ -1108,14 +1109,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 72);
                     v8 w4 = v8_ld(wk + 80);
                     v8 w5 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                     a0_4 = v8_fma(xb0, w4, a0_4);
                     a0_5 = v8_fma(xb0, w5, a0_5);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
@@ -1130,14 +1131,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 120);
                     v8 w4 = v8_ld(wk + 128);
                     v8 w5 = v8_ld(wk + 136);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                     a0_4 = v8_fma(xb0, w4, a0_4);
                     a0_5 = v8_fma(xb0, w5, a0_5);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
@@ -1152,14 +1153,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 168);
                     v8 w4 = v8_ld(wk + 176);
                     v8 w5 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                     a0_4 = v8_fma(xb0, w4, a0_4);
                     a0_5 = v8_fma(xb0, w5, a0_5);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
@@ -1168,7 +1169,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     a1_5 = v8_fma(xb1, w5, a1_5);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1176,14 +1177,14 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
                     a0_4 = v8_fma(xb0, w4, a0_4);
                     a0_5 = v8_fma(xb0, w5, a0_5);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
@@ -1228,13 +1229,13 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1242,7 +1243,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1257,7 +1258,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 72);
                     v8 w4 = v8_ld(wk + 80);
                     v8 w5 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1272,7 +1273,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 120);
                     v8 w4 = v8_ld(wk + 128);
                     v8 w5 = v8_ld(wk + 136);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1287,7 +1288,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 168);
                     v8 w4 = v8_ld(wk + 176);
                     v8 w5 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1296,7 +1297,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     a0_5 = v8_fma(xb0, w5, a0_5);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1304,7 +1305,7 @@ GK_TARGET void gk_f32_gat_transform_c48_4x24_u4__avx2(const gk_layer_run *run, s
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1346,31 +1347,31 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
     float *t = run->t + begin * 64;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 64;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1381,17 +1382,17 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 72);
                     v8 w2 = v8_ld(wk + 80);
                     v8 w3 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1402,17 +1403,17 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1423,40 +1424,40 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 200);
                     v8 w2 = v8_ld(wk + 208);
                     v8 w3 = v8_ld(wk + 216);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1496,28 +1497,29 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
             v8_st(t0 + 152, a2_3);
         }
         {   /* columns [32, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1528,17 +1530,17 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 72);
                     v8 w2 = v8_ld(wk + 80);
                     v8 w3 = v8_ld(wk + 88);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1549,17 +1551,17 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1570,40 +1572,40 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 200);
                     v8 w2 = v8_ld(wk + 208);
                     v8 w3 = v8_ld(wk + 216);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1644,13 +1646,13 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 64;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero(), a0_7 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1660,7 +1662,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1679,7 +1681,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w5 = v8_ld(wk + 104);
                     v8 w6 = v8_ld(wk + 112);
                     v8 w7 = v8_ld(wk + 120);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1698,7 +1700,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w5 = v8_ld(wk + 168);
                     v8 w6 = v8_ld(wk + 176);
                     v8 w7 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1717,7 +1719,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w5 = v8_ld(wk + 232);
                     v8 w6 = v8_ld(wk + 240);
                     v8 w7 = v8_ld(wk + 248);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1728,7 +1730,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     a0_7 = v8_fma(xb0, w7, a0_7);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -1738,7 +1740,7 @@ GK_TARGET void gk_f32_gat_transform_c64_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -1788,31 +1790,31 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
     float *t = run->t + begin * 80;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 80;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1823,17 +1825,17 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 88);
                     v8 w2 = v8_ld(wk + 96);
                     v8 w3 = v8_ld(wk + 104);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1844,17 +1846,17 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 168);
                     v8 w2 = v8_ld(wk + 176);
                     v8 w3 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1865,40 +1867,40 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w1 = v8_ld(wk + 248);
                     v8 w2 = v8_ld(wk + 256);
                     v8 w3 = v8_ld(wk + 264);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1938,25 +1940,26 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
             v8_st(t0 + 184, a2_3);
         }
         {   /* columns [32, 56) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1965,15 +1968,15 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 80);
                     v8 w1 = v8_ld(wk + 88);
                     v8 w2 = v8_ld(wk + 96);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1982,15 +1985,15 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 160);
                     v8 w1 = v8_ld(wk + 168);
                     v8 w2 = v8_ld(wk + 176);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -1999,34 +2002,34 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 240);
                     v8 w1 = v8_ld(wk + 248);
                     v8 w2 = v8_ld(wk + 256);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2058,25 +2061,26 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
             v8_st(t0 + 208, a2_2);
         }
         {   /* columns [56, 80) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 56;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2085,15 +2089,15 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 80);
                     v8 w1 = v8_ld(wk + 88);
                     v8 w2 = v8_ld(wk + 96);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2102,15 +2106,15 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 160);
                     v8 w1 = v8_ld(wk + 168);
                     v8 w2 = v8_ld(wk + 176);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2119,34 +2123,34 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w0 = v8_ld(wk + 240);
                     v8 w1 = v8_ld(wk + 248);
                     v8 w2 = v8_ld(wk + 256);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2179,20 +2183,20 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 80;
         {   /* columns [0, 40) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2205,7 +2209,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 96);
                     v8 w3 = v8_ld(wk + 104);
                     v8 w4 = v8_ld(wk + 112);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2218,7 +2222,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 176);
                     v8 w3 = v8_ld(wk + 184);
                     v8 w4 = v8_ld(wk + 192);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2231,7 +2235,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 256);
                     v8 w3 = v8_ld(wk + 264);
                     v8 w4 = v8_ld(wk + 272);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2239,14 +2243,14 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     a0_4 = v8_fma(xb0, w4, a0_4);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2274,17 +2278,18 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
             v8_st(t0 + 32, a0_4);
         }
         {   /* columns [40, 80) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero();
             const float *wk = w + 40;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2297,7 +2302,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 96);
                     v8 w3 = v8_ld(wk + 104);
                     v8 w4 = v8_ld(wk + 112);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2310,7 +2315,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 176);
                     v8 w3 = v8_ld(wk + 184);
                     v8 w4 = v8_ld(wk + 192);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2323,7 +2328,7 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     v8 w2 = v8_ld(wk + 256);
                     v8 w3 = v8_ld(wk + 264);
                     v8 w4 = v8_ld(wk + 272);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2331,14 +2336,14 @@ GK_TARGET void gk_f32_gat_transform_c80_3x32_u4__avx2(const gk_layer_run *run, s
                     a0_4 = v8_fma(xb0, w4, a0_4);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2376,31 +2381,31 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
     float *t = run->t + begin * 112;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 112;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2411,17 +2416,17 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 120);
                     v8 w2 = v8_ld(wk + 128);
                     v8 w3 = v8_ld(wk + 136);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2432,17 +2437,17 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 232);
                     v8 w2 = v8_ld(wk + 240);
                     v8 w3 = v8_ld(wk + 248);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2453,40 +2458,40 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 344);
                     v8 w2 = v8_ld(wk + 352);
                     v8 w3 = v8_ld(wk + 360);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2526,28 +2531,29 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 248, a2_3);
         }
         {   /* columns [32, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2558,17 +2564,17 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 120);
                     v8 w2 = v8_ld(wk + 128);
                     v8 w3 = v8_ld(wk + 136);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2579,17 +2585,17 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 232);
                     v8 w2 = v8_ld(wk + 240);
                     v8 w3 = v8_ld(wk + 248);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2600,40 +2606,40 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 344);
                     v8 w2 = v8_ld(wk + 352);
                     v8 w3 = v8_ld(wk + 360);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2673,25 +2679,26 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 280, a2_3);
         }
         {   /* columns [64, 88) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2700,15 +2707,15 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 112);
                     v8 w1 = v8_ld(wk + 120);
                     v8 w2 = v8_ld(wk + 128);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2717,15 +2724,15 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 224);
                     v8 w1 = v8_ld(wk + 232);
                     v8 w2 = v8_ld(wk + 240);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2734,34 +2741,34 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 336);
                     v8 w1 = v8_ld(wk + 344);
                     v8 w2 = v8_ld(wk + 352);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2793,25 +2800,26 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 304, a2_2);
         }
         {   /* columns [88, 112) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 88;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2820,15 +2828,15 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 112);
                     v8 w1 = v8_ld(wk + 120);
                     v8 w2 = v8_ld(wk + 128);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2837,15 +2845,15 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 224);
                     v8 w1 = v8_ld(wk + 232);
                     v8 w2 = v8_ld(wk + 240);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2854,34 +2862,34 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 336);
                     v8 w1 = v8_ld(wk + 344);
                     v8 w2 = v8_ld(wk + 352);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -2914,13 +2922,13 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 112;
         {   /* columns [0, 56) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -2929,7 +2937,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2946,7 +2954,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 144);
                     v8 w5 = v8_ld(wk + 152);
                     v8 w6 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2963,7 +2971,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 256);
                     v8 w5 = v8_ld(wk + 264);
                     v8 w6 = v8_ld(wk + 272);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2980,7 +2988,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 368);
                     v8 w5 = v8_ld(wk + 376);
                     v8 w6 = v8_ld(wk + 384);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -2990,7 +2998,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -2999,7 +3007,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3035,10 +3043,11 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 48, a0_6);
         }
         {   /* columns [56, 112) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 56;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3047,7 +3056,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3064,7 +3073,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 144);
                     v8 w5 = v8_ld(wk + 152);
                     v8 w6 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3081,7 +3090,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 256);
                     v8 w5 = v8_ld(wk + 264);
                     v8 w6 = v8_ld(wk + 272);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3098,7 +3107,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 368);
                     v8 w5 = v8_ld(wk + 376);
                     v8 w6 = v8_ld(wk + 384);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3108,7 +3117,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3117,7 +3126,7 @@ GK_TARGET void gk_f32_gat_transform_c112_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3163,31 +3172,31 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
     float *t = run->t + begin * 128;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 128;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3198,17 +3207,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3219,17 +3228,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 264);
                     v8 w2 = v8_ld(wk + 272);
                     v8 w3 = v8_ld(wk + 280);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3240,40 +3249,40 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 392);
                     v8 w2 = v8_ld(wk + 400);
                     v8 w3 = v8_ld(wk + 408);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3313,28 +3322,29 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 280, a2_3);
         }
         {   /* columns [32, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3345,17 +3355,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3366,17 +3376,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 264);
                     v8 w2 = v8_ld(wk + 272);
                     v8 w3 = v8_ld(wk + 280);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3387,40 +3397,40 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 392);
                     v8 w2 = v8_ld(wk + 400);
                     v8 w3 = v8_ld(wk + 408);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3460,28 +3470,29 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 312, a2_3);
         }
         {   /* columns [64, 96) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3492,17 +3503,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3513,17 +3524,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 264);
                     v8 w2 = v8_ld(wk + 272);
                     v8 w3 = v8_ld(wk + 280);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3534,40 +3545,40 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 392);
                     v8 w2 = v8_ld(wk + 400);
                     v8 w3 = v8_ld(wk + 408);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3607,28 +3618,29 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 344, a2_3);
         }
         {   /* columns [96, 128) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 96;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3639,17 +3651,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 136);
                     v8 w2 = v8_ld(wk + 144);
                     v8 w3 = v8_ld(wk + 152);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3660,17 +3672,17 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 264);
                     v8 w2 = v8_ld(wk + 272);
                     v8 w3 = v8_ld(wk + 280);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3681,40 +3693,40 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 392);
                     v8 w2 = v8_ld(wk + 400);
                     v8 w3 = v8_ld(wk + 408);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -3755,13 +3767,13 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 128;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero(), a0_7 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3771,7 +3783,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3790,7 +3802,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 168);
                     v8 w6 = v8_ld(wk + 176);
                     v8 w7 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3809,7 +3821,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 296);
                     v8 w6 = v8_ld(wk + 304);
                     v8 w7 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3828,7 +3840,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 424);
                     v8 w6 = v8_ld(wk + 432);
                     v8 w7 = v8_ld(wk + 440);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3839,7 +3851,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_7 = v8_fma(xb0, w7, a0_7);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3849,7 +3861,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3889,10 +3901,11 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 56, a0_7);
         }
         {   /* columns [64, 128) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero(), a0_7 = v8_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3902,7 +3915,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3921,7 +3934,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 168);
                     v8 w6 = v8_ld(wk + 176);
                     v8 w7 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3940,7 +3953,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 296);
                     v8 w6 = v8_ld(wk + 304);
                     v8 w7 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3959,7 +3972,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 424);
                     v8 w6 = v8_ld(wk + 432);
                     v8 w7 = v8_ld(wk + 440);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -3970,7 +3983,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_7 = v8_fma(xb0, w7, a0_7);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -3980,7 +3993,7 @@ GK_TARGET void gk_f32_gat_transform_c128_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
                     v8 w7 = v8_ld(wk + 56);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4030,31 +4043,31 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
     float *t = run->t + begin * 144;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 144;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4065,17 +4078,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
                     v8 w3 = v8_ld(wk + 168);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4086,17 +4099,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 296);
                     v8 w2 = v8_ld(wk + 304);
                     v8 w3 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4107,40 +4120,40 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 440);
                     v8 w2 = v8_ld(wk + 448);
                     v8 w3 = v8_ld(wk + 456);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4180,28 +4193,29 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 312, a2_3);
         }
         {   /* columns [32, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4212,17 +4226,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
                     v8 w3 = v8_ld(wk + 168);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4233,17 +4247,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 296);
                     v8 w2 = v8_ld(wk + 304);
                     v8 w3 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4254,40 +4268,40 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 440);
                     v8 w2 = v8_ld(wk + 448);
                     v8 w3 = v8_ld(wk + 456);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4327,28 +4341,29 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 344, a2_3);
         }
         {   /* columns [64, 96) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4359,17 +4374,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
                     v8 w3 = v8_ld(wk + 168);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4380,17 +4395,17 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 296);
                     v8 w2 = v8_ld(wk + 304);
                     v8 w3 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4401,40 +4416,40 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 440);
                     v8 w2 = v8_ld(wk + 448);
                     v8 w3 = v8_ld(wk + 456);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4474,25 +4489,26 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 376, a2_3);
         }
         {   /* columns [96, 120) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 96;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4501,15 +4517,15 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 144);
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4518,15 +4534,15 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 288);
                     v8 w1 = v8_ld(wk + 296);
                     v8 w2 = v8_ld(wk + 304);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4535,34 +4551,34 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 432);
                     v8 w1 = v8_ld(wk + 440);
                     v8 w2 = v8_ld(wk + 448);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4594,25 +4610,26 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 400, a2_2);
         }
         {   /* columns [120, 144) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 120;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4621,15 +4638,15 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 144);
                     v8 w1 = v8_ld(wk + 152);
                     v8 w2 = v8_ld(wk + 160);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4638,15 +4655,15 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 288);
                     v8 w1 = v8_ld(wk + 296);
                     v8 w2 = v8_ld(wk + 304);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4655,34 +4672,34 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 432);
                     v8 w1 = v8_ld(wk + 440);
                     v8 w2 = v8_ld(wk + 448);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -4715,13 +4732,13 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 144;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -4729,7 +4746,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4744,7 +4761,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 168);
                     v8 w4 = v8_ld(wk + 176);
                     v8 w5 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4759,7 +4776,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 312);
                     v8 w4 = v8_ld(wk + 320);
                     v8 w5 = v8_ld(wk + 328);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4774,7 +4791,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 456);
                     v8 w4 = v8_ld(wk + 464);
                     v8 w5 = v8_ld(wk + 472);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4783,7 +4800,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_5 = v8_fma(xb0, w5, a0_5);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -4791,7 +4808,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4823,10 +4840,11 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 40, a0_5);
         }
         {   /* columns [48, 96) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             const float *wk = w + 48;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -4834,7 +4852,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4849,7 +4867,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 168);
                     v8 w4 = v8_ld(wk + 176);
                     v8 w5 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4864,7 +4882,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 312);
                     v8 w4 = v8_ld(wk + 320);
                     v8 w5 = v8_ld(wk + 328);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4879,7 +4897,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 456);
                     v8 w4 = v8_ld(wk + 464);
                     v8 w5 = v8_ld(wk + 472);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4888,7 +4906,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_5 = v8_fma(xb0, w5, a0_5);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -4896,7 +4914,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4928,10 +4946,11 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 88, a0_5);
         }
         {   /* columns [96, 144) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             const float *wk = w + 96;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -4939,7 +4958,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4954,7 +4973,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 168);
                     v8 w4 = v8_ld(wk + 176);
                     v8 w5 = v8_ld(wk + 184);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4969,7 +4988,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 312);
                     v8 w4 = v8_ld(wk + 320);
                     v8 w5 = v8_ld(wk + 328);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4984,7 +5003,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 456);
                     v8 w4 = v8_ld(wk + 464);
                     v8 w5 = v8_ld(wk + 472);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -4993,7 +5012,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_5 = v8_fma(xb0, w5, a0_5);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -5001,7 +5020,7 @@ GK_TARGET void gk_f32_gat_transform_c144_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -5043,31 +5062,31 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
     float *t = run->t + begin * 272;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 272;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5078,17 +5097,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5099,17 +5118,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5120,40 +5139,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5193,28 +5212,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 568, a2_3);
         }
         {   /* columns [32, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 32;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5225,17 +5245,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5246,17 +5266,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5267,40 +5287,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5340,28 +5360,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 600, a2_3);
         }
         {   /* columns [64, 96) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5372,17 +5393,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5393,17 +5414,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5414,40 +5435,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5487,28 +5508,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 632, a2_3);
         }
         {   /* columns [96, 128) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 96;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5519,17 +5541,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5540,17 +5562,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5561,40 +5583,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5634,28 +5656,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 664, a2_3);
         }
         {   /* columns [128, 160) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 128;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5666,17 +5689,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5687,17 +5710,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5708,40 +5731,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5781,28 +5804,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 696, a2_3);
         }
         {   /* columns [160, 192) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 160;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5813,17 +5837,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5834,17 +5858,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5855,40 +5879,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5928,28 +5952,29 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 728, a2_3);
         }
         {   /* columns [192, 224) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero(), a1_3 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero(), a2_3 = v8_zero();
             const float *wk = w + 192;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5960,17 +5985,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
                     v8 w3 = v8_ld(wk + 296);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -5981,17 +6006,17 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
                     v8 w3 = v8_ld(wk + 568);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6002,40 +6027,40 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
                     v8 w3 = v8_ld(wk + 840);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                     a2_3 = v8_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
                     v8 w3 = v8_ld(wk + 24);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
                     a0_3 = v8_fma(xb0, w3, a0_3);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
                     a1_3 = v8_fma(xb1, w3, a1_3);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6075,25 +6100,26 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 760, a2_3);
         }
         {   /* columns [224, 248) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 224;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6102,15 +6128,15 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 272);
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6119,15 +6145,15 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 544);
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6136,34 +6162,34 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 816);
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6195,25 +6221,26 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 784, a2_2);
         }
         {   /* columns [248, 272) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero();
             v8 a1_0 = v8_zero(), a1_1 = v8_zero(), a1_2 = v8_zero();
             v8 a2_0 = v8_zero(), a2_1 = v8_zero(), a2_2 = v8_zero();
             const float *wk = w + 248;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6222,15 +6249,15 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 272);
                     v8 w1 = v8_ld(wk + 280);
                     v8 w2 = v8_ld(wk + 288);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 1]);
+                    v8 xb1 = v8_set1(x1[1]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 1]);
+                    v8 xb2 = v8_set1(x2[1]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6239,15 +6266,15 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 544);
                     v8 w1 = v8_ld(wk + 552);
                     v8 w2 = v8_ld(wk + 560);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 2]);
+                    v8 xb1 = v8_set1(x1[2]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 2]);
+                    v8 xb2 = v8_set1(x2[2]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6256,34 +6283,34 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w0 = v8_ld(wk + 816);
                     v8 w1 = v8_ld(wk + 824);
                     v8 w2 = v8_ld(wk + 832);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f + 3]);
+                    v8 xb1 = v8_set1(x1[3]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f + 3]);
+                    v8 xb2 = v8_set1(x2[3]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
                     v8 w2 = v8_ld(wk + 16);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
-                    v8 xb1 = v8_set1(x1[f]);
+                    v8 xb1 = v8_set1(x1[0]);
                     a1_0 = v8_fma(xb1, w0, a1_0);
                     a1_1 = v8_fma(xb1, w1, a1_1);
                     a1_2 = v8_fma(xb1, w2, a1_2);
-                    v8 xb2 = v8_set1(x2[f]);
+                    v8 xb2 = v8_set1(x2[0]);
                     a2_0 = v8_fma(xb2, w0, a2_0);
                     a2_1 = v8_fma(xb2, w1, a2_1);
                     a2_2 = v8_fma(xb2, w2, a2_2);
@@ -6316,13 +6343,13 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 272;
         {   /* columns [0, 56) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6331,7 +6358,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6348,7 +6375,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 304);
                     v8 w5 = v8_ld(wk + 312);
                     v8 w6 = v8_ld(wk + 320);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6365,7 +6392,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 576);
                     v8 w5 = v8_ld(wk + 584);
                     v8 w6 = v8_ld(wk + 592);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6382,7 +6409,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 848);
                     v8 w5 = v8_ld(wk + 856);
                     v8 w6 = v8_ld(wk + 864);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6392,7 +6419,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6401,7 +6428,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6437,10 +6464,11 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 48, a0_6);
         }
         {   /* columns [56, 112) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 56;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6449,7 +6477,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6466,7 +6494,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 304);
                     v8 w5 = v8_ld(wk + 312);
                     v8 w6 = v8_ld(wk + 320);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6483,7 +6511,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 576);
                     v8 w5 = v8_ld(wk + 584);
                     v8 w6 = v8_ld(wk + 592);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6500,7 +6528,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 848);
                     v8 w5 = v8_ld(wk + 856);
                     v8 w6 = v8_ld(wk + 864);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6510,7 +6538,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6519,7 +6547,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6555,10 +6583,11 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 104, a0_6);
         }
         {   /* columns [112, 168) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 112;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6567,7 +6596,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6584,7 +6613,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 304);
                     v8 w5 = v8_ld(wk + 312);
                     v8 w6 = v8_ld(wk + 320);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6601,7 +6630,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 576);
                     v8 w5 = v8_ld(wk + 584);
                     v8 w6 = v8_ld(wk + 592);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6618,7 +6647,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 848);
                     v8 w5 = v8_ld(wk + 856);
                     v8 w6 = v8_ld(wk + 864);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6628,7 +6657,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6637,7 +6666,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6673,10 +6702,11 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 160, a0_6);
         }
         {   /* columns [168, 224) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero(), a0_6 = v8_zero();
             const float *wk = w + 168;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6685,7 +6715,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6702,7 +6732,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 304);
                     v8 w5 = v8_ld(wk + 312);
                     v8 w6 = v8_ld(wk + 320);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6719,7 +6749,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 576);
                     v8 w5 = v8_ld(wk + 584);
                     v8 w6 = v8_ld(wk + 592);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6736,7 +6766,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 848);
                     v8 w5 = v8_ld(wk + 856);
                     v8 w6 = v8_ld(wk + 864);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6746,7 +6776,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_6 = v8_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6755,7 +6785,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
                     v8 w6 = v8_ld(wk + 48);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6791,10 +6821,11 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
             v8_st(t0 + 216, a0_6);
         }
         {   /* columns [224, 272) */
+            const float *x0 = x + i * kc;
             v8 a0_0 = v8_zero(), a0_1 = v8_zero(), a0_2 = v8_zero(), a0_3 = v8_zero(), a0_4 = v8_zero(), a0_5 = v8_zero();
             const float *wk = w + 224;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6802,7 +6833,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6817,7 +6848,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 296);
                     v8 w4 = v8_ld(wk + 304);
                     v8 w5 = v8_ld(wk + 312);
-                    v8 xb0 = v8_set1(x0[f + 1]);
+                    v8 xb0 = v8_set1(x0[1]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6832,7 +6863,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 568);
                     v8 w4 = v8_ld(wk + 576);
                     v8 w5 = v8_ld(wk + 584);
-                    v8 xb0 = v8_set1(x0[f + 2]);
+                    v8 xb0 = v8_set1(x0[2]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6847,7 +6878,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 840);
                     v8 w4 = v8_ld(wk + 848);
                     v8 w5 = v8_ld(wk + 856);
-                    v8 xb0 = v8_set1(x0[f + 3]);
+                    v8 xb0 = v8_set1(x0[3]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);
@@ -6856,7 +6887,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     a0_5 = v8_fma(xb0, w5, a0_5);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v8 w0 = v8_ld(wk + 0);
                     v8 w1 = v8_ld(wk + 8);
@@ -6864,7 +6895,7 @@ GK_TARGET void gk_f32_gat_transform_c272_3x32_u4__avx2(const gk_layer_run *run, 
                     v8 w3 = v8_ld(wk + 24);
                     v8 w4 = v8_ld(wk + 32);
                     v8 w5 = v8_ld(wk + 40);
-                    v8 xb0 = v8_set1(x0[f]);
+                    v8 xb0 = v8_set1(x0[0]);
                     a0_0 = v8_fma(xb0, w0, a0_0);
                     a0_1 = v8_fma(xb0, w1, a0_1);
                     a0_2 = v8_fma(xb0, w2, a0_2);

@@ -263,9 +263,9 @@ GK_TARGET void gk_f32_gat_transform_c16_8x16_u4__avx512(const gk_layer_run *run,
     float *t = run->t + begin * 16;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 8 <= n; i += 8) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
             v16 a0_0 = v16_zero();
             v16 a1_0 = v16_zero();
             v16 a2_0 = v16_zero();
@@ -276,102 +276,102 @@ GK_TARGET void gk_f32_gat_transform_c16_8x16_u4__avx512(const gk_layer_run *run,
             v16 a7_0 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4, x6 += 4, x7 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
-                    v16 xb6 = v16_set1(x6[f + 1]);
+                    v16 xb6 = v16_set1(x6[1]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
-                    v16 xb7 = v16_set1(x7[f + 1]);
+                    v16 xb7 = v16_set1(x7[1]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
-                    v16 xb6 = v16_set1(x6[f + 2]);
+                    v16 xb6 = v16_set1(x6[2]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
-                    v16 xb7 = v16_set1(x7[f + 2]);
+                    v16 xb7 = v16_set1(x7[2]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
-                    v16 xb6 = v16_set1(x6[f + 3]);
+                    v16 xb6 = v16_set1(x6[3]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
-                    v16 xb7 = v16_set1(x7[f + 3]);
+                    v16 xb7 = v16_set1(x7[3]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++, x1++, x2++, x3++, x4++, x5++, x6++, x7++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                 }
 
@@ -398,71 +398,71 @@ GK_TARGET void gk_f32_gat_transform_c16_8x16_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero();
             v16 a1_0 = v16_zero();
             v16 a2_0 = v16_zero();
             v16 a3_0 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                 }
 
@@ -481,49 +481,49 @@ GK_TARGET void gk_f32_gat_transform_c16_8x16_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero();
             v16 a1_0 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                 }
 
@@ -538,38 +538,38 @@ GK_TARGET void gk_f32_gat_transform_c16_8x16_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 16;
         {   /* columns [0, 16) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 64) {
+            for (; f + 4 <= kc; f += 4, wk += 64, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                 }
                 {
                     v16 w0 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                 }
             }
-            for (; f < kc; f++, wk += 16) {
+            for (; f < kc; f++, wk += 16, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                 }
 
@@ -591,9 +591,9 @@ GK_TARGET void gk_f32_gat_transform_c32_8x32_u4__avx512(const gk_layer_run *run,
     float *t = run->t + begin * 32;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 8 <= n; i += 8) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero();
@@ -604,146 +604,146 @@ GK_TARGET void gk_f32_gat_transform_c32_8x32_u4__avx512(const gk_layer_run *run,
             v16 a7_0 = v16_zero(), a7_1 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4, x6 += 4, x7 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
                     v16 w1 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
-                    v16 xb6 = v16_set1(x6[f + 1]);
+                    v16 xb6 = v16_set1(x6[1]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
-                    v16 xb7 = v16_set1(x7[f + 1]);
+                    v16 xb7 = v16_set1(x7[1]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 64);
                     v16 w1 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
-                    v16 xb6 = v16_set1(x6[f + 2]);
+                    v16 xb6 = v16_set1(x6[2]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
-                    v16 xb7 = v16_set1(x7[f + 2]);
+                    v16 xb7 = v16_set1(x7[2]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
-                    v16 xb6 = v16_set1(x6[f + 3]);
+                    v16 xb6 = v16_set1(x6[3]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
-                    v16 xb7 = v16_set1(x7[f + 3]);
+                    v16 xb7 = v16_set1(x7[3]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++, x1++, x2++, x3++, x4++, x5++, x6++, x7++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                 }
@@ -788,95 +788,95 @@ GK_TARGET void gk_f32_gat_transform_c32_8x32_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
                     v16 w1 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 64);
                     v16 w1 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                 }
@@ -905,63 +905,63 @@ GK_TARGET void gk_f32_gat_transform_c32_8x32_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
                     v16 w1 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 64);
                     v16 w1 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                 }
@@ -982,47 +982,47 @@ GK_TARGET void gk_f32_gat_transform_c32_8x32_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 32;
         {   /* columns [0, 32) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 128) {
+            for (; f + 4 <= kc; f += 4, wk += 128, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 32);
                     v16 w1 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 64);
                     v16 w1 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                 }
                 {
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                 }
             }
-            for (; f < kc; f++, wk += 32) {
+            for (; f < kc; f++, wk += 32, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                 }
@@ -1048,9 +1048,9 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
     float *t = run->t + begin * 48;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 8 <= n; i += 8) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc, *x6 = x5 + kc, *x7 = x6 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero();
@@ -1061,40 +1061,40 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
             v16 a7_0 = v16_zero(), a7_1 = v16_zero(), a7_2 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4, x6 += 4, x7 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
                     a6_2 = v16_fma(xb6, w2, a6_2);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                     a7_2 = v16_fma(xb7, w2, a7_2);
@@ -1103,35 +1103,35 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 48);
                     v16 w1 = v16_ld(wk + 64);
                     v16 w2 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
-                    v16 xb6 = v16_set1(x6[f + 1]);
+                    v16 xb6 = v16_set1(x6[1]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
                     a6_2 = v16_fma(xb6, w2, a6_2);
-                    v16 xb7 = v16_set1(x7[f + 1]);
+                    v16 xb7 = v16_set1(x7[1]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                     a7_2 = v16_fma(xb7, w2, a7_2);
@@ -1140,35 +1140,35 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
                     v16 w2 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
-                    v16 xb6 = v16_set1(x6[f + 2]);
+                    v16 xb6 = v16_set1(x6[2]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
                     a6_2 = v16_fma(xb6, w2, a6_2);
-                    v16 xb7 = v16_set1(x7[f + 2]);
+                    v16 xb7 = v16_set1(x7[2]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                     a7_2 = v16_fma(xb7, w2, a7_2);
@@ -1177,74 +1177,74 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 144);
                     v16 w1 = v16_ld(wk + 160);
                     v16 w2 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
-                    v16 xb6 = v16_set1(x6[f + 3]);
+                    v16 xb6 = v16_set1(x6[3]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
                     a6_2 = v16_fma(xb6, w2, a6_2);
-                    v16 xb7 = v16_set1(x7[f + 3]);
+                    v16 xb7 = v16_set1(x7[3]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                     a7_2 = v16_fma(xb7, w2, a7_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++, x2++, x3++, x4++, x5++, x6++, x7++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
-                    v16 xb6 = v16_set1(x6[f]);
+                    v16 xb6 = v16_set1(x6[0]);
                     a6_0 = v16_fma(xb6, w0, a6_0);
                     a6_1 = v16_fma(xb6, w1, a6_1);
                     a6_2 = v16_fma(xb6, w2, a6_2);
-                    v16 xb7 = v16_set1(x7[f]);
+                    v16 xb7 = v16_set1(x7[0]);
                     a7_0 = v16_fma(xb7, w0, a7_0);
                     a7_1 = v16_fma(xb7, w1, a7_1);
                     a7_2 = v16_fma(xb7, w2, a7_2);
@@ -1307,33 +1307,33 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -1342,19 +1342,19 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 48);
                     v16 w1 = v16_ld(wk + 64);
                     v16 w2 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -1363,19 +1363,19 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
                     v16 w2 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -1384,42 +1384,42 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 144);
                     v16 w1 = v16_ld(wk + 160);
                     v16 w2 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -1458,23 +1458,23 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -1483,11 +1483,11 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 48);
                     v16 w1 = v16_ld(wk + 64);
                     v16 w2 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -1496,11 +1496,11 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
                     v16 w2 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -1509,26 +1509,26 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 144);
                     v16 w1 = v16_ld(wk + 160);
                     v16 w2 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -1555,18 +1555,18 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 48;
         {   /* columns [0, 48) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 192) {
+            for (; f + 4 <= kc; f += 4, wk += 192, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -1575,7 +1575,7 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 48);
                     v16 w1 = v16_ld(wk + 64);
                     v16 w2 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -1584,7 +1584,7 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 96);
                     v16 w1 = v16_ld(wk + 112);
                     v16 w2 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -1593,18 +1593,18 @@ GK_TARGET void gk_f32_gat_transform_c48_8x48_u4__avx512(const gk_layer_run *run,
                     v16 w0 = v16_ld(wk + 144);
                     v16 w1 = v16_ld(wk + 160);
                     v16 w2 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                 }
             }
-            for (; f < kc; f++, wk += 48) {
+            for (; f < kc; f++, wk += 48, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -1634,9 +1634,9 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
     float *t = run->t + begin * 64;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 6 <= n; i += 6) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
         float *t0 = t + i * 64;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
@@ -1645,38 +1645,38 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
             v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -1687,32 +1687,32 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 80);
                     v16 w2 = v16_ld(wk + 96);
                     v16 w3 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -1723,32 +1723,32 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 144);
                     v16 w2 = v16_ld(wk + 160);
                     v16 w3 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -1759,70 +1759,70 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 208);
                     v16 w2 = v16_ld(wk + 224);
                     v16 w3 = v16_ld(wk + 240);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
                     a5_3 = v16_fma(xb5, w3, a5_3);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -1887,31 +1887,31 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 64;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -1922,17 +1922,17 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 80);
                     v16 w2 = v16_ld(wk + 96);
                     v16 w3 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -1943,17 +1943,17 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 144);
                     v16 w2 = v16_ld(wk + 160);
                     v16 w3 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -1964,40 +1964,40 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 208);
                     v16 w2 = v16_ld(wk + 224);
                     v16 w3 = v16_ld(wk + 240);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++, x1++, x2++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -2038,19 +2038,19 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 64;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 256) {
+            for (; f + 4 <= kc; f += 4, wk += 256, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2061,7 +2061,7 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 80);
                     v16 w2 = v16_ld(wk + 96);
                     v16 w3 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2072,7 +2072,7 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 144);
                     v16 w2 = v16_ld(wk + 160);
                     v16 w3 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2083,20 +2083,20 @@ GK_TARGET void gk_f32_gat_transform_c64_6x64_u4__avx512(const gk_layer_run *run,
                     v16 w1 = v16_ld(wk + 208);
                     v16 w2 = v16_ld(wk + 224);
                     v16 w3 = v16_ld(wk + 240);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                 }
             }
-            for (; f < kc; f++, wk += 64) {
+            for (; f < kc; f++, wk += 64, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2130,41 +2130,41 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
     float *t = run->t + begin * 80;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 80;
         {   /* columns [0, 80) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero(), a3_4 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -2177,25 +2177,25 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 112);
                     v16 w3 = v16_ld(wk + 128);
                     v16 w4 = v16_ld(wk + 144);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -2208,25 +2208,25 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 192);
                     v16 w3 = v16_ld(wk + 208);
                     v16 w4 = v16_ld(wk + 224);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -2239,25 +2239,25 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 272);
                     v16 w3 = v16_ld(wk + 288);
                     v16 w4 = v16_ld(wk + 304);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -2265,32 +2265,32 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     a3_4 = v16_fma(xb3, w4, a3_4);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -2349,27 +2349,27 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 80;
         {   /* columns [0, 80) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -2382,13 +2382,13 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 112);
                     v16 w3 = v16_ld(wk + 128);
                     v16 w4 = v16_ld(wk + 144);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -2401,13 +2401,13 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 192);
                     v16 w3 = v16_ld(wk + 208);
                     v16 w4 = v16_ld(wk + 224);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -2420,13 +2420,13 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 272);
                     v16 w3 = v16_ld(wk + 288);
                     v16 w4 = v16_ld(wk + 304);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -2434,20 +2434,20 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     a1_4 = v16_fma(xb1, w4, a1_4);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -2486,20 +2486,20 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 80;
         {   /* columns [0, 80) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 320) {
+            for (; f + 4 <= kc; f += 4, wk += 320, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2512,7 +2512,7 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 112);
                     v16 w3 = v16_ld(wk + 128);
                     v16 w4 = v16_ld(wk + 144);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2525,7 +2525,7 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 192);
                     v16 w3 = v16_ld(wk + 208);
                     v16 w4 = v16_ld(wk + 224);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2538,7 +2538,7 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     v16 w2 = v16_ld(wk + 272);
                     v16 w3 = v16_ld(wk + 288);
                     v16 w4 = v16_ld(wk + 304);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2546,14 +2546,14 @@ GK_TARGET void gk_f32_gat_transform_c80_4x80_u4__avx512(const gk_layer_run *run,
                     a0_4 = v16_fma(xb0, w4, a0_4);
                 }
             }
-            for (; f < kc; f++, wk += 80) {
+            for (; f < kc; f++, wk += 80, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -2591,9 +2591,9 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
     float *t = run->t + begin * 112;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 6 <= n; i += 6) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
         float *t0 = t + i * 112;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
@@ -2602,38 +2602,38 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
             v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2644,32 +2644,32 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 128);
                     v16 w2 = v16_ld(wk + 144);
                     v16 w3 = v16_ld(wk + 160);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2680,32 +2680,32 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 240);
                     v16 w2 = v16_ld(wk + 256);
                     v16 w3 = v16_ld(wk + 272);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2716,70 +2716,70 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 352);
                     v16 w2 = v16_ld(wk + 368);
                     v16 w3 = v16_ld(wk + 384);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
                     a5_3 = v16_fma(xb5, w3, a5_3);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2843,6 +2843,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 608, a5_3);
         }
         {   /* columns [64, 112) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero();
@@ -2851,32 +2852,32 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
             v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2885,27 +2886,27 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w0 = v16_ld(wk + 112);
                     v16 w1 = v16_ld(wk + 128);
                     v16 w2 = v16_ld(wk + 144);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2914,27 +2915,27 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w0 = v16_ld(wk + 224);
                     v16 w1 = v16_ld(wk + 240);
                     v16 w2 = v16_ld(wk + 256);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -2943,58 +2944,58 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w0 = v16_ld(wk + 336);
                     v16 w1 = v16_ld(wk + 352);
                     v16 w2 = v16_ld(wk + 368);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3045,15 +3046,15 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 112;
         {   /* columns [0, 112) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero(), a1_6 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero(), a2_5 = v16_zero(), a2_6 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -3062,7 +3063,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3070,7 +3071,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3078,7 +3079,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3095,7 +3096,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 176);
                     v16 w5 = v16_ld(wk + 192);
                     v16 w6 = v16_ld(wk + 208);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3103,7 +3104,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3111,7 +3112,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3128,7 +3129,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 288);
                     v16 w5 = v16_ld(wk + 304);
                     v16 w6 = v16_ld(wk + 320);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3136,7 +3137,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3144,7 +3145,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3161,7 +3162,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 400);
                     v16 w5 = v16_ld(wk + 416);
                     v16 w6 = v16_ld(wk + 432);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3169,7 +3170,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3177,7 +3178,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3187,7 +3188,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a2_6 = v16_fma(xb2, w6, a2_6);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++, x1++, x2++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -3196,7 +3197,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3204,7 +3205,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3212,7 +3213,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3277,13 +3278,13 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 112;
         {   /* columns [0, 112) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 448) {
+            for (; f + 4 <= kc; f += 4, wk += 448, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -3292,7 +3293,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3309,7 +3310,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 176);
                     v16 w5 = v16_ld(wk + 192);
                     v16 w6 = v16_ld(wk + 208);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3326,7 +3327,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 288);
                     v16 w5 = v16_ld(wk + 304);
                     v16 w6 = v16_ld(wk + 320);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3343,7 +3344,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 400);
                     v16 w5 = v16_ld(wk + 416);
                     v16 w6 = v16_ld(wk + 432);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3353,7 +3354,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                 }
             }
-            for (; f < kc; f++, wk += 112) {
+            for (; f < kc; f++, wk += 112, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -3362,7 +3363,7 @@ GK_TARGET void gk_f32_gat_transform_c112_6x64_u4__avx512(const gk_layer_run *run
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3408,9 +3409,9 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
     float *t = run->t + begin * 128;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 6 <= n; i += 6) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
         float *t0 = t + i * 128;
         {   /* columns [0, 64) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
@@ -3419,38 +3420,38 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
             v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3461,32 +3462,32 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 144);
                     v16 w2 = v16_ld(wk + 160);
                     v16 w3 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3497,32 +3498,32 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 272);
                     v16 w2 = v16_ld(wk + 288);
                     v16 w3 = v16_ld(wk + 304);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3533,70 +3534,70 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 400);
                     v16 w2 = v16_ld(wk + 416);
                     v16 w3 = v16_ld(wk + 432);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
                     a5_3 = v16_fma(xb5, w3, a5_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3660,6 +3661,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 688, a5_3);
         }
         {   /* columns [64, 128) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc, *x4 = x3 + kc, *x5 = x4 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
@@ -3668,38 +3670,38 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
             v16 a5_0 = v16_zero(), a5_1 = v16_zero(), a5_2 = v16_zero(), a5_3 = v16_zero();
             const float *wk = w + 64;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4, x3 += 4, x4 += 4, x5 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3710,32 +3712,32 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 144);
                     v16 w2 = v16_ld(wk + 160);
                     v16 w3 = v16_ld(wk + 176);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 1]);
+                    v16 xb4 = v16_set1(x4[1]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 1]);
+                    v16 xb5 = v16_set1(x5[1]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3746,32 +3748,32 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 272);
                     v16 w2 = v16_ld(wk + 288);
                     v16 w3 = v16_ld(wk + 304);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 2]);
+                    v16 xb4 = v16_set1(x4[2]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 2]);
+                    v16 xb5 = v16_set1(x5[2]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3782,70 +3784,70 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 400);
                     v16 w2 = v16_ld(wk + 416);
                     v16 w3 = v16_ld(wk + 432);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f + 3]);
+                    v16 xb4 = v16_set1(x4[3]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f + 3]);
+                    v16 xb5 = v16_set1(x5[3]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
                     a5_3 = v16_fma(xb5, w3, a5_3);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++, x3++, x4++, x5++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
-                    v16 xb4 = v16_set1(x4[f]);
+                    v16 xb4 = v16_set1(x4[0]);
                     a4_0 = v16_fma(xb4, w0, a4_0);
                     a4_1 = v16_fma(xb4, w1, a4_1);
                     a4_2 = v16_fma(xb4, w2, a4_2);
                     a4_3 = v16_fma(xb4, w3, a4_3);
-                    v16 xb5 = v16_set1(x5[f]);
+                    v16 xb5 = v16_set1(x5[0]);
                     a5_0 = v16_fma(xb5, w0, a5_0);
                     a5_1 = v16_fma(xb5, w1, a5_1);
                     a5_2 = v16_fma(xb5, w2, a5_2);
@@ -3910,15 +3912,15 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 3 <= n; i += 3) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
         float *t0 = t + i * 128;
         {   /* columns [0, 128) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero(), a1_6 = v16_zero(), a1_7 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero(), a2_5 = v16_zero(), a2_6 = v16_zero(), a2_7 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4, x1 += 4, x2 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -3928,7 +3930,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3937,7 +3939,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3946,7 +3948,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
                     a1_7 = v16_fma(xb1, w7, a1_7);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -3965,7 +3967,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 208);
                     v16 w6 = v16_ld(wk + 224);
                     v16 w7 = v16_ld(wk + 240);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -3974,7 +3976,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -3983,7 +3985,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
                     a1_7 = v16_fma(xb1, w7, a1_7);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -4002,7 +4004,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 336);
                     v16 w6 = v16_ld(wk + 352);
                     v16 w7 = v16_ld(wk + 368);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4011,7 +4013,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4020,7 +4022,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
                     a1_7 = v16_fma(xb1, w7, a1_7);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -4039,7 +4041,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 464);
                     v16 w6 = v16_ld(wk + 480);
                     v16 w7 = v16_ld(wk + 496);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4048,7 +4050,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4057,7 +4059,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
                     a1_7 = v16_fma(xb1, w7, a1_7);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -4068,7 +4070,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a2_7 = v16_fma(xb2, w7, a2_7);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++, x1++, x2++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4078,7 +4080,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4087,7 +4089,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4096,7 +4098,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a1_5 = v16_fma(xb1, w5, a1_5);
                     a1_6 = v16_fma(xb1, w6, a1_6);
                     a1_7 = v16_fma(xb1, w7, a1_7);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
@@ -4169,13 +4171,13 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 128;
         {   /* columns [0, 128) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 512) {
+            for (; f + 4 <= kc; f += 4, wk += 512, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4185,7 +4187,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4204,7 +4206,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 208);
                     v16 w6 = v16_ld(wk + 224);
                     v16 w7 = v16_ld(wk + 240);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4223,7 +4225,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 336);
                     v16 w6 = v16_ld(wk + 352);
                     v16 w7 = v16_ld(wk + 368);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4242,7 +4244,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 464);
                     v16 w6 = v16_ld(wk + 480);
                     v16 w7 = v16_ld(wk + 496);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4253,7 +4255,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     a0_7 = v16_fma(xb0, w7, a0_7);
                 }
             }
-            for (; f < kc; f++, wk += 128) {
+            for (; f < kc; f++, wk += 128, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4263,7 +4265,7 @@ GK_TARGET void gk_f32_gat_transform_c128_6x64_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4313,41 +4315,41 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
     float *t = run->t + begin * 144;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 144;
         {   /* columns [0, 80) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero(), a3_4 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4360,25 +4362,25 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 176);
                     v16 w3 = v16_ld(wk + 192);
                     v16 w4 = v16_ld(wk + 208);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4391,25 +4393,25 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 320);
                     v16 w3 = v16_ld(wk + 336);
                     v16 w4 = v16_ld(wk + 352);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4422,25 +4424,25 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 464);
                     v16 w3 = v16_ld(wk + 480);
                     v16 w4 = v16_ld(wk + 496);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4448,32 +4450,32 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a3_4 = v16_fma(xb3, w4, a3_4);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4531,34 +4533,35 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 496, a3_4);
         }
         {   /* columns [80, 144) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero();
             const float *wk = w + 80;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4569,22 +4572,22 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 160);
                     v16 w2 = v16_ld(wk + 176);
                     v16 w3 = v16_ld(wk + 192);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4595,22 +4598,22 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 304);
                     v16 w2 = v16_ld(wk + 320);
                     v16 w3 = v16_ld(wk + 336);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4621,50 +4624,50 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w1 = v16_ld(wk + 448);
                     v16 w2 = v16_ld(wk + 464);
                     v16 w3 = v16_ld(wk + 480);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
                     a3_3 = v16_fma(xb3, w3, a3_3);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -4713,14 +4716,14 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 144;
         {   /* columns [0, 144) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero(), a0_8 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero(), a1_6 = v16_zero(), a1_7 = v16_zero(), a1_8 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4731,7 +4734,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4741,7 +4744,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4762,7 +4765,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 240);
                     v16 w7 = v16_ld(wk + 256);
                     v16 w8 = v16_ld(wk + 272);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4772,7 +4775,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4793,7 +4796,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 384);
                     v16 w7 = v16_ld(wk + 400);
                     v16 w8 = v16_ld(wk + 416);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4803,7 +4806,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4824,7 +4827,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 528);
                     v16 w7 = v16_ld(wk + 544);
                     v16 w8 = v16_ld(wk + 560);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4834,7 +4837,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4846,7 +4849,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a1_8 = v16_fma(xb1, w8, a1_8);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4857,7 +4860,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4867,7 +4870,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -4930,13 +4933,13 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 144;
         {   /* columns [0, 144) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero(), a0_8 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 576) {
+            for (; f + 4 <= kc; f += 4, wk += 576, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -4947,7 +4950,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4968,7 +4971,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 240);
                     v16 w7 = v16_ld(wk + 256);
                     v16 w8 = v16_ld(wk + 272);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -4989,7 +4992,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 384);
                     v16 w7 = v16_ld(wk + 400);
                     v16 w8 = v16_ld(wk + 416);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5010,7 +5013,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 528);
                     v16 w7 = v16_ld(wk + 544);
                     v16 w8 = v16_ld(wk + 560);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5022,7 +5025,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     a0_8 = v16_fma(xb0, w8, a0_8);
                 }
             }
-            for (; f < kc; f++, wk += 144) {
+            for (; f < kc; f++, wk += 144, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5033,7 +5036,7 @@ GK_TARGET void gk_f32_gat_transform_c144_4x80_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5087,16 +5090,16 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
     float *t = run->t + begin * 272;
     size_t n = end > begin ? end - begin : 0, i = 0;
     for (; i + 4 <= n; i += 4) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
         float *t0 = t + i * 272;
         {   /* columns [0, 96) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero(), a2_5 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero(), a3_4 = v16_zero(), a3_5 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5104,28 +5107,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5140,28 +5143,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 320);
                     v16 w4 = v16_ld(wk + 336);
                     v16 w5 = v16_ld(wk + 352);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5176,28 +5179,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 592);
                     v16 w4 = v16_ld(wk + 608);
                     v16 w5 = v16_ld(wk + 624);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5212,28 +5215,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 864);
                     v16 w4 = v16_ld(wk + 880);
                     v16 w5 = v16_ld(wk + 896);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5242,7 +5245,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a3_5 = v16_fma(xb3, w5, a3_5);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5250,28 +5253,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5339,13 +5342,14 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 896, a3_5);
         }
         {   /* columns [96, 192) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero(), a2_5 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero(), a3_4 = v16_zero(), a3_5 = v16_zero();
             const float *wk = w + 96;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5353,28 +5357,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5389,28 +5393,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 320);
                     v16 w4 = v16_ld(wk + 336);
                     v16 w5 = v16_ld(wk + 352);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5425,28 +5429,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 592);
                     v16 w4 = v16_ld(wk + 608);
                     v16 w5 = v16_ld(wk + 624);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5461,28 +5465,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 864);
                     v16 w4 = v16_ld(wk + 880);
                     v16 w5 = v16_ld(wk + 896);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5491,7 +5495,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a3_5 = v16_fma(xb3, w5, a3_5);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5499,28 +5503,28 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
                     v16 w5 = v16_ld(wk + 80);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
                     a0_5 = v16_fma(xb0, w5, a0_5);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
                     a1_5 = v16_fma(xb1, w5, a1_5);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
                     a2_5 = v16_fma(xb2, w5, a2_5);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5588,38 +5592,39 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 992, a3_5);
         }
         {   /* columns [192, 272) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc, *x2 = x1 + kc, *x3 = x2 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero();
             v16 a2_0 = v16_zero(), a2_1 = v16_zero(), a2_2 = v16_zero(), a2_3 = v16_zero(), a2_4 = v16_zero();
             v16 a3_0 = v16_zero(), a3_1 = v16_zero(), a3_2 = v16_zero(), a3_3 = v16_zero(), a3_4 = v16_zero();
             const float *wk = w + 192;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4, x2 += 4, x3 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5632,25 +5637,25 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 304);
                     v16 w3 = v16_ld(wk + 320);
                     v16 w4 = v16_ld(wk + 336);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 1]);
+                    v16 xb2 = v16_set1(x2[1]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 1]);
+                    v16 xb3 = v16_set1(x3[1]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5663,25 +5668,25 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 576);
                     v16 w3 = v16_ld(wk + 592);
                     v16 w4 = v16_ld(wk + 608);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 2]);
+                    v16 xb2 = v16_set1(x2[2]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 2]);
+                    v16 xb3 = v16_set1(x3[2]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5694,25 +5699,25 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w2 = v16_ld(wk + 848);
                     v16 w3 = v16_ld(wk + 864);
                     v16 w4 = v16_ld(wk + 880);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f + 3]);
+                    v16 xb2 = v16_set1(x2[3]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f + 3]);
+                    v16 xb3 = v16_set1(x3[3]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5720,32 +5725,32 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a3_4 = v16_fma(xb3, w4, a3_4);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++, x2++, x3++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
                     v16 w2 = v16_ld(wk + 32);
                     v16 w3 = v16_ld(wk + 48);
                     v16 w4 = v16_ld(wk + 64);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
                     a0_3 = v16_fma(xb0, w3, a0_3);
                     a0_4 = v16_fma(xb0, w4, a0_4);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
                     a1_3 = v16_fma(xb1, w3, a1_3);
                     a1_4 = v16_fma(xb1, w4, a1_4);
-                    v16 xb2 = v16_set1(x2[f]);
+                    v16 xb2 = v16_set1(x2[0]);
                     a2_0 = v16_fma(xb2, w0, a2_0);
                     a2_1 = v16_fma(xb2, w1, a2_1);
                     a2_2 = v16_fma(xb2, w2, a2_2);
                     a2_3 = v16_fma(xb2, w3, a2_3);
                     a2_4 = v16_fma(xb2, w4, a2_4);
-                    v16 xb3 = v16_set1(x3[f]);
+                    v16 xb3 = v16_set1(x3[0]);
                     a3_0 = v16_fma(xb3, w0, a3_0);
                     a3_1 = v16_fma(xb3, w1, a3_1);
                     a3_2 = v16_fma(xb3, w2, a3_2);
@@ -5804,14 +5809,14 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 2 <= n; i += 2) {
-        const float *x0 = x + i * kc, *x1 = x0 + kc;
         float *t0 = t + i * 272;
         {   /* columns [0, 144) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero(), a0_8 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero(), a1_6 = v16_zero(), a1_7 = v16_zero(), a1_8 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5822,7 +5827,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5832,7 +5837,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -5853,7 +5858,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 368);
                     v16 w7 = v16_ld(wk + 384);
                     v16 w8 = v16_ld(wk + 400);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5863,7 +5868,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -5884,7 +5889,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 640);
                     v16 w7 = v16_ld(wk + 656);
                     v16 w8 = v16_ld(wk + 672);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5894,7 +5899,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -5915,7 +5920,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 912);
                     v16 w7 = v16_ld(wk + 928);
                     v16 w8 = v16_ld(wk + 944);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5925,7 +5930,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -5937,7 +5942,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a1_8 = v16_fma(xb1, w8, a1_8);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -5948,7 +5953,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -5958,7 +5963,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
                     a0_8 = v16_fma(xb0, w8, a0_8);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6020,11 +6025,12 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 400, a1_8);
         }
         {   /* columns [144, 272) */
+            const float *x0 = x + i * kc, *x1 = x0 + kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero();
             v16 a1_0 = v16_zero(), a1_1 = v16_zero(), a1_2 = v16_zero(), a1_3 = v16_zero(), a1_4 = v16_zero(), a1_5 = v16_zero(), a1_6 = v16_zero(), a1_7 = v16_zero();
             const float *wk = w + 144;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4, x1 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6034,7 +6040,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6043,7 +6049,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6062,7 +6068,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 352);
                     v16 w6 = v16_ld(wk + 368);
                     v16 w7 = v16_ld(wk + 384);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6071,7 +6077,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 1]);
+                    v16 xb1 = v16_set1(x1[1]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6090,7 +6096,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 624);
                     v16 w6 = v16_ld(wk + 640);
                     v16 w7 = v16_ld(wk + 656);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6099,7 +6105,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 2]);
+                    v16 xb1 = v16_set1(x1[2]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6118,7 +6124,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 896);
                     v16 w6 = v16_ld(wk + 912);
                     v16 w7 = v16_ld(wk + 928);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6127,7 +6133,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f + 3]);
+                    v16 xb1 = v16_set1(x1[3]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6138,7 +6144,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a1_7 = v16_fma(xb1, w7, a1_7);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++, x1++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6148,7 +6154,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6157,7 +6163,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_5 = v16_fma(xb0, w5, a0_5);
                     a0_6 = v16_fma(xb0, w6, a0_6);
                     a0_7 = v16_fma(xb0, w7, a0_7);
-                    v16 xb1 = v16_set1(x1[f]);
+                    v16 xb1 = v16_set1(x1[0]);
                     a1_0 = v16_fma(xb1, w0, a1_0);
                     a1_1 = v16_fma(xb1, w1, a1_1);
                     a1_2 = v16_fma(xb1, w2, a1_2);
@@ -6214,13 +6220,13 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
         }
     }
     for (; i + 1 <= n; i += 1) {
-        const float *x0 = x + i * kc;
         float *t0 = t + i * 272;
         {   /* columns [0, 144) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero(), a0_8 = v16_zero();
             const float *wk = w + 0;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6231,7 +6237,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6252,7 +6258,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 368);
                     v16 w7 = v16_ld(wk + 384);
                     v16 w8 = v16_ld(wk + 400);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6273,7 +6279,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 640);
                     v16 w7 = v16_ld(wk + 656);
                     v16 w8 = v16_ld(wk + 672);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6294,7 +6300,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 912);
                     v16 w7 = v16_ld(wk + 928);
                     v16 w8 = v16_ld(wk + 944);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6306,7 +6312,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_8 = v16_fma(xb0, w8, a0_8);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6317,7 +6323,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
                     v16 w8 = v16_ld(wk + 128);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6361,10 +6367,11 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
             v16_st(t0 + 128, a0_8);
         }
         {   /* columns [144, 272) */
+            const float *x0 = x + i * kc;
             v16 a0_0 = v16_zero(), a0_1 = v16_zero(), a0_2 = v16_zero(), a0_3 = v16_zero(), a0_4 = v16_zero(), a0_5 = v16_zero(), a0_6 = v16_zero(), a0_7 = v16_zero();
             const float *wk = w + 144;
             size_t f = 0;
-            for (; f + 4 <= kc; f += 4, wk += 1088) {
+            for (; f + 4 <= kc; f += 4, wk += 1088, x0 += 4) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6374,7 +6381,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6393,7 +6400,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 352);
                     v16 w6 = v16_ld(wk + 368);
                     v16 w7 = v16_ld(wk + 384);
-                    v16 xb0 = v16_set1(x0[f + 1]);
+                    v16 xb0 = v16_set1(x0[1]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6412,7 +6419,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 624);
                     v16 w6 = v16_ld(wk + 640);
                     v16 w7 = v16_ld(wk + 656);
-                    v16 xb0 = v16_set1(x0[f + 2]);
+                    v16 xb0 = v16_set1(x0[2]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6431,7 +6438,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 896);
                     v16 w6 = v16_ld(wk + 912);
                     v16 w7 = v16_ld(wk + 928);
-                    v16 xb0 = v16_set1(x0[f + 3]);
+                    v16 xb0 = v16_set1(x0[3]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
@@ -6442,7 +6449,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     a0_7 = v16_fma(xb0, w7, a0_7);
                 }
             }
-            for (; f < kc; f++, wk += 272) {
+            for (; f < kc; f++, wk += 272, x0++) {
                 {
                     v16 w0 = v16_ld(wk + 0);
                     v16 w1 = v16_ld(wk + 16);
@@ -6452,7 +6459,7 @@ GK_TARGET void gk_f32_gat_transform_c272_4x96_u4__avx512(const gk_layer_run *run
                     v16 w5 = v16_ld(wk + 80);
                     v16 w6 = v16_ld(wk + 96);
                     v16 w7 = v16_ld(wk + 112);
-                    v16 xb0 = v16_set1(x0[f]);
+                    v16 xb0 = v16_set1(x0[0]);
                     a0_0 = v16_fma(xb0, w0, a0_0);
                     a0_1 = v16_fma(xb0, w1, a0_1);
                     a0_2 = v16_fma(xb0, w2, a0_2);
