@@ -81,7 +81,8 @@ class Gatv2Key:
 @dataclass(frozen=True, order=True)
 class DenseKey:
     """A dense product y = x·W (+ b) of a whole model's linear op or RNN gate
-    product: served by the transform kernels, output padded to 16 columns."""
+    product: served by the transform kernel of its width (output padded to
+    16 columns), which takes any f_in."""
     f_in: int
     out: int
 

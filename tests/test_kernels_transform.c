@@ -6,6 +6,7 @@
  * range [begin, end) must give, bitwise, the rows of the full call (threads
  * split rows) and write nothing outside its rows. */
 #include "kernel_harness.h"
+#include "select.h"
 
 static const int kF[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 64, 130, 515};
 static const size_t kRows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17, 31};
@@ -89,6 +90,34 @@ static int check_ranges(const gk_reg_transform *k, int F, size_t n) {
     return bad;
 }
 
+/* The selector picks a layer's transform by its width alone: a GATConv layer
+ * 37 -> 16 x 4 heads (F_in 37 is in no shapes key; t_stride 80 is) gets the
+ * width-80 kernel of the ISA, on every ISA this CPU runs. */
+static int check_selection(void) {
+    int bad = 0;
+    for (gk_isa isa = GK_ISA_AVX512; isa <= GK_ISA_SCALAR; isa++) {
+        if (!gk_cpu_supports(isa)) continue;
+        kh_case c;
+        kh_layer(&c, 37, 4, 16, 0, 1, 0, GK_ACT_ELU, 0.2f, 1.0f);
+        gk_model m;
+        memset(&m, 0, sizeof m);
+        m.num_layers = 1;
+        m.layers = &c.L;
+        gk_layer_kernels k;
+        char why[256];
+        gk_select_kernels(&m, 0, isa, &k, why, sizeof why);
+        const gk_reg_transform *want = gk_reg_find_transform(isa, (int)c.ts);
+        if (!want || k.transform != want->fn) {
+            printf("FAIL selection at F_in 37, width %zu, %s: not %s (%s)\n", c.ts,
+                   gk_isa_name(isa), want ? want->name : "(no kernel)", why);
+            bad = 1;
+        }
+        gk_free(c.L.w_fused);
+        gk_free(c.L.bias);
+    }
+    return bad;
+}
+
 int main(void) {
     int fails = 0, runs = 0, noted[8] = {0};
     double worst = 0;
@@ -112,6 +141,7 @@ int main(void) {
             runs++;
         }
     }
+    fails += check_selection();
     printf("%d transform runs (%zu kernels), max error %.3e, %d failing\n", runs,
            gk_reg_num_transforms, worst, fails);
     return fails != 0;
