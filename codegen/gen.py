@@ -81,7 +81,8 @@ class Gatv2Key:
 @dataclass(frozen=True, order=True)
 class DenseKey:
     """A dense product y = x·W (+ b) of a whole model's linear op or RNN gate
-    product: served by the transform kernels, output padded to 16 columns."""
+    product: served by the transform kernel of its width (output padded to
+    16 columns), which takes any f_in."""
     f_in: int
     out: int
 
@@ -136,18 +137,48 @@ def split(n, parts):
     return out
 
 
-def transform_plan(isa, f_in, ts):
-    """Register tiling of t = x·W: mr rows x nr vectors of accumulators."""
-    lanes = isa.lanes if isa else 1
+def row_tiles(mr):
+    """Row tile sizes of a transform: mr, then halves down to 1 (each a loop,
+    so any remainder of rows is covered)."""
+    sizes = [mr]
+    while sizes[-1] > 1:
+        sizes.append(sizes[-1] // 2)
+    return sizes
+
+
+TRANSFORM_UNROLL = 4  # the runtime loop over F_in, unrolled this many times
+
+
+def transform_plan(isa, ts):
+    """Register tiling of t = x·W for output width ts, any F_in (a runtime k
+    loop, as XNNPACK's/BLIS's GEMM microkernels): r rows x nr vectors of
+    accumulators per column block, for every row tile r of row_tiles(mr).
+    The full tile keeps mr·nr <= acc_regs; smaller row tiles take wider
+    column blocks (fewer passes over x), up to twice nr_max."""
+    lanes = isa.lanes
     nv = ts // lanes
     nr_max = 6 if lanes == 16 else 4
     blocks = split(nv, -(-nv // nr_max))
     nr = max(b[1] for b in blocks)
     mr = max(1, min(8 if lanes == 16 else 6, isa.acc_regs // nr))
-    tail_blocks = split(nv, -(-nv // (2 * nr_max)))
-    return dict(f_in=f_in, ts=ts, W=lanes, blocks=blocks, mr=mr,
-                tail_blocks=tail_blocks,
-                name=f"gk_f32_gat_transform_f{f_in}c{ts}__{isa.name}")
+    tiles = []
+    for r in row_tiles(mr):
+        cap = nr_max if r == mr else min(2 * nr_max, isa.acc_regs // r)
+        tiles.append((r, split(nv, -(-nv // cap))))
+    return dict(ts=ts, W=lanes, tiles=tiles, U=TRANSFORM_UNROLL,
+                name=f"gk_f32_gat_transform_c{ts}_{mr}x{nr * lanes}_u{TRANSFORM_UNROLL}"
+                     f"__{isa.name}")
+
+
+SCALAR_TRANSFORM_TILE = (2, 16)  # rows x columns: 8 SSE accumulators
+
+
+def scalar_transform_plan(ts):
+    """Portable C: tiles of 2 rows x 16 columns with constant bounds, for the
+    compiler to keep in (baseline SIMD) registers; a last row alone."""
+    mr, nc = SCALAR_TRANSFORM_TILE
+    return dict(ts=ts, MR=mr, NC=nc,
+                name=f"gk_f32_gat_transform_c{ts}_{mr}x{nc}__scalar")
 
 
 def agg_plan(isa, key):
@@ -342,17 +373,16 @@ def render_all(keys, isas, command):
         isa = SIMD.get(isa_name)
         fam = "simd" if isa else "scalar"
         ctx = dict(isa=isa_name, isa_include=isa.include if isa else None)
-        # transforms: one per (F_in, t_stride), GAT layers and dense products
-        tkeys = sorted({(k.f_in, k.t_stride) for k in keys})
-        keys_gat = [k for k in keys if isinstance(k, GatKey)]
+        # transforms: one per output width t_stride, any F_in (GAT/GATv2
+        # layers and dense products alike)
         tplans = []
-        for f_in, ts in tkeys:
-            p = transform_plan(isa, f_in, ts) if isa else dict(
-                f_in=f_in, ts=ts, name=f"gk_f32_gat_transform_f{f_in}c{ts}__scalar")
+        for ts in sorted({k.t_stride for k in keys}):
+            p = transform_plan(isa, ts) if isa else scalar_transform_plan(ts)
             tplans.append(p)
-            registry["transform"].append((isa_name, f_in, ts, p["name"]))
+            registry["transform"].append((isa_name, ts, p["name"]))
         emit(f"gat_transform_{fam}.c.j2", f"gat_transform_{isa_name}.c",
              kernels=tplans, **ctx)
+        keys_gat = [k for k in keys if isinstance(k, GatKey)]
         # aggregations: one per (H, C, D, concat)
         akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys_gat})
         plans = []

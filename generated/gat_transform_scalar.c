@@ -2,558 +2,345 @@
  * Regenerate: python3 codegen/gen.py --out generated (docs/codegen.md). */
 #include "gat_kernels.h"
 
-/* t[begin:end, 0:32] = x[begin:end, 0:2] · w_fused, portable C. */
-void gk_f32_gat_transform_f2c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:16] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c16_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 2;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 2; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 16;
+        for (int c0 = 0; c0 < 16; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 16 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 16 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 16;
+        for (int c0 = 0; c0 < 16; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 16 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:64] = x[begin:end, 0:3] · w_fused, portable C. */
-void gk_f32_gat_transform_f3c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:32] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c32_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 3;
-        float acc[64];
-        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 3; f++) {
-            const float xf = x[f], *wf = w + f * 64;
-            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 32;
+        for (int c0 = 0; c0 < 32; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 32 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 32 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 64;
-        for (int c = 0; c < 64; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 32;
+        for (int c0 = 0; c0 < 32; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 32 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:48] = x[begin:end, 0:4] · w_fused, portable C. */
-void gk_f32_gat_transform_f4c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:48] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c48_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 4;
-        float acc[48];
-        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 4; f++) {
-            const float xf = x[f], *wf = w + f * 48;
-            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 48;
+        for (int c0 = 0; c0 < 48; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 48 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 48 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 48;
-        for (int c = 0; c < 48; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 48;
+        for (int c0 = 0; c0 < 48; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 48 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:16] = x[begin:end, 0:5] · w_fused, portable C. */
-void gk_f32_gat_transform_f5c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:64] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c64_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 5;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 5; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 64;
+        for (int c0 = 0; c0 < 64; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 64 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 64 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 64;
+        for (int c0 = 0; c0 < 64; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 64 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:16] = x[begin:end, 0:6] · w_fused, portable C. */
-void gk_f32_gat_transform_f6c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:80] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c80_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 6;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 6; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 80;
+        for (int c0 = 0; c0 < 80; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 80 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 80 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 80;
+        for (int c0 = 0; c0 < 80; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 80 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:32] = x[begin:end, 0:6] · w_fused, portable C. */
-void gk_f32_gat_transform_f6c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:112] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c112_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 6;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 6; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 112;
+        for (int c0 = 0; c0 < 112; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 112 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 112 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 112;
+        for (int c0 = 0; c0 < 112; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 112 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:16] = x[begin:end, 0:8] · w_fused, portable C. */
-void gk_f32_gat_transform_f8c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:128] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c128_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 8;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 8; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 128;
+        for (int c0 = 0; c0 < 128; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 128 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 128 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 128;
+        for (int c0 = 0; c0 < 128; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 128 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:32] = x[begin:end, 0:8] · w_fused, portable C. */
-void gk_f32_gat_transform_f8c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:144] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c144_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 8;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 8; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 144;
+        for (int c0 = 0; c0 < 144; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 144 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 144 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
+    }
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 144;
+        for (int c0 = 0; c0 < 144; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 144 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
+        }
     }
 }
-/* t[begin:end, 0:32] = x[begin:end, 0:10] · w_fused, portable C. */
-void gk_f32_gat_transform_f10c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* t[begin:end, 0:272] = x[begin:end, 0:F_in] · w_fused (+ b_fused), any
+ * F_in, portable C; tiles of 2 rows × 16 columns. */
+void gk_f32_gat_transform_c272_2x16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 10;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 10; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
+    const size_t kc = (size_t)run->layer->info.in_channels;
+    size_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 272;
+        for (int c0 = 0; c0 < 272; c0 += 16) {
+            float acc[2][16];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) acc[r][c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float *wf = w + f * 272 + c0;
+                for (int r = 0; r < 2; r++) {
+                    const float xf = x0[(size_t)r * kc + f];
+                    for (int c = 0; c < 16; c++) acc[r][c] += xf * wf[c];
+                }
+            }
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 16; c++) t0[r * 272 + c0 + c] = acc[r][c];
         }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
     }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:11] · w_fused, portable C. */
-void gk_f32_gat_transform_f11c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 11;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 11; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+    for (; i < end; i++) {
+        const float *x0 = run->x + i * kc;
+        float *t0 = run->t + i * 272;
+        for (int c0 = 0; c0 < 272; c0 += 16) {
+            float acc[16];
+            for (int c = 0; c < 16; c++) acc[c] = b ? b[c0 + c] : 0.0f;
+            for (size_t f = 0; f < kc; f++) {
+                const float xf = x0[f], *wf = w + f * 272 + c0;
+                for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
+            }
+            for (int c = 0; c < 16; c++) t0[c0 + c] = acc[c];
         }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:12] · w_fused, portable C. */
-void gk_f32_gat_transform_f12c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 12;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 12; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:32] = x[begin:end, 0:12] · w_fused, portable C. */
-void gk_f32_gat_transform_f12c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 12;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 12; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:48] = x[begin:end, 0:12] · w_fused, portable C. */
-void gk_f32_gat_transform_f12c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 12;
-        float acc[48];
-        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 12; f++) {
-            const float xf = x[f], *wf = w + f * 48;
-            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 48;
-        for (int c = 0; c < 48; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:32] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:48] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[48];
-        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 48;
-            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 48;
-        for (int c = 0; c < 48; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:64] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[64];
-        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 64;
-            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 64;
-        for (int c = 0; c < 64; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:80] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c80__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[80];
-        for (int c = 0; c < 80; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 80;
-            for (int c = 0; c < 80; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 80;
-        for (int c = 0; c < 80; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:112] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c112__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[112];
-        for (int c = 0; c < 112; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 112;
-            for (int c = 0; c < 112; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 112;
-        for (int c = 0; c < 112; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:144] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c144__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[144];
-        for (int c = 0; c < 144; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 144;
-            for (int c = 0; c < 144; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 144;
-        for (int c = 0; c < 144; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:272] = x[begin:end, 0:16] · w_fused, portable C. */
-void gk_f32_gat_transform_f16c272__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 16;
-        float acc[272];
-        for (int c = 0; c < 272; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 16; f++) {
-            const float xf = x[f], *wf = w + f * 272;
-            for (int c = 0; c < 272; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 272;
-        for (int c = 0; c < 272; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:17] · w_fused, portable C. */
-void gk_f32_gat_transform_f17c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 17;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 17; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:32] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:48] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[48];
-        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 48;
-            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 48;
-        for (int c = 0; c < 48; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:80] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c80__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[80];
-        for (int c = 0; c < 80; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 80;
-            for (int c = 0; c < 80; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 80;
-        for (int c = 0; c < 80; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:128] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c128__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[128];
-        for (int c = 0; c < 128; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 128;
-            for (int c = 0; c < 128; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 128;
-        for (int c = 0; c < 128; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:144] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c144__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[144];
-        for (int c = 0; c < 144; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 144;
-            for (int c = 0; c < 144; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 144;
-        for (int c = 0; c < 144; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:272] = x[begin:end, 0:32] · w_fused, portable C. */
-void gk_f32_gat_transform_f32c272__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 32;
-        float acc[272];
-        for (int c = 0; c < 272; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 32; f++) {
-            const float xf = x[f], *wf = w + f * 272;
-            for (int c = 0; c < 272; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 272;
-        for (int c = 0; c < 272; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:32] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c32__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[32];
-        for (int c = 0; c < 32; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 32;
-            for (int c = 0; c < 32; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 32;
-        for (int c = 0; c < 32; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:48] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c48__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[48];
-        for (int c = 0; c < 48; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 48;
-            for (int c = 0; c < 48; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 48;
-        for (int c = 0; c < 48; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:64] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c64__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[64];
-        for (int c = 0; c < 64; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 64;
-            for (int c = 0; c < 64; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 64;
-        for (int c = 0; c < 64; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:80] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c80__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[80];
-        for (int c = 0; c < 80; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 80;
-            for (int c = 0; c < 80; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 80;
-        for (int c = 0; c < 80; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:144] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c144__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[144];
-        for (int c = 0; c < 144; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 144;
-            for (int c = 0; c < 144; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 144;
-        for (int c = 0; c < 144; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:272] = x[begin:end, 0:64] · w_fused, portable C. */
-void gk_f32_gat_transform_f64c272__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 64;
-        float acc[272];
-        for (int c = 0; c < 272; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 64; f++) {
-            const float xf = x[f], *wf = w + f * 272;
-            for (int c = 0; c < 272; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 272;
-        for (int c = 0; c < 272; c++) t[c] = acc[c];
-    }
-}
-/* t[begin:end, 0:16] = x[begin:end, 0:96] · w_fused, portable C. */
-void gk_f32_gat_transform_f96c16__scalar(const gk_layer_run *run, size_t begin, size_t end) {
-    const float *w = run->layer->w_fused, *b = run->layer->b_fused;
-    for (size_t i = begin; i < end; i++) {
-        const float *x = run->x + i * 96;
-        float acc[16];
-        for (int c = 0; c < 16; c++) acc[c] = b ? b[c] : 0.0f;
-        for (int f = 0; f < 96; f++) {
-            const float xf = x[f], *wf = w + f * 16;
-            for (int c = 0; c < 16; c++) acc[c] += xf * wf[c];
-        }
-        float *t = run->t + i * 16;
-        for (int c = 0; c < 16; c++) t[c] = acc[c];
     }
 }

@@ -26,9 +26,9 @@ typedef struct gk_op_ctx {
     int64_t out_dims[GK_OP_MAX_OUTPUTS][GK_MAX_RANK];
     float *scratch;                      /* the op's scratch floats       */
     int in_int32;                        /* embedding: indices are int32  */
-    /* RNNs: generated transform kernels for the gate products x·W_ih^T of
-     * layer 0, of the layers above, and h·W_hh^T; NULL: gk_gemm_rows */
-    gk_phase_fn gemm_first, gemm_rest, gemm_hidden;
+    /* RNNs: the generated transform kernel of width gates·hidden for the
+     * gate products x·W_ih^T and h·W_hh^T (any F_in); NULL: gk_gemm_rows */
+    gk_phase_fn gemm;
     int num_fused;                       /* linear: fused ops, in order    */
     const gk_op *fused[GK_MAX_FUSED];
     const float *fused_operand[GK_MAX_FUSED];  /* an add's other input    */

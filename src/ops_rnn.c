@@ -61,7 +61,8 @@ static void gru_step(const float *gx, size_t gx_stride, const float *gh, size_t 
 }
 
 /* y[rows, out] = x · wt (+ b): on the generated kernel when the plan found
- * one (wt [in, out] with out a multiple of 16 is its w_fused), else the loop. */
+ * one (wt [in, out] with out a multiple of 16 is its w_fused, in its F_in),
+ * else the loop. */
 static void gate_product(gk_phase_fn kernel, const float *x, size_t rows, int in,
                          const float *wt, const float *b, int out, float *y) {
     if (!kernel) {
@@ -72,6 +73,7 @@ static void gate_product(gk_phase_fn kernel, const float *x, size_t rows, int in
     memset(&layer, 0, sizeof layer);
     layer.w_fused = (float *)wt;
     layer.b_fused = (float *)b;
+    layer.info.in_channels = in;
     gk_layer_run run;
     memset(&run, 0, sizeof run);
     run.layer = &layer;
@@ -92,13 +94,12 @@ static void run_direction(const gk_op_ctx *ctx, int l, int dir, const float *inp
     size_t B = (size_t)ctx->in_dims[0][op->batch_first ? 0 : 1];
     size_t T = (size_t)ctx->in_dims[0][op->batch_first ? 1 : 0];
     float *const *w = (float *const *)&op->tensors[4 * (2 * l + dir)];
-    gate_product(l ? ctx->gemm_rest : ctx->gemm_first, input, B * T, in, w[0], w[2],
-                 (int)gh_w, gx);
+    gate_product(ctx->gemm, input, B * T, in, w[0], w[2], (int)gh_w, gx);
     memset(h, 0, B * (size_t)hs * sizeof *h);
     memset(c, 0, B * (size_t)hs * sizeof *c);
     for (size_t s = 0; s < T; s++) {
         size_t t = dir ? T - 1 - s : s;
-        gate_product(ctx->gemm_hidden, h, B, hs, w[1], w[3], (int)gh_w, gh);
+        gate_product(ctx->gemm, h, B, hs, w[1], w[3], (int)gh_w, gh);
         /* rows of step t: b·T + t (batch_first) or t·B + b */
         size_t first = op->batch_first ? t : t * B, stride = op->batch_first ? T : 1;
         const float *gxt = gx + first * gh_w;
@@ -145,9 +146,9 @@ void gk_run_rnn_cell(const gk_op_ctx *ctx) {
     else memset(h, 0, bytes);
     if (ctx->num_inputs > 2) memcpy(c, ctx->in[2], bytes);
     else memset(c, 0, bytes);
-    gate_product(ctx->gemm_first, ctx->in[0], B, op->in_features, op->tensors[0],
+    gate_product(ctx->gemm, ctx->in[0], B, op->in_features, op->tensors[0],
                  op->tensors[2], (int)gh_w, gx);
-    gate_product(ctx->gemm_hidden, h, B, hs, op->tensors[1], op->tensors[3], (int)gh_w, gh);
+    gate_product(ctx->gemm, h, B, hs, op->tensors[1], op->tensors[3], (int)gh_w, gh);
     if (lstm) lstm_step(gx, gh_w, gh, B, hs, h, c);
     else gru_step(gx, gh_w, gh, B, hs, h);
     if (ctx->out[0]) memcpy(ctx->out[0], h, bytes);

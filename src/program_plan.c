@@ -130,26 +130,26 @@ static size_t scratch_floats(const gk_program_plan *pp) {
     return most;
 }
 
-/* Linear ops whose (in, out) has a generated transform kernel for the
- * plan's ISA, or a lower one down to portable C, run on it (the generic
- * path keeps the per-ISA loop). Its weights: padded copies, made here. */
-static gk_phase_fn find_transform(gk_isa isa, int in, int out, const char **name) {
+/* Linear ops whose padded output width has a generated transform kernel
+ * (any in_features: the kernels read F_in at run time) for the plan's ISA,
+ * or a lower one down to portable C, run on it (the generic path keeps the
+ * per-ISA loop). Its weights: padded copies, made here. */
+static gk_phase_fn find_transform(gk_isa isa, int width, const char **name) {
     const gk_reg_transform *tr = NULL;
     for (gk_isa k = isa; k <= GK_ISA_SCALAR && !tr; k++)
-        tr = gk_reg_find_transform(k, in, out);
+        tr = gk_reg_find_transform(k, width);
     if (tr && name) *name = tr->name;
     return tr ? tr->fn : NULL;
 }
 
 /* An RNN's gate products have 3H or 4H columns: kernels when a multiple of
- * 16 (W_ih^T and W_hh^T are then laid out as the kernels read them). */
+ * 16 (W_ih^T and W_hh^T are then laid out as the kernels read them); one
+ * kernel serves the input products of every layer and the hidden ones. */
 static void select_rnn(const gk_op *op, gk_isa isa, gk_dense *d) {
     int gates = op->kind == GK_OP_LSTM || op->kind == GK_OP_LSTM_CELL ? 4 : 3;
     int out = gates * op->out_features;
     if (out % 16) return;
-    d->rnn_first = find_transform(isa, op->in_features, out, &d->name);
-    d->rnn_rest = find_transform(isa, op->directions * op->out_features, out, NULL);
-    d->rnn_hidden = find_transform(isa, op->out_features, out, NULL);
+    d->rnn_gates = find_transform(isa, out, &d->name);
 }
 
 static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
@@ -162,7 +162,7 @@ static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
         if (op->kind != GK_OP_LINEAR) continue;
         d->ts = ((size_t)op->out_features + 15) / 16 * 16;
         const char *name = NULL;
-        gk_phase_fn fn = find_transform(isa, op->in_features, (int)d->ts, &name);
+        gk_phase_fn fn = find_transform(isa, (int)d->ts, &name);
         if (!fn) continue;
         size_t in = (size_t)op->in_features, out = (size_t)op->out_features;
         float *w = gk_calloc_array(in * d->ts, sizeof *w);
@@ -177,6 +177,7 @@ static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
         if (b) memcpy(b, op->tensors[1], out * sizeof *b);
         d->layer.w_fused = w;
         d->layer.b_fused = b;
+        d->layer.info.in_channels = op->in_features;  /* the kernel's F_in */
         d->fn = fn;
         d->name = name;
     }
@@ -336,11 +337,10 @@ size_t gk_program_plan_describe(const gk_program_plan *pp, gk_isa isa, char *buf
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s kernel %s\n         why: %s\n", i,
                    kind, op->name, prog->values[op->outputs[0]].name, shape,
                    sub->kernels[op->conv_layer].name, sub->reasons[op->conv_layer]);
-        } else if (pp->dense[i].rnn_first || pp->dense[i].rnn_hidden) {
-            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s gate products on generated kernels "
-                   "(%s...), steps vectorized per ISA\n", i, kind, op->name,
-                   prog->values[op->outputs[0]].name, shape,
-                   pp->dense[i].name ? pp->dense[i].name : "hidden only");
+        } else if (pp->dense[i].rnn_gates) {
+            APPEND("  op %-3d %-10s %-14s -> %-10s %-12s gate products on generated kernel "
+                   "%s, steps vectorized per ISA\n", i, kind, op->name,
+                   prog->values[op->outputs[0]].name, shape, pp->dense[i].name);
         } else if (pp->dense[i].fn) {
             APPEND("  op %-3d %-10s %-14s -> %-10s %-12s kernel %s%s\n", i, kind, op->name,
                    prog->values[op->outputs[0]].name, shape, pp->dense[i].name,

@@ -13,7 +13,7 @@ typedef struct gk_dense {
     const char *name;
     gk_layer layer;              /* w_fused, b_fused only                  */
     size_t ts;                   /* output columns, out rounded up to 16   */
-    gk_phase_fn rnn_first, rnn_rest, rnn_hidden;  /* RNN gate products     */
+    gk_phase_fn rnn_gates;       /* RNN gate products x·W_ih^T, h·W_hh^T  */
 } gk_dense;
 
 typedef struct gk_program_plan {

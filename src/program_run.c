@@ -282,9 +282,7 @@ static void run_op(gk_program_plan *pp, const gk_op *op, size_t n, const gk_grap
     const gk_dense *d = &pp->dense[op - prog->ops];
     if (op->kind == GK_OP_EMBEDDING)
         ctx.in_int32 = pp->int32_input[prog->values[op->inputs[0]].input];
-    ctx.gemm_first = d->rnn_first;
-    ctx.gemm_rest = d->rnn_rest;
-    ctx.gemm_hidden = d->rnn_hidden;
+    ctx.gemm = d->rnn_gates;
     if (d->fn) {
         run_dense(pp, d, &ctx);
         return;

@@ -3,16 +3,16 @@
 #include "registry.h"
 
 #define GK_PROTO(fn) void fn(const gk_layer_run *run, size_t begin, size_t end);
-#define GK_TRANSFORM(isa, f_in, ts, fn) GK_PROTO(fn)
+#define GK_TRANSFORM(isa, ts, fn) GK_PROTO(fn)
 #define GK_AGG(isa, h, c, d, cc, prep, fn) GK_PROTO(prep) GK_PROTO(fn)
 #define GK_COMPLETE(isa, h, c, cc, prep, fn) GK_PROTO(prep) GK_PROTO(fn)
 #define GK_GATV2_AGG(isa, h, c, d, cc, fn) GK_PROTO(fn)
 #include "gk_registry.inc"
 
 const gk_reg_transform gk_reg_transforms[] = {
-#define GK_TRANSFORM(isa, f_in, ts, fn) {GK_ISA_##isa, f_in, ts, #fn, fn},
+#define GK_TRANSFORM(isa, ts, fn) {GK_ISA_##isa, ts, #fn, fn},
 #include "gk_registry.inc"
-    {GK_ISA_GENERIC, 0, 0, NULL, NULL}};
+    {GK_ISA_GENERIC, 0, NULL, NULL}};
 const size_t gk_reg_num_transforms =
     sizeof gk_reg_transforms / sizeof gk_reg_transforms[0] - 1;
 
@@ -35,10 +35,10 @@ const gk_reg_gatv2 gk_reg_gatv2s[] = {
     {GK_ISA_GENERIC, 0, 0, 0, 0, NULL, NULL}};
 const size_t gk_reg_num_gatv2s = sizeof gk_reg_gatv2s / sizeof gk_reg_gatv2s[0] - 1;
 
-const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int f_in, int t_stride) {
+const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int t_stride) {
     for (size_t i = 0; i < gk_reg_num_transforms; i++) {
         const gk_reg_transform *r = &gk_reg_transforms[i];
-        if (r->isa == isa && r->f_in == f_in && r->t_stride == t_stride) return r;
+        if (r->isa == isa && r->t_stride == t_stride) return r;
     }
     return NULL;
 }

@@ -5,9 +5,11 @@
 
 #include "kernels.h"
 
+/* A transform t = x·w_fused (+ b_fused) for one output width t_stride and
+ * any F_in (read from run->layer->info.in_channels at run time). */
 typedef struct gk_reg_transform {
     gk_isa isa;
-    int f_in, t_stride;
+    int t_stride;
     const char *name;
     gk_phase_fn fn;
 } gk_reg_transform;
@@ -48,7 +50,7 @@ extern const gk_reg_gatv2 gk_reg_gatv2s[];
 extern const size_t gk_reg_num_gatv2s;
 
 /* Lookups; NULL if the registry has no such kernel. */
-const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int f_in, int t_stride);
+const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int t_stride);
 const gk_reg_agg *gk_reg_find_agg(gk_isa isa, int heads, int channels,
                                   int edge_dim, int concat);
 const gk_reg_complete *gk_reg_find_complete(gk_isa isa, int heads, int channels,

@@ -103,9 +103,9 @@ static const char *unsupported(const gk_layer *L) {
     return NULL;
 }
 
-/* GATv2Conv: the transform by its (F_in, t_stride) key, the aggregation
- * by (H, C, D, concat); no complete-graph kernels (the per-edge term sits
- * inside leaky_relu of a sum over channels: nothing to sort by). */
+/* GATv2Conv: the transform by its output width t_stride (any F_in), the
+ * aggregation by (H, C, D, concat); no complete-graph kernels (the per-edge
+ * term sits inside leaky_relu of a sum over channels: nothing to sort by). */
 static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
                          char *reason, size_t reason_size) {
     const gk_layer_info *in = &L->info;
@@ -113,7 +113,7 @@ static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
     const gk_reg_transform *tr = NULL;
     const gk_reg_gatv2 *ag = NULL;
     for (gk_isa i = isa; i <= GK_ISA_SCALAR; i++) {
-        if (!tr) tr = gk_reg_find_transform(i, in->in_channels, ts);
+        if (!tr) tr = gk_reg_find_transform(i, ts);
         if (!ag) ag = gk_reg_find_gatv2(i, in->heads, in->out_channels, in->edge_dim, in->concat);
     }
     if (!tr && !ag) {
@@ -157,9 +157,10 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
     const gk_reg_transform *tr = NULL;
     const gk_reg_agg *ag = NULL;
     const gk_reg_complete *co = NULL;
-    /* The requested ISA first, then each lower one down to portable C. */
+    /* The requested ISA first, then each lower one down to portable C; the
+     * transform by its output width t_stride alone (any F_in). */
     for (gk_isa i = isa; i <= GK_ISA_SCALAR; i++) {
-        if (!tr) tr = gk_reg_find_transform(i, in->in_channels, ts);
+        if (!tr) tr = gk_reg_find_transform(i, ts);
         if (!ag) ag = gk_reg_find_agg(i, in->heads, in->out_channels, in->edge_dim, in->concat);
         if (!co && in->edge_dim == 0)
             co = gk_reg_find_complete(i, in->heads, in->out_channels, in->concat);

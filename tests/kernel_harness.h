@@ -156,7 +156,8 @@ static void kh_buffers(kh_case *k) {
 }
 
 static void kh_free(kh_case *k) {
-    gk_free(k->L.w_fused); gk_free(k->L.bias); gk_free(k->L.edge_w); gk_free(k->L.att);
+    gk_free(k->L.w_fused); gk_free(k->L.b_fused); gk_free(k->L.bias); gk_free(k->L.edge_w);
+    gk_free(k->L.att);
     gk_free(k->v.row_ptr); gk_free(k->v.src); gk_free(k->v.attr);
     gk_free(k->x); gk_free(k->t); gk_free(k->y); gk_free(k->alpha);
     gk_free(k->ns_f); gk_free(k->ns_i); gk_free(k->rs);
@@ -180,17 +181,29 @@ static gk_layer_run kh_run(kh_case *k, int with_alpha) {
     return r;
 }
 
-/* t = x·W in float64 rounded to float (the aggregation testers start from
- * the same t for the kernel and the reference). */
-static void kh_transform_ref(kh_case *k, double *t64) {
+/* t = x·W (+ b_fused when set) in float64 (the aggregation testers start
+ * from the same t for the kernel and the reference). With `mag` non-NULL,
+ * also Σ|x·w| + |b| per element: float rounding of any order of that sum
+ * is within (F + 2)·2^-24 of it. */
+static inline void kh_transform_ref_mag(const kh_case *k, double *t64, double *mag) {
     int F = k->L.info.in_channels;
+    const float *b = k->L.b_fused;
     for (size_t i = 0; i < k->n; i++)
         for (size_t c = 0; c < k->ts; c++) {
-            double s = 0;
-            for (int f = 0; f < F; f++)
-                s += (double)k->x[i * (size_t)F + (size_t)f] * k->L.w_fused[(size_t)f * k->ts + c];
+            double s = b ? b[c] : 0.0, m = b ? fabs(b[c]) : 0.0;
+            for (int f = 0; f < F; f++) {
+                double p = (double)k->x[i * (size_t)F + (size_t)f] *
+                           k->L.w_fused[(size_t)f * k->ts + c];
+                s += p;
+                m += fabs(p);
+            }
             t64[i * k->ts + c] = s;
+            if (mag) mag[i * k->ts + c] = m;
         }
+}
+
+static inline void kh_transform_ref(const kh_case *k, double *t64) {
+    kh_transform_ref_mag(k, t64, NULL);
 }
 
 /* The float64 logit of edge e (source row t_j) into target row t_i, head h:

@@ -8,7 +8,7 @@ src=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 shapes=$src/tests/data/shapes_one.toml
-transforms() {  # the registry's transform kernels, one "isa f_in" per line
+transforms() {  # the registry's transform kernels, one "isa t_stride" per line
   grep -o '^GK_TRANSFORM([A-Z0-9]*, [0-9]*' "$1/generated/gk_registry.inc" |
     sed 's/GK_TRANSFORM(//; s/,//'
 }
@@ -19,10 +19,11 @@ configure() {
 }
 configure replace
 got=$(transforms "$work/replace")
-[ "$got" = "SCALAR 24" ] || { echo "replace: expected only SCALAR 24, got: $got"; exit 1; }
+want=$'SCALAR 32\nSCALAR 96'
+[ "$got" = "$want" ] || { echo "replace: expected only SCALAR 32 and 96, got: $got"; exit 1; }
 configure add -DGRAPHKERN_SHAPES_ADD=ON
 got=$(transforms "$work/add")
-grep -qx 'SCALAR 24' <<<"$got" || { echo "add: SCALAR 24 missing"; exit 1; }
-grep -qx 'AVX2 32' <<<"$got" || { echo "add: the default AVX2 32 missing"; exit 1; }
+grep -qx 'SCALAR 96' <<<"$got" || { echo "add: SCALAR 96 missing"; exit 1; }
+grep -qx 'AVX2 80' <<<"$got" || { echo "add: the default AVX2 80 missing"; exit 1; }
 echo "GRAPHKERN_SHAPES: replaces ($(transforms "$work/replace" | wc -l) transform)," \
      "adds with GRAPHKERN_SHAPES_ADD ($(wc -l <<<"$got") transforms)"

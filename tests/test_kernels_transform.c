@@ -1,34 +1,148 @@
-/* Every generated transform kernel on every ISA this CPU runs, against a
- * float64 x·W, for row counts around the kernels' row tiles. */
+/* Every generated transform kernel (one per output width t_stride, any F_in)
+ * on every ISA this CPU runs, against a float64 x·W (+ b): F_in of 1, odd,
+ * around and not a multiple of the k unroll, and large; row counts of 1 and
+ * around every row tile (partial tiles); with and without b_fused. Each
+ * element must be within the float rounding bound of its sum; and a row
+ * range [begin, end) must give, bitwise, the rows of the full call (threads
+ * split rows) and write nothing outside its rows. */
 #include "kernel_harness.h"
+#include "select.h"
+
+static const int kF[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 64, 130, 515};
+static const size_t kRows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17, 31};
+
+/* A layer of width k->t_stride (H = 1, C = t_stride - 2), F inputs, n rows. */
+static void make_case(kh_case *c, const gk_reg_transform *k, int F, size_t n, int bias) {
+    kh_layer(c, F, 1, k->t_stride - 2, 0, 1, 0, GK_ACT_NONE, 0.2f, 1.0f);
+    kh_graph(c, n, 0);
+    kh_buffers(c);
+    if (bias) {
+        c->L.b_fused = gk_calloc_array(c->ts, sizeof(float));
+        for (size_t q = 0; q < c->ts; q++) c->L.b_fused[q] = kh_rand();
+    }
+}
+
+/* Kernel against float64: every element within (F + 2)·u·Σ|x·w| (+|b|). */
+static int check_values(const gk_reg_transform *k, int F, size_t n, int bias, double *worst) {
+    kh_case c;
+    make_case(&c, k, F, n, bias);
+    gk_layer_run run = kh_run(&c, 0);
+    k->fn(&run, 0, c.n);
+    double *t64 = calloc(c.n * c.ts, sizeof *t64), *mag = calloc(c.n * c.ts, sizeof *mag);
+    kh_transform_ref_mag(&c, t64, mag);
+    int bad = 0;
+    for (size_t q = 0; q < c.n * c.ts && !bad; q++) {
+        double err = fabs((double)c.t[q] - t64[q]);
+        double bound = (F + 2) * ldexp(1.0, -24) * mag[q] * 1.01;
+        if (!(err <= bound)) {
+            printf("FAIL %s F=%d rows=%zu%s: t[%zu][%zu] = %.9g, float64 %.9g (bound %.3g)\n",
+                   k->name, F, n, bias ? " +b" : "", q / c.ts, q % c.ts, c.t[q], t64[q], bound);
+            bad = 1;
+        }
+    }
+    double e = kh_err_f(c.t, t64, c.n * c.ts);
+    if (e > *worst) *worst = e;
+    if (!bad && !(e <= 1e-5)) {
+        printf("FAIL %s F=%d rows=%zu: error %.3e > 1e-5\n", k->name, F, n, e);
+        bad = 1;
+    }
+    free(t64);
+    free(mag);
+    kh_free(&c);
+    return bad;
+}
+
+/* Row ranges [0, s) + [s, n) for every split s, and empty ranges: the rows
+ * in range bitwise as the full call's, every other row untouched. */
+static int check_ranges(const gk_reg_transform *k, int F, size_t n) {
+    kh_case c;
+    make_case(&c, k, F, n, 1);
+    gk_layer_run run = kh_run(&c, 0);
+    k->fn(&run, 0, n);
+    size_t count = n * c.ts;
+    float *full = malloc(count * sizeof *full);
+    memcpy(full, c.t, count * sizeof *full);
+    int bad = 0;
+    for (size_t s = 0; s <= n && !bad; s++) {
+        for (size_t q = 0; q < count; q++) c.t[q] = -12345.0f;
+        k->fn(&run, s, s);  /* empty: writes nothing */
+        k->fn(&run, 0, s);
+        for (size_t q = 0; q < count; q++) {
+            int inside = q / c.ts < s;
+            float want = inside ? full[q] : -12345.0f;
+            if (memcmp(&c.t[q], &want, sizeof want) != 0) {
+                printf("FAIL %s F=%d rows [0, %zu) of %zu: row %zu %s\n", k->name, F, s, n,
+                       q / c.ts, inside ? "differs from the full call" : "written outside");
+                bad = 1;
+                break;
+            }
+        }
+        if (bad) break;
+        k->fn(&run, s, n);
+        if (memcmp(c.t, full, count * sizeof *full) != 0) {
+            printf("FAIL %s F=%d rows [0, %zu) + [%zu, %zu) differ from one call\n", k->name,
+                   F, s, s, n);
+            bad = 1;
+        }
+    }
+    free(full);
+    kh_free(&c);
+    return bad;
+}
+
+/* The selector picks a layer's transform by its width alone: a GATConv layer
+ * 37 -> 16 x 4 heads (F_in 37 is in no shapes key; t_stride 80 is) gets the
+ * width-80 kernel of the ISA, on every ISA this CPU runs. */
+static int check_selection(void) {
+    int bad = 0;
+    for (gk_isa isa = GK_ISA_AVX512; isa <= GK_ISA_SCALAR; isa++) {
+        if (!gk_cpu_supports(isa)) continue;
+        kh_case c;
+        kh_layer(&c, 37, 4, 16, 0, 1, 0, GK_ACT_ELU, 0.2f, 1.0f);
+        gk_model m;
+        memset(&m, 0, sizeof m);
+        m.num_layers = 1;
+        m.layers = &c.L;
+        gk_layer_kernels k;
+        char why[256];
+        gk_select_kernels(&m, 0, isa, &k, why, sizeof why);
+        const gk_reg_transform *want = gk_reg_find_transform(isa, (int)c.ts);
+        if (!want || k.transform != want->fn) {
+            printf("FAIL selection at F_in 37, width %zu, %s: not %s (%s)\n", c.ts,
+                   gk_isa_name(isa), want ? want->name : "(no kernel)", why);
+            bad = 1;
+        }
+        gk_free(c.L.w_fused);
+        gk_free(c.L.bias);
+    }
+    return bad;
+}
 
 int main(void) {
     int fails = 0, runs = 0, noted[8] = {0};
+    double worst = 0;
     (void)kh_aggregate_ref;
     for (size_t r = 0; r < gk_reg_num_transforms; r++) {
         const gk_reg_transform *k = &gk_reg_transforms[r];
         if (kh_skip(k->isa, noted)) continue;
-        const size_t rows[] = {1, 3, 4, 9, 17};
-        for (size_t q = 0; q < sizeof rows / sizeof rows[0]; q++) {
-            kh_case c;
-            /* a layer whose t_stride is k->t_stride: H = 1, C = t_stride - 2 */
-            kh_layer(&c, k->f_in, 1, k->t_stride - 2, 0, 1, 0, GK_ACT_NONE, 0.2f, 1.0f);
-            kh_graph(&c, rows[q], 0);
-            kh_buffers(&c);
-            gk_layer_run run = kh_run(&c, 0);
-            k->fn(&run, 0, c.n);
-            double *t64 = calloc(c.n * c.ts, sizeof *t64);
-            kh_transform_ref(&c, t64);
-            double err = kh_err_f(c.t, t64, c.n * c.ts);
-            runs++;
-            if (!(err <= 1e-6)) {
-                printf("FAIL %s rows=%zu err %.3e\n", k->name, c.n, err);
-                fails++;
+        if (gk_reg_find_transform(k->isa, k->t_stride) != k) {
+            printf("FAIL %s: gk_reg_find_transform(%d) finds another kernel\n", k->name,
+                   k->t_stride);
+            fails++;
+        }
+        for (size_t f = 0; f < sizeof kF / sizeof kF[0]; f++)
+            for (size_t q = 0; q < sizeof kRows / sizeof kRows[0]; q++) {
+                fails += check_values(k, kF[f], kRows[q], (int)((f + q) & 1), &worst);
+                runs++;
             }
-            free(t64);
-            kh_free(&c);
+        const int range_f[] = {1, 7, 33};
+        for (size_t f = 0; f < 3; f++) {
+            fails += check_ranges(k, range_f[f], 19);
+            runs++;
         }
     }
-    printf("%d transform runs, %d failing\n", runs, fails);
+    fails += check_selection();
+    printf("%d transform runs (%zu kernels), max error %.3e, %d failing\n", runs,
+           gk_reg_num_transforms, worst, fails);
     return fails != 0;
 }
