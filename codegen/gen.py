@@ -181,6 +181,11 @@ def scalar_transform_plan(ts):
                 name=f"gk_f32_gat_transform_c{ts}_{mr}x{nc}__scalar")
 
 
+# Largest row block of the CSR aggregations; gk_row_scratch_floats()
+# (src/generic.c) reserves GK_ROW_BLOCK (src/kernels.h) rows of head sums.
+ROW_BLOCK = 16
+
+
 def agg_plan(isa, key):
     h, c = key.heads, key.channels
     w, hv = isa.channel_lanes(c), isa.head_lanes(h)
@@ -190,8 +195,15 @@ def agg_plan(isa, key):
     mode = "concat" if key.concat else "mean"
     # two accumulator sets (even/odd edges) when the largest group fits twice
     u = 2 if 2 * max(len(gr) for gr in groups) * nvc <= isa.acc_regs - 4 else 1
+    # rows per block of the per-row steps (docs/codegen.md): 16, fewer when
+    # the block's head sums (R·H·C floats) would pass 8 KiB of L1
+    r = max(4, min(ROW_BLOCK, 2048 // (h * c)))
     return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
                 WMAX=isa.lanes, groups=groups, U=u, OW=key.out_width,
+                R=r, ACC_OFF=(h * c + 15) // 16 * 16,
+                # e0: a chunk's weights through memory (separate loop) from 4
+                # heads on: measured faster for H = 4, slower for H = 1
+                WB=h >= 4,
                 name=f"gk_f32_gat_agg_h{h}c{c}_e{key.edge_dim}_{mode}__{isa.name}",
                 prepare=f"gk_f32_gat_prep_h{h}c{c}_e{key.edge_dim}__{isa.name}",
                 complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__{isa.name}",

@@ -626,754 +626,1082 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e0__avx512(const gk_layer_run *run, size_t 
     for (; q < m; q++) pq[q] = expf(pq[q]);
 }
 
-/* 1 head(s) x 3 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h1c3_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h1c3_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 3;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 4), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero();
-        v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero(), acc1_0_2 = v1_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 3;
+        const float *a_r = accb + r * 3, *inv_r = invb + r * 4;
         {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 3), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 3), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v1 w0 = v1_set1(wb0[0]), w1 = v1_set1(wb1[0]);
-                    acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
-                    acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
-                    acc0_0_2 = v1_fma(w0, v1_ld(t_j0 + 2), acc0_0_2);
-                    acc1_0_2 = v1_fma(w1, v1_ld(t_j1 + 2), acc1_0_2);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 3), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v1 wh = v1_set1(wb[0]);
-                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
-                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
-                }
-            }
-            v4_st(sb, sum);
-        }
-        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
-        const v1 acc_0_1 = v1_add(acc0_0_1, acc1_0_1);
-        const v1 acc_0_2 = v1_add(acc0_0_2, acc1_0_2);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v1 inv_0 = v1_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 3), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
-            }
-        }
-        {
-            v1 o = v1_mul(acc_0_0, inv_0);
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 0));
             if (bias) o = v1_add(o, v1_ld(bias + 0));
             v1_st(y_i + 0, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_1, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 1), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 1));
             if (bias) o = v1_add(o, v1_ld(bias + 1));
             v1_st(y_i + 1, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_2, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 2), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 2));
             if (bias) o = v1_add(o, v1_ld(bias + 2));
             v1_st(y_i + 2, v1_act(o, act));
         }
     }
 }
-/* 1 head(s) x 8 channels, mean: targets [begin, end). */
+
+/* 1 head(s) x 3 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h1c3_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    float *accb = run->row_scratch + 16;  /* [16][3] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 4));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 3;
+            v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero();
+            v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero(), acc1_0_2 = v1_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 3), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 3), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v1 w0 = v1_set1(wb0[0]), w1 = v1_set1(wb1[0]);
+                            acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
+                            acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
+                            acc0_0_2 = v1_fma(w0, v1_ld(t_j0 + 2), acc0_0_2);
+                            acc1_0_2 = v1_fma(w1, v1_ld(t_j1 + 2), acc1_0_2);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 3), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v1 wh = v1_set1(wb[0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                            acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v1_st(a_r + 0, v1_add(acc0_0_0, acc1_0_0));
+            v1_st(a_r + 1, v1_add(acc0_0_1, acc1_0_1));
+            v1_st(a_r + 2, v1_add(acc0_0_2, acc1_0_2));
+        }
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
+        if (run->alpha) {
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 3), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c3_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c3_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c3_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c3_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 3);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c8_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+    }
+}
+
+/* 1 head(s) x 8 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 9));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 8;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v8 wh = v8_set1(wb[0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c8_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
     }
 }
-/* 1 head(s) x 8 channels, concat: targets [begin, end). */
+
+/* 1 head(s) x 8 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 9), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 9));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 8;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v8 wh = v8_set1(wb[0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c16_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
-            if (bias) o = v8_add(o, v8_ld(bias + 0));
-            v8_st(y_i + 0, v8_act(o, act));
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            if (bias) o = v16_add(o, v16_ld(bias + 0));
+            v16_st(y_i + 0, v16_act(o, act));
         }
     }
 }
-/* 1 head(s) x 16 channels, mean: targets [begin, end). */
+
+/* 1 head(s) x 16 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 17));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 16;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c16_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
     }
 }
-/* 1 head(s) x 16 channels, concat: targets [begin, end). */
+
+/* 1 head(s) x 16 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c16_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 17), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 17));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 16;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c32_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            if (bias) o = v16_add(o, v16_ld(bias + 16));
+            v16_st(y_i + 16, v16_act(o, act));
+        }
     }
 }
-/* 1 head(s) x 32 channels, mean: targets [begin, end). */
+
+/* 1 head(s) x 32 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c32_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 33));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c32_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
     }
 }
-/* 1 head(s) x 32 channels, concat: targets [begin, end). */
+
+/* 1 head(s) x 32 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h1c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 33), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 2, *pq_j1 = pq + (size_t)src[e + 1] * 2;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 1)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 1)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 33));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 2 + 1)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 2)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 2 + 1)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 2;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 2;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 1)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 1; h++)
+                        run->alpha[(size_t)e * 1 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
-            if (bias) o = v16_add(o, v16_ld(bias + 0));
-            v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
-            if (bias) o = v16_add(o, v16_ld(bias + 16));
-            v16_st(y_i + 16, v16_act(o, act));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
     }
 }
-/* 2 head(s) x 4 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h2c4_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 4;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 10), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v4 acc0_0_0 = v4_zero();
-        v4 acc0_1_0 = v4_zero();
-        v4 acc1_0_0 = v4_zero();
-        v4 acc1_1_0 = v4_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 4;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
         {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
-                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
-                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
-                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v4 wh = v4_set1(wb[0]);
-                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v4 wh = v4_set1(wb[1]);
-                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
-        }
-        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
-        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v4 inv_0 = v4_set1(1.0f / sb[0]);
-        const v4 inv_1 = v4_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
-            }
-        }
-        {
-            v4 o = v4_mul(acc_0_0, inv_0);
-            o = v4_fma(acc_1_0, inv_1, o);
+            v4 o = v4_mul(v4_ld(a_r + 0), v4_set1(inv_r[0]));
+            o = v4_fma(v4_ld(a_r + 4), v4_set1(inv_r[1]), o);
             o = v4_mul(o, v4_set1(0.5f));
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
@@ -1381,239 +1709,363 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size
         }
     }
 }
-/* 2 head(s) x 4 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 4 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c4_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 10), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v4 acc0_0_0 = v4_zero();
-        v4 acc0_1_0 = v4_zero();
-        v4 acc1_0_0 = v4_zero();
-        v4 acc1_1_0 = v4_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
-                    acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
-                    acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
-                    acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v4 wh = v4_set1(wb[0]);
-                    acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v4 wh = v4_set1(wb[1]);
-                    acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 10));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
-        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 8;
+            v4 acc0_0_0 = v4_zero();
+            v4 acc0_1_0 = v4_zero();
+            v4 acc1_0_0 = v4_zero();
+            v4 acc1_1_0 = v4_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                            acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                            acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                            acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v4 wh = v4_set1(wb[0]);
+                            acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v4 wh = v4_set1(wb[1]);
+                            acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v4_st(a_r + 0, v4_add(acc0_0_0, acc1_0_0));
+            v4_st(a_r + 4, v4_add(acc0_1_0, acc1_1_0));
         }
-        const v4 inv_0 = v4_set1(1.0f / sb[0]);
-        const v4 inv_1 = v4_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c4_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c4_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c4_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c4_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 4);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c4_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
         {
-            v4 o = v4_mul(acc_0_0, inv_0);
+            v4 o = v4_mul(v4_ld(a_r + 0), v4_set1(inv_r[0]));
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_1_0, inv_1);
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 4), v4_set1(inv_r[1]));
             if (r_i) o = v4_add(o, v4_ld(r_i + 4));
             if (bias) o = v4_add(o, v4_ld(bias + 4));
             v4_st(y_i + 4, v4_act(o, act));
         }
     }
 }
-/* 2 head(s) x 6 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c6_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 4 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c4_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 6;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 14), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
-        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v1 wh = v1_set1(wb[0]);
-                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
-                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
-                    acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
-                    acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
-                    acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 10));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 8;
+            v4 acc0_0_0 = v4_zero();
+            v4 acc0_1_0 = v4_zero();
+            v4 acc1_0_0 = v4_zero();
+            v4 acc1_1_0 = v4_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v4 w0 = v4_set1(wb0[0]), w1 = v4_set1(wb1[0]);
+                            acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v4 w0 = v4_set1(wb0[1]), w1 = v4_set1(wb1[1]);
+                            acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                            acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 8), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v4 wh = v4_set1(wb[0]);
+                            acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v4 wh = v4_set1(wb[1]);
+                            acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
+                        }
+                    }
                 }
-                {
-                    const v1 wh = v1_set1(wb[1]);
-                    acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
-                    acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
-                    acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
-                    acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
-                    acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
-                    acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
-                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
             }
-            v4_st(sb, sum);
+            v4_st(a_r + 0, v4_add(acc0_0_0, acc1_0_0));
+            v4_st(a_r + 4, v4_add(acc0_1_0, acc1_1_0));
         }
-        const v1 acc_0_0 = acc0_0_0;
-        const v1 acc_0_1 = acc0_0_1;
-        const v1 acc_0_2 = acc0_0_2;
-        const v1 acc_0_3 = acc0_0_3;
-        const v1 acc_0_4 = acc0_0_4;
-        const v1 acc_0_5 = acc0_0_5;
-        const v1 acc_1_0 = acc0_1_0;
-        const v1 acc_1_1 = acc0_1_1;
-        const v1 acc_1_2 = acc0_1_2;
-        const v1 acc_1_3 = acc0_1_3;
-        const v1 acc_1_4 = acc0_1_4;
-        const v1 acc_1_5 = acc0_1_5;
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
         }
-        const v1 inv_0 = v1_set1(1.0f / sb[0]);
-        const v1 inv_1 = v1_set1(1.0f / sb[1]);
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 8), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c4_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c4_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c4_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c4_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c6_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 6;
+        const float *a_r = accb + r * 12, *inv_r = invb + r * 4;
         {
-            v1 o = v1_mul(acc_0_0, inv_0);
-            o = v1_fma(acc_1_0, inv_1, o);
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 6), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 0));
             if (bias) o = v1_add(o, v1_ld(bias + 0));
             v1_st(y_i + 0, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_1, inv_0);
-            o = v1_fma(acc_1_1, inv_1, o);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 1), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 7), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 1));
             if (bias) o = v1_add(o, v1_ld(bias + 1));
             v1_st(y_i + 1, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_2, inv_0);
-            o = v1_fma(acc_1_2, inv_1, o);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 2), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 8), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 2));
             if (bias) o = v1_add(o, v1_ld(bias + 2));
             v1_st(y_i + 2, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_3, inv_0);
-            o = v1_fma(acc_1_3, inv_1, o);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 3), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 9), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 3));
             if (bias) o = v1_add(o, v1_ld(bias + 3));
             v1_st(y_i + 3, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_4, inv_0);
-            o = v1_fma(acc_1_4, inv_1, o);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 4), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 10), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 4));
             if (bias) o = v1_add(o, v1_ld(bias + 4));
             v1_st(y_i + 4, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_5, inv_0);
-            o = v1_fma(acc_1_5, inv_1, o);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 5), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 11), v1_set1(inv_r[1]), o);
             o = v1_mul(o, v1_set1(0.5f));
             if (r_i) o = v1_add(o, v1_ld(r_i + 5));
             if (bias) o = v1_add(o, v1_ld(bias + 5));
@@ -1621,254 +2073,377 @@ GK_TARGET void gk_f32_gat_agg_h2c6_e0_mean__avx512(const gk_layer_run *run, size
         }
     }
 }
-/* 2 head(s) x 6 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c6_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 6 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c6_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 12;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 14), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
-        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 12), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v1 wh = v1_set1(wb[0]);
-                    acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
-                    acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
-                    acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
-                    acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
-                    acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+    float *accb = run->row_scratch + 16;  /* [16][12] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 14));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 12;
+            v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
+            v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 12), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v1 wh = v1_set1(wb[0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                            acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                            acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                            acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                            acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+                        }
+                        {
+                            const v1 wh = v1_set1(wb[1]);
+                            acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
+                            acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
+                            acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
+                            acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
+                            acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
+                            acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
+                        }
+                    }
                 }
-                {
-                    const v1 wh = v1_set1(wb[1]);
-                    acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
-                    acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
-                    acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
-                    acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
-                    acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
-                    acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
-                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
             }
-            v4_st(sb, sum);
+            v1_st(a_r + 0, acc0_0_0);
+            v1_st(a_r + 1, acc0_0_1);
+            v1_st(a_r + 2, acc0_0_2);
+            v1_st(a_r + 3, acc0_0_3);
+            v1_st(a_r + 4, acc0_0_4);
+            v1_st(a_r + 5, acc0_0_5);
+            v1_st(a_r + 6, acc0_1_0);
+            v1_st(a_r + 7, acc0_1_1);
+            v1_st(a_r + 8, acc0_1_2);
+            v1_st(a_r + 9, acc0_1_3);
+            v1_st(a_r + 10, acc0_1_4);
+            v1_st(a_r + 11, acc0_1_5);
         }
-        const v1 acc_0_0 = acc0_0_0;
-        const v1 acc_0_1 = acc0_0_1;
-        const v1 acc_0_2 = acc0_0_2;
-        const v1 acc_0_3 = acc0_0_3;
-        const v1 acc_0_4 = acc0_0_4;
-        const v1 acc_0_5 = acc0_0_5;
-        const v1 acc_1_0 = acc0_1_0;
-        const v1 acc_1_1 = acc0_1_1;
-        const v1 acc_1_2 = acc0_1_2;
-        const v1 acc_1_3 = acc0_1_3;
-        const v1 acc_1_4 = acc0_1_4;
-        const v1 acc_1_5 = acc0_1_5;
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
         }
-        const v1 inv_0 = v1_set1(1.0f / sb[0]);
-        const v1 inv_1 = v1_set1(1.0f / sb[1]);
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c6_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c6_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c6_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c6_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 6);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c6_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 12;
+        const float *a_r = accb + r * 12, *inv_r = invb + r * 4;
         {
-            v1 o = v1_mul(acc_0_0, inv_0);
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 0));
             if (bias) o = v1_add(o, v1_ld(bias + 0));
             v1_st(y_i + 0, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_1, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 1), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 1));
             if (bias) o = v1_add(o, v1_ld(bias + 1));
             v1_st(y_i + 1, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_2, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 2), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 2));
             if (bias) o = v1_add(o, v1_ld(bias + 2));
             v1_st(y_i + 2, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_3, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 3), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 3));
             if (bias) o = v1_add(o, v1_ld(bias + 3));
             v1_st(y_i + 3, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_4, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 4), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 4));
             if (bias) o = v1_add(o, v1_ld(bias + 4));
             v1_st(y_i + 4, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_5, inv_0);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 5), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 5));
             if (bias) o = v1_add(o, v1_ld(bias + 5));
             v1_st(y_i + 5, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_0, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 6), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 6));
             if (bias) o = v1_add(o, v1_ld(bias + 6));
             v1_st(y_i + 6, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_1, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 7), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 7));
             if (bias) o = v1_add(o, v1_ld(bias + 7));
             v1_st(y_i + 7, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_2, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 8), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 8));
             if (bias) o = v1_add(o, v1_ld(bias + 8));
             v1_st(y_i + 8, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_3, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 9), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 9));
             if (bias) o = v1_add(o, v1_ld(bias + 9));
             v1_st(y_i + 9, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_4, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 10), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 10));
             if (bias) o = v1_add(o, v1_ld(bias + 10));
             v1_st(y_i + 10, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_1_5, inv_1);
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 11), v1_set1(inv_r[1]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 11));
             if (bias) o = v1_add(o, v1_ld(bias + 11));
             v1_st(y_i + 11, v1_act(o, act));
         }
     }
 }
-/* 2 head(s) x 8 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 6 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c6_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][12] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 14));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 12;
+            v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero(), acc0_0_5 = v1_zero();
+            v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero(), acc0_1_5 = v1_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 12), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v1 wh = v1_set1(wb[0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                            acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                            acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                            acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                            acc0_0_5 = v1_fma(wh, v1_ld(t_j + 5), acc0_0_5);
+                        }
+                        {
+                            const v1 wh = v1_set1(wb[1]);
+                            acc0_1_0 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_0);
+                            acc0_1_1 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_1);
+                            acc0_1_2 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_2);
+                            acc0_1_3 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_3);
+                            acc0_1_4 = v1_fma(wh, v1_ld(t_j + 10), acc0_1_4);
+                            acc0_1_5 = v1_fma(wh, v1_ld(t_j + 11), acc0_1_5);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v1_st(a_r + 0, acc0_0_0);
+            v1_st(a_r + 1, acc0_0_1);
+            v1_st(a_r + 2, acc0_0_2);
+            v1_st(a_r + 3, acc0_0_3);
+            v1_st(a_r + 4, acc0_0_4);
+            v1_st(a_r + 5, acc0_0_5);
+            v1_st(a_r + 6, acc0_1_0);
+            v1_st(a_r + 7, acc0_1_1);
+            v1_st(a_r + 8, acc0_1_2);
+            v1_st(a_r + 9, acc0_1_3);
+            v1_st(a_r + 10, acc0_1_4);
+            v1_st(a_r + 11, acc0_1_5);
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 12), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c6_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c6_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c6_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c6_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 12);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c8_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
             o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
@@ -1876,687 +2451,1009 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size
         }
     }
 }
-/* 2 head(s) x 8 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 8 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 18), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 18));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 16;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v8 wh = v8_set1(wb[0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c8_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
     }
 }
-/* 2 head(s) x 16 channels, mean: targets [begin, end). */
+
+/* 2 head(s) x 8 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 18));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 16;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 16), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v8 wh = v8_set1(wb[0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+        }
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
+        if (run->alpha) {
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 16), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c16_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
+        {
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 16), v16_set1(inv_r[1]), o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            if (bias) o = v16_add(o, v16_ld(bias + 0));
+            v16_st(y_i + 0, v16_act(o, act));
+        }
+    }
+}
+
+/* 2 head(s) x 16 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 34));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wb[1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c16_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_mul(o, v16_set1(0.5f));
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[1]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            if (bias) o = v16_add(o, v16_ld(bias + 16));
+            v16_st(y_i + 16, v16_act(o, act));
+        }
     }
 }
-/* 2 head(s) x 16 channels, concat: targets [begin, end). */
+
+/* 2 head(s) x 16 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h2c16_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 34), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 34));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wb[1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c32_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 32), v16_set1(inv_r[1]), o);
+            o = v16_mul(o, v16_set1(0.5f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 48), v16_set1(inv_r[1]), o);
+            o = v16_mul(o, v16_set1(0.5f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
         }
     }
 }
-/* 2 head(s) x 32 channels, mean: targets [begin, end). */
+
+/* 2 head(s) x 32 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h2c32_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
-                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
-                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 66));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 64;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                            acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                            acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wb[1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
+            v16_st(a_r + 32, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 48, v16_add(acc0_1_1, acc1_1_1));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_mul(o, v16_set1(0.5f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
-            if (bias) o = v16_add(o, v16_ld(bias + 0));
-            v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
-            o = v16_fma(acc_1_1, inv_1, o);
-            o = v16_mul(o, v16_set1(0.5f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
-            if (bias) o = v16_add(o, v16_ld(bias + 16));
-            v16_st(y_i + 16, v16_act(o, act));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
     }
 }
-/* 2 head(s) x 32 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h2c32_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 66), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 4, *pq_j1 = pq + (size_t)src[e + 1] * 4;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 2)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 2)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
-                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
-                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-            }
-            v4_st(sb, sum);
-        }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 4;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wb[h] / sb[h];
-            }
-        }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 32), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 32));
             if (bias) o = v16_add(o, v16_ld(bias + 32));
             v16_st(y_i + 32, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_1, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 48), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 48));
             if (bias) o = v16_add(o, v16_ld(bias + 48));
             v16_st(y_i + 48, v16_act(o, act));
         }
     }
 }
-/* 4 head(s) x 8 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 32 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h2c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
-                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
-                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[2]);
-                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[3]);
-                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 66));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 64;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 4 + 2)));
+                        float wb0[4], wb1[4];
+                        v4_st(wb0, wv0);
+                        v4_st(wb1, wv1);
+                        sum0 = v4_add(sum0, v4_add(wv0, wv1));
+                        {
+                            const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                            acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                            acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 4)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 4 + 2)));
+                        float wb[4];
+                        v4_st(wb, wv);
+                        sum0 = v4_add(sum0, wv);
+                        {
+                            const v16 wh = v16_set1(wb[0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wb[1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
+            v16_st(a_r + 32, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 48, v16_add(acc0_1_1, acc1_1_1));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 4;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 2)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 2; h++)
+                        run->alpha[(size_t)e * 2 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c8_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_fma(acc_2_0, inv_2, o);
-            o = v8_fma(acc_3_0, inv_3, o);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[3]), o);
             o = v8_mul(o, v8_set1(0.25f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
@@ -2564,935 +3461,1239 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size
         }
     }
 }
-/* 4 head(s) x 8 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 4 head(s) x 8 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h4c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 36), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
-                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
-                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[2]);
-                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[3]);
-                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 36));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 0]), w1 = v8_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 1]), w1 = v8_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 2]), w1 = v8_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 3]), w1 = v8_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c8_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_0, inv_2);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[2]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_0, inv_3);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[3]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
     }
 }
-/* 4 head(s) x 16 channels, mean: targets [begin, end). */
+
+/* 4 head(s) x 8 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h4c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 36));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 32;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 32), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 0]), w1 = v8_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 1]), w1 = v8_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 2]), w1 = v8_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 4 + 3]), w1 = v8_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
+        }
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
+        if (run->alpha) {
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 32), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c16_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
+        {
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 16), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 32), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 48), v16_set1(inv_r[3]), o);
+            o = v16_mul(o, v16_set1(0.25f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            if (bias) o = v16_add(o, v16_ld(bias + 0));
+            v16_st(y_i + 0, v16_act(o, act));
+        }
+    }
+}
+
+/* 4 head(s) x 16 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h4c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc0_2_0 = v16_zero();
-        v16 acc0_3_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        v16 acc1_2_0 = v16_zero();
-        v16 acc1_3_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 68));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 64;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc0_2_0 = v16_zero();
+            v16 acc0_3_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            v16 acc1_2_0 = v16_zero();
+            v16 acc1_3_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 0]), w1 = v16_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 1]), w1 = v16_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 2]), w1 = v16_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 3]), w1 = v16_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 32, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 48, v16_add(acc0_3_0, acc1_3_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c16_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_fma(acc_2_0, inv_2, o);
-            o = v16_fma(acc_3_0, inv_3, o);
-            o = v16_mul(o, v16_set1(0.25f));
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[1]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            if (bias) o = v16_add(o, v16_ld(bias + 16));
+            v16_st(y_i + 16, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 32), v16_set1(inv_r[2]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 32));
+            if (bias) o = v16_add(o, v16_ld(bias + 32));
+            v16_st(y_i + 32, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 48), v16_set1(inv_r[3]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 48));
+            if (bias) o = v16_add(o, v16_ld(bias + 48));
+            v16_st(y_i + 48, v16_act(o, act));
+        }
     }
 }
-/* 4 head(s) x 16 channels, concat: targets [begin, end). */
+
+/* 4 head(s) x 16 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 68), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc0_2_0 = v16_zero();
-        v16 acc0_3_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        v16 acc1_2_0 = v16_zero();
-        v16 acc1_3_0 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 68));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 64;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc0_2_0 = v16_zero();
+            v16 acc0_3_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            v16 acc1_2_0 = v16_zero();
+            v16 acc1_3_0 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 0]), w1 = v16_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 1]), w1 = v16_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 2]), w1 = v16_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 3]), w1 = v16_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 32, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 48, v16_add(acc0_3_0, acc1_3_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c32_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 4;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 32), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 64), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 96), v16_set1(inv_r[3]), o);
+            o = v16_mul(o, v16_set1(0.25f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 48), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 80), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 112), v16_set1(inv_r[3]), o);
+            o = v16_mul(o, v16_set1(0.25f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_0, inv_2);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 32));
-            if (bias) o = v16_add(o, v16_ld(bias + 32));
-            v16_st(y_i + 32, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_0, inv_3);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 48));
-            if (bias) o = v16_add(o, v16_ld(bias + 48));
-            v16_st(y_i + 48, v16_act(o, act));
         }
     }
 }
-/* 4 head(s) x 32 channels, mean: targets [begin, end). */
+
+/* 4 head(s) x 32 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h4c32_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
-        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
-        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
-        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
-        {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
-                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
-                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
-                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
-                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
-                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
-                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
-                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
-                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
-                }
-            }
-            v4_st(sb, sum);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 132));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 128;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+            v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+            v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+            v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 128), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 0]), w1 = v16_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 1]), w1 = v16_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                            acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                            acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 2]), w1 = v16_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                            acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                            acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 3]), w1 = v16_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                            acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                            acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
+            v16_st(a_r + 32, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 48, v16_add(acc0_1_1, acc1_1_1));
+            v16_st(a_r + 64, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 80, v16_add(acc0_2_1, acc1_2_1));
+            v16_st(a_r + 96, v16_add(acc0_3_0, acc1_3_0));
+            v16_st(a_r + 112, v16_add(acc0_3_1, acc1_3_1));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 128), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_fma(acc_2_0, inv_2, o);
-            o = v16_fma(acc_3_0, inv_3, o);
-            o = v16_mul(o, v16_set1(0.25f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
-            if (bias) o = v16_add(o, v16_ld(bias + 0));
-            v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
-            o = v16_fma(acc_1_1, inv_1, o);
-            o = v16_fma(acc_2_1, inv_2, o);
-            o = v16_fma(acc_3_1, inv_3, o);
-            o = v16_mul(o, v16_set1(0.25f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
-            if (bias) o = v16_add(o, v16_ld(bias + 16));
-            v16_st(y_i + 16, v16_act(o, act));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
     }
 }
-/* 4 head(s) x 32 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h4c32_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v4 dmax = v4_ld(run->node_scratch), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 128;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v4 d = v4_ld(t_i + 132), nd = v4_sub(v4_zero(), d);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        const v4 fa = v4_gtsel(a, v4_zero(), one, ea);
-        const v4 fb = v4_gtsel(a, v4_zero(), ea, one);
-        float sb[4];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
-        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
-        v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
-        v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
-        v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
-        v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 128;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 4;
         {
-            v4 sum = v4_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 8, *pq_j1 = pq + (size_t)src[e + 1] * 8;
-                const v4 wv0 = v4_gtsel(v4_ld(t_j0 + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j0)), v4_mul(fb, v4_ld(pq_j0 + 4)));
-                const v4 wv1 = v4_gtsel(v4_ld(t_j1 + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j1)), v4_mul(fb, v4_ld(pq_j1 + 4)));
-                float wb0[4], wb1[4];
-                v4_st(wb0, wv0);
-                v4_st(wb1, wv1);
-                sum = v4_add(sum, v4_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                    acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
-                    acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
-                    acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
-                    acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
-                    acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
-                    acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
-                    acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
-                    acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t_j + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                sum = v4_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
-                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
-                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
-                }
-            }
-            v4_st(sb, sum);
-        }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_0_1 = v16_add(acc0_0_1, acc1_0_1);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_1_1 = v16_add(acc0_1_1, acc1_1_1);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_2_1 = v16_add(acc0_2_1, acc1_2_1);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        const v16 acc_3_1 = v16_add(acc0_3_1, acc1_3_1);
-        int exact = e0 == e1;
-        for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
-        if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 8;
-                const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 128), nd,
-                    v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
-                float wb[4];
-                v4_st(wb, wv);
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wb[h] / sb[h];
-            }
-        }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 32), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 32));
             if (bias) o = v16_add(o, v16_ld(bias + 32));
             v16_st(y_i + 32, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_1, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 48), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 48));
             if (bias) o = v16_add(o, v16_ld(bias + 48));
             v16_st(y_i + 48, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_0, inv_2);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 64), v16_set1(inv_r[2]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 64));
             if (bias) o = v16_add(o, v16_ld(bias + 64));
             v16_st(y_i + 64, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_1, inv_2);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 80), v16_set1(inv_r[2]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 80));
             if (bias) o = v16_add(o, v16_ld(bias + 80));
             v16_st(y_i + 80, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_0, inv_3);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 96), v16_set1(inv_r[3]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 96));
             if (bias) o = v16_add(o, v16_ld(bias + 96));
             v16_st(y_i + 96, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_1, inv_3);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 112), v16_set1(inv_r[3]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 112));
             if (bias) o = v16_add(o, v16_ld(bias + 112));
             v16_st(y_i + 112, v16_act(o, act));
         }
     }
 }
-/* 8 head(s) x 8 channels, mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 4 head(s) x 32 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h4c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc0_4_0 = v8_zero();
-        v8 acc0_5_0 = v8_zero();
-        v8 acc0_6_0 = v8_zero();
-        v8 acc0_7_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        v8 acc1_4_0 = v8_zero();
-        v8 acc1_5_0 = v8_zero();
-        v8 acc1_6_0 = v8_zero();
-        v8 acc1_7_0 = v8_zero();
-        {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
-                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
-                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
-                float wb0[8], wb1[8];
-                v8_st(wb0, wv0);
-                v8_st(wb1, wv1);
-                sum = v8_add(sum, v8_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
-                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
-                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
-                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
-                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
-                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
-                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
-                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
-                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
-                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
-                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[2]);
-                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[3]);
-                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[4]);
-                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[5]);
-                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[6]);
-                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[7]);
-                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
-                }
-            }
-            v8_st(sb, sum);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* per row r and head lane h at r·4 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[16];
+    float wbuf[64 * 4];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 4];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v4_st(ndb + r * 4, v4_ld(t + (i0 + (size_t)r) * ts + 132));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
-        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
-        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
-        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v4 nd = v4_ld(ndb + r * 4);
+            const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+            float *a_r = accb + r * 128;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+            v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+            v16 acc1_0_0 = v16_zero(), acc1_0_1 = v16_zero();
+            v16 acc1_1_0 = v16_zero(), acc1_1_1 = v16_zero();
+            v16 acc1_2_0 = v16_zero(), acc1_2_1 = v16_zero();
+            v16 acc1_3_0 = v16_zero(), acc1_3_1 = v16_zero();
+            {
+                v4 sum0 = v4_zero(), sum1 = v4_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 4 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 128), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
+                    }
+                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 0]), w1 = v16_set1(wbuf[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_0_1);
+                            acc1_0_1 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_0_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 1]), w1 = v16_set1(wbuf[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_1_0);
+                            acc0_1_1 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_1_1);
+                            acc1_1_1 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_1_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 2]), w1 = v16_set1(wbuf[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_2_0);
+                            acc0_2_1 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_2_1);
+                            acc1_2_1 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_2_1);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 4 + 3]), w1 = v16_set1(wbuf[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_3_0);
+                            acc0_3_1 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_3_1);
+                            acc1_3_1 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_3_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 4 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
+                        }
+                    }
+                }
+                const v4 sum = v4_add(sum0, sum1);
+                v4_st(sbb + r * 4, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_0_1, acc1_0_1));
+            v16_st(a_r + 32, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 48, v16_add(acc0_1_1, acc1_1_1));
+            v16_st(a_r + 64, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 80, v16_add(acc0_2_1, acc1_2_1));
+            v16_st(a_r + 96, v16_add(acc0_3_0, acc1_3_0));
+            v16_st(a_r + 112, v16_add(acc0_3_1, acc1_3_1));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v4 nd = v4_ld(ndb + r * 4);
+                const v4 fa = v4_ld(fab + r * 4), fb = v4_ld(fbb + r * 4);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 8;
+                    const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[e] * ts + 128), nd,
+                        v4_mul(fa, v4_ld(pq_j)), v4_mul(fb, v4_ld(pq_j + 4)));
+                    float wb[4];
+                    v4_st(wb, wv);
+                    for (int h = 0; h < 4; h++)
+                        run->alpha[(size_t)e * 4 + h] = wb[h] / sbb[r * 4 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 128);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c8_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 8;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_fma(acc_2_0, inv_2, o);
-            o = v8_fma(acc_3_0, inv_3, o);
-            o = v8_fma(acc_4_0, inv_4, o);
-            o = v8_fma(acc_5_0, inv_5, o);
-            o = v8_fma(acc_6_0, inv_6, o);
-            o = v8_fma(acc_7_0, inv_7, o);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[7]), o);
             o = v8_mul(o, v8_set1(0.125f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
@@ -3500,985 +4701,1511 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size
         }
     }
 }
-/* 8 head(s) x 8 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 8 head(s) x 8 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h8c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 72), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc0_4_0 = v8_zero();
-        v8 acc0_5_0 = v8_zero();
-        v8 acc0_6_0 = v8_zero();
-        v8 acc0_7_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        v8 acc1_4_0 = v8_zero();
-        v8 acc1_5_0 = v8_zero();
-        v8 acc1_6_0 = v8_zero();
-        v8 acc1_7_0 = v8_zero();
-        {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
-                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
-                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
-                float wb0[8], wb1[8];
-                v8_st(wb0, wv0);
-                v8_st(wb1, wv1);
-                sum = v8_add(sum, v8_add(wv0, wv1));
-                {
-                    const v8 w0 = v8_set1(wb0[0]), w1 = v8_set1(wb1[0]);
-                    acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[1]), w1 = v8_set1(wb1[1]);
-                    acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                    acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[2]), w1 = v8_set1(wb1[2]);
-                    acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                    acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[3]), w1 = v8_set1(wb1[3]);
-                    acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                    acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[4]), w1 = v8_set1(wb1[4]);
-                    acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
-                    acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[5]), w1 = v8_set1(wb1[5]);
-                    acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
-                    acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[6]), w1 = v8_set1(wb1[6]);
-                    acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
-                    acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
-                }
-                {
-                    const v8 w0 = v8_set1(wb0[7]), w1 = v8_set1(wb1[7]);
-                    acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
-                    acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v8 wh = v8_set1(wb[0]);
-                    acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[1]);
-                    acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[2]);
-                    acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[3]);
-                    acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[4]);
-                    acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[5]);
-                    acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[6]);
-                    acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
-                }
-                {
-                    const v8 wh = v8_set1(wb[7]);
-                    acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
-                }
-            }
-            v8_st(sb, sum);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[128] = {0}, fab[128], fbb[128], sbb[128], invb[128];
+    int skip[16];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 72));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        const v8 acc_4_0 = v8_add(acc0_4_0, acc1_4_0);
-        const v8 acc_5_0 = v8_add(acc0_5_0, acc1_5_0);
-        const v8 acc_6_0 = v8_add(acc0_6_0, acc1_6_0);
-        const v8 acc_7_0 = v8_add(acc0_7_0, acc1_7_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 64;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc0_4_0 = v8_zero();
+            v8 acc0_5_0 = v8_zero();
+            v8 acc0_6_0 = v8_zero();
+            v8 acc0_7_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            v8 acc1_4_0 = v8_zero();
+            v8 acc1_5_0 = v8_zero();
+            v8 acc1_6_0 = v8_zero();
+            v8 acc1_7_0 = v8_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 0]), w1 = v8_set1(wbuf[(q + 1) * 8 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 1]), w1 = v8_set1(wbuf[(q + 1) * 8 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 2]), w1 = v8_set1(wbuf[(q + 1) * 8 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 3]), w1 = v8_set1(wbuf[(q + 1) * 8 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 4]), w1 = v8_set1(wbuf[(q + 1) * 8 + 4]);
+                            acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                            acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 5]), w1 = v8_set1(wbuf[(q + 1) * 8 + 5]);
+                            acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                            acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 6]), w1 = v8_set1(wbuf[(q + 1) * 8 + 6]);
+                            acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                            acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 7]), w1 = v8_set1(wbuf[(q + 1) * 8 + 7]);
+                            acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                            acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
+                        }
+                    }
+                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
+            v8_st(a_r + 32, v8_add(acc0_4_0, acc1_4_0));
+            v8_st(a_r + 40, v8_add(acc0_5_0, acc1_5_0));
+            v8_st(a_r + 48, v8_add(acc0_6_0, acc1_6_0));
+            v8_st(a_r + 56, v8_add(acc0_7_0, acc1_7_0));
         }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 64), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c8_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c8_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 8;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_0, inv_2);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[2]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_0, inv_3);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[3]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_4_0, inv_4);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[4]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 32));
             if (bias) o = v8_add(o, v8_ld(bias + 32));
             v8_st(y_i + 32, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_5_0, inv_5);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[5]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 40));
             if (bias) o = v8_add(o, v8_ld(bias + 40));
             v8_st(y_i + 40, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_6_0, inv_6);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[6]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 48));
             if (bias) o = v8_add(o, v8_ld(bias + 48));
             v8_st(y_i + 48, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_7_0, inv_7);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[7]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 56));
             if (bias) o = v8_add(o, v8_ld(bias + 56));
             v8_st(y_i + 56, v8_act(o, act));
         }
     }
 }
-/* 8 head(s) x 16 channels, mean: targets [begin, end). */
+
+/* 8 head(s) x 8 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h8c8_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[128] = {0}, fab[128], fbb[128], sbb[128], invb[128];
+    int skip[16];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 72));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 64;
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc0_4_0 = v8_zero();
+            v8 acc0_5_0 = v8_zero();
+            v8 acc0_6_0 = v8_zero();
+            v8 acc0_7_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            v8 acc1_4_0 = v8_zero();
+            v8 acc1_5_0 = v8_zero();
+            v8 acc1_6_0 = v8_zero();
+            v8 acc1_7_0 = v8_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 0]), w1 = v8_set1(wbuf[(q + 1) * 8 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 1]), w1 = v8_set1(wbuf[(q + 1) * 8 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 2]), w1 = v8_set1(wbuf[(q + 1) * 8 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 3]), w1 = v8_set1(wbuf[(q + 1) * 8 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 4]), w1 = v8_set1(wbuf[(q + 1) * 8 + 4]);
+                            acc0_4_0 = v8_fma(w0, v8_ld(t_j0 + 32), acc0_4_0);
+                            acc1_4_0 = v8_fma(w1, v8_ld(t_j1 + 32), acc1_4_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 5]), w1 = v8_set1(wbuf[(q + 1) * 8 + 5]);
+                            acc0_5_0 = v8_fma(w0, v8_ld(t_j0 + 40), acc0_5_0);
+                            acc1_5_0 = v8_fma(w1, v8_ld(t_j1 + 40), acc1_5_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 6]), w1 = v8_set1(wbuf[(q + 1) * 8 + 6]);
+                            acc0_6_0 = v8_fma(w0, v8_ld(t_j0 + 48), acc0_6_0);
+                            acc1_6_0 = v8_fma(w1, v8_ld(t_j1 + 48), acc1_6_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wbuf[q * 8 + 7]), w1 = v8_set1(wbuf[(q + 1) * 8 + 7]);
+                            acc0_7_0 = v8_fma(w0, v8_ld(t_j0 + 56), acc0_7_0);
+                            acc1_7_0 = v8_fma(w1, v8_ld(t_j1 + 56), acc1_7_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
+                        }
+                    }
+                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
+            v8_st(a_r + 32, v8_add(acc0_4_0, acc1_4_0));
+            v8_st(a_r + 40, v8_add(acc0_5_0, acc1_5_0));
+            v8_st(a_r + 48, v8_add(acc0_6_0, acc1_6_0));
+            v8_st(a_r + 56, v8_add(acc0_7_0, acc1_7_0));
+        }
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
+        if (run->alpha) {
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 64), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c8_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c16_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 8;
+        {
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 16), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 32), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 48), v16_set1(inv_r[3]), o);
+            o = v16_fma(v16_ld(a_r + 64), v16_set1(inv_r[4]), o);
+            o = v16_fma(v16_ld(a_r + 80), v16_set1(inv_r[5]), o);
+            o = v16_fma(v16_ld(a_r + 96), v16_set1(inv_r[6]), o);
+            o = v16_fma(v16_ld(a_r + 112), v16_set1(inv_r[7]), o);
+            o = v16_mul(o, v16_set1(0.125f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            if (bias) o = v16_add(o, v16_ld(bias + 0));
+            v16_st(y_i + 0, v16_act(o, act));
+        }
+    }
+}
+
+/* 8 head(s) x 16 channels, mean: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h8c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc0_2_0 = v16_zero();
-        v16 acc0_3_0 = v16_zero();
-        v16 acc0_4_0 = v16_zero();
-        v16 acc0_5_0 = v16_zero();
-        v16 acc0_6_0 = v16_zero();
-        v16 acc0_7_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        v16 acc1_2_0 = v16_zero();
-        v16 acc1_3_0 = v16_zero();
-        v16 acc1_4_0 = v16_zero();
-        v16 acc1_5_0 = v16_zero();
-        v16 acc1_6_0 = v16_zero();
-        v16 acc1_7_0 = v16_zero();
-        {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
-                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
-                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
-                float wb0[8], wb1[8];
-                v8_st(wb0, wv0);
-                v8_st(wb1, wv1);
-                sum = v8_add(sum, v8_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
-                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
-                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
-                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
-                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
-                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
-                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
-                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
-                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[4]);
-                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[5]);
-                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[6]);
-                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[7]);
-                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
-                }
-            }
-            v8_st(sb, sum);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[128] = {0}, fab[128], fbb[128], sbb[128], invb[128];
+    int skip[16];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 136));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
-        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
-        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
-        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 128;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc0_2_0 = v16_zero();
+            v16 acc0_3_0 = v16_zero();
+            v16 acc0_4_0 = v16_zero();
+            v16 acc0_5_0 = v16_zero();
+            v16 acc0_6_0 = v16_zero();
+            v16 acc0_7_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            v16 acc1_2_0 = v16_zero();
+            v16 acc1_3_0 = v16_zero();
+            v16 acc1_4_0 = v16_zero();
+            v16 acc1_5_0 = v16_zero();
+            v16 acc1_6_0 = v16_zero();
+            v16 acc1_7_0 = v16_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 128), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 0]), w1 = v16_set1(wbuf[(q + 1) * 8 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 1]), w1 = v16_set1(wbuf[(q + 1) * 8 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 2]), w1 = v16_set1(wbuf[(q + 1) * 8 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 3]), w1 = v16_set1(wbuf[(q + 1) * 8 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 4]), w1 = v16_set1(wbuf[(q + 1) * 8 + 4]);
+                            acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                            acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 5]), w1 = v16_set1(wbuf[(q + 1) * 8 + 5]);
+                            acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                            acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 6]), w1 = v16_set1(wbuf[(q + 1) * 8 + 6]);
+                            acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                            acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 7]), w1 = v16_set1(wbuf[(q + 1) * 8 + 7]);
+                            acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                            acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
+                        }
+                    }
+                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 32, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 48, v16_add(acc0_3_0, acc1_3_0));
+            v16_st(a_r + 64, v16_add(acc0_4_0, acc1_4_0));
+            v16_st(a_r + 80, v16_add(acc0_5_0, acc1_5_0));
+            v16_st(a_r + 96, v16_add(acc0_6_0, acc1_6_0));
+            v16_st(a_r + 112, v16_add(acc0_7_0, acc1_7_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
-        const v16 inv_4 = v16_set1(1.0f / sb[4]);
-        const v16 inv_5 = v16_set1(1.0f / sb[5]);
-        const v16 inv_6 = v16_set1(1.0f / sb[6]);
-        const v16 inv_7 = v16_set1(1.0f / sb[7]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 128), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c16_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c16_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 128;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 8;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_fma(acc_2_0, inv_2, o);
-            o = v16_fma(acc_3_0, inv_3, o);
-            o = v16_fma(acc_4_0, inv_4, o);
-            o = v16_fma(acc_5_0, inv_5, o);
-            o = v16_fma(acc_6_0, inv_6, o);
-            o = v16_fma(acc_7_0, inv_7, o);
-            o = v16_mul(o, v16_set1(0.125f));
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
         }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[1]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
+            if (bias) o = v16_add(o, v16_ld(bias + 16));
+            v16_st(y_i + 16, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 32), v16_set1(inv_r[2]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 32));
+            if (bias) o = v16_add(o, v16_ld(bias + 32));
+            v16_st(y_i + 32, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 48), v16_set1(inv_r[3]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 48));
+            if (bias) o = v16_add(o, v16_ld(bias + 48));
+            v16_st(y_i + 48, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 64), v16_set1(inv_r[4]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 64));
+            if (bias) o = v16_add(o, v16_ld(bias + 64));
+            v16_st(y_i + 64, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 80), v16_set1(inv_r[5]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 80));
+            if (bias) o = v16_add(o, v16_ld(bias + 80));
+            v16_st(y_i + 80, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 96), v16_set1(inv_r[6]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 96));
+            if (bias) o = v16_add(o, v16_ld(bias + 96));
+            v16_st(y_i + 96, v16_act(o, act));
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 112), v16_set1(inv_r[7]));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 112));
+            if (bias) o = v16_add(o, v16_ld(bias + 112));
+            v16_st(y_i + 112, v16_act(o, act));
+        }
     }
 }
-/* 8 head(s) x 16 channels, concat: targets [begin, end). */
+
+/* 8 head(s) x 16 channels, concat: targets [begin, end),
+ * in blocks of 16 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h8c16_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 128;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 136), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v16 acc0_0_0 = v16_zero();
-        v16 acc0_1_0 = v16_zero();
-        v16 acc0_2_0 = v16_zero();
-        v16 acc0_3_0 = v16_zero();
-        v16 acc0_4_0 = v16_zero();
-        v16 acc0_5_0 = v16_zero();
-        v16 acc0_6_0 = v16_zero();
-        v16 acc0_7_0 = v16_zero();
-        v16 acc1_0_0 = v16_zero();
-        v16 acc1_1_0 = v16_zero();
-        v16 acc1_2_0 = v16_zero();
-        v16 acc1_3_0 = v16_zero();
-        v16 acc1_4_0 = v16_zero();
-        v16 acc1_5_0 = v16_zero();
-        v16 acc1_6_0 = v16_zero();
-        v16 acc1_7_0 = v16_zero();
-        {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e + 2 <= e1; e += 2) {  /* two edges, two accumulator sets */
-                const float *t_j0 = t + (size_t)src[e] * ts, *t_j1 = t + (size_t)src[e + 1] * ts;
-                const float *pq_j0 = pq + (size_t)src[e] * 16, *pq_j1 = pq + (size_t)src[e + 1] * 16;
-                const v8 wv0 = v8_gtsel(v8_ld(t_j0 + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j0)), v8_mul(fb, v8_ld(pq_j0 + 8)));
-                const v8 wv1 = v8_gtsel(v8_ld(t_j1 + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j1)), v8_mul(fb, v8_ld(pq_j1 + 8)));
-                float wb0[8], wb1[8];
-                v8_st(wb0, wv0);
-                v8_st(wb1, wv1);
-                sum = v8_add(sum, v8_add(wv0, wv1));
-                {
-                    const v16 w0 = v16_set1(wb0[0]), w1 = v16_set1(wb1[0]);
-                    acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
-                    acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[1]), w1 = v16_set1(wb1[1]);
-                    acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
-                    acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[2]), w1 = v16_set1(wb1[2]);
-                    acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
-                    acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[3]), w1 = v16_set1(wb1[3]);
-                    acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
-                    acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[4]), w1 = v16_set1(wb1[4]);
-                    acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
-                    acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[5]), w1 = v16_set1(wb1[5]);
-                    acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
-                    acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[6]), w1 = v16_set1(wb1[6]);
-                    acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
-                    acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
-                }
-                {
-                    const v16 w0 = v16_set1(wb0[7]), w1 = v16_set1(wb1[7]);
-                    acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
-                    acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
-                }
-            }
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[4]);
-                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[5]);
-                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[6]);
-                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
-                }
-                {
-                    const v16 wh = v16_set1(wb[7]);
-                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
-                }
-            }
-            v8_st(sb, sum);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[128] = {0}, fab[128], fbb[128], sbb[128], invb[128];
+    int skip[16];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 136));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
         }
-        const v16 acc_0_0 = v16_add(acc0_0_0, acc1_0_0);
-        const v16 acc_1_0 = v16_add(acc0_1_0, acc1_1_0);
-        const v16 acc_2_0 = v16_add(acc0_2_0, acc1_2_0);
-        const v16 acc_3_0 = v16_add(acc0_3_0, acc1_3_0);
-        const v16 acc_4_0 = v16_add(acc0_4_0, acc1_4_0);
-        const v16 acc_5_0 = v16_add(acc0_5_0, acc1_5_0);
-        const v16 acc_6_0 = v16_add(acc0_6_0, acc1_6_0);
-        const v16 acc_7_0 = v16_add(acc0_7_0, acc1_7_0);
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 128;
+            v16 acc0_0_0 = v16_zero();
+            v16 acc0_1_0 = v16_zero();
+            v16 acc0_2_0 = v16_zero();
+            v16 acc0_3_0 = v16_zero();
+            v16 acc0_4_0 = v16_zero();
+            v16 acc0_5_0 = v16_zero();
+            v16 acc0_6_0 = v16_zero();
+            v16 acc0_7_0 = v16_zero();
+            v16 acc1_0_0 = v16_zero();
+            v16 acc1_1_0 = v16_zero();
+            v16 acc1_2_0 = v16_zero();
+            v16 acc1_3_0 = v16_zero();
+            v16 acc1_4_0 = v16_zero();
+            v16 acc1_5_0 = v16_zero();
+            v16 acc1_6_0 = v16_zero();
+            v16 acc1_7_0 = v16_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 128), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q + 2 <= cnt; q += 2) {  /* two edges, two accumulator sets */
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts, *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 0]), w1 = v16_set1(wbuf[(q + 1) * 8 + 0]);
+                            acc0_0_0 = v16_fma(w0, v16_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v16_fma(w1, v16_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 1]), w1 = v16_set1(wbuf[(q + 1) * 8 + 1]);
+                            acc0_1_0 = v16_fma(w0, v16_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v16_fma(w1, v16_ld(t_j1 + 16), acc1_1_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 2]), w1 = v16_set1(wbuf[(q + 1) * 8 + 2]);
+                            acc0_2_0 = v16_fma(w0, v16_ld(t_j0 + 32), acc0_2_0);
+                            acc1_2_0 = v16_fma(w1, v16_ld(t_j1 + 32), acc1_2_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 3]), w1 = v16_set1(wbuf[(q + 1) * 8 + 3]);
+                            acc0_3_0 = v16_fma(w0, v16_ld(t_j0 + 48), acc0_3_0);
+                            acc1_3_0 = v16_fma(w1, v16_ld(t_j1 + 48), acc1_3_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 4]), w1 = v16_set1(wbuf[(q + 1) * 8 + 4]);
+                            acc0_4_0 = v16_fma(w0, v16_ld(t_j0 + 64), acc0_4_0);
+                            acc1_4_0 = v16_fma(w1, v16_ld(t_j1 + 64), acc1_4_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 5]), w1 = v16_set1(wbuf[(q + 1) * 8 + 5]);
+                            acc0_5_0 = v16_fma(w0, v16_ld(t_j0 + 80), acc0_5_0);
+                            acc1_5_0 = v16_fma(w1, v16_ld(t_j1 + 80), acc1_5_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 6]), w1 = v16_set1(wbuf[(q + 1) * 8 + 6]);
+                            acc0_6_0 = v16_fma(w0, v16_ld(t_j0 + 96), acc0_6_0);
+                            acc1_6_0 = v16_fma(w1, v16_ld(t_j1 + 96), acc1_6_0);
+                        }
+                        {
+                            const v16 w0 = v16_set1(wbuf[q * 8 + 7]), w1 = v16_set1(wbuf[(q + 1) * 8 + 7]);
+                            acc0_7_0 = v16_fma(w0, v16_ld(t_j0 + 112), acc0_7_0);
+                            acc1_7_0 = v16_fma(w1, v16_ld(t_j1 + 112), acc1_7_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 16), acc0_1_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_2_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 48), acc0_3_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_4_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v16_fma(wh, v16_ld(t_j + 80), acc0_5_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_6_0);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v16_fma(wh, v16_ld(t_j + 112), acc0_7_0);
+                        }
+                    }
+                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
+            }
+            v16_st(a_r + 0, v16_add(acc0_0_0, acc1_0_0));
+            v16_st(a_r + 16, v16_add(acc0_1_0, acc1_1_0));
+            v16_st(a_r + 32, v16_add(acc0_2_0, acc1_2_0));
+            v16_st(a_r + 48, v16_add(acc0_3_0, acc1_3_0));
+            v16_st(a_r + 64, v16_add(acc0_4_0, acc1_4_0));
+            v16_st(a_r + 80, v16_add(acc0_5_0, acc1_5_0));
+            v16_st(a_r + 96, v16_add(acc0_6_0, acc1_6_0));
+            v16_st(a_r + 112, v16_add(acc0_7_0, acc1_7_0));
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
-        const v16 inv_4 = v16_set1(1.0f / sb[4]);
-        const v16 inv_5 = v16_set1(1.0f / sb[5]);
-        const v16 inv_6 = v16_set1(1.0f / sb[6]);
-        const v16 inv_7 = v16_set1(1.0f / sb[7]);
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 128), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 128), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
             }
         }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c16_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 128);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c32_e0_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 256, *inv_r = invb + r * 8;
         {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 32), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 64), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 96), v16_set1(inv_r[3]), o);
+            o = v16_fma(v16_ld(a_r + 128), v16_set1(inv_r[4]), o);
+            o = v16_fma(v16_ld(a_r + 160), v16_set1(inv_r[5]), o);
+            o = v16_fma(v16_ld(a_r + 192), v16_set1(inv_r[6]), o);
+            o = v16_fma(v16_ld(a_r + 224), v16_set1(inv_r[7]), o);
+            o = v16_mul(o, v16_set1(0.125f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 48), v16_set1(inv_r[1]), o);
+            o = v16_fma(v16_ld(a_r + 80), v16_set1(inv_r[2]), o);
+            o = v16_fma(v16_ld(a_r + 112), v16_set1(inv_r[3]), o);
+            o = v16_fma(v16_ld(a_r + 144), v16_set1(inv_r[4]), o);
+            o = v16_fma(v16_ld(a_r + 176), v16_set1(inv_r[5]), o);
+            o = v16_fma(v16_ld(a_r + 208), v16_set1(inv_r[6]), o);
+            o = v16_fma(v16_ld(a_r + 240), v16_set1(inv_r[7]), o);
+            o = v16_mul(o, v16_set1(0.125f));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_0, inv_2);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 32));
-            if (bias) o = v16_add(o, v16_ld(bias + 32));
-            v16_st(y_i + 32, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_0, inv_3);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 48));
-            if (bias) o = v16_add(o, v16_ld(bias + 48));
-            v16_st(y_i + 48, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_4_0, inv_4);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 64));
-            if (bias) o = v16_add(o, v16_ld(bias + 64));
-            v16_st(y_i + 64, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_5_0, inv_5);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 80));
-            if (bias) o = v16_add(o, v16_ld(bias + 80));
-            v16_st(y_i + 80, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_6_0, inv_6);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 96));
-            if (bias) o = v16_add(o, v16_ld(bias + 96));
-            v16_st(y_i + 96, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_7_0, inv_7);
-            if (r_i) o = v16_add(o, v16_ld(r_i + 112));
-            if (bias) o = v16_add(o, v16_ld(bias + 112));
-            v16_st(y_i + 112, v16_act(o, act));
         }
     }
 }
-/* 8 head(s) x 32 channels, mean: targets [begin, end). */
+
+/* 8 head(s) x 32 channels, mean: targets [begin, end),
+ * in blocks of 8 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 256). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
+    const float *t = run->t, *pq = run->node_scratch + 16;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
-        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
-        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
-        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
-        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
-        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
-        {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+    float *accb = run->row_scratch + 256;  /* [8][256] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[8];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 8) {
+        const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 264));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 256;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+            v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+            v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+            v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+            v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+            v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 256), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                            acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                            acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                            acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                            acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
+                        }
+                    }
                 }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
-                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
-                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[4]);
-                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
-                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[5]);
-                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
-                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[6]);
-                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
-                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[7]);
-                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
-                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
-                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
             }
-            v8_st(sb, sum);
+            v16_st(a_r + 0, acc0_0_0);
+            v16_st(a_r + 16, acc0_0_1);
+            v16_st(a_r + 32, acc0_1_0);
+            v16_st(a_r + 48, acc0_1_1);
+            v16_st(a_r + 64, acc0_2_0);
+            v16_st(a_r + 80, acc0_2_1);
+            v16_st(a_r + 96, acc0_3_0);
+            v16_st(a_r + 112, acc0_3_1);
+            v16_st(a_r + 128, acc0_4_0);
+            v16_st(a_r + 144, acc0_4_1);
+            v16_st(a_r + 160, acc0_5_0);
+            v16_st(a_r + 176, acc0_5_1);
+            v16_st(a_r + 192, acc0_6_0);
+            v16_st(a_r + 208, acc0_6_1);
+            v16_st(a_r + 224, acc0_7_0);
+            v16_st(a_r + 240, acc0_7_1);
         }
-        const v16 acc_0_0 = acc0_0_0;
-        const v16 acc_0_1 = acc0_0_1;
-        const v16 acc_1_0 = acc0_1_0;
-        const v16 acc_1_1 = acc0_1_1;
-        const v16 acc_2_0 = acc0_2_0;
-        const v16 acc_2_1 = acc0_2_1;
-        const v16 acc_3_0 = acc0_3_0;
-        const v16 acc_3_1 = acc0_3_1;
-        const v16 acc_4_0 = acc0_4_0;
-        const v16 acc_4_1 = acc0_4_1;
-        const v16 acc_5_0 = acc0_5_0;
-        const v16 acc_5_1 = acc0_5_1;
-        const v16 acc_6_0 = acc0_6_0;
-        const v16 acc_6_1 = acc0_6_1;
-        const v16 acc_7_0 = acc0_7_0;
-        const v16 acc_7_1 = acc0_7_1;
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
         }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
-        const v16 inv_4 = v16_set1(1.0f / sb[4]);
-        const v16 inv_5 = v16_set1(1.0f / sb[5]);
-        const v16 inv_6 = v16_set1(1.0f / sb[6]);
-        const v16 inv_7 = v16_set1(1.0f / sb[7]);
+        /* 4. attention weights (kept only on request), then the epilogue */
         if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 256), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 256), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
             }
         }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_fma(acc_2_0, inv_2, o);
-            o = v16_fma(acc_3_0, inv_3, o);
-            o = v16_fma(acc_4_0, inv_4, o);
-            o = v16_fma(acc_5_0, inv_5, o);
-            o = v16_fma(acc_6_0, inv_6, o);
-            o = v16_fma(acc_7_0, inv_7, o);
-            o = v16_mul(o, v16_set1(0.125f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
-            if (bias) o = v16_add(o, v16_ld(bias + 0));
-            v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
-            o = v16_fma(acc_1_1, inv_1, o);
-            o = v16_fma(acc_2_1, inv_2, o);
-            o = v16_fma(acc_3_1, inv_3, o);
-            o = v16_fma(acc_4_1, inv_4, o);
-            o = v16_fma(acc_5_1, inv_5, o);
-            o = v16_fma(acc_6_1, inv_6, o);
-            o = v16_fma(acc_7_1, inv_7, o);
-            o = v16_mul(o, v16_set1(0.125f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 16));
-            if (bias) o = v16_add(o, v16_ld(bias + 16));
-            v16_st(y_i + 16, v16_act(o, act));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c32_e0_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
+            }
     }
 }
-/* 8 head(s) x 32 channels, concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h8c32_e0_concat__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias, *pq = run->node_scratch + 16;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const float ns = L->info.negative_slope;
-    const v8 dmax = v8_ld(run->node_scratch), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(ns - 1.0f);
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 256;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d = v8_ld(t_i + 264), nd = v8_sub(v8_zero(), d);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        const v8 fa = v8_gtsel(a, v8_zero(), one, ea);
-        const v8 fb = v8_gtsel(a, v8_zero(), ea, one);
-        float sb[8];
-        v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
-        v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
-        v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
-        v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
-        v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
-        v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
-        v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
-        v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 256;
+        const float *a_r = accb + r * 256, *inv_r = invb + r * 8;
         {
-            v8 sum = v8_zero();
-            int32_t e = e0;
-            for (; e < e1; e++) {
-                const float *t_j = t + (size_t)src[e] * ts;
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t_j + 256), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                sum = v8_add(sum, wv);
-                {
-                    const v16 wh = v16_set1(wb[0]);
-                    acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
-                    acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[1]);
-                    acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
-                    acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[2]);
-                    acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
-                    acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[3]);
-                    acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
-                    acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[4]);
-                    acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
-                    acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[5]);
-                    acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
-                    acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[6]);
-                    acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
-                    acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
-                }
-                {
-                    const v16 wh = v16_set1(wb[7]);
-                    acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
-                    acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
-                }
-            }
-            v8_st(sb, sum);
-        }
-        const v16 acc_0_0 = acc0_0_0;
-        const v16 acc_0_1 = acc0_0_1;
-        const v16 acc_1_0 = acc0_1_0;
-        const v16 acc_1_1 = acc0_1_1;
-        const v16 acc_2_0 = acc0_2_0;
-        const v16 acc_2_1 = acc0_2_1;
-        const v16 acc_3_0 = acc0_3_0;
-        const v16 acc_3_1 = acc0_3_1;
-        const v16 acc_4_0 = acc0_4_0;
-        const v16 acc_4_1 = acc0_4_1;
-        const v16 acc_5_0 = acc0_5_0;
-        const v16 acc_5_1 = acc0_5_1;
-        const v16 acc_6_0 = acc0_6_0;
-        const v16 acc_6_1 = acc0_6_1;
-        const v16 acc_7_0 = acc0_7_0;
-        const v16 acc_7_1 = acc0_7_1;
-        int exact = e0 == e1;
-        for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-        if (GK_UNLIKELY(exact)) {
-            gk_gat_row_exact(run, i, run->row_scratch);
-            gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-            continue;
-        }
-        const v16 inv_0 = v16_set1(1.0f / sb[0]);
-        const v16 inv_1 = v16_set1(1.0f / sb[1]);
-        const v16 inv_2 = v16_set1(1.0f / sb[2]);
-        const v16 inv_3 = v16_set1(1.0f / sb[3]);
-        const v16 inv_4 = v16_set1(1.0f / sb[4]);
-        const v16 inv_5 = v16_set1(1.0f / sb[5]);
-        const v16 inv_6 = v16_set1(1.0f / sb[6]);
-        const v16 inv_7 = v16_set1(1.0f / sb[7]);
-        if (run->alpha) {
-            for (int32_t e = e0; e < e1; e++) {
-                const float *pq_j = pq + (size_t)src[e] * 16;
-                const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 256), nd,
-                    v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
-                float wb[8];
-                v8_st(wb, wv);
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wb[h] / sb[h];
-            }
-        }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 0));
             if (bias) o = v16_add(o, v16_ld(bias + 0));
             v16_st(y_i + 0, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_0_1, inv_0);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 16), v16_set1(inv_r[0]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 16));
             if (bias) o = v16_add(o, v16_ld(bias + 16));
             v16_st(y_i + 16, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_0, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 32), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 32));
             if (bias) o = v16_add(o, v16_ld(bias + 32));
             v16_st(y_i + 32, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_1_1, inv_1);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 48), v16_set1(inv_r[1]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 48));
             if (bias) o = v16_add(o, v16_ld(bias + 48));
             v16_st(y_i + 48, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_0, inv_2);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 64), v16_set1(inv_r[2]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 64));
             if (bias) o = v16_add(o, v16_ld(bias + 64));
             v16_st(y_i + 64, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_2_1, inv_2);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 80), v16_set1(inv_r[2]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 80));
             if (bias) o = v16_add(o, v16_ld(bias + 80));
             v16_st(y_i + 80, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_0, inv_3);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 96), v16_set1(inv_r[3]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 96));
             if (bias) o = v16_add(o, v16_ld(bias + 96));
             v16_st(y_i + 96, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_3_1, inv_3);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 112), v16_set1(inv_r[3]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 112));
             if (bias) o = v16_add(o, v16_ld(bias + 112));
             v16_st(y_i + 112, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_4_0, inv_4);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 128), v16_set1(inv_r[4]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 128));
             if (bias) o = v16_add(o, v16_ld(bias + 128));
             v16_st(y_i + 128, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_4_1, inv_4);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 144), v16_set1(inv_r[4]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 144));
             if (bias) o = v16_add(o, v16_ld(bias + 144));
             v16_st(y_i + 144, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_5_0, inv_5);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 160), v16_set1(inv_r[5]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 160));
             if (bias) o = v16_add(o, v16_ld(bias + 160));
             v16_st(y_i + 160, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_5_1, inv_5);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 176), v16_set1(inv_r[5]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 176));
             if (bias) o = v16_add(o, v16_ld(bias + 176));
             v16_st(y_i + 176, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_6_0, inv_6);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 192), v16_set1(inv_r[6]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 192));
             if (bias) o = v16_add(o, v16_ld(bias + 192));
             v16_st(y_i + 192, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_6_1, inv_6);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 208), v16_set1(inv_r[6]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 208));
             if (bias) o = v16_add(o, v16_ld(bias + 208));
             v16_st(y_i + 208, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_7_0, inv_7);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 224), v16_set1(inv_r[7]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 224));
             if (bias) o = v16_add(o, v16_ld(bias + 224));
             v16_st(y_i + 224, v16_act(o, act));
-        }        {
-            v16 o = v16_mul(acc_7_1, inv_7);
+        }
+        {
+            v16 o = v16_mul(v16_ld(a_r + 240), v16_set1(inv_r[7]));
             if (r_i) o = v16_add(o, v16_ld(r_i + 240));
             if (bias) o = v16_add(o, v16_ld(bias + 240));
             v16_st(y_i + 240, v16_act(o, act));
         }
+    }
+}
+
+/* 8 head(s) x 32 channels, concat: targets [begin, end),
+ * in blocks of 8 rows: the per-row steps that are a latency chain when
+ * done one row at a time (the shift factors' exp, the reciprocal sums, the
+ * epilogue's activation) run across the block's rows, 16 lanes at a
+ * time; between them, each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 256). Every lane computes one row and
+ * head alone, so a row's result does not depend on the block it falls in. */
+GK_TARGET void gk_f32_gat_agg_h8c32_e0_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride;
+    const float *t = run->t, *pq = run->node_scratch + 16;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    float *accb = run->row_scratch + 256;  /* [8][256] */
+    /* per row r and head lane h at r·8 + h: -s_dst, the two shift
+     * factors, the softmax sums (1 where no row: a finite reciprocal), and
+     * their reciprocals */
+    float ndb[64] = {0}, fab[64], fbb[64], sbb[64], invb[64];
+    int skip[8];
+    float wbuf[64 * 8];  /* weights of a chunk of edges, [edge][head lane] */
+    float tl[16];
+    for (int l = 0; l < 16; l++) tl[l] = run->node_scratch[l % 8];
+    const v16 dmax_t = v16_ld(tl), one_t = v16_set1(1.0f);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f);
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 8) {
+        const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
+        /* 1. shift factors of the block's rows (lanes of missing rows: 0) */
+        for (int r = 0; r < nr; r++)
+            v8_st(ndb + r * 8, v8_ld(t + (i0 + (size_t)r) * ts + 264));
+        for (int q = 0; q < nr * 8; q += 16) {
+            const v16 d = v16_ld(ndb + q), a = v16_add(d, dmax_t);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fab + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fbb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+            v16_st(ndb + q, v16_sub(v16_zero(), d));
+        }
+        /* 2. each row's edges: head sums into accb, softmax sums into sbb */
+        for (int r = 0; r < nr; r++) {
+            const int32_t e0 = row_ptr[i0 + (size_t)r], e1 = row_ptr[i0 + (size_t)r + 1];
+            const v8 nd = v8_ld(ndb + r * 8);
+            const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+            float *a_r = accb + r * 256;
+            v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
+            v16 acc0_1_0 = v16_zero(), acc0_1_1 = v16_zero();
+            v16 acc0_2_0 = v16_zero(), acc0_2_1 = v16_zero();
+            v16 acc0_3_0 = v16_zero(), acc0_3_1 = v16_zero();
+            v16 acc0_4_0 = v16_zero(), acc0_4_1 = v16_zero();
+            v16 acc0_5_0 = v16_zero(), acc0_5_1 = v16_zero();
+            v16 acc0_6_0 = v16_zero(), acc0_6_1 = v16_zero();
+            v16 acc0_7_0 = v16_zero(), acc0_7_1 = v16_zero();
+            {
+                v8 sum0 = v8_zero(), sum1 = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 64) {  /* chunks of 64 edges */
+                    const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+                    int q = 0;
+                    /* the chunk's weights first, then its weighted sums:
+                     * broadcasts from memory (load ports), where 8 heads
+                     * taken from a register would cost a shuffle each */
+                    for (; q < cnt; q++) {
+                        const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 256), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv);
+                    }
+                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
+                    }
+                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
+                    q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 0]);
+                            acc0_0_0 = v16_fma(wh, v16_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v16_fma(wh, v16_ld(t_j + 16), acc0_0_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 1]);
+                            acc0_1_0 = v16_fma(wh, v16_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v16_fma(wh, v16_ld(t_j + 48), acc0_1_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 2]);
+                            acc0_2_0 = v16_fma(wh, v16_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v16_fma(wh, v16_ld(t_j + 80), acc0_2_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 3]);
+                            acc0_3_0 = v16_fma(wh, v16_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v16_fma(wh, v16_ld(t_j + 112), acc0_3_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 4]);
+                            acc0_4_0 = v16_fma(wh, v16_ld(t_j + 128), acc0_4_0);
+                            acc0_4_1 = v16_fma(wh, v16_ld(t_j + 144), acc0_4_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 5]);
+                            acc0_5_0 = v16_fma(wh, v16_ld(t_j + 160), acc0_5_0);
+                            acc0_5_1 = v16_fma(wh, v16_ld(t_j + 176), acc0_5_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 6]);
+                            acc0_6_0 = v16_fma(wh, v16_ld(t_j + 192), acc0_6_0);
+                            acc0_6_1 = v16_fma(wh, v16_ld(t_j + 208), acc0_6_1);
+                        }
+                        {
+                            const v16 wh = v16_set1(wbuf[q * 8 + 7]);
+                            acc0_7_0 = v16_fma(wh, v16_ld(t_j + 224), acc0_7_0);
+                            acc0_7_1 = v16_fma(wh, v16_ld(t_j + 240), acc0_7_1);
+                        }
+                    }
+                }
+                const v8 sum = v8_add(sum0, sum1);
+                v8_st(sbb + r * 8, sum);
+            }
+            v16_st(a_r + 0, acc0_0_0);
+            v16_st(a_r + 16, acc0_0_1);
+            v16_st(a_r + 32, acc0_1_0);
+            v16_st(a_r + 48, acc0_1_1);
+            v16_st(a_r + 64, acc0_2_0);
+            v16_st(a_r + 80, acc0_2_1);
+            v16_st(a_r + 96, acc0_3_0);
+            v16_st(a_r + 112, acc0_3_1);
+            v16_st(a_r + 128, acc0_4_0);
+            v16_st(a_r + 144, acc0_4_1);
+            v16_st(a_r + 160, acc0_5_0);
+            v16_st(a_r + 176, acc0_5_1);
+            v16_st(a_r + 192, acc0_6_0);
+            v16_st(a_r + 208, acc0_6_1);
+            v16_st(a_r + 224, acc0_7_0);
+            v16_st(a_r + 240, acc0_7_1);
+        }
+        /* 3. reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        /* 4. attention weights (kept only on request), then the epilogue */
+        if (run->alpha) {
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const v8 nd = v8_ld(ndb + r * 8);
+                const v8 fa = v8_ld(fab + r * 8), fb = v8_ld(fbb + r * 8);
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *pq_j = pq + (size_t)src[e] * 16;
+                    const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[e] * ts + 256), nd,
+                        v8_mul(fa, v8_ld(pq_j)), v8_mul(fb, v8_ld(pq_j + 8)));
+                    float wb[8];
+                    v8_st(wb, wv);
+                    for (int h = 0; h < 8; h++)
+                        run->alpha[(size_t)e * 8 + h] = wb[h] / sbb[r * 8 + h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c32_e0_concat__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 256);
+            }
     }
 }
 #endif /* defined(__x86_64__) */

@@ -1026,15 +1026,38 @@ GK_TARGET void gk_f32_gat_prep_h8c32_e1__avx2(const gk_layer_run *run, size_t be
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 8 ? ub[h] : 0.0f;
 }
 
-/* 1 head(s) x 1 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h1c1_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 1;
+        const float *a_r = accb + r * 1, *inv_r = invb + r * 4;
+        {
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }
+    }
+}
+
+/* 1 head(s) x 1 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1059,100 +1082,151 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx2(const gk_layer_run *run, size_t
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 1;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 2, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v1 acc0_0_0 = v1_zero();
-        v1 acc1_0_0 = v1_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][1] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 1;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 2, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v1 acc0_0_0 = v1_zero();
+            v1 acc1_0_0 = v1_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 1, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 1, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v1 wh = v1_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v1 wh = v1_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v1_st(a_r + 0, v1_add(acc0_0_0, acc1_0_0));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 2);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 1), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c1_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c1_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c1_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c1_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 1);
             }
-        }
-        const v1 inv_0 = v1_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 2);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 1), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c2_e3_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 2;
+        const float *a_r = accb + r * 2, *inv_r = invb + r * 4;
         {
-            v1 o = v1_mul(acc_0_0, inv_0);
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
             if (r_i) o = v1_add(o, v1_ld(r_i + 0));
             if (bias) o = v1_add(o, v1_ld(bias + 0));
             v1_st(y_i + 0, v1_act(o, act));
         }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 1), v1_set1(inv_r[0]));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }
     }
 }
-/* 1 head(s) x 2 channels, 3 edge feature(s), concat: targets [begin, end). */
+
+/* 1 head(s) x 2 channels, 3 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[3][4];  /* edge_w rows padded to a head vector */
@@ -1184,113 +1258,153 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 2;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 3, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero();
-        v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+    float *accb = run->row_scratch + 16;  /* [16][2] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 2;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 3, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero();
+            v1 acc1_0_0 = v1_zero(), acc1_0_1 = v1_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        }
+                        v8 z = v8_add(v8_gather(t + 2, sidx), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 1, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 2, sidx), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 1, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
+                            acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v1 wh = v1_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v1_fma(w0, v1_ld(t_j0 + 1), acc0_0_1);
-                        acc1_0_1 = v1_fma(w1, v1_ld(t_j1 + 1), acc1_0_1);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v1 wh = v1_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v1_st(a_r + 0, v1_add(acc0_0_0, acc1_0_0));
+            v1_st(a_r + 1, v1_add(acc0_0_1, acc1_0_1));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 3);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 2), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                    z = v4_fma(v4_set1(a_e[2]), ew2, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v1 acc_0_0 = v1_add(acc0_0_0, acc1_0_0);
-        const v1 acc_0_1 = v1_add(acc0_0_1, acc1_0_1);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c2_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c2_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c2_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c2_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 2);
             }
-        }
-        const v1 inv_0 = v1_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 3);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 2), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                z = v4_fma(v4_set1(a_e[2]), ew2, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c8_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
         {
-            v1 o = v1_mul(acc_0_0, inv_0);
-            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
-            if (bias) o = v1_add(o, v1_ld(bias + 0));
-            v1_st(y_i + 0, v1_act(o, act));
-        }        {
-            v1 o = v1_mul(acc_0_1, inv_0);
-            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
-            if (bias) o = v1_add(o, v1_ld(bias + 1));
-            v1_st(y_i + 1, v1_act(o, act));
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
         }
     }
 }
-/* 1 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 1 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1315,100 +1429,145 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_mean__avx2(const gk_layer_run *run, size_t
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 8;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 9);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 9);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c8_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
     }
 }
-/* 1 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 1 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1433,100 +1592,151 @@ GK_TARGET void gk_f32_gat_agg_h1c8_e1_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 8;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 9, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 8, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 9);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 9);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c16_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
     }
 }
-/* 1 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 1 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1551,109 +1761,155 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 16;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 17);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 17);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c16_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
     }
 }
-/* 1 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 1 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1678,109 +1934,167 @@ GK_TARGET void gk_f32_gat_agg_h1c16_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 16;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 17, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 16, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 17);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 17);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c32_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
     }
 }
-/* 1 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 1 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1805,127 +2119,175 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                            acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                            acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                            acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                            acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                        acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
-                        acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
-                        acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
-                        acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            v8_st(a_r + 16, v8_add(acc0_0_2, acc1_0_2));
+            v8_st(a_r + 24, v8_add(acc0_0_3, acc1_0_3));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 33);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
-        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 33);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h1c32_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_2, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_3, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
     }
 }
-/* 1 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 1 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -1950,127 +2312,163 @@ GK_TARGET void gk_f32_gat_agg_h1c32_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 8) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero(), acc1_0_2 = v8_zero(), acc1_0_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 8) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
+                        z = v8_fma(at_c, ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 1, w);
                     }
-                    v8 z = v8_add(v8_gather(t + 32, sidx), d_t);
-                    z = v8_fma(at_c, ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 1, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                            acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
+                            acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
+                            acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
+                            acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 1 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 1 + 0]), w1 = v8_set1(wb[(q + 1) * 1 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                        acc0_0_2 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_0_2);
-                        acc1_0_2 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_0_2);
-                        acc0_0_3 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_0_3);
-                        acc1_0_3 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_0_3);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 1 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
-                    }
+                sb[0] = v8_hsum(sum_t);
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            v8_st(a_r + 16, v8_add(acc0_0_2, acc1_0_2));
+            v8_st(a_r + 24, v8_add(acc0_0_3, acc1_0_3));
+            for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 1; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 33);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }
-            sb[0] = v8_hsum(sum_t);
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        const v8 acc_0_2 = v8_add(acc0_0_2, acc1_0_2);
-        const v8 acc_0_3 = v8_add(acc0_0_3, acc1_0_3);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 1; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h1c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h1c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h1c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h1c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 33);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
-            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c4_e3_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 8, *inv_r = invb + r * 4;
+        {
+            v4 o = v4_mul(v4_ld(a_r + 0), v4_set1(inv_r[0]));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            if (bias) o = v4_add(o, v4_ld(bias + 0));
+            v4_st(y_i + 0, v4_act(o, act));
         }
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
-            if (bias) o = v8_add(o, v8_ld(bias + 0));
-            v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
-            if (bias) o = v8_add(o, v8_ld(bias + 8));
-            v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_2, inv_0);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
-            if (bias) o = v8_add(o, v8_ld(bias + 16));
-            v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_3, inv_0);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
-            if (bias) o = v8_add(o, v8_ld(bias + 24));
-            v8_st(y_i + 24, v8_act(o, act));
+            v4 o = v4_mul(v4_ld(a_r + 4), v4_set1(inv_r[1]));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 4));
+            if (bias) o = v4_add(o, v4_ld(bias + 4));
+            v4_st(y_i + 4, v4_act(o, act));
         }
     }
 }
-/* 2 head(s) x 4 channels, 3 edge feature(s), concat: targets [begin, end). */
+
+/* 2 head(s) x 4 channels, 3 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[3][4];  /* edge_w rows padded to a head vector */
@@ -2102,125 +2500,166 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 10, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v4 acc0_0_0 = v4_zero();
-        v4 acc0_1_0 = v4_zero();
-        v4 acc1_0_0 = v4_zero();
-        v4 acc1_1_0 = v4_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+    float *accb = run->row_scratch + 16;  /* [16][8] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 8;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 10, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v4 acc0_0_0 = v4_zero();
+            v4 acc0_1_0 = v4_zero();
+            v4 acc1_0_0 = v4_zero();
+            v4 acc1_1_0 = v4_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 8, idx), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 8, idx), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 2, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v4 w0 = v4_set1(wb[q * 2 + 0]), w1 = v4_set1(wb[(q + 1) * 2 + 0]);
+                            acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v4 w0 = v4_set1(wb[q * 2 + 1]), w1 = v4_set1(wb[(q + 1) * 2 + 1]);
+                            acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                            acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v4 wh = v4_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v4 wh = v4_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v4 w0 = v4_set1(wb[q * 2 + 0]), w1 = v4_set1(wb[(q + 1) * 2 + 0]);
-                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v4 w0 = v4_set1(wb[q * 2 + 1]), w1 = v4_set1(wb[(q + 1) * 2 + 1]);
-                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
-                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v4 wh = v4_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v4 wh = v4_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v4_st(a_r + 0, v4_add(acc0_0_0, acc1_0_0));
+            v4_st(a_r + 4, v4_add(acc0_1_0, acc1_1_0));
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 10);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                    z = v4_fma(v4_set1(a_e[2]), ew2, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
-        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c4_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c4_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c4_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c4_e3_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v4 inv_0 = v4_set1(1.0f / sb[0]);
-        const v4 inv_1 = v4_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 10);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 8), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                z = v4_fma(v4_set1(a_e[2]), ew2, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c8_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v4 o = v4_mul(acc_0_0, inv_0);
-            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
-            if (bias) o = v4_add(o, v4_ld(bias + 0));
-            v4_st(y_i + 0, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_1_0, inv_1);
-            if (r_i) o = v4_add(o, v4_ld(r_i + 4));
-            if (bias) o = v4_add(o, v4_ld(bias + 4));
-            v4_st(y_i + 4, v4_act(o, act));
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
         }
     }
 }
-/* 2 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 2 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -2246,118 +2685,166 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__avx2(const gk_layer_run *run, size_t
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 16;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 16, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 16, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 18);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 18);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c8_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 16, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
     }
 }
-/* 2 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 2 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -2383,121 +2870,170 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 16;  /* [16][16] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 16;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 16, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 16, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 18);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 18);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 16), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c16_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
     }
 }
-/* 2 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 2 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -2523,133 +3059,186 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
-        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+            v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 32, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 32, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                            acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                            acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
-                        acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
-                        acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            v8_st(a_r + 16, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 24, v8_add(acc0_1_1, acc1_1_1));
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 34);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 34);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c16_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
-            o = v8_fma(acc_1_1, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
         }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
     }
 }
-/* 2 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 2 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -2675,139 +3264,194 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
-        v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 34, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc1_0_0 = v8_zero(), acc1_0_1 = v8_zero();
+            v8 acc1_1_0 = v8_zero(), acc1_1_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 32, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 32, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                            acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
+                            acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
+                            acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
+                            acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 0]), w1 = v8_set1(wb[(q + 1) * 2 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                        acc0_0_1 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_0_1);
-                        acc1_0_1 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_0_1);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 2 + 1]), w1 = v8_set1(wb[(q + 1) * 2 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_1_0);
-                        acc0_1_1 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_1_1);
-                        acc1_1_1 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_1_1);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_0_1, acc1_0_1));
+            v8_st(a_r + 16, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 24, v8_add(acc0_1_1, acc1_1_1));
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 34);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_0_1 = v8_add(acc0_0_1, acc1_0_1);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_1_1 = v8_add(acc0_1_1, acc1_1_1);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 34);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h2c32_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_1, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[1]), o);
+            o = v8_mul(o, v8_set1(0.5f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
         }
     }
 }
-/* 2 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 2 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -2833,460 +3477,385 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 64, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 64, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 66);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 66);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
-        {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
-            if (bias) o = v8_add(o, v8_ld(bias + 0));
-            v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
-            o = v8_fma(acc_1_1, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
-            if (bias) o = v8_add(o, v8_ld(bias + 8));
-            v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_2, inv_0);
-            o = v8_fma(acc_1_2, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
-            if (bias) o = v8_add(o, v8_ld(bias + 16));
-            v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_3, inv_0);
-            o = v8_fma(acc_1_3, inv_1, o);
-            o = v8_mul(o, v8_set1(0.5f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
-            if (bias) o = v8_add(o, v8_ld(bias + 24));
-            v8_st(y_i + 24, v8_act(o, act));
-        }
     }
 }
-/* 2 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h2c32_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
-    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const v4 slope = v4_set1(L->info.negative_slope);
-    const v4 ubv = v4_ld(run->node_scratch);
-    float ewp[1][4];  /* edge_w rows padded to a head vector */
-    for (int d = 0; d < 1; d++)
-        for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
-    const v4 ew0 = v4_ld(ewp[0]);
-    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
-                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
-        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
-        return;
-    }
-    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
-     * lane l is edge l / 2, head l % 2. */
-    const v8i lane_head = v8i_iota_mod(2);
-    const v8i lane_edge = v8i_iota_div(2);
-    float tl[8];
-    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
-    const v8 ub_t = v8_ld(tl);
-    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
-    const v8 ew_t0 = v8_ld(tl);
-    const v8 slope_t = v8_set1(L->info.negative_slope);
-    /* A chunk is up to 32 edges, in blocks of 8 for the index and
-     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
-     * where chunks of 8 made it two (a row's fixed work done twice). */
-    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8i sidx = v8i_iota_mod(1);
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 4) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
-                    v8 z = v8_add(v8_gather(t + 64, idx), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 2, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 2 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
-                    }
-                }
-            }
-            v8_st(sb, sum_t);
-            for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
-        }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 2; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
-                gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
-            }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 66);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
-            }
-        }
-        {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_2, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_3, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 32));
             if (bias) o = v8_add(o, v8_ld(bias + 32));
             v8_st(y_i + 32, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_1, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 40));
             if (bias) o = v8_add(o, v8_ld(bias + 40));
             v8_st(y_i + 40, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_2, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 48));
             if (bias) o = v8_add(o, v8_ld(bias + 48));
             v8_st(y_i + 48, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_3, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 56));
             if (bias) o = v8_add(o, v8_ld(bias + 56));
             v8_st(y_i + 56, v8_act(o, act));
         }
     }
 }
-/* 3 head(s) x 4 channels, 2 edge feature(s), concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 2 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h2c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
-    float ewp[2][4];  /* edge_w rows padded to a head vector */
-    for (int d = 0; d < 2; d++)
-        for (int h = 0; h < 4; h++) ewp[d][h] = h < 3 ? L->edge_w[d * 3 + h] : 0.0f;
+    float ewp[1][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 1; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 2 ? L->edge_w[d * 2 + h] : 0.0f;
     const v4 ew0 = v4_ld(ewp[0]);
-    const v4 ew1 = v4_ld(ewp[1]);
     if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
                     (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
         gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
         return;
     }
-    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
-     * lane l is edge l / 4, head l % 4. */
-    const v8i lane_head = v8i_iota_mod(4);
-    const v8i lane_edge = v8i_iota_div(4);
+    /* A chunk's logits, 4 edge(s) x 2 head lane(s) per vector:
+     * lane l is edge l / 2, head l % 2. */
+    const v8i lane_head = v8i_iota_mod(2);
+    const v8i lane_edge = v8i_iota_div(2);
     float tl[8];
-    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? run->node_scratch[l % 4] : 0.0f;
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? run->node_scratch[l % 2] : 0.0f;
     const v8 ub_t = v8_ld(tl);
-    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[0][l % 4] : 0.0f;
+    for (int l = 0; l < 8; l++) tl[l] = l % 2 < 2 ? ewp[0][l % 2] : 0.0f;
     const v8 ew_t0 = v8_ld(tl);
-    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
-    const v8 ew_t1 = v8_ld(tl);
     const v8 slope_t = v8_set1(L->info.negative_slope);
     /* A chunk is up to 32 edges, in blocks of 8 for the index and
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
-    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 12;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 15, 3), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v4 acc0_0_0 = v4_zero();
-        v4 acc0_1_0 = v4_zero();
-        v4 acc0_2_0 = v4_zero();
-        v4 acc1_0_0 = v4_zero();
-        v4 acc1_1_0 = v4_zero();
-        v4 acc1_2_0 = v4_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 12 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    w = v8_keep_lanes_lt(w, lane_head, 3);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+    float wb[32 * 2];  /* weights of one chunk, [edge][head lane] */
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 66, 2), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8i sidx = v8i_iota_mod(1);
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            sidx = v8i_mul_s(v8i_ld_first(src + c0 + kb, bc), (int32_t)ts);
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        const v8i idx = v8i_add(v8i_perm(sidx, eidx), lane_head);
+                        v8 z = v8_add(v8_gather(t + 64, idx), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 2, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 2 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v4 w0 = v4_set1(wb[q * 4 + 0]), w1 = v4_set1(wb[(q + 1) * 4 + 0]);
-                        acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v4 w0 = v4_set1(wb[q * 4 + 1]), w1 = v4_set1(wb[(q + 1) * 4 + 1]);
-                        acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
-                        acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
-                    }
-                    {
-                        const v4 w0 = v4_set1(wb[q * 4 + 2]), w1 = v4_set1(wb[(q + 1) * 4 + 2]);
-                        acc0_2_0 = v4_fma(w0, v4_ld(t_j0 + 8), acc0_2_0);
-                        acc1_2_0 = v4_fma(w1, v4_ld(t_j1 + 8), acc1_2_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v4 wh = v4_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v4 wh = v4_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
-                    }
-                    {
-                        const v4 wh = v4_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc0_2_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 2; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 66);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v4 acc_0_0 = v4_add(acc0_0_0, acc1_0_0);
-        const v4 acc_1_0 = v4_add(acc0_1_0, acc1_1_0);
-        const v4 acc_2_0 = v4_add(acc0_2_0, acc1_2_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h2c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h2c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h2c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h2c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
             }
-        }
-        const v4 inv_0 = v4_set1(1.0f / sb[0]);
-        const v4 inv_1 = v4_set1(1.0f / sb[1]);
-        const v4 inv_2 = v4_set1(1.0f / sb[2]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 15);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 12), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h3c4_e2_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 12;
+        const float *a_r = accb + r * 12, *inv_r = invb + r * 4;
         {
-            v4 o = v4_mul(acc_0_0, inv_0);
+            v4 o = v4_mul(v4_ld(a_r + 0), v4_set1(inv_r[0]));
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));
             if (bias) o = v4_add(o, v4_ld(bias + 0));
             v4_st(y_i + 0, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_1_0, inv_1);
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 4), v4_set1(inv_r[1]));
             if (r_i) o = v4_add(o, v4_ld(r_i + 4));
             if (bias) o = v4_add(o, v4_ld(bias + 4));
             v4_st(y_i + 4, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_2_0, inv_2);
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 8), v4_set1(inv_r[2]));
             if (r_i) o = v4_add(o, v4_ld(r_i + 8));
             if (bias) o = v4_add(o, v4_ld(bias + 8));
             v4_st(y_i + 8, v4_act(o, act));
         }
     }
 }
-/* 3 head(s) x 5 channels, 2 edge feature(s), mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 3 head(s) x 4 channels, 2 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[2][4];  /* edge_w rows padded to a head vector */
@@ -3315,188 +3884,459 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 5;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 3), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    w = v8_keep_lanes_lt(w, lane_head, 3);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v1 wh = v1_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
-                        acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
-                        acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
-                        acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+    float *accb = run->row_scratch + 16;  /* [16][12] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 12;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 15, 3), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v4 acc0_0_0 = v4_zero();
+            v4 acc0_1_0 = v4_zero();
+            v4 acc0_2_0 = v4_zero();
+            v4 acc1_0_0 = v4_zero();
+            v4 acc1_1_0 = v4_zero();
+            v4 acc1_2_0 = v4_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 12 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        w = v8_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v4 w0 = v4_set1(wb[q * 4 + 0]), w1 = v4_set1(wb[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v4_fma(w0, v4_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v4_fma(w1, v4_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v4 w0 = v4_set1(wb[q * 4 + 1]), w1 = v4_set1(wb[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v4_fma(w0, v4_ld(t_j0 + 4), acc0_1_0);
+                            acc1_1_0 = v4_fma(w1, v4_ld(t_j1 + 4), acc1_1_0);
+                        }
+                        {
+                            const v4 w0 = v4_set1(wb[q * 4 + 2]), w1 = v4_set1(wb[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v4_fma(w0, v4_ld(t_j0 + 8), acc0_2_0);
+                            acc1_2_0 = v4_fma(w1, v4_ld(t_j1 + 8), acc1_2_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v4 wh = v4_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v4 wh = v4_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc0_1_0);
+                        }
+                        {
+                            const v4 wh = v4_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v4_fma(wh, v4_ld(t_j + 8), acc0_2_0);
+                        }
                     }
                 }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            v4_st(a_r + 0, v4_add(acc0_0_0, acc1_0_0));
+            v4_st(a_r + 4, v4_add(acc0_1_0, acc1_1_0));
+            v4_st(a_r + 8, v4_add(acc0_2_0, acc1_2_0));
+            for (int h = 0; h < 3; h++) sbb[r * 4 + h] = sb[h];
         }
-        const v1 acc_0_0 = acc0_0_0;
-        const v1 acc_0_1 = acc0_0_1;
-        const v1 acc_0_2 = acc0_0_2;
-        const v1 acc_0_3 = acc0_0_3;
-        const v1 acc_0_4 = acc0_0_4;
-        v1_st(run->row_scratch + 0, v1_mul(acc_0_0, v1_set1(1.0f / sb[0])));
-        v1_st(run->row_scratch + 1, v1_mul(acc_0_1, v1_set1(1.0f / sb[0])));
-        v1_st(run->row_scratch + 2, v1_mul(acc_0_2, v1_set1(1.0f / sb[0])));
-        v1_st(run->row_scratch + 3, v1_mul(acc_0_3, v1_set1(1.0f / sb[0])));
-        v1_st(run->row_scratch + 4, v1_mul(acc_0_4, v1_set1(1.0f / sb[0])));
-        v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    w = v8_keep_lanes_lt(w, lane_head, 3);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v1 wh = v1_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v1_fma(wh, v1_ld(t_j + 5), acc0_1_0);
-                        acc0_1_1 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_1);
-                        acc0_1_2 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_2);
-                        acc0_1_3 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_3);
-                        acc0_1_4 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_4);
-                    }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 3; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 15);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 12), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
                 }
             }
-            (void)sum_t;
         }
-        const v1 acc_1_0 = acc0_1_0;
-        const v1 acc_1_1 = acc0_1_1;
-        const v1 acc_1_2 = acc0_1_2;
-        const v1 acc_1_3 = acc0_1_3;
-        const v1 acc_1_4 = acc0_1_4;
-        v1_st(run->row_scratch + 5, v1_mul(acc_1_0, v1_set1(1.0f / sb[1])));
-        v1_st(run->row_scratch + 6, v1_mul(acc_1_1, v1_set1(1.0f / sb[1])));
-        v1_st(run->row_scratch + 7, v1_mul(acc_1_2, v1_set1(1.0f / sb[1])));
-        v1_st(run->row_scratch + 8, v1_mul(acc_1_3, v1_set1(1.0f / sb[1])));
-        v1_st(run->row_scratch + 9, v1_mul(acc_1_4, v1_set1(1.0f / sb[1])));
-        v1 acc0_2_0 = v1_zero(), acc0_2_1 = v1_zero(), acc0_2_2 = v1_zero(), acc0_2_3 = v1_zero(), acc0_2_4 = v1_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
-                    const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
-                    z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    w = v8_keep_lanes_lt(w, lane_head, 3);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v1 wh = v1_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v1_fma(wh, v1_ld(t_j + 10), acc0_2_0);
-                        acc0_2_1 = v1_fma(wh, v1_ld(t_j + 11), acc0_2_1);
-                        acc0_2_2 = v1_fma(wh, v1_ld(t_j + 12), acc0_2_2);
-                        acc0_2_3 = v1_fma(wh, v1_ld(t_j + 13), acc0_2_3);
-                        acc0_2_4 = v1_fma(wh, v1_ld(t_j + 14), acc0_2_4);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h3c4_e2_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h3c4_e2_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h3c4_e2_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h3c4_e2_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v1 acc_2_0 = acc0_2_0;
-        const v1 acc_2_1 = acc0_2_1;
-        const v1 acc_2_2 = acc0_2_2;
-        const v1 acc_2_3 = acc0_2_3;
-        const v1 acc_2_4 = acc0_2_4;
-        v1_st(run->row_scratch + 10, v1_mul(acc_2_0, v1_set1(1.0f / sb[2])));
-        v1_st(run->row_scratch + 11, v1_mul(acc_2_1, v1_set1(1.0f / sb[2])));
-        v1_st(run->row_scratch + 12, v1_mul(acc_2_2, v1_set1(1.0f / sb[2])));
-        v1_st(run->row_scratch + 13, v1_mul(acc_2_3, v1_set1(1.0f / sb[2])));
-        v1_st(run->row_scratch + 14, v1_mul(acc_2_4, v1_set1(1.0f / sb[2])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 3; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 12);
             }
-        }
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 18);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 15), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_fma(v4_set1(a_e[1]), ew1, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 4 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h3c5_e2_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 5;
+        const float *a_r = accb + r * 15, *inv_r = invb + r * 4;
+        {
+            v1 o = v1_mul(v1_ld(a_r + 0), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 5), v1_set1(inv_r[1]), o);
+            o = v1_fma(v1_ld(a_r + 10), v1_set1(inv_r[2]), o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 0));
+            if (bias) o = v1_add(o, v1_ld(bias + 0));
+            v1_st(y_i + 0, v1_act(o, act));
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 1), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 6), v1_set1(inv_r[1]), o);
+            o = v1_fma(v1_ld(a_r + 11), v1_set1(inv_r[2]), o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 1));
+            if (bias) o = v1_add(o, v1_ld(bias + 1));
+            v1_st(y_i + 1, v1_act(o, act));
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 2), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 7), v1_set1(inv_r[1]), o);
+            o = v1_fma(v1_ld(a_r + 12), v1_set1(inv_r[2]), o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 2));
+            if (bias) o = v1_add(o, v1_ld(bias + 2));
+            v1_st(y_i + 2, v1_act(o, act));
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 3), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 8), v1_set1(inv_r[1]), o);
+            o = v1_fma(v1_ld(a_r + 13), v1_set1(inv_r[2]), o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 3));
+            if (bias) o = v1_add(o, v1_ld(bias + 3));
+            v1_st(y_i + 3, v1_act(o, act));
+        }
+        {
+            v1 o = v1_mul(v1_ld(a_r + 4), v1_set1(inv_r[0]));
+            o = v1_fma(v1_ld(a_r + 9), v1_set1(inv_r[1]), o);
+            o = v1_fma(v1_ld(a_r + 14), v1_set1(inv_r[2]), o);
+            o = v1_mul(o, v1_set1(0.333333333f));
+            if (r_i) o = v1_add(o, v1_ld(r_i + 4));
+            if (bias) o = v1_add(o, v1_ld(bias + 4));
+            v1_st(y_i + 4, v1_act(o, act));
+        }
+    }
+}
+
+/* 3 head(s) x 5 channels, 2 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 16), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    (void)bias;
+    const v4 slope = v4_set1(L->info.negative_slope);
+    const v4 ubv = v4_ld(run->node_scratch);
+    float ewp[2][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 2; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 3 ? L->edge_w[d * 3 + h] : 0.0f;
+    const v4 ew0 = v4_ld(ewp[0]);
+    const v4 ew1 = v4_ld(ewp[1]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 3 ? ewp[1][l % 4] : 0.0f;
+    const v8 ew_t1 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
+    float *accb = run->row_scratch + 16;  /* [16][15] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 15;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 3), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        w = v8_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v1 wh = v1_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v1_fma(wh, v1_ld(t_j + 1), acc0_0_1);
+                            acc0_0_2 = v1_fma(wh, v1_ld(t_j + 2), acc0_0_2);
+                            acc0_0_3 = v1_fma(wh, v1_ld(t_j + 3), acc0_0_3);
+                            acc0_0_4 = v1_fma(wh, v1_ld(t_j + 4), acc0_0_4);
+                        }
+                    }
+                }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v1_st(a_r + 0, acc0_0_0);
+            v1_st(a_r + 1, acc0_0_1);
+            v1_st(a_r + 2, acc0_0_2);
+            v1_st(a_r + 3, acc0_0_3);
+            v1_st(a_r + 4, acc0_0_4);
+            v1 acc0_1_0 = v1_zero(), acc0_1_1 = v1_zero(), acc0_1_2 = v1_zero(), acc0_1_3 = v1_zero(), acc0_1_4 = v1_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        w = v8_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v1 wh = v1_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v1_fma(wh, v1_ld(t_j + 5), acc0_1_0);
+                            acc0_1_1 = v1_fma(wh, v1_ld(t_j + 6), acc0_1_1);
+                            acc0_1_2 = v1_fma(wh, v1_ld(t_j + 7), acc0_1_2);
+                            acc0_1_3 = v1_fma(wh, v1_ld(t_j + 8), acc0_1_3);
+                            acc0_1_4 = v1_fma(wh, v1_ld(t_j + 9), acc0_1_4);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v1_st(a_r + 5, acc0_1_0);
+            v1_st(a_r + 6, acc0_1_1);
+            v1_st(a_r + 7, acc0_1_2);
+            v1_st(a_r + 8, acc0_1_3);
+            v1_st(a_r + 9, acc0_1_4);
+            v1 acc0_2_0 = v1_zero(), acc0_2_1 = v1_zero(), acc0_2_2 = v1_zero(), acc0_2_3 = v1_zero(), acc0_2_4 = v1_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        w = v8_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v1 wh = v1_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v1_fma(wh, v1_ld(t_j + 10), acc0_2_0);
+                            acc0_2_1 = v1_fma(wh, v1_ld(t_j + 11), acc0_2_1);
+                            acc0_2_2 = v1_fma(wh, v1_ld(t_j + 12), acc0_2_2);
+                            acc0_2_3 = v1_fma(wh, v1_ld(t_j + 13), acc0_2_3);
+                            acc0_2_4 = v1_fma(wh, v1_ld(t_j + 14), acc0_2_4);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v1_st(a_r + 10, acc0_2_0);
+            v1_st(a_r + 11, acc0_2_1);
+            v1_st(a_r + 12, acc0_2_2);
+            v1_st(a_r + 13, acc0_2_3);
+            v1_st(a_r + 14, acc0_2_4);
+            for (int h = 0; h < 3; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 3; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 18);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 15), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_fma(v4_set1(a_e[1]), ew1, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h3c5_e2_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h3c5_e2_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h3c5_e2_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h3c5_e2_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 5);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c8_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+    }
+}
+
+/* 4 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -3522,146 +4362,202 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_mean__avx2(const gk_layer_run *run, size_t
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
-                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
-                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 36);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 36);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c8_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_fma(acc_2_0, inv_2, o);
-            o = v8_fma(acc_3_0, inv_3, o);
-            o = v8_mul(o, v8_set1(0.25f));
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
         }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
     }
 }
-/* 4 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+/* 4 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 32), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -3687,157 +4583,198 @@ GK_TARGET void gk_f32_gat_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 36, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc1_0_0 = v8_zero();
+            v8 acc1_1_0 = v8_zero();
+            v8 acc1_2_0 = v8_zero();
+            v8 acc1_3_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 32 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 32 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+                    int q = 0;
+                    for (; q + 2 <= cnt; q += 2) {
+                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
+                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
+                            acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
+                            acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
+                            acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
+                            acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
+                            acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
+                            acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
+                        }
+                        {
+                            const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
+                            acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
+                            acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
+                        }
+                    }
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q + 2 <= cnt; q += 2) {
-                    const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                    const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 0]), w1 = v8_set1(wb[(q + 1) * 4 + 0]);
-                        acc0_0_0 = v8_fma(w0, v8_ld(t_j0 + 0), acc0_0_0);
-                        acc1_0_0 = v8_fma(w1, v8_ld(t_j1 + 0), acc1_0_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 1]), w1 = v8_set1(wb[(q + 1) * 4 + 1]);
-                        acc0_1_0 = v8_fma(w0, v8_ld(t_j0 + 8), acc0_1_0);
-                        acc1_1_0 = v8_fma(w1, v8_ld(t_j1 + 8), acc1_1_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 2]), w1 = v8_set1(wb[(q + 1) * 4 + 2]);
-                        acc0_2_0 = v8_fma(w0, v8_ld(t_j0 + 16), acc0_2_0);
-                        acc1_2_0 = v8_fma(w1, v8_ld(t_j1 + 16), acc1_2_0);
-                    }
-                    {
-                        const v8 w0 = v8_set1(wb[q * 4 + 3]), w1 = v8_set1(wb[(q + 1) * 4 + 3]);
-                        acc0_3_0 = v8_fma(w0, v8_ld(t_j0 + 24), acc0_3_0);
-                        acc1_3_0 = v8_fma(w1, v8_ld(t_j1 + 24), acc1_3_0);
-                    }
-                }
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, v8_add(acc0_0_0, acc1_0_0));
+            v8_st(a_r + 8, v8_add(acc0_1_0, acc1_1_0));
+            v8_st(a_r + 16, v8_add(acc0_2_0, acc1_2_0));
+            v8_st(a_r + 24, v8_add(acc0_3_0, acc1_3_0));
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 36);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v8 acc_0_0 = v8_add(acc0_0_0, acc1_0_0);
-        const v8 acc_1_0 = v8_add(acc0_1_0, acc1_1_0);
-        const v8 acc_2_0 = v8_add(acc0_2_0, acc1_2_0);
-        const v8 acc_3_0 = v8_add(acc0_3_0, acc1_3_0);
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 36);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 32), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c16_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_0, inv_2);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
-            if (bias) o = v8_add(o, v8_ld(bias + 16));
-            v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_0, inv_3);
-            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
-            if (bias) o = v8_add(o, v8_ld(bias + 24));
-            v8_st(y_i + 24, v8_act(o, act));
         }
     }
 }
-/* 4 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 4 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -3863,311 +4800,423 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_1_0);
+            v8_st(a_r + 24, acc0_1_1);
+            v8_st(a_r + 32, acc0_2_0);
+            v8_st(a_r + 40, acc0_2_1);
+            v8_st(a_r + 48, acc0_3_0);
+            v8_st(a_r + 56, acc0_3_1);
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 68);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 68);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
-        {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_fma(acc_2_0, inv_2, o);
-            o = v8_fma(acc_3_0, inv_3, o);
-            o = v8_mul(o, v8_set1(0.25f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
-            if (bias) o = v8_add(o, v8_ld(bias + 0));
-            v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
-            o = v8_fma(acc_1_1, inv_1, o);
-            o = v8_fma(acc_2_1, inv_2, o);
-            o = v8_fma(acc_3_1, inv_3, o);
-            o = v8_mul(o, v8_set1(0.25f));
-            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
-            if (bias) o = v8_add(o, v8_ld(bias + 8));
-            v8_st(y_i + 8, v8_act(o, act));
-        }
     }
 }
-/* 4 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h4c16_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
-    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const v4 slope = v4_set1(L->info.negative_slope);
-    const v4 ubv = v4_ld(run->node_scratch);
-    float ewp[1][4];  /* edge_w rows padded to a head vector */
-    for (int d = 0; d < 1; d++)
-        for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
-    const v4 ew0 = v4_ld(ewp[0]);
-    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
-                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
-        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
-        return;
-    }
-    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
-     * lane l is edge l / 4, head l % 4. */
-    const v8i lane_head = v8i_iota_mod(4);
-    const v8i lane_edge = v8i_iota_div(4);
-    float tl[8];
-    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
-    const v8 ub_t = v8_ld(tl);
-    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
-    const v8 ew_t0 = v8_ld(tl);
-    const v8 slope_t = v8_set1(L->info.negative_slope);
-    /* A chunk is up to 32 edges, in blocks of 8 for the index and
-     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
-     * where chunks of 8 made it two (a row's fixed work done twice). */
-    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 4;
         {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
-                    }
-                }
-            }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
-        }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
-                gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
-            }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 68);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
-        {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_0_1, inv_0);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_1, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_0, inv_2);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[2]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 32));
             if (bias) o = v8_add(o, v8_ld(bias + 32));
             v8_st(y_i + 32, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_1, inv_2);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[2]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 40));
             if (bias) o = v8_add(o, v8_ld(bias + 40));
             v8_st(y_i + 40, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_0, inv_3);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[3]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 48));
             if (bias) o = v8_add(o, v8_ld(bias + 48));
             v8_st(y_i + 48, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_1, inv_3);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[3]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 56));
             if (bias) o = v8_add(o, v8_ld(bias + 56));
             v8_st(y_i + 56, v8_act(o, act));
         }
     }
 }
-/* 4 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 4 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    (void)bias;
+    const v4 slope = v4_set1(L->info.negative_slope);
+    const v4 ubv = v4_ld(run->node_scratch);
+    float ewp[1][4];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 1; d++)
+        for (int h = 0; h < 4; h++) ewp[d][h] = h < 4 ? L->edge_w[d * 4 + h] : 0.0f;
+    const v4 ew0 = v4_ld(ewp[0]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 2 edge(s) x 4 head lane(s) per vector:
+     * lane l is edge l / 4, head l % 4. */
+    const v8i lane_head = v8i_iota_mod(4);
+    const v8i lane_edge = v8i_iota_div(4);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? run->node_scratch[l % 4] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 4 < 4 ? ewp[0][l % 4] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 68, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 64 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
+                        }
+                    }
+                }
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_1_0);
+            v8_st(a_r + 24, acc0_1_1);
+            v8_st(a_r + 32, acc0_2_0);
+            v8_st(a_r + 40, acc0_2_1);
+            v8_st(a_r + 48, acc0_3_0);
+            v8_st(a_r + 56, acc0_3_1);
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 68);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h4c32_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 4;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 64), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 96), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 72), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 104), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 80), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 112), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 88), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 120), v8_set1(inv_r[3]), o);
+            o = v8_mul(o, v8_set1(0.25f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
+    }
+}
+
+/* 4 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -4193,174 +5242,299 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 128;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                            acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                            acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                            acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                            acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
+                        }
                     }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_2_0);
+            v8_st(a_r + 72, acc0_2_1);
+            v8_st(a_r + 80, acc0_2_2);
+            v8_st(a_r + 88, acc0_2_3);
+            v8_st(a_r + 96, acc0_3_0);
+            v8_st(a_r + 104, acc0_3_1);
+            v8_st(a_r + 112, acc0_3_2);
+            v8_st(a_r + 120, acc0_3_3);
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 132);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
-                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
-                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
-                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
-                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_2_2 = acc0_2_2;
-        const v8 acc_2_3 = acc0_2_3;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        const v8 acc_3_2 = acc0_3_2;
-        const v8 acc_3_3 = acc0_3_3;
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 132);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 4 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h4c32_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 128;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 4;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 32));
+            if (bias) o = v8_add(o, v8_ld(bias + 32));
+            v8_st(y_i + 32, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 40));
+            if (bias) o = v8_add(o, v8_ld(bias + 40));
+            v8_st(y_i + 40, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 48));
+            if (bias) o = v8_add(o, v8_ld(bias + 48));
+            v8_st(y_i + 48, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 56));
+            if (bias) o = v8_add(o, v8_ld(bias + 56));
+            v8_st(y_i + 56, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 64), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 64));
+            if (bias) o = v8_add(o, v8_ld(bias + 64));
+            v8_st(y_i + 64, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 72), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 72));
+            if (bias) o = v8_add(o, v8_ld(bias + 72));
+            v8_st(y_i + 72, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 80), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 80));
+            if (bias) o = v8_add(o, v8_ld(bias + 80));
+            v8_st(y_i + 80, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 88), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 88));
+            if (bias) o = v8_add(o, v8_ld(bias + 88));
+            v8_st(y_i + 88, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 96), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 96));
+            if (bias) o = v8_add(o, v8_ld(bias + 96));
+            v8_st(y_i + 96, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 104), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 104));
+            if (bias) o = v8_add(o, v8_ld(bias + 104));
+            v8_st(y_i + 104, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 112), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 112));
+            if (bias) o = v8_add(o, v8_ld(bias + 112));
+            v8_st(y_i + 112, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 120), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 120));
+            if (bias) o = v8_add(o, v8_ld(bias + 120));
+            v8_st(y_i + 120, v8_act(o, act));
+        }
+    }
+}
+
+/* 4 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v4 slope = v4_set1(L->info.negative_slope);
     const v4 ubv = v4_ld(run->node_scratch);
     float ewp[1][4];  /* edge_w rows padded to a head vector */
@@ -4386,326 +5560,197 @@ GK_TARGET void gk_f32_gat_agg_h4c32_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 4];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 128;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[16];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 128;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 132, 4), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                v8_st(sb, sum_t);
+                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                            acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                            acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 4 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                            acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                            acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
+                        }
                     }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_2_0);
+            v8_st(a_r + 72, acc0_2_1);
+            v8_st(a_r + 80, acc0_2_2);
+            v8_st(a_r + 88, acc0_2_3);
+            v8_st(a_r + 96, acc0_3_0);
+            v8_st(a_r + 104, acc0_3_1);
+            v8_st(a_r + 112, acc0_3_2);
+            v8_st(a_r + 120, acc0_3_3);
+            for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 4; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 4; h++) exact |= !(sbb[r * 4 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 4;
+                const v4 d = v4_ld(t + (i0 + (size_t)r) * ts + 132);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
+                    z = v4_fma(v4_set1(a_e[0]), ew0, z);
+                    z = v4_max(z, v4_mul(z, slope));
+                    float wa[4];
+                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 2) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 2 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    const float *s1 = t + 128 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 4, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
-                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
-                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 4 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
-                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
-                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h4c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h4c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h4c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h4c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_2_2 = acc0_2_2;
-        const v8 acc_2_3 = acc0_2_3;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        const v8 acc_3_2 = acc0_3_2;
-        const v8 acc_3_3 = acc0_3_3;
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 4; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 128);
             }
-        }
-        if (run->alpha) {
-            const v4 d = v4_ld(t_i + 132);
-            v4 shift = v4_add(d, ubv);
-            shift = v4_max(shift, v4_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v4 z = v4_add(v4_ld(t + (size_t)src[e] * ts + 128), d);
-                z = v4_fma(v4_set1(a_e[0]), ew0, z);
-                z = v4_max(z, v4_mul(z, slope));
-                float wa[4];
-                v4_st(wa, v4_exp(v4_sub(z, shift)));
-                for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 8 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+GK_INLINE void gk_f32_gat_agg_h8c8_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
     const gk_layer *L = run->layer;
-    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
-    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
-    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const float *bias = L->bias;
     const int has_res = L->col_res >= 0;
-    const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
-    const v8 slope = v8_set1(L->info.negative_slope);
-    const v8 ubv = v8_ld(run->node_scratch);
-    float ewp[1][8];  /* edge_w rows padded to a head vector */
-    for (int d = 0; d < 1; d++)
-        for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
-    const v8 ew0 = v8_ld(ewp[0]);
-    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
-                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
-        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
-        return;
-    }
-    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
-     * lane l is edge l / 8, head l % 8. */
-    const v8i lane_head = v8i_iota_mod(8);
-    const v8i lane_edge = v8i_iota_div(8);
-    float tl[8];
-    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
-    const v8 ub_t = v8_ld(tl);
-    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
-    const v8 ew_t0 = v8_ld(tl);
-    const v8 slope_t = v8_set1(L->info.negative_slope);
-    /* A chunk is up to 32 edges, in blocks of 8 for the index and
-     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
-     * where chunks of 8 made it two (a row's fixed work done twice). */
-    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 8;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc0_4_0 = v8_zero();
-        v8 acc0_5_0 = v8_zero();
-        v8 acc0_6_0 = v8_zero();
-        v8 acc0_7_0 = v8_zero();
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 8;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 8;
         {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
-                    }
-                }
-            }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
-        }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_7_0 = acc0_7_0;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
-                gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
-            }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 72);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
-        {
-            v8 o = v8_mul(acc_0_0, inv_0);
-            o = v8_fma(acc_1_0, inv_1, o);
-            o = v8_fma(acc_2_0, inv_2, o);
-            o = v8_fma(acc_3_0, inv_3, o);
-            o = v8_fma(acc_4_0, inv_4, o);
-            o = v8_fma(acc_5_0, inv_5, o);
-            o = v8_fma(acc_6_0, inv_6, o);
-            o = v8_fma(acc_7_0, inv_7, o);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 8), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[7]), o);
             o = v8_mul(o, v8_set1(0.125f));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
@@ -4713,15 +5758,19 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t
         }
     }
 }
-/* 8 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end). */
-GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+
+/* 8 head(s) x 8 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v8 slope = v8_set1(L->info.negative_slope);
     const v8 ubv = v8_ld(run->node_scratch);
     float ewp[1][8];  /* edge_w rows padded to a head vector */
@@ -4747,176 +5796,441 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 64;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc0_4_0 = v8_zero();
-        v8 acc0_5_0 = v8_zero();
-        v8 acc0_6_0 = v8_zero();
-        v8 acc0_7_0 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[128], invb[128];
+    int skip[16];
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc0_4_0 = v8_zero();
+            v8 acc0_5_0 = v8_zero();
+            v8 acc0_6_0 = v8_zero();
+            v8 acc0_7_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
-                    }
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_1_0);
+            v8_st(a_r + 16, acc0_2_0);
+            v8_st(a_r + 24, acc0_3_0);
+            v8_st(a_r + 32, acc0_4_0);
+            v8_st(a_r + 40, acc0_5_0);
+            v8_st(a_r + 48, acc0_6_0);
+            v8_st(a_r + 56, acc0_7_0);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 72);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_7_0 = acc0_7_0;
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c8_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 8);
             }
-        }
-        const v8 inv_0 = v8_set1(1.0f / sb[0]);
-        const v8 inv_1 = v8_set1(1.0f / sb[1]);
-        const v8 inv_2 = v8_set1(1.0f / sb[2]);
-        const v8 inv_3 = v8_set1(1.0f / sb[3]);
-        const v8 inv_4 = v8_set1(1.0f / sb[4]);
-        const v8 inv_5 = v8_set1(1.0f / sb[5]);
-        const v8 inv_6 = v8_set1(1.0f / sb[6]);
-        const v8 inv_7 = v8_set1(1.0f / sb[7]);
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 72);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c8_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 64;
+        const float *a_r = accb + r * 64, *inv_r = invb + r * 8;
         {
-            v8 o = v8_mul(acc_0_0, inv_0);
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));
             if (bias) o = v8_add(o, v8_ld(bias + 0));
             v8_st(y_i + 0, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_1_0, inv_1);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[1]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 8));
             if (bias) o = v8_add(o, v8_ld(bias + 8));
             v8_st(y_i + 8, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_2_0, inv_2);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[2]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 16));
             if (bias) o = v8_add(o, v8_ld(bias + 16));
             v8_st(y_i + 16, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_3_0, inv_3);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[3]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 24));
             if (bias) o = v8_add(o, v8_ld(bias + 24));
             v8_st(y_i + 24, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_4_0, inv_4);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[4]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 32));
             if (bias) o = v8_add(o, v8_ld(bias + 32));
             v8_st(y_i + 32, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_5_0, inv_5);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[5]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 40));
             if (bias) o = v8_add(o, v8_ld(bias + 40));
             v8_st(y_i + 40, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_6_0, inv_6);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[6]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 48));
             if (bias) o = v8_add(o, v8_ld(bias + 48));
             v8_st(y_i + 48, v8_act(o, act));
-        }        {
-            v8 o = v8_mul(acc_7_0, inv_7);
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[7]));
             if (r_i) o = v8_add(o, v8_ld(r_i + 56));
             if (bias) o = v8_add(o, v8_ld(bias + 56));
             v8_st(y_i + 56, v8_act(o, act));
         }
     }
 }
-/* 8 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+/* 8 head(s) x 8 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 64), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
+GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+    const gk_layer *L = run->layer;
+    const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
+    const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
+    const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
+    const gk_activation act = L->info.activation;
+    (void)bias;
+    const v8 slope = v8_set1(L->info.negative_slope);
+    const v8 ubv = v8_ld(run->node_scratch);
+    float ewp[1][8];  /* edge_w rows padded to a head vector */
+    for (int d = 0; d < 1; d++)
+        for (int h = 0; h < 8; h++) ewp[d][h] = h < 8 ? L->edge_w[d * 8 + h] : 0.0f;
+    const v8 ew0 = v8_ld(ewp[0]);
+    if (GK_UNLIKELY((uint64_t)run->num_nodes * ts > INT32_MAX ||
+                    (uint64_t)run->view->num_edges * ds > INT32_MAX)) {
+        gk_generic_aggregate(run, begin, end);  /* 32-bit gather indices */
+        return;
+    }
+    /* A chunk's logits, 1 edge(s) x 8 head lane(s) per vector:
+     * lane l is edge l / 8, head l % 8. */
+    const v8i lane_head = v8i_iota_mod(8);
+    const v8i lane_edge = v8i_iota_div(8);
+    float tl[8];
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? run->node_scratch[l % 8] : 0.0f;
+    const v8 ub_t = v8_ld(tl);
+    for (int l = 0; l < 8; l++) tl[l] = l % 8 < 8 ? ewp[0][l % 8] : 0.0f;
+    const v8 ew_t0 = v8_ld(tl);
+    const v8 slope_t = v8_set1(L->info.negative_slope);
+    /* A chunk is up to 32 edges, in blocks of 8 for the index and
+     * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
+     * where chunks of 8 made it two (a row's fixed work done twice). */
+    float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
+    float *accb = run->row_scratch + 64;  /* [16][64] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[128], invb[128];
+    int skip[16];
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 64;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 72, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero();
+            v8 acc0_1_0 = v8_zero();
+            v8 acc0_2_0 = v8_zero();
+            v8 acc0_3_0 = v8_zero();
+            v8 acc0_4_0 = v8_zero();
+            v8 acc0_5_0 = v8_zero();
+            v8 acc0_6_0 = v8_zero();
+            v8 acc0_7_0 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc0_1_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_2_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc0_3_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_4_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 40), acc0_5_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_6_0);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 56), acc0_7_0);
+                        }
+                    }
+                }
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_1_0);
+            v8_st(a_r + 16, acc0_2_0);
+            v8_st(a_r + 24, acc0_3_0);
+            v8_st(a_r + 32, acc0_4_0);
+            v8_st(a_r + 40, acc0_5_0);
+            v8_st(a_r + 48, acc0_6_0);
+            v8_st(a_r + 56, acc0_7_0);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 72);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 64), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
+                }
+            }
+        }
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c8_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
+        }
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
+                gk_gat_row_exact(run, i, run->row_scratch);
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 64);
+            }
+    }
+}
+
+GK_INLINE void gk_f32_gat_agg_h8c16_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 8;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 16), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 64), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 80), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 96), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 112), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 24), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 72), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 88), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 104), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 120), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+    }
+}
+
+/* 8 head(s) x 16 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v8 slope = v8_set1(L->info.negative_slope);
     const v8 ubv = v8_ld(run->node_scratch);
     float ewp[1][8];  /* edge_w rows padded to a head vector */
@@ -4942,188 +6256,313 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 16;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[128], invb[128];
+    int skip[16];
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 128;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_1_0);
+            v8_st(a_r + 24, acc0_1_1);
+            v8_st(a_r + 32, acc0_2_0);
+            v8_st(a_r + 40, acc0_2_1);
+            v8_st(a_r + 48, acc0_3_0);
+            v8_st(a_r + 56, acc0_3_1);
+            v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+            v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+            v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+            v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                            acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                            acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                            acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                            acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
+                        }
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
-                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_4_0);
+            v8_st(a_r + 72, acc0_4_1);
+            v8_st(a_r + 80, acc0_5_0);
+            v8_st(a_r + 88, acc0_5_1);
+            v8_st(a_r + 96, acc0_6_0);
+            v8_st(a_r + 104, acc0_6_1);
+            v8_st(a_r + 112, acc0_7_0);
+            v8_st(a_r + 120, acc0_7_1);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 136);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
-        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
-        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
-        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
-                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
-                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
-                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
-                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c16_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_4_1 = acc0_4_1;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_5_1 = acc0_5_1;
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_6_1 = acc0_6_1;
-        const v8 acc_7_0 = acc0_7_0;
-        const v8 acc_7_1 = acc0_7_1;
-        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 16);
             }
-        }
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 136);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 8 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h8c16_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 128;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 8;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 32));
+            if (bias) o = v8_add(o, v8_ld(bias + 32));
+            v8_st(y_i + 32, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 40));
+            if (bias) o = v8_add(o, v8_ld(bias + 40));
+            v8_st(y_i + 40, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 48));
+            if (bias) o = v8_add(o, v8_ld(bias + 48));
+            v8_st(y_i + 48, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 56));
+            if (bias) o = v8_add(o, v8_ld(bias + 56));
+            v8_st(y_i + 56, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 64), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 64));
+            if (bias) o = v8_add(o, v8_ld(bias + 64));
+            v8_st(y_i + 64, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 72), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 72));
+            if (bias) o = v8_add(o, v8_ld(bias + 72));
+            v8_st(y_i + 72, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 80), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 80));
+            if (bias) o = v8_add(o, v8_ld(bias + 80));
+            v8_st(y_i + 80, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 88), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 88));
+            if (bias) o = v8_add(o, v8_ld(bias + 88));
+            v8_st(y_i + 88, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 96), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 96));
+            if (bias) o = v8_add(o, v8_ld(bias + 96));
+            v8_st(y_i + 96, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 104), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 104));
+            if (bias) o = v8_add(o, v8_ld(bias + 104));
+            v8_st(y_i + 104, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 112), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 112));
+            if (bias) o = v8_add(o, v8_ld(bias + 112));
+            v8_st(y_i + 112, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 120), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 120));
+            if (bias) o = v8_add(o, v8_ld(bias + 120));
+            v8_st(y_i + 120, v8_act(o, act));
+        }
+    }
+}
+
+/* 8 head(s) x 16 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 16 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 128), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v8 slope = v8_set1(L->info.negative_slope);
     const v8 ubv = v8_ld(run->node_scratch);
     float ewp[1][8];  /* edge_w rows padded to a head vector */
@@ -5149,188 +6588,273 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 128;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[128], invb[128];
+    int skip[16];
+    for (int q = 0; q < 128; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 128;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero();
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_1_0);
+            v8_st(a_r + 24, acc0_1_1);
+            v8_st(a_r + 32, acc0_2_0);
+            v8_st(a_r + 40, acc0_2_1);
+            v8_st(a_r + 48, acc0_3_0);
+            v8_st(a_r + 56, acc0_3_1);
+            v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
+            v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
+            v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
+            v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 16), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 24), acc0_1_1);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
+                            acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
+                            acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
+                            acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
+                            acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
+                        }
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_2_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 48), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 56), acc0_3_1);
-                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_4_0);
+            v8_st(a_r + 72, acc0_4_1);
+            v8_st(a_r + 80, acc0_5_0);
+            v8_st(a_r + 88, acc0_5_1);
+            v8_st(a_r + 96, acc0_6_0);
+            v8_st(a_r + 104, acc0_6_1);
+            v8_st(a_r + 112, acc0_7_0);
+            v8_st(a_r + 120, acc0_7_1);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 136);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero();
-        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero();
-        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero();
-        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 128 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_4_0);
-                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_4_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 80), acc0_5_0);
-                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 88), acc0_5_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_6_0);
-                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_6_1);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 112), acc0_7_0);
-                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 120), acc0_7_1);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c16_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_4_1 = acc0_4_1;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_5_1 = acc0_5_1;
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_6_1 = acc0_6_1;
-        const v8 acc_7_0 = acc0_7_0;
-        const v8 acc_7_1 = acc0_7_1;
-        v8_st(run->row_scratch + 64, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 128);
             }
-        }
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 136);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 128), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 8 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h8c32_e1_mean__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 32;
+        const float *a_r = accb + r * 256, *inv_r = invb + r * 8;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 32), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 64), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 96), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 128), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 160), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 192), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 224), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 40), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 72), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 104), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 136), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 168), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 200), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 232), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 48), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 80), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 112), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 144), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 176), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 208), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 240), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            o = v8_fma(v8_ld(a_r + 56), v8_set1(inv_r[1]), o);
+            o = v8_fma(v8_ld(a_r + 88), v8_set1(inv_r[2]), o);
+            o = v8_fma(v8_ld(a_r + 120), v8_set1(inv_r[3]), o);
+            o = v8_fma(v8_ld(a_r + 152), v8_set1(inv_r[4]), o);
+            o = v8_fma(v8_ld(a_r + 184), v8_set1(inv_r[5]), o);
+            o = v8_fma(v8_ld(a_r + 216), v8_set1(inv_r[6]), o);
+            o = v8_fma(v8_ld(a_r + 248), v8_set1(inv_r[7]), o);
+            o = v8_mul(o, v8_set1(0.125f));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
+    }
+}
+
+/* 8 head(s) x 32 channels, 1 edge feature(s), mean: targets [begin, end),
+ * in blocks of 8 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 256), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v8 slope = v8_set1(L->info.negative_slope);
     const v8 ubv = v8_ld(run->node_scratch);
     float ewp[1][8];  /* edge_w rows padded to a head vector */
@@ -5356,292 +6880,497 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 32;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 256;  /* [8][256] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[8];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 8) {
+        const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 256;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                            acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                            acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                            acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                            acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
+                        }
                     }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_2_0);
+            v8_st(a_r + 72, acc0_2_1);
+            v8_st(a_r + 80, acc0_2_2);
+            v8_st(a_r + 88, acc0_2_3);
+            v8_st(a_r + 96, acc0_3_0);
+            v8_st(a_r + 104, acc0_3_1);
+            v8_st(a_r + 112, acc0_3_2);
+            v8_st(a_r + 120, acc0_3_3);
+            v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+            v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                            acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                            acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                            acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                            acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                            acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                            acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 128, acc0_4_0);
+            v8_st(a_r + 136, acc0_4_1);
+            v8_st(a_r + 144, acc0_4_2);
+            v8_st(a_r + 152, acc0_4_3);
+            v8_st(a_r + 160, acc0_5_0);
+            v8_st(a_r + 168, acc0_5_1);
+            v8_st(a_r + 176, acc0_5_2);
+            v8_st(a_r + 184, acc0_5_3);
+            v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+            v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                            acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                            acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                            acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                            acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                            acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                            acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 192, acc0_6_0);
+            v8_st(a_r + 200, acc0_6_1);
+            v8_st(a_r + 208, acc0_6_2);
+            v8_st(a_r + 216, acc0_6_3);
+            v8_st(a_r + 224, acc0_7_0);
+            v8_st(a_r + 232, acc0_7_1);
+            v8_st(a_r + 240, acc0_7_2);
+            v8_st(a_r + 248, acc0_7_3);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 264);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
-                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
-                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
-                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
-                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c32_e1_mean__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_2_2 = acc0_2_2;
-        const v8 acc_2_3 = acc0_2_3;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        const v8 acc_3_2 = acc0_3_2;
-        const v8 acc_3_3 = acc0_3_3;
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
-        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
-        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
-                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
-                        acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
-                        acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
-                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
-                        acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
-                        acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
-                    }
-                }
-            }
-            (void)sum_t;
-        }
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_4_1 = acc0_4_1;
-        const v8 acc_4_2 = acc0_4_2;
-        const v8 acc_4_3 = acc0_4_3;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_5_1 = acc0_5_1;
-        const v8 acc_5_2 = acc0_5_2;
-        const v8 acc_5_3 = acc0_5_3;
-        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, v8_set1(1.0f / sb[5])));
-        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
-        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
-                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
-                        acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
-                        acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
-                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
-                        acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
-                        acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
-                    }
-                }
-            }
-            (void)sum_t;
-        }
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_6_1 = acc0_6_1;
-        const v8 acc_6_2 = acc0_6_2;
-        const v8 acc_6_3 = acc0_6_3;
-        const v8 acc_7_0 = acc0_7_0;
-        const v8 acc_7_1 = acc0_7_1;
-        const v8 acc_7_2 = acc0_7_2;
-        const v8 acc_7_3 = acc0_7_3;
-        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, v8_set1(1.0f / sb[7])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 32);
             }
-        }
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 264);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
-/* 8 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end). */
+
+GK_INLINE void gk_f32_gat_agg_h8c32_e1_concat__avx2_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 256;
+        const float *a_r = accb + r * 256, *inv_r = invb + r * 8;
+        {
+            v8 o = v8_mul(v8_ld(a_r + 0), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 0));
+            if (bias) o = v8_add(o, v8_ld(bias + 0));
+            v8_st(y_i + 0, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 8), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 8));
+            if (bias) o = v8_add(o, v8_ld(bias + 8));
+            v8_st(y_i + 8, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 16), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 16));
+            if (bias) o = v8_add(o, v8_ld(bias + 16));
+            v8_st(y_i + 16, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 24), v8_set1(inv_r[0]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 24));
+            if (bias) o = v8_add(o, v8_ld(bias + 24));
+            v8_st(y_i + 24, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 32), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 32));
+            if (bias) o = v8_add(o, v8_ld(bias + 32));
+            v8_st(y_i + 32, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 40), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 40));
+            if (bias) o = v8_add(o, v8_ld(bias + 40));
+            v8_st(y_i + 40, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 48), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 48));
+            if (bias) o = v8_add(o, v8_ld(bias + 48));
+            v8_st(y_i + 48, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 56), v8_set1(inv_r[1]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 56));
+            if (bias) o = v8_add(o, v8_ld(bias + 56));
+            v8_st(y_i + 56, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 64), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 64));
+            if (bias) o = v8_add(o, v8_ld(bias + 64));
+            v8_st(y_i + 64, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 72), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 72));
+            if (bias) o = v8_add(o, v8_ld(bias + 72));
+            v8_st(y_i + 72, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 80), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 80));
+            if (bias) o = v8_add(o, v8_ld(bias + 80));
+            v8_st(y_i + 80, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 88), v8_set1(inv_r[2]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 88));
+            if (bias) o = v8_add(o, v8_ld(bias + 88));
+            v8_st(y_i + 88, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 96), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 96));
+            if (bias) o = v8_add(o, v8_ld(bias + 96));
+            v8_st(y_i + 96, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 104), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 104));
+            if (bias) o = v8_add(o, v8_ld(bias + 104));
+            v8_st(y_i + 104, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 112), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 112));
+            if (bias) o = v8_add(o, v8_ld(bias + 112));
+            v8_st(y_i + 112, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 120), v8_set1(inv_r[3]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 120));
+            if (bias) o = v8_add(o, v8_ld(bias + 120));
+            v8_st(y_i + 120, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 128), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 128));
+            if (bias) o = v8_add(o, v8_ld(bias + 128));
+            v8_st(y_i + 128, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 136), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 136));
+            if (bias) o = v8_add(o, v8_ld(bias + 136));
+            v8_st(y_i + 136, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 144), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 144));
+            if (bias) o = v8_add(o, v8_ld(bias + 144));
+            v8_st(y_i + 144, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 152), v8_set1(inv_r[4]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 152));
+            if (bias) o = v8_add(o, v8_ld(bias + 152));
+            v8_st(y_i + 152, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 160), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 160));
+            if (bias) o = v8_add(o, v8_ld(bias + 160));
+            v8_st(y_i + 160, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 168), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 168));
+            if (bias) o = v8_add(o, v8_ld(bias + 168));
+            v8_st(y_i + 168, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 176), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 176));
+            if (bias) o = v8_add(o, v8_ld(bias + 176));
+            v8_st(y_i + 176, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 184), v8_set1(inv_r[5]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 184));
+            if (bias) o = v8_add(o, v8_ld(bias + 184));
+            v8_st(y_i + 184, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 192), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 192));
+            if (bias) o = v8_add(o, v8_ld(bias + 192));
+            v8_st(y_i + 192, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 200), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 200));
+            if (bias) o = v8_add(o, v8_ld(bias + 200));
+            v8_st(y_i + 200, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 208), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 208));
+            if (bias) o = v8_add(o, v8_ld(bias + 208));
+            v8_st(y_i + 208, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 216), v8_set1(inv_r[6]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 216));
+            if (bias) o = v8_add(o, v8_ld(bias + 216));
+            v8_st(y_i + 216, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 224), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 224));
+            if (bias) o = v8_add(o, v8_ld(bias + 224));
+            v8_st(y_i + 224, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 232), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 232));
+            if (bias) o = v8_add(o, v8_ld(bias + 232));
+            v8_st(y_i + 232, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 240), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 240));
+            if (bias) o = v8_add(o, v8_ld(bias + 240));
+            v8_st(y_i + 240, v8_act(o, act));
+        }
+        {
+            v8 o = v8_mul(v8_ld(a_r + 248), v8_set1(inv_r[7]));
+            if (r_i) o = v8_add(o, v8_ld(r_i + 248));
+            if (bias) o = v8_add(o, v8_ld(bias + 248));
+            v8_st(y_i + 248, v8_act(o, act));
+        }
+    }
+}
+
+/* 8 head(s) x 32 channels, 1 edge feature(s), concat: targets [begin, end),
+ * in blocks of 8 rows: each row's edge loop leaves its head sums in the
+ * block buffer (row_scratch + 256), then the reciprocal sums and the
+ * epilogue run across the block's rows (no latency chain per row; a row's
+ * result does not depend on the block it falls in). */
 GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride, ds = (size_t)run->edge_dim;
     const float *t = run->t, *bias = L->bias, *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
-    const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
-    (void)bias; (void)act;
+    (void)bias;
     const v8 slope = v8_set1(L->info.negative_slope);
     const v8 ubv = v8_ld(run->node_scratch);
     float ewp[1][8];  /* edge_w rows padded to a head vector */
@@ -5667,281 +7396,277 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx2(const gk_layer_run *run, siz
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
     float wb[32 * 8];  /* weights of one chunk, [edge][head lane] */
-    for (size_t i = begin; i < end; i++) {
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        (void)r_i;
-        float *y_i = run->y + i * 256;
-        const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
-        v8 shift_t = v8_add(d_t, ub_t);
-        shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-        float sb[8];
-        v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
-        v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
+    float *accb = run->row_scratch + 256;  /* [8][256] */
+    /* softmax sums of row r, head lane h at r·8 + h (1 in lanes of no
+     * head or row: a finite reciprocal), and their reciprocals */
+    float sbb[64], invb[64];
+    int skip[8];
+    for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
+    const v8 one_t = v8_set1(1.0f);
+    for (size_t i0 = begin; i0 < end; i0 += 8) {
+        const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
+        for (int r = 0; r < nr; r++) {  /* each row's edges */
+            const size_t i = i0 + (size_t)r;
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 256;
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
+            v8 shift_t = v8_add(d_t, ub_t);
+            shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float sb[8];
+            v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
+            v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 0]);
+                            acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
+                            acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
+                            acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
+                            acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 1]);
+                            acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
+                            acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
+                            acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
+                            acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                        }
+                    }
                 }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 0]);
-                        acc0_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc0_0_0);
-                        acc0_0_1 = v8_fma(wh, v8_ld(t_j + 8), acc0_0_1);
-                        acc0_0_2 = v8_fma(wh, v8_ld(t_j + 16), acc0_0_2);
-                        acc0_0_3 = v8_fma(wh, v8_ld(t_j + 24), acc0_0_3);
+                v8_st(sb, sum_t);
+                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+            }
+            v8_st(a_r + 0, acc0_0_0);
+            v8_st(a_r + 8, acc0_0_1);
+            v8_st(a_r + 16, acc0_0_2);
+            v8_st(a_r + 24, acc0_0_3);
+            v8_st(a_r + 32, acc0_1_0);
+            v8_st(a_r + 40, acc0_1_1);
+            v8_st(a_r + 48, acc0_1_2);
+            v8_st(a_r + 56, acc0_1_3);
+            v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
+            v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
                     }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 1]);
-                        acc0_1_0 = v8_fma(wh, v8_ld(t_j + 32), acc0_1_0);
-                        acc0_1_1 = v8_fma(wh, v8_ld(t_j + 40), acc0_1_1);
-                        acc0_1_2 = v8_fma(wh, v8_ld(t_j + 48), acc0_1_2);
-                        acc0_1_3 = v8_fma(wh, v8_ld(t_j + 56), acc0_1_3);
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 2]);
+                            acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
+                            acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
+                            acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
+                            acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 3]);
+                            acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
+                            acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
+                            acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
+                            acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
+                        }
                     }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 64, acc0_2_0);
+            v8_st(a_r + 72, acc0_2_1);
+            v8_st(a_r + 80, acc0_2_2);
+            v8_st(a_r + 88, acc0_2_3);
+            v8_st(a_r + 96, acc0_3_0);
+            v8_st(a_r + 104, acc0_3_1);
+            v8_st(a_r + 112, acc0_3_2);
+            v8_st(a_r + 120, acc0_3_3);
+            v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
+            v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 4]);
+                            acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
+                            acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
+                            acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
+                            acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 5]);
+                            acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
+                            acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
+                            acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
+                            acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 128, acc0_4_0);
+            v8_st(a_r + 136, acc0_4_1);
+            v8_st(a_r + 144, acc0_4_2);
+            v8_st(a_r + 152, acc0_4_3);
+            v8_st(a_r + 160, acc0_5_0);
+            v8_st(a_r + 168, acc0_5_1);
+            v8_st(a_r + 176, acc0_5_2);
+            v8_st(a_r + 184, acc0_5_3);
+            v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
+            v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
+            {
+                v8 sum_t = v8_zero();
+                for (int32_t c0 = e0; c0 < e1; c0 += 32) {
+                    const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
+                    v8 at_c = v8_zero();
+                    for (int k0 = 0; k0 < cnt; k0 += 1) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 1 load(s), no gather */
+                        const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
+                        v8 z = v8_add(v8_ld(s0), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 8, w);
+                    }
+                    int q = 0;
+                    for (; q < cnt; q++) {
+                        const float *t_j = t + (size_t)src[c0 + q] * ts;
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 6]);
+                            acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
+                            acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
+                            acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
+                            acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
+                        }
+                        {
+                            const v8 wh = v8_set1(wb[q * 8 + 7]);
+                            acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
+                            acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
+                            acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
+                            acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
+                        }
+                    }
+                }
+                (void)sum_t;
+            }
+            v8_st(a_r + 192, acc0_6_0);
+            v8_st(a_r + 200, acc0_6_1);
+            v8_st(a_r + 208, acc0_6_2);
+            v8_st(a_r + 216, acc0_6_3);
+            v8_st(a_r + 224, acc0_7_0);
+            v8_st(a_r + 232, acc0_7_1);
+            v8_st(a_r + 240, acc0_7_2);
+            v8_st(a_r + 248, acc0_7_3);
+            for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
+        }
+        /* the reciprocal sums; rows without edges or with a sum below the
+         * floor go to the exact fallback */
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        int any_exact = 0;
+        for (int r = 0; r < nr; r++) {
+            int exact = row_ptr[i0 + (size_t)r] == row_ptr[i0 + (size_t)r + 1];
+            for (int h = 0; h < 8; h++) exact |= !(sbb[r * 8 + h] >= GK_SUM_FLOOR);
+            skip[r] = exact;
+            any_exact |= exact;
+        }
+        if (run->alpha) {  /* attention weights, kept only on request */
+            for (int r = 0; r < nr; r++) {
+                if (skip[r]) continue;
+                const float *sb = sbb + r * 8;
+                const v8 d = v8_ld(t + (i0 + (size_t)r) * ts + 264);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                for (int32_t e = row_ptr[i0 + (size_t)r]; e < row_ptr[i0 + (size_t)r + 1]; e++) {
+                    const float *a_e = attr + (size_t)e * ds;
+                    v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
+                    z = v8_fma(v8_set1(a_e[0]), ew0, z);
+                    z = v8_max(z, v8_mul(z, slope));
+                    float wa[8];
+                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }
-            v8_st(sb, sum_t);
-            for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
         }
-        const v8 acc_0_0 = acc0_0_0;
-        const v8 acc_0_1 = acc0_0_1;
-        const v8 acc_0_2 = acc0_0_2;
-        const v8 acc_0_3 = acc0_0_3;
-        const v8 acc_1_0 = acc0_1_0;
-        const v8 acc_1_1 = acc0_1_1;
-        const v8 acc_1_2 = acc0_1_2;
-        const v8 acc_1_3 = acc0_1_3;
-        v8_st(run->row_scratch + 0, v8_mul(acc_0_0, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 8, v8_mul(acc_0_1, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 16, v8_mul(acc_0_2, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 24, v8_mul(acc_0_3, v8_set1(1.0f / sb[0])));
-        v8_st(run->row_scratch + 32, v8_mul(acc_1_0, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 40, v8_mul(acc_1_1, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 48, v8_mul(acc_1_2, v8_set1(1.0f / sb[1])));
-        v8_st(run->row_scratch + 56, v8_mul(acc_1_3, v8_set1(1.0f / sb[1])));
-        v8 acc0_2_0 = v8_zero(), acc0_2_1 = v8_zero(), acc0_2_2 = v8_zero(), acc0_2_3 = v8_zero();
-        v8 acc0_3_0 = v8_zero(), acc0_3_1 = v8_zero(), acc0_3_2 = v8_zero(), acc0_3_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 2]);
-                        acc0_2_0 = v8_fma(wh, v8_ld(t_j + 64), acc0_2_0);
-                        acc0_2_1 = v8_fma(wh, v8_ld(t_j + 72), acc0_2_1);
-                        acc0_2_2 = v8_fma(wh, v8_ld(t_j + 80), acc0_2_2);
-                        acc0_2_3 = v8_fma(wh, v8_ld(t_j + 88), acc0_2_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 3]);
-                        acc0_3_0 = v8_fma(wh, v8_ld(t_j + 96), acc0_3_0);
-                        acc0_3_1 = v8_fma(wh, v8_ld(t_j + 104), acc0_3_1);
-                        acc0_3_2 = v8_fma(wh, v8_ld(t_j + 112), acc0_3_2);
-                        acc0_3_3 = v8_fma(wh, v8_ld(t_j + 120), acc0_3_3);
-                    }
-                }
-            }
-            (void)sum_t;
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_h8c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_h8c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_h8c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_h8c32_e1_concat__avx2_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
-        const v8 acc_2_0 = acc0_2_0;
-        const v8 acc_2_1 = acc0_2_1;
-        const v8 acc_2_2 = acc0_2_2;
-        const v8 acc_2_3 = acc0_2_3;
-        const v8 acc_3_0 = acc0_3_0;
-        const v8 acc_3_1 = acc0_3_1;
-        const v8 acc_3_2 = acc0_3_2;
-        const v8 acc_3_3 = acc0_3_3;
-        v8_st(run->row_scratch + 64, v8_mul(acc_2_0, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 72, v8_mul(acc_2_1, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 80, v8_mul(acc_2_2, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 88, v8_mul(acc_2_3, v8_set1(1.0f / sb[2])));
-        v8_st(run->row_scratch + 96, v8_mul(acc_3_0, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 104, v8_mul(acc_3_1, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 112, v8_mul(acc_3_2, v8_set1(1.0f / sb[3])));
-        v8_st(run->row_scratch + 120, v8_mul(acc_3_3, v8_set1(1.0f / sb[3])));
-        v8 acc0_4_0 = v8_zero(), acc0_4_1 = v8_zero(), acc0_4_2 = v8_zero(), acc0_4_3 = v8_zero();
-        v8 acc0_5_0 = v8_zero(), acc0_5_1 = v8_zero(), acc0_5_2 = v8_zero(), acc0_5_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 4]);
-                        acc0_4_0 = v8_fma(wh, v8_ld(t_j + 128), acc0_4_0);
-                        acc0_4_1 = v8_fma(wh, v8_ld(t_j + 136), acc0_4_1);
-                        acc0_4_2 = v8_fma(wh, v8_ld(t_j + 144), acc0_4_2);
-                        acc0_4_3 = v8_fma(wh, v8_ld(t_j + 152), acc0_4_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 5]);
-                        acc0_5_0 = v8_fma(wh, v8_ld(t_j + 160), acc0_5_0);
-                        acc0_5_1 = v8_fma(wh, v8_ld(t_j + 168), acc0_5_1);
-                        acc0_5_2 = v8_fma(wh, v8_ld(t_j + 176), acc0_5_2);
-                        acc0_5_3 = v8_fma(wh, v8_ld(t_j + 184), acc0_5_3);
-                    }
-                }
-            }
-            (void)sum_t;
-        }
-        const v8 acc_4_0 = acc0_4_0;
-        const v8 acc_4_1 = acc0_4_1;
-        const v8 acc_4_2 = acc0_4_2;
-        const v8 acc_4_3 = acc0_4_3;
-        const v8 acc_5_0 = acc0_5_0;
-        const v8 acc_5_1 = acc0_5_1;
-        const v8 acc_5_2 = acc0_5_2;
-        const v8 acc_5_3 = acc0_5_3;
-        v8_st(run->row_scratch + 128, v8_mul(acc_4_0, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 136, v8_mul(acc_4_1, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 144, v8_mul(acc_4_2, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 152, v8_mul(acc_4_3, v8_set1(1.0f / sb[4])));
-        v8_st(run->row_scratch + 160, v8_mul(acc_5_0, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 168, v8_mul(acc_5_1, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 176, v8_mul(acc_5_2, v8_set1(1.0f / sb[5])));
-        v8_st(run->row_scratch + 184, v8_mul(acc_5_3, v8_set1(1.0f / sb[5])));
-        v8 acc0_6_0 = v8_zero(), acc0_6_1 = v8_zero(), acc0_6_2 = v8_zero(), acc0_6_3 = v8_zero();
-        v8 acc0_7_0 = v8_zero(), acc0_7_1 = v8_zero(), acc0_7_2 = v8_zero(), acc0_7_3 = v8_zero();
-        {
-            v8 sum_t = v8_zero();
-            for (int32_t c0 = e0; c0 < e1; c0 += 32) {
-                const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                v8 at_c = v8_zero();
-                for (int k0 = 0; k0 < cnt; k0 += 1) {
-                    const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
-                    if (kin == 0) {  /* a new block of 8 edges */
-                        const int bc = cnt - kb < 8 ? cnt - kb : 8;
-                        at_c = v8_ld_first(attr + c0 + kb, bc);
-                    }
-                    const v8i eidx = v8i_add_s(lane_edge, kin);
-                    /* contiguous head scores per edge: 1 load(s), no gather */
-                    const float *s0 = t + 256 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
-                    v8 z = v8_add(v8_ld(s0), d_t);
-                    z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
-                    z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
-                    sum_t = v8_add(sum_t, w);
-                    v8_st(wb + k0 * 8, w);
-                }
-                int q = 0;
-                for (; q < cnt; q++) {
-                    const float *t_j = t + (size_t)src[c0 + q] * ts;
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 6]);
-                        acc0_6_0 = v8_fma(wh, v8_ld(t_j + 192), acc0_6_0);
-                        acc0_6_1 = v8_fma(wh, v8_ld(t_j + 200), acc0_6_1);
-                        acc0_6_2 = v8_fma(wh, v8_ld(t_j + 208), acc0_6_2);
-                        acc0_6_3 = v8_fma(wh, v8_ld(t_j + 216), acc0_6_3);
-                    }
-                    {
-                        const v8 wh = v8_set1(wb[q * 8 + 7]);
-                        acc0_7_0 = v8_fma(wh, v8_ld(t_j + 224), acc0_7_0);
-                        acc0_7_1 = v8_fma(wh, v8_ld(t_j + 232), acc0_7_1);
-                        acc0_7_2 = v8_fma(wh, v8_ld(t_j + 240), acc0_7_2);
-                        acc0_7_3 = v8_fma(wh, v8_ld(t_j + 248), acc0_7_3);
-                    }
-                }
-            }
-            (void)sum_t;
-        }
-        const v8 acc_6_0 = acc0_6_0;
-        const v8 acc_6_1 = acc0_6_1;
-        const v8 acc_6_2 = acc0_6_2;
-        const v8 acc_6_3 = acc0_6_3;
-        const v8 acc_7_0 = acc0_7_0;
-        const v8 acc_7_1 = acc0_7_1;
-        const v8 acc_7_2 = acc0_7_2;
-        const v8 acc_7_3 = acc0_7_3;
-        v8_st(run->row_scratch + 192, v8_mul(acc_6_0, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 200, v8_mul(acc_6_1, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 208, v8_mul(acc_6_2, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 216, v8_mul(acc_6_3, v8_set1(1.0f / sb[6])));
-        v8_st(run->row_scratch + 224, v8_mul(acc_7_0, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 232, v8_mul(acc_7_1, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 240, v8_mul(acc_7_2, v8_set1(1.0f / sb[7])));
-        v8_st(run->row_scratch + 248, v8_mul(acc_7_3, v8_set1(1.0f / sb[7])));
-        {
-            int exact = e0 == e1;
-            for (int h = 0; h < 8; h++) exact |= !(sb[h] >= GK_SUM_FLOOR);
-            if (GK_UNLIKELY(exact)) {
+        if (GK_UNLIKELY(any_exact))
+            for (int r = 0; r < nr; r++) {
+                if (!skip[r]) continue;
+                const size_t i = i0 + (size_t)r;
                 gk_gat_row_exact(run, i, run->row_scratch);
-                gk_epilogue_row(L, run->row_scratch, t_i, y_i);
-                continue;
+                gk_epilogue_row(L, run->row_scratch, t + i * ts, run->y + i * 256);
             }
-        }
-        if (run->alpha) {
-            const v8 d = v8_ld(t_i + 264);
-            v8 shift = v8_add(d, ubv);
-            shift = v8_max(shift, v8_mul(shift, slope));
-            for (int32_t e = e0; e < e1; e++) {
-                const float *a_e = attr + (size_t)e * ds;
-                v8 z = v8_add(v8_ld(t + (size_t)src[e] * ts + 256), d);
-                z = v8_fma(v8_set1(a_e[0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                float wa[8];
-                v8_st(wa, v8_exp(v8_sub(z, shift)));
-                for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
-            }
-        }
-        gk_epilogue_row(L, run->row_scratch, t_i, y_i);
     }
 }
 

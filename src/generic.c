@@ -226,5 +226,5 @@ size_t gk_node_scratch_ints(const gk_layer *L, size_t max_nodes) {
 
 size_t gk_row_scratch_floats(const gk_layer *L) {
     size_t hc = (size_t)L->info.heads * (size_t)L->info.out_channels;
-    return 4 * hc + 16 * (size_t)L->info.heads + 64;
+    return (4 + GK_ROW_BLOCK) * hc + 16 * (size_t)L->info.heads + 64;
 }

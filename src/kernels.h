@@ -52,6 +52,11 @@ typedef struct gk_layer_kernels {
     gk_phase_fn complete_aggregate;
 } gk_layer_kernels;
 
+/* Rows per block of the generated CSR aggregations (at most; ROW_BLOCK in
+ * codegen/gen.py): their row_scratch holds, after the H·C floats of the
+ * exact fallback (rounded up to 16), the head sums of a block of rows. */
+#define GK_ROW_BLOCK 16
+
 /* Scratch sizes a plan allocates per layer (the max over layers). */
 size_t gk_node_scratch_floats(const gk_layer *layer, size_t max_nodes);
 size_t gk_node_scratch_ints(const gk_layer *layer, size_t max_nodes);

@@ -3,7 +3,9 @@
  * reference and the generic path: random graphs with isolated nodes, single
  * neighbours, duplicate edges, degrees that are no multiple of a vector and
  * rows of more than one 64-edge block; ordinary and large-magnitude logits;
- * every activation; alpha; GATv2 with shared and separate weights. */
+ * every activation; alpha; GATv2 with shared and separate weights; GATConv
+ * row counts below, at and past the kernels' row block, computed in one
+ * range and in pieces (bitwise equal). */
 #include "kernel_harness.h"
 
 static int check(const gk_reg_agg *k, float scale, gk_activation act, int residual,
@@ -34,6 +36,47 @@ static int check(const gk_reg_agg *k, float scale, gk_activation act, int residu
         printf("FAIL %s scale %g act %d res %d alpha %d: err %.3e alpha %.3e vs generic %.3e\n",
                k->name, scale, act, residual, with_alpha, err, aerr, gerr);
     free(t64); free(y); free(a); free(yk); free(yg);
+    kh_free(&c);
+    return bad;
+}
+
+/* Row counts around the kernels' row block (GK_ROW_BLOCK): n = 1, 7, 17
+ * and 37 rows (kh_graph: empty rows, degree-1 rows, duplicate edges)
+ * against the float64 reference, and the same rows computed in pieces
+ * ([0, s) then [s, n), as threads split them) bitwise equal to one call. */
+static int check_rows(const gk_reg_agg *k, size_t n, gk_activation act, int with_alpha) {
+    kh_case c;
+    kh_layer(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, (int)(n & 1), act,
+             0.2f, 2.0f);
+    kh_graph(&c, n, 0);
+    kh_buffers(&c);
+    double *t64 = calloc(c.n * c.ts, sizeof *t64);
+    kh_transform_ref(&c, t64);
+    for (size_t q = 0; q < c.n * c.ts; q++) c.t[q] = (float)t64[q];
+    size_t ny = c.n * (size_t)c.L.info.out_width, na = c.v.num_edges * (size_t)k->heads;
+    double *y = calloc(ny, sizeof *y), *a = calloc(na + 1, sizeof *a);
+    kh_aggregate_ref(&c, y, a);
+    gk_layer_run run = kh_run(&c, with_alpha);
+    if (k->prepare) k->prepare(&run, 0, c.n);
+    k->aggregate(&run, 0, c.n);
+    double err = kh_err_f(c.y, y, ny), aerr = with_alpha ? kh_err_f(c.alpha, a, na) : 0;
+    float *yk = malloc(ny * sizeof *yk);
+    memcpy(yk, c.y, ny * sizeof *yk);
+    int split_bad = 0;
+    size_t splits[] = {1, 3, n / 2, n - 1};
+    for (size_t q = 0; q < sizeof splits / sizeof *splits; q++) {
+        size_t s = splits[q];
+        if (s == 0 || s >= n) continue;
+        memset(c.y, 0, ny * sizeof *c.y);
+        k->aggregate(&run, s, n);  /* the later range first, as a second thread may */
+        k->aggregate(&run, 0, s);
+        split_bad |= memcmp(c.y, yk, ny * sizeof *yk) != 0;
+    }
+    int bad = !(err <= 1e-5 && aerr <= 1e-5) || split_bad;
+    if (bad)
+        printf("FAIL %s rows %zu act %d alpha %d: err %.3e alpha %.3e%s\n", k->name, n, act,
+               with_alpha, err, aerr, split_bad ? ", split rows differ" : "");
+    free(t64); free(y); free(a); free(yk);
     kh_free(&c);
     return bad;
 }
@@ -93,6 +136,11 @@ int main(void) {
         fails += check(k, 40.0f, GK_ACT_NONE, 1, 1);  /* large logits */
         fails += check(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1);
         runs += 3;
+        static const size_t rows[] = {1, 7, 17, 37};
+        for (size_t q = 0; q < sizeof rows / sizeof *rows; q++) {
+            fails += check_rows(k, rows[q], (gk_activation)((r + q) % 4), (int)(q & 1));
+            runs++;
+        }
     }
     for (size_t r = 0; r < gk_reg_num_gatv2s; r++) {
         const gk_reg_gatv2 *k = &gk_reg_gatv2s[r];
