@@ -15,7 +15,7 @@
 #include "registry.h"
 
 static unsigned long long kh_state = 88172645463325252ull;
-static float kh_rand(void) {  /* uniform in [-1, 1) */
+static inline float kh_rand(void) {  /* uniform in [-1, 1) */
     kh_state ^= kh_state << 13;
     kh_state ^= kh_state >> 7;
     kh_state ^= kh_state << 17;
@@ -33,7 +33,7 @@ typedef struct kh_case {
 
 /* A GAT layer with the standard fused layout and random weights; `scale`
  * multiplies the score columns (large values stress the softmax). */
-static void kh_layer(kh_case *k, int F, int H, int C, int D, int concat,
+static inline void kh_layer(kh_case *k, int F, int H, int C, int D, int concat,
                      int residual, gk_activation act, float ns, float scale) {
     gk_layer *L = &k->L;
     memset(L, 0, sizeof *L);
@@ -109,7 +109,7 @@ static inline void kh_layer_v2(kh_case *k, int F, int H, int C, int D, int conca
 
 /* CSR view: kind 0 random (isolated nodes, single neighbours, duplicate
  * edges), kind 1 complete (every (j, i) once, self loops included). */
-static void kh_graph(kh_case *k, size_t n, int kind) {
+static inline void kh_graph(kh_case *k, size_t n, int kind) {
     gk_graph_view *v = &k->v;
     memset(v, 0, sizeof *v);
     size_t cap = kind ? n * n : n * 40 + 150 * (n / 23 + 1);
@@ -143,7 +143,7 @@ static void kh_graph(kh_case *k, size_t n, int kind) {
     k->n = n;
 }
 
-static void kh_buffers(kh_case *k) {
+static inline void kh_buffers(kh_case *k) {
     size_t n = k->n, H = (size_t)k->L.info.heads;
     k->x = gk_calloc_array(n * (size_t)k->L.info.in_channels + 16, sizeof(float));
     for (size_t q = 0; q < n * (size_t)k->L.info.in_channels; q++) k->x[q] = kh_rand();
@@ -155,7 +155,7 @@ static void kh_buffers(kh_case *k) {
     k->rs = gk_calloc_array(gk_row_scratch_floats(&k->L), sizeof(float));
 }
 
-static void kh_free(kh_case *k) {
+static inline void kh_free(kh_case *k) {
     gk_free(k->L.w_fused); gk_free(k->L.b_fused); gk_free(k->L.bias); gk_free(k->L.edge_w);
     gk_free(k->L.att);
     gk_free(k->v.row_ptr); gk_free(k->v.src); gk_free(k->v.attr);
@@ -163,7 +163,7 @@ static void kh_free(kh_case *k) {
     gk_free(k->ns_f); gk_free(k->ns_i); gk_free(k->rs);
 }
 
-static gk_layer_run kh_run(kh_case *k, int with_alpha) {
+static inline gk_layer_run kh_run(kh_case *k, int with_alpha) {
     gk_layer_run r;
     memset(&r, 0, sizeof r);
     r.layer = &k->L;
@@ -232,7 +232,7 @@ static inline double kh_logit(const kh_case *k, const float *t_j, const float *t
 }
 
 /* y and alpha of the layer in float64 from k->t. */
-static void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
+static inline void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
     const gk_layer *L = &k->L;
     int H = L->info.heads, C = L->info.out_channels, W = L->info.out_width;
     double *out = calloc((size_t)(H * C), sizeof *out);
@@ -276,7 +276,7 @@ static void kh_aggregate_ref(const kh_case *k, double *y, double *alpha) {
 }
 
 /* max|a - ref| / max(1, max|ref|) */
-static double kh_err_f(const float *a, const double *ref, size_t count) {
+static inline double kh_err_f(const float *a, const double *ref, size_t count) {
     double m = 0, r = 1;
     for (size_t q = 0; q < count; q++) {
         double d = fabs((double)a[q] - ref[q]);
@@ -286,7 +286,7 @@ static double kh_err_f(const float *a, const double *ref, size_t count) {
     return m / r;
 }
 
-static int kh_skip(gk_isa isa, int *noted) {
+static inline int kh_skip(gk_isa isa, int *noted) {
     if (gk_cpu_supports(isa)) return 0;
     if (!noted[isa]) printf("note: this CPU cannot run %s kernels: skipped\n",
                             isa == GK_ISA_AVX512 ? "avx512" : "avx2");

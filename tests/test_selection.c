@@ -1,0 +1,84 @@
+/* Every kernel the shapes file configured is the one the selector picks: for
+ * each registry row (GATConv CSR aggregation, complete-graph kernel, GATv2Conv
+ * aggregation) of an ISA this CPU runs, a layer of exactly that shape gets
+ * that row's kernels and a generated transform, never the generic path. A
+ * drift between the generator's keys or layout and the selector's lookup
+ * would otherwise fall back to the generic path with every other test green.
+ * ISAs the CPU lacks are named as skipped. */
+#include "kernel_harness.h"
+#include "model.h"
+#include "select.h"
+
+static int failures, checked;
+
+static gk_layer_kernels select_for(gk_layer *L, gk_isa isa, char *reason, size_t size) {
+    gk_model m;
+    memset(&m, 0, sizeof m);
+    m.num_layers = 1;
+    m.layers = L;
+    m.in_features = L->info.in_channels;
+    m.out_features = L->info.out_width;
+    m.edge_dim = L->info.edge_dim;
+    m.max_cols = (int)gk_t_stride(L);
+    gk_layer_kernels k;
+    gk_select_kernels(&m, 0, isa, &k, reason, size);
+    return k;
+}
+
+static void expect(int ok, const char *what, const char *name, const char *reason) {
+    checked++;
+    if (ok) return;
+    failures++;
+    printf("FAIL %s: %s not selected (%s)\n", what, name, reason);
+}
+
+/* Complete-graph kernel of the same ISA and shape, if the generator made one. */
+static const gk_reg_complete *complete_row(gk_isa isa, int h, int c, int concat) {
+    for (size_t q = 0; q < gk_reg_num_completes; q++) {
+        const gk_reg_complete *r = &gk_reg_completes[q];
+        if (r->isa == isa && r->heads == h && r->channels == c && r->concat == concat) return r;
+    }
+    return NULL;
+}
+
+int main(void) {
+    char reason[512];
+    for (size_t q = 0; q < gk_reg_num_aggs; q++) {
+        const gk_reg_agg *r = &gk_reg_aggs[q];
+        if (!gk_cpu_supports(r->isa)) continue;
+        kh_case c;
+        kh_layer(&c, 37, r->heads, r->channels, r->edge_dim, r->concat, 0, GK_ACT_ELU, 0.2f,
+                 1.0f);
+        gk_layer_kernels k = select_for(&c.L, r->isa, reason, sizeof reason);
+        expect(k.aggregate == r->aggregate && k.prepare == r->prepare, "GATConv", r->name,
+               reason);
+        expect(k.transform != gk_generic_transform, "transform of", r->name, reason);
+        const gk_reg_complete *cr = complete_row(r->isa, r->heads, r->channels, r->concat);
+        if (cr && r->edge_dim == 0)
+            expect(k.complete_aggregate == cr->aggregate, "complete", cr->name, reason);
+        kh_free(&c);
+    }
+    for (size_t q = 0; q < gk_reg_num_gatv2s; q++) {
+        const gk_reg_gatv2 *r = &gk_reg_gatv2s[q];
+        if (!gk_cpu_supports(r->isa)) continue;
+        /* the aggregation serves both weight layouts; the transform exists
+         * for the configured one (its width: [xl | xr] or [xl]) */
+        int transforms = 0;
+        for (int share = 0; share <= 1; share++) {
+            kh_case c;
+            kh_layer_v2(&c, 37, r->heads, r->channels, r->edge_dim, r->concat, share, 0,
+                        GK_ACT_NONE, 0.2f, 1.0f);
+            gk_layer_kernels k = select_for(&c.L, r->isa, reason, sizeof reason);
+            expect(k.aggregate == r->aggregate, share ? "GATv2Conv shared" : "GATv2Conv",
+                   r->name, reason);
+            transforms += k.transform != gk_generic_transform;
+            kh_free(&c);
+        }
+        expect(transforms > 0, "a transform for", r->name, "neither weight layout");
+    }
+    for (int isa = GK_ISA_AVX512; isa <= GK_ISA_SCALAR; isa++)
+        if (!gk_cpu_supports((gk_isa)isa))
+            printf("skipped: this CPU cannot run %s kernels\n", gk_isa_name((gk_isa)isa));
+    printf("%d selections checked, %d failed\n", checked, failures);
+    return failures != 0 || checked == 0;
+}
