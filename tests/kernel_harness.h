@@ -286,12 +286,48 @@ static inline double kh_err_f(const float *a, const double *ref, size_t count) {
     return m / r;
 }
 
+/* One tester run covers every ISA (no argument) or the one named by its
+ * second argument: CTest registers one run per (family, ISA). */
+static int kh_only = -1;   /* gk_isa, or -1: all */
+static long kh_tested;     /* kernels of the covered ISAs tested */
+
+/* Reads argv[2]: 0 to go on, 77 (CTest's skip code) when this CPU cannot run
+ * that ISA, 2 for an unknown name. */
+static inline int kh_select_isa(int argc, char **argv) {
+    static const struct { const char *name; gk_isa isa; } isas[] = {
+        {"avx512", GK_ISA_AVX512}, {"avx2", GK_ISA_AVX2}, {"scalar", GK_ISA_SCALAR}};
+    if (argc < 3) return 0;
+    for (size_t q = 0; q < sizeof isas / sizeof *isas; q++) {
+        if (strcmp(argv[2], isas[q].name)) continue;
+        kh_only = (int)isas[q].isa;
+        if (gk_cpu_supports(isas[q].isa)) return 0;
+        printf("skipped: this CPU cannot run %s kernels\n", isas[q].name);
+        return 77;
+    }
+    printf("unknown ISA '%s' (avx512, avx2, scalar)\n", argv[2]);
+    return 2;
+}
+
 static inline int kh_skip(gk_isa isa, int *noted) {
-    if (gk_cpu_supports(isa)) return 0;
+    if (kh_only >= 0 && (int)isa != kh_only) return 1;
+    if (gk_cpu_supports(isa)) {
+        kh_tested++;
+        return 0;
+    }
     if (!noted[isa]) printf("note: this CPU cannot run %s kernels: skipped\n",
                             isa == GK_ISA_AVX512 ? "avx512" : "avx2");
     noted[isa] = 1;
     return 1;
+}
+
+/* The exit status: failures, or an ISA asked for with no kernel in the
+ * registry (a family that lost an ISA must not pass silently). */
+static inline int kh_finish(int failed) {
+    if (kh_only >= 0 && kh_tested == 0) {
+        printf("FAIL: no kernel of this ISA in the registry\n");
+        return 1;
+    }
+    return failed;
 }
 
 #endif

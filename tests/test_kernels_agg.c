@@ -127,7 +127,9 @@ static int check_v2(const gk_reg_gatv2 *k, float scale, gk_activation act, int s
     return bad;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int selected = kh_select_isa(argc, argv);
+    if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
     for (size_t r = 0; r < gk_reg_num_aggs; r++) {
         const gk_reg_agg *k = &gk_reg_aggs[r];
@@ -152,5 +154,5 @@ int main(void) {
         runs += 4;
     }
     printf("%d aggregation runs, %d failing\n", runs, fails);
-    return fails != 0;
+    return kh_finish(fails != 0);
 }

@@ -37,7 +37,9 @@ static int check(const gk_reg_complete *k, size_t n, float scale, gk_activation 
     return bad;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int selected = kh_select_isa(argc, argv);
+    if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
     for (size_t r = 0; r < gk_reg_num_completes; r++) {
         const gk_reg_complete *k = &gk_reg_completes[r];
@@ -51,5 +53,5 @@ int main(void) {
         runs += 4;
     }
     printf("%d complete-graph runs, %d failing\n", runs, fails);
-    return fails != 0;
+    return kh_finish(fails != 0);
 }

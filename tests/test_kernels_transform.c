@@ -118,7 +118,9 @@ static int check_selection(void) {
     return bad;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int selected = kh_select_isa(argc, argv);
+    if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
     double worst = 0;
     (void)kh_aggregate_ref;
@@ -144,5 +146,5 @@ int main(void) {
     fails += check_selection();
     printf("%d transform runs (%zu kernels), max error %.3e, %d failing\n", runs,
            gk_reg_num_transforms, worst, fails);
-    return fails != 0;
+    return kh_finish(fails != 0);
 }
