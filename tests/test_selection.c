@@ -47,6 +47,7 @@ int main(void) {
         const gk_reg_agg *r = &gk_reg_aggs[q];
         if (!gk_cpu_supports(r->isa)) continue;
         kh_case c;
+        memset(&c, 0, sizeof c);  /* kh_free frees the buffers, never made here */
         kh_layer(&c, 37, r->heads, r->channels, r->edge_dim, r->concat, 0, GK_ACT_ELU, 0.2f,
                  1.0f);
         gk_layer_kernels k = select_for(&c.L, r->isa, reason, sizeof reason);
@@ -66,6 +67,7 @@ int main(void) {
         int transforms = 0;
         for (int share = 0; share <= 1; share++) {
             kh_case c;
+            memset(&c, 0, sizeof c);
             kh_layer_v2(&c, 37, r->heads, r->channels, r->edge_dim, r->concat, share, 0,
                         GK_ACT_NONE, 0.2f, 1.0f);
             gk_layer_kernels k = select_for(&c.L, r->isa, reason, sizeof reason);
