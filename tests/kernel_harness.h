@@ -13,6 +13,7 @@
 
 #include "kernels.h"
 #include "registry.h"
+#include "select.h"
 
 static unsigned long long kh_state = 88172645463325252ull;
 static float kh_rand(void) {  /* uniform in [-1, 1) */
@@ -289,7 +290,7 @@ static double kh_err_f(const float *a, const double *ref, size_t count) {
 static int kh_skip(gk_isa isa, int *noted) {
     if (gk_cpu_supports(isa)) return 0;
     if (!noted[isa]) printf("note: this CPU cannot run %s kernels: skipped\n",
-                            isa == GK_ISA_AVX512 ? "avx512" : "avx2");
+                            gk_isa_name(isa));
     noted[isa] = 1;
     return 1;
 }
