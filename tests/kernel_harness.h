@@ -295,4 +295,11 @@ static int kh_skip(gk_isa isa, int *noted) {
     return 1;
 }
 
+/* The skip note for every SIMD ISA this CPU cannot run, up front: rows of
+ * another architecture's ISA are not in this build's registry at all. */
+static void kh_note_skipped(int *noted) {
+    static const gk_isa simd[] = {GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_NEON};
+    for (size_t q = 0; q < sizeof simd / sizeof *simd; q++) (void)kh_skip(simd[q], noted);
+}
+
 #endif
