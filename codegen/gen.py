@@ -30,7 +30,7 @@ except ImportError:  # CMake checks this first and says what to install
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(ROOT, "templates")
 DEFAULT_SHAPES = os.path.join(ROOT, "codegen", "shapes.toml")
-ISAS = ("avx512", "avx2", "scalar")
+ISAS = ("avx512", "avx2", "neon", "scalar")
 
 
 @dataclass(frozen=True, order=True)
@@ -97,10 +97,13 @@ class Isa:
     """What the templates need to know about an instruction set. `guard` is
     the preprocessor test for the architectures that can compile it: its
     generated files and registry rows are empty elsewhere (an AArch64 build
-    keeps the portable C kernels only)."""
-    def __init__(self, name, lanes, acc_regs, include, hv_max, guard):
+    keeps the portable C kernels only). `wide` is the lanes of the templates'
+    edge-chunk vector (v8 on AVX2, v16 on AVX-512): NEON's v8 is a pair of
+    4-lane vectors (templates/isa/neon.h.j2)."""
+    def __init__(self, name, lanes, acc_regs, include, hv_max, guard, wide=None):
         self.name, self.lanes, self.acc_regs = name, lanes, acc_regs
         self.include, self.hv_max, self.guard = include, hv_max, guard
+        self.wide = wide or lanes
         self.token = name.upper()
 
     def channel_lanes(self, c):
@@ -123,8 +126,10 @@ class Isa:
 
 
 X86_64 = "defined(__x86_64__)"
+AARCH64 = "defined(__aarch64__)"
 SIMD = {"avx512": Isa("avx512", 16, 24, "isa/avx512.h.j2", 16, X86_64),
-        "avx2": Isa("avx2", 8, 12, "isa/avx2.h.j2", 8, X86_64)}
+        "avx2": Isa("avx2", 8, 12, "isa/avx2.h.j2", 8, X86_64),
+        "neon": Isa("neon", 4, 24, "isa/neon.h.j2", 8, AARCH64, wide=8)}
 
 
 def split(n, parts):
@@ -227,7 +232,7 @@ def gatv2_plan(isa, key):
     by a pairwise-sum tree (v*_pairsum): S vectors -> one vector of WM
     logits, in [edge][head] order, SEG logits per edge (heads padded)."""
     h, c, d = key.heads, key.channels, key.edge_dim
-    wm, hc = isa.lanes, h * c
+    wm, hc = isa.wide, h * c
     if wm % c == 0:   # channels divide the vector: flat over H·C, segments of C
         s = c
         nv = -(-hc // wm)

@@ -179,7 +179,8 @@ typedef enum gk_isa {
     GK_ISA_AVX512,     /* specialized kernels, AVX-512                     */
     GK_ISA_AVX2,       /* specialized kernels, AVX2+FMA                    */
     GK_ISA_SCALAR,     /* specialized kernels, portable C                  */
-    GK_ISA_GENERIC     /* the generic BLIS path for every layer            */
+    GK_ISA_GENERIC,    /* the generic BLIS path for every layer            */
+    GK_ISA_NEON        /* specialized kernels, AArch64 Advanced SIMD       */
 } gk_isa;
 
 /* The most threads a plan may have (gk_plan_options.threads). */

@@ -52,6 +52,8 @@ void gk_f32_vexp__avx2(const float *x, float *y, size_t n);
 /* ELU's vector expm1 (x <= 0) of each ISA, for the same test. */
 void gk_f32_vexpm1_neg__avx512(const float *x, float *y, size_t n);
 void gk_f32_vexpm1_neg__avx2(const float *x, float *y, size_t n);
+void gk_f32_vexp__neon(const float *x, float *y, size_t n);
+void gk_f32_vexpm1_neg__neon(const float *x, float *y, size_t n);
 
 /* Sort keys[0:n) ascending in place and write perm (perm[r] = original index
  * of the r-th smallest). tmp_keys[n], tmp_perm[n] are scratch. Stable LSD

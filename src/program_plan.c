@@ -136,7 +136,7 @@ static size_t scratch_floats(const gk_program_plan *pp) {
  * per-ISA loop). Its weights: padded copies, made here. */
 static gk_phase_fn find_transform(gk_isa isa, int width, const char **name) {
     const gk_reg_transform *tr = NULL;
-    for (gk_isa k = isa; k <= GK_ISA_SCALAR && !tr; k++)
+    for (gk_isa k = isa; k != GK_ISA_GENERIC && !tr; k = gk_isa_next(k))
         tr = gk_reg_find_transform(k, width);
     if (tr && name) *name = tr->name;
     return tr ? tr->fn : NULL;

@@ -20,6 +20,7 @@ const char *gk_isa_name(gk_isa isa) {
     case GK_ISA_AVX2: return "avx2";
     case GK_ISA_SCALAR: return "scalar";
     case GK_ISA_GENERIC: return "generic";
+    case GK_ISA_NEON: return "neon";
     }
     return "?";
 }
@@ -32,10 +33,26 @@ static uint64_t xgetbv0(void) {
 }
 #endif
 
+/* The ISA the selector tries after `isa` (same architecture, down to
+ * portable C), GK_ISA_GENERIC after SCALAR: AVX512 -> AVX2 -> SCALAR,
+ * NEON -> SCALAR. */
+gk_isa gk_isa_next(gk_isa isa) {
+    switch (isa) {
+    case GK_ISA_AVX512: return GK_ISA_AVX2;
+    case GK_ISA_AVX2: return GK_ISA_SCALAR;
+    case GK_ISA_NEON: return GK_ISA_SCALAR;
+    default: return GK_ISA_GENERIC;
+    }
+}
+
 /* AVX2+FMA: CPU bits plus OS-enabled XMM/YMM state; AVX-512 (F, VL, DQ,
- * BW) additionally opmask/ZMM state. */
+ * BW) additionally opmask/ZMM state. NEON: Advanced SIMD is part of every
+ * AArch64 CPU (no detection). */
 int gk_cpu_supports(gk_isa isa) {
     if (isa == GK_ISA_SCALAR || isa == GK_ISA_GENERIC) return 1;
+#if defined(__aarch64__)
+    if (isa == GK_ISA_NEON) return 1;
+#endif
 #if defined(__x86_64__) || defined(__i386__)
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -56,21 +73,22 @@ int gk_cpu_supports(gk_isa isa) {
 static gk_isa best_isa(void) {
     if (gk_cpu_supports(GK_ISA_AVX512)) return GK_ISA_AVX512;
     if (gk_cpu_supports(GK_ISA_AVX2)) return GK_ISA_AVX2;
+    if (gk_cpu_supports(GK_ISA_NEON)) return GK_ISA_NEON;
     return GK_ISA_SCALAR;
 }
 
 gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err) {
-    if ((unsigned)requested > GK_ISA_GENERIC)
+    if ((unsigned)requested > GK_ISA_NEON)
         return gk_fail(err, GK_EINVAL, "unknown ISA value %d", (int)requested);
     gk_isa isa = requested;
     if (isa == GK_ISA_AUTO) {
         const char *env = getenv("GRAPHKERN_ISA");
         if (env && *env && strcmp(env, "auto") != 0) {
-            for (gk_isa i = GK_ISA_AVX512; i <= GK_ISA_GENERIC; i++)
+            for (gk_isa i = GK_ISA_AVX512; i <= GK_ISA_NEON; i++)
                 if (strcmp(env, gk_isa_name(i)) == 0) isa = i;
             if (isa == GK_ISA_AUTO)
                 return gk_fail(err, GK_EINVAL,
-                               "GRAPHKERN_ISA=%s: expected avx512, avx2, scalar or generic",
+                               "GRAPHKERN_ISA=%s: expected avx512, avx2, neon, scalar or generic",
                                env);
         }
     }
@@ -112,7 +130,7 @@ static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
     int ts = (int)gk_t_stride(L);
     const gk_reg_transform *tr = NULL;
     const gk_reg_gatv2 *ag = NULL;
-    for (gk_isa i = isa; i <= GK_ISA_SCALAR; i++) {
+    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i)) {
         if (!tr) tr = gk_reg_find_transform(i, ts);
         if (!ag) ag = gk_reg_find_gatv2(i, in->heads, in->out_channels, in->edge_dim, in->concat);
     }
@@ -159,7 +177,7 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
     const gk_reg_complete *co = NULL;
     /* The requested ISA first, then each lower one down to portable C; the
      * transform by its output width t_stride alone (any F_in). */
-    for (gk_isa i = isa; i <= GK_ISA_SCALAR; i++) {
+    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i)) {
         if (!tr) tr = gk_reg_find_transform(i, ts);
         if (!ag) ag = gk_reg_find_agg(i, in->heads, in->out_channels, in->edge_dim, in->concat);
         if (!co && in->edge_dim == 0)

@@ -13,6 +13,7 @@
 
 #include "kernels.h"
 #include "registry.h"
+#include "select.h"
 
 static unsigned long long kh_state = 88172645463325252ull;
 static inline float kh_rand(void) {  /* uniform in [-1, 1) */
@@ -295,7 +296,8 @@ static long kh_tested;     /* kernels of the covered ISAs tested */
  * that ISA, 2 for an unknown name. */
 static inline int kh_select_isa(int argc, char **argv) {
     static const struct { const char *name; gk_isa isa; } isas[] = {
-        {"avx512", GK_ISA_AVX512}, {"avx2", GK_ISA_AVX2}, {"scalar", GK_ISA_SCALAR}};
+        {"avx512", GK_ISA_AVX512}, {"avx2", GK_ISA_AVX2}, {"scalar", GK_ISA_SCALAR},
+        {"neon", GK_ISA_NEON}};
     if (argc < 3) return 0;
     for (size_t q = 0; q < sizeof isas / sizeof *isas; q++) {
         if (strcmp(argv[2], isas[q].name)) continue;
@@ -304,7 +306,7 @@ static inline int kh_select_isa(int argc, char **argv) {
         printf("skipped: this CPU cannot run %s kernels\n", isas[q].name);
         return 77;
     }
-    printf("unknown ISA '%s' (avx512, avx2, scalar)\n", argv[2]);
+    printf("unknown ISA '%s' (avx512, avx2, scalar, neon)\n", argv[2]);
     return 2;
 }
 
@@ -315,7 +317,7 @@ static inline int kh_skip(gk_isa isa, int *noted) {
         return 0;
     }
     if (!noted[isa]) printf("note: this CPU cannot run %s kernels: skipped\n",
-                            isa == GK_ISA_AVX512 ? "avx512" : "avx2");
+                            gk_isa_name(isa));
     noted[isa] = 1;
     return 1;
 }
@@ -328,6 +330,19 @@ static inline int kh_finish(int failed) {
         return 1;
     }
     return failed;
+}
+
+/* The skip note for every SIMD ISA this CPU cannot run, up front: rows of
+ * another architecture's ISA are not in this build's registry at all. */
+static inline void kh_note_skipped(int *noted) {
+    static const gk_isa simd[] = {GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_NEON};
+    for (size_t q = 0; q < sizeof simd / sizeof *simd; q++) {
+        gk_isa isa = simd[q];
+        if (gk_cpu_supports(isa) || (kh_only >= 0 && (int)isa != kh_only) || noted[isa])
+            continue;
+        printf("note: this CPU cannot run %s kernels: skipped\n", gk_isa_name(isa));
+        noted[isa] = 1;
+    }
 }
 
 #endif

@@ -35,6 +35,8 @@ def isas():
         out.append("avx2")
     if " avx512f" in flags:
         out.append("avx512")
+    if os.uname().machine == "aarch64":
+        out.append("neon")
     return out
 
 

@@ -21,6 +21,7 @@ static const struct {
 } ISAS[] = {{GK_ISA_AUTO, "auto"},
             {GK_ISA_AVX512, "avx512"},
             {GK_ISA_AVX2, "avx2"},
+            {GK_ISA_NEON, "neon"},
             {GK_ISA_SCALAR, "scalar"},
             {GK_ISA_GENERIC, "generic"}};
 #define NUM_ISAS (sizeof ISAS / sizeof ISAS[0])

@@ -131,6 +131,7 @@ int main(int argc, char **argv) {
     int selected = kh_select_isa(argc, argv);
     if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
+    kh_note_skipped(noted);
     for (size_t r = 0; r < gk_reg_num_aggs; r++) {
         const gk_reg_agg *k = &gk_reg_aggs[r];
         if (kh_skip(k->isa, noted)) continue;

@@ -1,4 +1,4 @@
-/* The generated vector exp (AVX-512 and AVX2) against libm's double exp:
+/* The generated vector exp (AVX-512 and AVX2, NEON on AArch64) against libm's double exp:
  * max relative error over [-87, 88] (every 1/4096 step plus random points),
  * which docs/codegen.md quotes. Fails above 4e-7 (about 3 ulp).
  * ELU's expm1 for x <= 0 against libm's double expm1: max relative error
@@ -12,20 +12,31 @@
 #include "gat_kernels.h"
 #include "registry.h"
 
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) && !defined(__aarch64__)
 int main(void) {  /* CTest's SKIP_RETURN_CODE: no vector exp here to test */
-    puts("skipped: the vector exp kernels are AVX-512 and AVX2 (x86-64) only");
+    puts("skipped: the vector exp kernels are AVX-512, AVX2 (x86-64) and NEON (AArch64) only");
     return 77;
 }
 #else
+typedef struct { gk_isa isa; const char *name; void (*fn)(const float *, float *, size_t); } exp_fn;
+#if defined(__x86_64__)
+static const exp_fn EXP[] = {{GK_ISA_AVX512, "avx512", gk_f32_vexp__avx512},
+                             {GK_ISA_AVX2, "avx2", gk_f32_vexp__avx2}};
+static const exp_fn EXPM1[] = {{GK_ISA_AVX512, "avx512", gk_f32_vexpm1_neg__avx512},
+                               {GK_ISA_AVX2, "avx2", gk_f32_vexpm1_neg__avx2}};
+#else
+static const exp_fn EXP[] = {{GK_ISA_NEON, "neon", gk_f32_vexp__neon}};
+static const exp_fn EXPM1[] = {{GK_ISA_NEON, "neon", gk_f32_vexpm1_neg__neon}};
+#endif
+#define NUM_FNS (int)(sizeof EXP / sizeof EXP[0])
+
 int main(void) {
     size_t n = (size_t)(175 * 4096);
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
     for (size_t q = 0; q < n; q++) x[q] = -87.0f + (float)q / 4096.0f;
     int fails = 0;
-    struct { gk_isa isa; const char *name; void (*fn)(const float *, float *, size_t); } isas[] = {
-        {GK_ISA_AVX512, "avx512", gk_f32_vexp__avx512}, {GK_ISA_AVX2, "avx2", gk_f32_vexp__avx2}};
-    for (int i = 0; i < 2; i++) {
+    const exp_fn *isas = EXP;
+    for (int i = 0; i < NUM_FNS; i++) {
         if (!gk_cpu_supports(isas[i].isa)) {
             printf("note: this CPU cannot run %s: skipped\n", isas[i].name);
             continue;
@@ -45,9 +56,8 @@ int main(void) {
         float *u = malloc(nt * sizeof *u), *v = malloc(nt * sizeof *v);
         for (size_t q = 0; q < m; q++) u[q] = -(float)q / 4096.0f;
         for (size_t k = 0; k < 100; k++) u[m + k] = -ldexpf(1.0f, -(int)k) * 0.8125f;
-        struct { gk_isa isa; const char *name; void (*fn)(const float *, float *, size_t); } em[] = {
-            {GK_ISA_AVX512, "avx512", gk_f32_vexpm1_neg__avx512}, {GK_ISA_AVX2, "avx2", gk_f32_vexpm1_neg__avx2}};
-        for (int i = 0; i < 2; i++) {
+        const exp_fn *em = EXPM1;
+        for (int i = 0; i < NUM_FNS; i++) {
             if (!gk_cpu_supports(em[i].isa)) continue;
             em[i].fn(u, v, nt);
             double worst = 0, at = 0;

@@ -112,7 +112,7 @@ static int check_threads(const model_case *mc, const char *name) {
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
-    static const gk_isa isas[] = {GK_ISA_AUTO, GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_SCALAR,
+    static const gk_isa isas[] = {GK_ISA_AUTO, GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_NEON, GK_ISA_SCALAR,
                                   GK_ISA_GENERIC};
     int failures = 0;
     for (int c = 0; model_case_names[c]; c++) {

@@ -500,7 +500,8 @@ static const struct {
     gk_isa isa;
     const char *name;
 } ISAS[] = {{GK_ISA_AUTO, "auto"},     {GK_ISA_AVX512, "avx512"},
-            {GK_ISA_AVX2, "avx2"},     {GK_ISA_SCALAR, "scalar"},
+            {GK_ISA_AVX2, "avx2"},     {GK_ISA_NEON, "neon"},
+            {GK_ISA_SCALAR, "scalar"},
             {GK_ISA_GENERIC, "generic"}};
 
 static void describe(const rand_model *m, const rand_graph *g)

@@ -78,9 +78,10 @@ int main(void) {
         }
         expect(transforms > 0, "a transform for", r->name, "neither weight layout");
     }
-    for (int isa = GK_ISA_AVX512; isa <= GK_ISA_SCALAR; isa++)
-        if (!gk_cpu_supports((gk_isa)isa))
-            printf("skipped: this CPU cannot run %s kernels\n", gk_isa_name((gk_isa)isa));
+    static const gk_isa isas[] = {GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_SCALAR, GK_ISA_NEON};
+    for (size_t q = 0; q < sizeof isas / sizeof *isas; q++)
+        if (!gk_cpu_supports(isas[q]))
+            printf("skipped: this CPU cannot run %s kernels\n", gk_isa_name(isas[q]));
     printf("%d selections checked, %d failed\n", checked, failures);
     return failures != 0 || checked == 0;
 }

@@ -130,6 +130,14 @@ static void plan_contract(void) {
     opt = gk_plan_default_options();
     opt.isa = (gk_isa)42;
     CHECK_STATUS(gk_plan_create(m, 4, 4, &opt, &p, &err), GK_EINVAL, &err);
+    opt.isa = GK_ISA_NEON;  /* a valid value: runs on AArch64 only */
+#if defined(__aarch64__)
+    CHECK_STATUS(gk_plan_create(m, 4, 4, &opt, &p, &err), GK_OK, &err);
+    gk_plan_free(p);
+    p = NULL;
+#else
+    CHECK_STATUS(gk_plan_create(m, 4, 4, &opt, &p, &err), GK_EISA, &err);
+#endif
     gk_plan_free(NULL);
     CHECK(gk_plan_describe(NULL, NULL, 0) == 0);
     CHECK(gk_plan_layer_kernel(NULL, 0) == NULL);

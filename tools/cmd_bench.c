@@ -27,7 +27,7 @@ static const char usage_text[] =
     "  --scenario A[,B..]   scenarios to run (default: all; --list names them)\n"
     "  --path P             specialized | generic | both (default both)\n"
     "  --isa I              ISA asked of the specialized path: auto (default),\n"
-    "                       avx512, avx2, scalar\n"
+    "                       avx512, avx2, neon, scalar\n"
     "  --threads T[,T..]    thread counts (default 1)\n"
     "  --runs K             measured runs per configuration (default: the\n"
     "                       scenario's, 10000; 1000 for dense1000)\n"
@@ -126,10 +126,11 @@ static int parse_options(int argc, char **argv, bench_options *o) {
     o->paths = !v || !strcmp(v, "both") ? 3 : !strcmp(v, "specialized") ? 1
                : !strcmp(v, "generic") ? 2 : 0;
     v = cli_option(argc, argv, "--isa");
-    static const char *const isas[] = {"auto", "avx512", "avx2", "scalar"};
+    /* indexed by gk_isa: "generic" is --path's, not an ISA here */
+    static const char *const isas[] = {"auto", "avx512", "avx2", "scalar", "", "neon"};
     o->isa = (gk_isa)-1;
-    for (int k = 0; k < 4; k++)
-        if (!strcmp(v ? v : "auto", isas[k])) o->isa = (gk_isa)k;
+    for (int k = 0; k < 6; k++)
+        if (*isas[k] && !strcmp(v ? v : "auto", isas[k])) o->isa = (gk_isa)k;
     if (!o->paths || (int)o->isa < 0 || o->runs < 0 || o->num_threads < 1 ||
         o->max_seconds < 0) {
         fputs(usage_text, stderr);

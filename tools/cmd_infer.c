@@ -66,7 +66,7 @@ static int write_output(const char *path, const float *y, size_t n, size_t w) {
 
 static const char usage_text[] =
     "usage: graphkern infer --model M --input IN [--output OUT] [--repeat K]\n"
-    "                       [--isa auto|avx512|avx2|scalar|generic]\n"
+    "                       [--isa auto|avx512|avx2|neon|scalar|generic]\n"
     "  IN holds x F32 [N, F], edge_index I64/I32 [2, E] and, when the model has\n"
     "  edge features, edge_attr F32 [E, D]; OUT receives y F32 [N, out].\n"
     "  A format-2 model (graphkern.export) reads each of its inputs from IN by\n"
@@ -117,9 +117,10 @@ int cmd_infer(int argc, char **argv) {
     gk_plan_options opt = gk_plan_default_options();
     const char *isa = cli_option(argc, argv, "--isa");
     if (isa) {
-        static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic"};
+        static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic",
+                                            "neon"};  /* indexed by gk_isa */
         opt.isa = (gk_isa)-1;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 6; k++)
             if (!strcmp(isa, names[k])) opt.isa = (gk_isa)k;
     }
 

@@ -66,7 +66,7 @@ class Model(_graphkern.Model):
 
     def plan(self, max_nodes, max_edges, threads=1, **options):
         """A Plan for graphs of up to max_nodes nodes and max_edges edges.
-        Options: isa ('auto', 'avx512', 'avx2', 'scalar', 'generic'),
+        Options: isa ('auto', 'avx512', 'avx2', 'neon', 'scalar', 'generic'),
         keep_attention, validate_inputs (reject NaN/Inf in x), pin_first_cpu."""
         return Plan(self, max_nodes, max_edges, threads=threads, **options)
 

@@ -9,17 +9,18 @@
 #include <time.h>
 
 static int parse_isa(PyObject *obj, gk_isa *isa) {
-    static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic"};
+    static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic",
+                                        "neon"};  /* indexed by gk_isa */
     if (!obj || obj == Py_None) return 0;
     const char *s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8(obj) : NULL;
-    for (int i = 0; s && i < 5; i++)
+    for (int i = 0; s && i < 6; i++)
         if (strcmp(s, names[i]) == 0) {
             *isa = (gk_isa)i;
             return 0;
         }
     if (!PyErr_Occurred())
         PyErr_SetString(PyExc_ValueError,
-                        "isa must be one of 'auto', 'avx512', 'avx2', 'scalar', 'generic'");
+                        "isa must be one of 'auto', 'avx512', 'avx2', 'neon', 'scalar', 'generic'");
     return -1;
 }
 
