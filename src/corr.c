@@ -503,8 +503,9 @@ static topk worker_heap(gk_corr *c, int worker, size_t k) {
  * operation for operation, so that every path gives the same bits. */
 static float pair_rho(const gk_corr *c, size_t lo, size_t hi, double inv_n) {
     double si = c->sum[lo] * inv_n;
-    float r = (float)((c->cross[lo * c->n + hi] - si * c->sum[hi]) * c->inv_sd[lo] *
-                      c->w[hi]);
+    /* w, not inv_sd, on both sides: NaN for an invalid asset on either
+     * side (inv_sd's 0 would give rho 0, an edge under a threshold <= 0) */
+    float r = (float)((c->cross[lo * c->n + hi] - si * c->sum[hi]) * c->w[lo] * c->w[hi]);
     r = r > 1.0f ? 1.0f : r;
     r = r < -1.0f ? -1.0f : r;
     return r;
