@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "bench.h"
 #include "bench_gatv2.h"
 #include "cli.h"
 #include "tick.h"
