@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "layout.h"  /* gk_t_stride */
 #include "model.h"
 
 typedef struct gk_layer_run {
@@ -57,11 +58,11 @@ typedef struct gk_layer_kernels {
  * exact fallback (rounded up to 16), the head sums of a block of rows. */
 #define GK_ROW_BLOCK 16
 
-/* Scratch sizes a plan allocates per layer (the max over layers). */
+/* Scratch sizes a plan allocates per layer (the max over layers); the row
+ * stride of t, gk_t_stride, is the column layout's (layout.h). */
 size_t gk_node_scratch_floats(const gk_layer *layer, size_t max_nodes);
 size_t gk_node_scratch_ints(const gk_layer *layer, size_t max_nodes);
 size_t gk_row_scratch_floats(const gk_layer *layer);
-size_t gk_t_stride(const gk_layer *layer);
 
 /* The generic path: BLIS for the transform, plain C for the rest. */
 void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end);

@@ -1,7 +1,9 @@
 /* The steps of loading a model, one file each:
  *   model_config.c   __metadata__["graphkern"] JSON -> gk_layer_info
- *   model.c          fused-transform column layout, the load itself
- *   model_weights.c  state_dict tensors -> a gk_layer's packed arrays */
+ *   layout.c         fused-transform column layout (layout.h)
+ *   model.c          the load itself: config, layout, weights, summary
+ *   model_weights.c  state_dict tensors -> a gk_layer's packed arrays
+ * model.c calls the others; model_weights.c needs only layout.c. */
 #ifndef GK_MODEL_LOAD_H
 #define GK_MODEL_LOAD_H
 

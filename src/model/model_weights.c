@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "kernels.h"
+#include "layout.h"
 #include "model_load.h"
 
 /* The layer's tensors as float32, in PyG's layouts. NULL when absent. */
