@@ -19,7 +19,7 @@
 
 /* ---- scenarios ----------------------------------------------------------- */
 
-/* BENCH_TICK: the trading tick loop (tools/tick.h), not a fixed graph: one
+/* BENCH_TICK: the trading tick loop (src/cli/tick.h), not a fixed graph: one
  * timed run = push returns + rebuild the correlation graph + infer. */
 typedef enum bench_graph_kind { BENCH_DENSE = 0, BENCH_TOPK = 1, BENCH_TICK = 2 } bench_graph_kind;
 

@@ -10,7 +10,7 @@
  * x is each asset's last F standardized returns. Each of the BENCH_VARIANTS
  * inputs has its own seed, so rotating through them shows the caches more
  * than one graph. The BENCH_TICK scenarios build their own inputs, tick by
- * tick (tools/tick.c); bench_build_inputs does not apply to them. */
+ * tick (src/cli/tick.c); bench_build_inputs does not apply to them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,7 @@ const bench_scenario bench_scenarios[] = {
     {"dense1000_edge1", BENCH_DENSE, 1000, 0, 1, 1000, 10},
     {"topk16_n1000", BENCH_TOPK, 1000, 16, 0, 10000, 100},
     {"topk16_n1000_edge1", BENCH_TOPK, 1000, 16, 1, 10000, 100},
-    /* tools/tick.h: built-in market, window 256, top-16 symmetric, the
+    /* src/cli/tick.h: built-in market, window 256, top-16 symmetric, the
      * bundled model (edge_dim 1); timed for a duration, not a run count. */
     {"tick_n100", BENCH_TICK, 100, 16, 1, 0, 0},
     {"tick_n1000", BENCH_TICK, 1000, 16, 1, 0, 0},

@@ -187,7 +187,8 @@ def scalar_transform_plan(ts):
 
 
 # Largest row block of the CSR aggregations; gk_row_scratch_floats()
-# (src/generic.c) reserves GK_ROW_BLOCK (src/kernels.h) rows of head sums.
+# (src/kernels/generic.c) reserves GK_ROW_BLOCK (src/kernels/kernels.h) rows
+# of head sums.
 ROW_BLOCK = 16
 
 

@@ -1,4 +1,4 @@
-/* The generic transform's GEMM (src/blis_gemm.c) against a float64
+/* The generic transform's GEMM (src/kernels/blis_gemm.c) against a float64
  * reference, for every BLIS kernel this CPU runs (SKX prefers column tiles,
  * Haswell row tiles, the reference kernel either), on sizes that leave
  * partial tiles and depths that span several packed blocks. */

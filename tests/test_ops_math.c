@@ -1,4 +1,4 @@
-/* The op kernels' elementary functions (src/ops_math.h) against libm in
+/* The op kernels' elementary functions (src/ops/ops_math.h) against libm in
  * double: gk_expf, gk_expm1f, gk_tanhf and gk_sigmoidf over a dense sweep
  * of [-30, 30] and the small arguments near 0, worst error in units of the
  * float32 result (relative for exp, absolute + relative for the others),

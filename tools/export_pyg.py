@@ -186,7 +186,7 @@ def _default_activation(index, count):
 
 def _did_you_mean(word, names):
     """' (did you mean 'x'?)' for a likely typo of one of names, as the C
-    loader says it (src/did_you_mean.c: at most one edit per three letters)."""
+    loader says it (src/core/did_you_mean.c: at most one edit per three letters)."""
     best = None
     for name in names:
         d = _edit_distance(word, name)

@@ -1,7 +1,7 @@
 /* graphkern bench: the scenarios of docs/performance.md for the specialized path
  * (the plan's automatic kernel choice) and the generic path (GK_ISA_GENERIC)
- * in one run, and the trading tick loop (tick_n100, tick_n1000: tools/tick.h).
- * The harness itself lives in bench/ (bench.h). */
+ * in one run, and the trading tick loop (tick_n100, tick_n1000:
+ * src/cli/tick.h). The harness itself lives in bench/ (bench.h). */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
@@ -344,7 +344,7 @@ static int run_build_config(const gk_model *m, const bench_inputs *in, build_wha
     return rc ? (err.status ? cli_error("bench: graph build", &err) : 1) : 0;
 }
 
-/* ---- the tick scenarios (tools/tick.h) ---------------------------------- */
+/* ---- the tick scenarios (src/cli/tick.h) -------------------------------- */
 
 static double tick_seconds(const bench_options *o) {
     double s = o->quick ? 0.25 : 10;

@@ -7,7 +7,7 @@
  *   tick.c           the engine (one tick = push + rebuild + infer) and the
  *                    bench entry points below
  *
- * `graphkern bench` (tools/cmd_bench.c) calls tick_bench_run("tick_n100" or
+ * `graphkern bench` (src/cli/cmd_bench.c) calls tick_bench_run("tick_n100" or
  * "tick_n1000", isa, threads, cpu, seconds, &result, &err) and reports its
  * fields; tick_bench_update_vs_recompute() times one incremental correlation
  * update against one full recompute. Both use only the public API. */

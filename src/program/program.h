@@ -1,7 +1,7 @@
 /* A version-2 model: a graph of operations over named float32 tensors.
  *
  * Loading (program_parse.c) checks every key, reference and shape and loads
- * each op's weights; the op kinds are rows of one table (ops.c): name,
+ * each op's weights; the op kinds are rows of one table (ops_table.c): name,
  * keys, arity, shape rule, scratch size and run function. Convs are grouped
  * by their edge set (edge_index input + edge_attr input): each group is an
  * ordinary layer model (model.h) so that the GAT kernels, graphs and the
@@ -68,7 +68,7 @@ typedef struct gk_output {
     int value;
 } gk_output;
 
-/* Op kinds, one row each in ops.c's table. */
+/* Op kinds, one row each in ops_table.c. */
 typedef enum gk_op_kind {
     GK_OP_CONV, GK_OP_LINEAR, GK_OP_CONSTANT,
     GK_OP_RELU, GK_OP_ELU, GK_OP_LEAKY_RELU, GK_OP_GELU, GK_OP_SILU,
@@ -98,7 +98,7 @@ typedef struct gk_op {
     int num_inputs, num_outputs;
     int inputs[GK_OP_MAX_INPUTS];   /* value indices                      */
     int outputs[GK_OP_MAX_OUTPUTS];
-    /* attributes (which ones a kind reads: ops.c) */
+    /* attributes (which ones a kind reads: ops_table.c) */
     int dim;                     /* softmax, concat, slice, scale_shift   */
     unsigned reduce_dims;        /* sum/mean/max/min: bit per input dim   */
     int keepdim;
@@ -120,7 +120,7 @@ typedef struct gk_op {
     int alias_of;                /* input slot it aliases, or -1          */
     int num_fused;               /* linear: ops applied to y, in order    */
     int fused[GK_MAX_FUSED];     /* (add, scale_shift, activations)       */
-    /* weights, owned, float32; which slot holds what: ops.c */
+    /* weights, owned, float32; which slot holds what: ops_table.c */
     int num_tensors;
     float *tensors[GK_OP_MAX_TENSORS];
     size_t tensor_len[GK_OP_MAX_TENSORS];

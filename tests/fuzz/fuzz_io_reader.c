@@ -1,4 +1,4 @@
-/* Fuzz the CLI's .io reader (tools/cli_common.c, compiled in) and what
+/* Fuzz the CLI's .io reader (src/cli/cli_common.c, compiled in) and what
  * `graphkern infer` does with what it accepts: when a fixture model takes
  * x's width and edge_attr's width, build the graph, a plan sized exactly
  * for it, and run inference, as cmd_infer does. */
