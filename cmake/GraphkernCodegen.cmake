@@ -1,14 +1,16 @@
 # Generated kernels (codegen/gen.py, docs/codegen.md).
 #
 # Default: the committed generated/ is used; if a Python 3 with Jinja2 is
-# found, a custom command regenerates it (in the tree) whenever gen.py, a
-# template or the shapes file changes. With -DGRAPHKERN_SHAPES=file and/or
+# found, configuring regenerates it (in the tree), and gen.py, the ISA
+# table, the layout rule, a template or the shapes file changing
+# reconfigures. With -DGRAPHKERN_SHAPES=file and/or
 # -DGRAPHKERN_MODELS="a.safetensors;b.safetensors" the kernels are generated
 # into the build directory instead (the tree is never edited); that needs
 # Python + Jinja2. GRAPHKERN_SHAPES replaces codegen/shapes.toml, so that a
 # binary can ship only its own kernels; -DGRAPHKERN_SHAPES_ADD=ON adds it
 # to the default set instead. Models add their layers' shapes to whichever
-# set that is. Sets GK_GEN_DIR and GK_GEN_SOURCES.
+# set that is. Sets GK_GEN_DIR, GK_GEN_SOURCES (this architecture's kernel
+# files, listed by generated/sources.cmake) and GK_GEN_ISAS.
 set(GRAPHKERN_SHAPES "" CACHE FILEPATH
     "Shapes file (TOML) for codegen; replaces codegen/shapes.toml")
 option(GRAPHKERN_SHAPES_ADD "Add GRAPHKERN_SHAPES to codegen/shapes.toml instead of replacing it" OFF)
@@ -56,32 +58,41 @@ else()
   set(GK_GEN_DIR ${PROJECT_SOURCE_DIR}/generated)
 endif()
 
+# Generation runs at configure time (half a second; only changed files are
+# written, so unchanged kernels are not rebuilt); editing the shapes, the
+# ISA table, the layout rule, a template or gen.py reconfigures.
 if(GK_PYTHON)
   file(GLOB GK_TEMPLATES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/templates/*.j2
        ${PROJECT_SOURCE_DIR}/templates/isa/*.j2)
-  # The file list depends on the shapes: ask the generator at configure time,
-  # and reconfigure when the inputs change.
-  execute_process(COMMAND ${GK_PYTHON} ${GK_CODEGEN} ${GK_GEN_ARGS} --out ${GK_GEN_DIR} --list
-                  OUTPUT_VARIABLE _gk_list RESULT_VARIABLE _gk_rc ERROR_VARIABLE _gk_err)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${GK_GEN_INPUTS} ${GK_CODEGEN} ${GK_TEMPLATES}
+               ${PROJECT_SOURCE_DIR}/codegen/isas.toml ${PROJECT_SOURCE_DIR}/codegen/layout.toml)
+  execute_process(COMMAND ${GK_PYTHON} ${GK_CODEGEN} ${GK_GEN_ARGS} --out ${GK_GEN_DIR}
+                  RESULT_VARIABLE _gk_rc ERROR_VARIABLE _gk_err)
   if(NOT _gk_rc EQUAL 0)
-    message(FATAL_ERROR "codegen/gen.py --list failed: ${_gk_err}")
+    message(FATAL_ERROR "codegen/gen.py failed: ${_gk_err}")
   endif()
-  string(STRIP "${_gk_list}" _gk_list)
-  string(REPLACE "\n" ";" GK_GEN_FILES "${_gk_list}")
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${GK_GEN_INPUTS} ${GK_CODEGEN})
-  if(NOT EXISTS ${GK_GEN_DIR}/gk_registry.inc)
-    execute_process(COMMAND ${GK_PYTHON} ${GK_CODEGEN} ${GK_GEN_ARGS} --out ${GK_GEN_DIR})
-  endif()
-  add_custom_command(OUTPUT ${GK_GEN_FILES}
-    COMMAND ${GK_PYTHON} ${GK_CODEGEN} ${GK_GEN_ARGS} --out ${GK_GEN_DIR}
-    DEPENDS ${GK_CODEGEN} ${GK_TEMPLATES} ${GK_GEN_INPUTS}
-    COMMENT "Generating kernels (codegen/gen.py)" VERBATIM)
-  add_custom_target(graphkern_codegen DEPENDS ${GK_GEN_FILES})
-  set(GK_GEN_SOURCES ${GK_GEN_FILES})
-  list(FILTER GK_GEN_SOURCES INCLUDE REGEX "\\.c$")
-  message(STATUS "graphkern codegen: ${GK_PYTHON} -> ${GK_GEN_DIR}")
+  message(STATUS "graphkern codegen: ${GK_PYTHON} -> ${GK_GEN_DIR} ${_gk_err}")
 else()
-  file(GLOB GK_GEN_SOURCES ${GK_GEN_DIR}/*.c)
   message(STATUS "graphkern codegen: no Python 3.11+ with Jinja2; using the committed "
           "generated/ (apt-get install python3-jinja2 to regenerate)")
 endif()
+
+# The generated list (no glob): the sources every architecture compiles,
+# plus those of the architecture being built for (x86-64 or AArch64).
+include(${GK_GEN_DIR}/sources.cmake)
+set(GK_GEN_SOURCES ${GK_GEN_SOURCES_any})
+set(GK_GEN_ARCH "")
+foreach(_gk_isa ${GK_GEN_ISAS})
+  set(_gk_arch ${GK_GEN_ISA_ARCH_${_gk_isa}})
+  if(NOT _gk_arch STREQUAL "any" AND
+     CMAKE_SYSTEM_PROCESSOR MATCHES "^(${GK_GEN_ARCH_MATCH_${_gk_arch}})$")
+    set(GK_GEN_ARCH ${_gk_arch})
+  endif()
+endforeach()
+if(GK_GEN_ARCH)
+  list(APPEND GK_GEN_SOURCES ${GK_GEN_SOURCES_${GK_GEN_ARCH}})
+endif()
+list(LENGTH GK_GEN_SOURCES _gk_n)
+message(STATUS "graphkern codegen: ${_gk_n} kernel sources for "
+        "${CMAKE_SYSTEM_PROCESSOR} (SIMD: ${GK_GEN_ARCH})")

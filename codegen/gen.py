@@ -18,7 +18,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass
 
@@ -30,7 +29,36 @@ except ImportError:  # CMake checks this first and says what to install
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(ROOT, "templates")
 DEFAULT_SHAPES = os.path.join(ROOT, "codegen", "shapes.toml")
-ISAS = ("avx512", "avx2", "neon", "scalar")
+
+
+ISA_TABLE = os.path.join(ROOT, "codegen", "isas.toml")
+LAYOUT_RULE = os.path.join(ROOT, "codegen", "layout.toml")
+
+
+# ---- the column layout (codegen/layout.toml) --------------------------------
+
+def load_layout():
+    with open(LAYOUT_RULE, "rb") as f:
+        return tomllib.load(f)
+
+
+LAYOUT = load_layout()
+
+
+def layout_values(kind, **flags):
+    """Every name of layout.toml's [common] and [kind] tables for one layer
+    (heads, channels, concat, residual, share_weights as ints)."""
+    env = dict(flags)
+    for table in ("common", kind):
+        for name, expr in LAYOUT[table].items():
+            env[name] = eval(expr, {"__builtins__": {}}, env)  # trusted file
+    return env
+
+
+def padded(cols):
+    """cols rounded up to the layout's row alignment (gk_t_stride())."""
+    a = LAYOUT["align"]
+    return (cols + a - 1) // a * a
 
 
 @dataclass(frozen=True, order=True)
@@ -48,10 +76,10 @@ class GatKey:
         return self.heads * self.channels if self.concat else self.channels
 
     @property
-    def t_stride(self):  # same rule as gk_t_stride(): cols rounded up to 16
-        cols = self.heads * self.channels + 2 * self.heads
-        cols += self.out_width if self.residual else 0
-        return (cols + 15) // 16 * 16
+    def t_stride(self):
+        return padded(layout_values("gat", heads=self.heads, channels=self.channels,
+                                    concat=int(self.concat), residual=int(self.residual),
+                                    share_weights=0)["cols"])
 
 
 @dataclass(frozen=True, order=True)
@@ -72,39 +100,48 @@ class Gatv2Key:
         return self.heads * self.channels if self.concat else self.channels
 
     @property
-    def t_stride(self):  # gk_t_stride() of [xl | xr (unless shared) | res]
-        cols = self.heads * self.channels * (1 if self.share_weights else 2)
-        cols += self.out_width if self.residual else 0
-        return (cols + 15) // 16 * 16
+    def t_stride(self):
+        return padded(layout_values("gatv2", heads=self.heads, channels=self.channels,
+                                    concat=int(self.concat), residual=int(self.residual),
+                                    share_weights=int(self.share_weights))["cols"])
 
 
 @dataclass(frozen=True, order=True)
 class DenseKey:
     """A dense product y = x·W (+ b) of a whole model's linear op or RNN gate
     product: served by the transform kernel of its width (output padded to
-    16 columns), which takes any f_in."""
+    the layout's alignment), which takes any f_in."""
     f_in: int
     out: int
 
     @property
     def t_stride(self):
-        return (self.out + 15) // 16 * 16
+        return padded(self.out)
 
 
-# ---- the ISA families -------------------------------------------------------
+# ---- the ISA table (codegen/isas.toml) ----------------------------------------
 
+@dataclass(frozen=True)
 class Isa:
-    """What the templates need to know about an instruction set. `guard` is
-    the preprocessor test for the architectures that can compile it: its
-    generated files and registry rows are empty elsewhere (an AArch64 build
-    keeps the portable C kernels only). `wide` is the lanes of the templates'
-    edge-chunk vector (v8 on AVX2, v16 on AVX-512): NEON's v8 is a pair of
-    4-lane vectors (templates/isa/neon.h.j2)."""
-    def __init__(self, name, lanes, acc_regs, include, hv_max, guard, wide=None):
-        self.name, self.lanes, self.acc_regs = name, lanes, acc_regs
-        self.include, self.hv_max, self.guard = include, hv_max, guard
-        self.wide = wide or lanes
-        self.token = name.upper()
+    """One row of codegen/isas.toml (its comments say what each field is);
+    `guard` is the preprocessor test of its architecture (None: any)."""
+    name: str
+    id: str
+    arch: str
+    parent: str
+    cpu: tuple
+    target: str
+    helpers: str
+    lanes: int
+    wide: int
+    acc_regs: int
+    head_max: int
+    simd: bool
+    guard: str
+
+    @property
+    def hv_max(self):
+        return self.head_max
 
     def channel_lanes(self, c):
         """Lanes of the channel vectors: the widest that divides C; 1 (scalar
@@ -116,7 +153,7 @@ class Isa:
 
     def head_lanes(self, h):
         for w in (4, 8, 16):
-            if h <= w <= self.hv_max:
+            if h <= w <= self.head_max:
                 return w
         return 0
 
@@ -125,11 +162,31 @@ class Isa:
         return self.head_lanes(key.heads) > 0
 
 
-X86_64 = "defined(__x86_64__)"
-AARCH64 = "defined(__aarch64__)"
-SIMD = {"avx512": Isa("avx512", 16, 24, "isa/avx512.h.j2", 16, X86_64),
-        "avx2": Isa("avx2", 8, 12, "isa/avx2.h.j2", 8, X86_64),
-        "neon": Isa("neon", 4, 24, "isa/neon.h.j2", 8, AARCH64, wide=8)}
+def load_isa_table(path=ISA_TABLE):
+    """{name: Isa} in the table's order (best first) and {arch: its table}."""
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    arches = cfg.get("arch", {})
+    isas = {}
+    for row in cfg["isa"]:
+        arch = row["arch"]
+        if arch != "any" and arch not in arches:
+            sys.exit(f"{path}: ISA {row['name']}: unknown arch {arch!r}")
+        isas[row["name"]] = Isa(
+            name=row["name"], id=row["id"], arch=arch, parent=row.get("parent", ""),
+            cpu=tuple(row.get("cpu", [])), target=row.get("target", ""),
+            helpers=row.get("helpers", ""), lanes=int(row["lanes"]), wide=int(row["wide"]),
+            acc_regs=int(row["acc_regs"]), head_max=int(row["head_max"]),
+            simd=bool(row["simd"]),
+            guard=arches[arch]["guard"] if arch != "any" else None)
+    for isa in isas.values():
+        if isa.parent and isa.parent not in isas:
+            sys.exit(f"{path}: ISA {isa.name}: unknown parent {isa.parent!r}")
+    return isas, arches
+
+
+ISAS, ARCHES = load_isa_table()
+SIMD = {name: isa for name, isa in ISAS.items() if isa.simd}
 
 
 def split(n, parts):
@@ -366,91 +423,145 @@ def read_shapes(path):
     for pattern in cfg.get("models", {}).get("files", []):
         models += sorted(glob.glob(os.path.join(base, pattern)))
     isas = tuple(cfg.get("isas", ISAS))
+    unknown = [i for i in isas if i not in ISAS]
+    if unknown:
+        sys.exit(f"{path}: isas: {unknown} not in codegen/isas.toml ({', '.join(ISAS)})")
     return keys, models, isas, cfg.get("dense_nodes", [])
 
 
 # ---- rendering ------------------------------------------------------------------
 
-def render_all(keys, isas, command):
+# The registry's kernel kinds ("ops", src/plan/registry.h): every row is
+# (op, ISA, key of up to 4 ints, function).
+OPS = ("TRANSFORM", "GAT_PREPARE", "GAT_AGG", "GAT_COMPLETE_PREPARE", "GAT_COMPLETE",
+       "GATV2_AGG", "VEXP", "VEXPM1_NEG")
+
+GENERATED_MARK = "/* Generated by codegen/gen.py"
+
+
+def render_all(keys, isa_names, command):
+    """{relative path: text} of every generated file: one C file per kernel
+    (in a directory per family), the helper header of each ISA, the
+    registry, the ISA table, the layout rule and CMake's source list."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
                              extensions=["jinja2.ext.do"])
-    files, registry = {}, {"transform": [], "agg": [], "complete": [], "gatv2": []}
+    files, rows, sources = {}, [], {}
 
-    def emit(template, out, **ctx):
-        header = (f"/* Generated by codegen/gen.py from templates/{template}: do not edit.\n"
-                  f" * Regenerate: {command} (docs/codegen.md). */\n")
+    def emit(template, out, isa=None, **ctx):
+        # The lists name the command that made them; a kernel's file does
+        # not, so that it reads the same whatever else was generated.
+        how = command if out in ("gk_registry.inc", "sources.cmake") else "python3 codegen/gen.py"
+        header = (f"{GENERATED_MARK} from templates/{template}: do not edit.\n"
+                  f" * Regenerate: {how} (docs/codegen.md). */\n")
+        if out.endswith(".cmake"):
+            header = (f"# {GENERATED_MARK[3:]} from templates/{template}: do not edit.\n"
+                      f"# Regenerate: {how} (docs/codegen.md).\n")
+        if isa is not None:
+            ctx.update(isa=isa.name, I=isa, WM=f"v{isa.wide}", LM=isa.wide,
+                       isa_header=f"isa/gk_isa_{isa.name}.h")
         body = env.get_template(template).render(**ctx)
-        isa = SIMD.get(ctx.get("isa"))
-        if isa:  # compiled only where the ISA exists
+        if isa is not None and isa.guard:  # compiled only where the ISA exists
             body = f"#if {isa.guard}\n{body}#endif /* {isa.guard} */\n"
         files[out] = header + body
+        if out.endswith(".c"):
+            sources.setdefault(isa.arch if isa else "any", []).append(out)
 
-    for isa_name in isas:
-        isa = SIMD.get(isa_name)
-        fam = "simd" if isa else "scalar"
-        ctx = dict(isa=isa_name, isa_include=isa.include if isa else None)
+    def kernel(family, template, isa, name, op, key, **ctx):
+        """One kernel: its own file and its registry row."""
+        emit(template, f"{family}/{name.removeprefix('gk_f32_')}.c", isa, **ctx)
+        rows.append((op, isa, tuple(key) + (0,) * (4 - len(key)), name))
+
+    for isa_name in isa_names:
+        isa = ISAS[isa_name]
+        fam = "simd" if isa.simd else "scalar"
+        if isa.simd:
+            emit("isa/header.h.j2", f"isa/gk_isa_{isa.name}.h", isa)
+            emit("support_simd.c.j2", f"support/support__{isa.name}.c", isa)
+            rows.append(("VEXP", isa, (0, 0, 0, 0), f"gk_f32_vexp__{isa.name}"))
+            rows.append(("VEXPM1_NEG", isa, (0, 0, 0, 0), f"gk_f32_vexpm1_neg__{isa.name}"))
         # transforms: one per output width t_stride, any F_in (GAT/GATv2
         # layers and dense products alike)
-        tplans = []
         for ts in sorted({k.t_stride for k in keys}):
-            p = transform_plan(isa, ts) if isa else scalar_transform_plan(ts)
-            tplans.append(p)
-            registry["transform"].append((isa_name, ts, p["name"]))
-        emit(f"gat_transform_{fam}.c.j2", f"gat_transform_{isa_name}.c",
-             kernels=tplans, **ctx)
+            p = transform_plan(isa, ts) if isa.simd else scalar_transform_plan(ts)
+            kernel("gat_transform", f"gat_transform_{fam}.c.j2", isa, p["name"],
+                   "TRANSFORM", (ts,), kernels=[p])
+        # aggregations: one per (H, C, D, concat); prepares per (H, C, D)
         keys_gat = [k for k in keys if isinstance(k, GatKey)]
-        # aggregations: one per (H, C, D, concat)
         akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys_gat})
         plans = []
         for h, c, d, cc in akeys:
             k = GatKey(0, h, c, d, cc, False)
-            if isa and not isa.supports(k):
+            if isa.simd and not isa.supports(k):
                 continue
-            plans.append(agg_plan(isa, k) if isa else scalar_agg_plan(k))
+            plans.append(agg_plan(isa, k) if isa.simd else scalar_agg_plan(k))
         for fam_name, sel in (("e0", lambda p: p["D"] == 0), ("edge", lambda p: p["D"] > 0)):
+            family, template = f"gat_agg_{fam_name}", f"gat_agg_{fam_name}_{fam}.c.j2"
             ks = [p for p in plans if sel(p)]
-            preps = {p["prepare"]: p for p in ks}
-            emit(f"gat_agg_{fam_name}_{fam}.c.j2", f"gat_agg_{fam_name}_{isa_name}.c",
-                 kernels=ks, prepares=list(preps.values()), **ctx)
+            for p in {p["prepare"]: p for p in ks}.values():
+                kernel(family, template, isa, p["prepare"], "GAT_PREPARE",
+                       (p["H"], p["C"], p["D"]), kernels=[], prepares=[p])
             for p in ks:
-                registry["agg"].append((isa_name, p["H"], p["C"], p["D"], int(p["concat"]),
-                                        p["prepare"], p["name"]))
+                kernel(family, template, isa, p["name"], "GAT_AGG",
+                       (p["H"], p["C"], p["D"], int(p["concat"])), kernels=[p], prepares=[])
         ks = [p for p in plans if p["D"] == 0]
-        preps = {p["complete_prepare"]: p for p in ks}
-        emit(f"gat_complete_{fam}.c.j2", f"gat_complete_{isa_name}.c",
-             kernels=ks, prepares=list(preps.values()), **ctx)
+        template = f"gat_complete_{fam}.c.j2"
+        for p in {p["complete_prepare"]: p for p in ks}.values():
+            kernel("gat_complete", template, isa, p["complete_prepare"],
+                   "GAT_COMPLETE_PREPARE", (p["H"], p["C"]), kernels=[], prepares=[p])
         for p in ks:
-            registry["complete"].append((isa_name, p["H"], p["C"], int(p["concat"]),
-                                         p["complete_prepare"], p["complete"]))
+            kernel("gat_complete", template, isa, p["complete"], "GAT_COMPLETE",
+                   (p["H"], p["C"], int(p["concat"])), kernels=[p], prepares=[])
         # GATv2 aggregations: one per (H, C, D, concat)
         v2keys = sorted({(k.heads, k.channels, k.edge_dim, k.concat)
                          for k in keys if isinstance(k, Gatv2Key)})
-        v2plans = []
         for h, c, d, cc in v2keys:
             k = Gatv2Key(0, h, c, d, cc, False, False)
-            p = gatv2_plan(isa, k) if isa else dict(
+            p = gatv2_plan(isa, k) if isa.simd else dict(
                 H=h, C=c, D=d, concat=cc, OW=k.out_width,
                 name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{'concat' if cc else 'mean'}__scalar")
-            if p is None or (isa and h > isa.hv_max):
+            if p is None or (isa.simd and h > isa.head_max):
                 continue
-            v2plans.append(p)
-            registry["gatv2"].append((isa_name, h, c, d, int(cc), p["name"]))
-        emit(f"gatv2_agg_{fam}.c.j2", f"gatv2_agg_{isa_name}.c", kernels=v2plans, **ctx)
+            kernel("gatv2_agg", f"gatv2_agg_{fam}.c.j2", isa, p["name"], "GATV2_AGG",
+                   (h, c, d, int(cc)), kernels=[p])
+
     def guarded(rows):
-        """Consecutive rows of one ISA as (guard or None, rows) blocks."""
+        """Consecutive rows of one architecture as (guard or None, rows)."""
         blocks = []
         for row in rows:
-            isa = SIMD.get(row[0])
-            guard = isa.guard if isa else None
+            guard = row[1].guard
             if not blocks or blocks[-1][0] != guard:
                 blocks.append((guard, []))
             blocks[-1][1].append(row)
         return blocks
-    emit("gk_registry.inc.j2", "gk_registry.inc",
-         reg={kind: guarded(rows) for kind, rows in registry.items()})
+    rows.sort(key=lambda r: (OPS.index(r[0]), list(ISAS).index(r[1].name), r[2]))
+    emit("gk_registry.inc.j2", "gk_registry.inc", reg=guarded(rows), ops=OPS)
+    emit("gk_isas.inc.j2", "gk_isas.inc", rows=[dict(
+        id=i.id, name=i.name, parent=ISAS[i.parent].id if i.parent else "GENERIC",
+        arch=i.arch.upper(), lanes=i.lanes,
+        cpu=" | ".join(f"GK_CPU_{c.upper()}" for c in i.cpu) or "0") for i in ISAS.values()])
+    emit("gk_layout.h.j2", "gk_layout.h", layout=LAYOUT)
+    emit("sources.cmake.j2", "sources.cmake", isas=[ISAS[n] for n in isa_names],
+         arches=ARCHES, sources={a: sorted(s) for a, s in sorted(sources.items())})
     return files
+
+
+def stale_outputs(out_dir, files):
+    """Files under out_dir that an earlier run generated (they carry the
+    generator's mark) and this run does not: kernels of removed shapes."""
+    stale = []
+    for base, _, names in os.walk(out_dir):
+        for name in names:
+            path = os.path.join(base, name)
+            rel = os.path.relpath(path, out_dir)
+            if rel in files or name.startswith("."):
+                continue
+            with open(path, errors="replace") as f:
+                head = f.read(len(GENERATED_MARK) + 4)
+            if GENERATED_MARK[3:] in head:
+                stale.append(rel)
+    return sorted(stale)
 
 
 def main():
@@ -495,27 +606,40 @@ def main():
             print(os.path.join(args.out, name))
         return 0
     if args.check:
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, text in files.items():
-                with open(os.path.join(tmp, name), "w") as f:
-                    f.write(text)
-            have = {n for n in os.listdir(args.check) if not n.startswith(".")}
-            stale = sorted(n for n in files if not os.path.exists(os.path.join(args.check, n))
-                           or open(os.path.join(args.check, n)).read() != files[n])
-            extra = sorted(have - set(files))
-            if stale or extra:
-                print(f"{args.check} is stale: differs {stale}, not generated {extra}; "
-                      "run: python3 codegen/gen.py --out generated", file=sys.stderr)
-                return 1
+        def differs(name):
+            path = os.path.join(args.check, name)
+            if not os.path.exists(path):
+                return True
+            with open(path) as f:
+                return f.read() != files[name]
+        changed = sorted(n for n in files if differs(n))
+        extra = stale_outputs(args.check, files) if os.path.isdir(args.check) else []
+        if changed or extra:
+            print(f"{args.check} is stale: differs {changed[:10]}"
+                  f"{' ...' if len(changed) > 10 else ''}, no longer generated {extra[:10]}; "
+                  "run: python3 codegen/gen.py --out generated", file=sys.stderr)
+            return 1
         print(f"{args.check}: up to date ({len(files)} files)")
         return 0
     os.makedirs(args.out, exist_ok=True)
+    written = 0
     for name, text in files.items():
         path = os.path.join(args.out, name)
-        old = open(path).read() if os.path.exists(path) else None
+        old = None
+        if os.path.exists(path):
+            with open(path) as f:
+                old = f.read()
         if old != text:  # keep timestamps of unchanged files: no needless rebuilds
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
                 f.write(text)
+            written += 1
+    removed = stale_outputs(args.out, files)
+    for name in removed:  # kernels of shapes no longer listed
+        os.remove(os.path.join(args.out, name))
+    if written or removed:
+        print(f"gen.py: {args.out}: {len(files)} files, {written} written, "
+              f"{len(removed)} removed", file=sys.stderr)
     return 0
 
 

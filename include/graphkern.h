@@ -182,6 +182,16 @@ typedef enum gk_isa {
     GK_ISA_GENERIC,    /* the generic BLIS path for every layer            */
     GK_ISA_NEON        /* specialized kernels, AArch64 Advanced SIMD       */
 } gk_isa;
+/* The ISAs with kernels are the rows of codegen/isas.toml (docs/codegen.md);
+ * their names: */
+
+/* "auto", "generic", or the ISA's name in codegen/isas.toml ("avx512",
+ * "avx2", "neon", "scalar"); "?" for a value that is none of them. */
+const char *gk_isa_name(gk_isa isa);
+
+/* The gk_isa of a name gk_isa_name gives; GK_EINVAL (the message lists
+ * the names) if none. */
+gk_status gk_isa_from_name(const char *name, gk_isa *isa, gk_error *err);
 
 /* The most threads a plan may have (gk_plan_options.threads). */
 #define GK_MAX_THREADS 1024

@@ -295,19 +295,18 @@ static long kh_tested;     /* kernels of the covered ISAs tested */
 /* Reads argv[2]: 0 to go on, 77 (CTest's skip code) when this CPU cannot run
  * that ISA, 2 for an unknown name. */
 static inline int kh_select_isa(int argc, char **argv) {
-    static const struct { const char *name; gk_isa isa; } isas[] = {
-        {"avx512", GK_ISA_AVX512}, {"avx2", GK_ISA_AVX2}, {"scalar", GK_ISA_SCALAR},
-        {"neon", GK_ISA_NEON}};
     if (argc < 3) return 0;
-    for (size_t q = 0; q < sizeof isas / sizeof *isas; q++) {
-        if (strcmp(argv[2], isas[q].name)) continue;
-        kh_only = (int)isas[q].isa;
-        if (gk_cpu_supports(isas[q].isa)) return 0;
-        printf("skipped: this CPU cannot run %s kernels\n", isas[q].name);
-        return 77;
+    gk_isa isa;
+    gk_error err;
+    if (gk_isa_from_name(argv[2], &isa, &err) != GK_OK || isa == GK_ISA_AUTO ||
+        isa == GK_ISA_GENERIC) {
+        printf("%s\n", err.message);
+        return 2;
     }
-    printf("unknown ISA '%s' (avx512, avx2, scalar, neon)\n", argv[2]);
-    return 2;
+    kh_only = (int)isa;
+    if (gk_cpu_supports(isa)) return 0;
+    printf("skipped: this CPU cannot run %s kernels\n", argv[2]);
+    return 77;
 }
 
 static inline int kh_skip(gk_isa isa, int *noted) {
@@ -332,17 +331,67 @@ static inline int kh_finish(int failed) {
     return failed;
 }
 
-/* The skip note for every SIMD ISA this CPU cannot run, up front: rows of
+/* The skip note for every ISA this CPU cannot run, up front: rows of
  * another architecture's ISA are not in this build's registry at all. */
 static inline void kh_note_skipped(int *noted) {
-    static const gk_isa simd[] = {GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_NEON};
-    for (size_t q = 0; q < sizeof simd / sizeof *simd; q++) {
-        gk_isa isa = simd[q];
+    for (int q = 0; q < 32; q++) {
+        gk_isa isa = (gk_isa)q;
+        if (isa == GK_ISA_AUTO || isa == GK_ISA_GENERIC || !strcmp(gk_isa_name(isa), "?"))
+            continue;
         if (gk_cpu_supports(isa) || (kh_only >= 0 && (int)isa != kh_only) || noted[isa])
             continue;
         printf("note: this CPU cannot run %s kernels: skipped\n", gk_isa_name(isa));
         noted[isa] = 1;
     }
+}
+
+/* A registry row as the testers see it: the key's fields by name and, for
+ * an aggregation, the prepare phase of the same ISA and shape. */
+typedef struct kh_kernel {
+    gk_isa isa;
+    int heads, channels, edge_dim, concat, t_stride;
+    const char *name;
+    gk_phase_fn fn, prepare, aggregate;
+} kh_kernel;
+
+/* Row r as a kernel of op: 0 if r is another op's row; 1 with *k filled;
+ * -1 (a failure) when an aggregation's prepare phase is not registered. */
+static inline int kh_kernel_of(const gk_kernel_row *r, gk_kernel_op op, kh_kernel *k) {
+    if (r->op != op) return 0;
+    memset(k, 0, sizeof *k);
+    k->isa = r->isa;
+    k->name = r->name;
+    k->fn = k->aggregate = r->fn;
+    const int *v = r->key.v;
+    const gk_kernel_row *prep = NULL;
+    switch (op) {
+    case GK_KERNEL_TRANSFORM: k->t_stride = v[0]; return 1;
+    case GK_KERNEL_GAT_AGG:
+        k->heads = v[0], k->channels = v[1], k->edge_dim = v[2], k->concat = v[3];
+        prep = gk_reg_find(GK_KERNEL_GAT_PREPARE, r->isa, gk_key(v[0], v[1], v[2], 0));
+        break;
+    case GK_KERNEL_GAT_COMPLETE:
+        k->heads = v[0], k->channels = v[1], k->concat = v[2];
+        prep = gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, r->isa, gk_key(v[0], v[1], 0, 0));
+        break;
+    case GK_KERNEL_GATV2_AGG:
+        k->heads = v[0], k->channels = v[1], k->edge_dim = v[2], k->concat = v[3];
+        return 1;
+    default: return 1;
+    }
+    if (!prep) {
+        printf("FAIL %s: no prepare kernel registered for it\n", r->name);
+        return -1;
+    }
+    k->prepare = prep->fn;
+    return 1;
+}
+
+/* A case variant picked by the kernel's key, not its row's index: adding
+ * a shape to the registry does not reshuffle the other kernels' cases. */
+static inline unsigned kh_variant(const kh_kernel *k) {
+    return (unsigned)(k->heads * 7 + k->channels * 3 + k->edge_dim * 5 + k->concat +
+                      k->t_stride / 16);
 }
 
 #endif

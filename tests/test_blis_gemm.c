@@ -11,6 +11,7 @@
 #include "blis_gemm.h"
 #include "kernels.h"
 #include "registry.h"
+#include "select.h"
 
 static float uniform(unsigned *state) {
     *state = *state * 1664525u + 1013904223u;

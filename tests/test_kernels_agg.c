@@ -8,7 +8,7 @@
  * range and in pieces (bitwise equal). */
 #include "kernel_harness.h"
 
-static int check(const gk_reg_agg *k, float scale, gk_activation act, int residual,
+static int check(const kh_kernel *k, float scale, gk_activation act, int residual,
                  int with_alpha) {
     kh_case c;
     kh_layer(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, residual, act,
@@ -44,7 +44,7 @@ static int check(const gk_reg_agg *k, float scale, gk_activation act, int residu
  * and 37 rows (kh_graph: empty rows, degree-1 rows, duplicate edges)
  * against the float64 reference, and the same rows computed in pieces
  * ([0, s) then [s, n), as threads split them) bitwise equal to one call. */
-static int check_rows(const gk_reg_agg *k, size_t n, gk_activation act, int with_alpha) {
+static int check_rows(const kh_kernel *k, size_t n, gk_activation act, int with_alpha) {
     kh_case c;
     kh_layer(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, (int)(n & 1), act,
              0.2f, 2.0f);
@@ -87,7 +87,7 @@ static int check_rows(const gk_reg_agg *k, size_t n, gk_activation act, int with
  * (scale 40) carry the float rounding of the logit itself into alpha (an
  * exp of it): alpha's tolerance grows with the largest |logit| of the case
  * (measured: 1.5e-5 at |logit| ~ 100); y's stays 1e-5. */
-static int check_v2(const gk_reg_gatv2 *k, float scale, gk_activation act, int share,
+static int check_v2(const kh_kernel *k, float scale, gk_activation act, int share,
                     int residual, int with_alpha) {
     kh_case c;
     kh_layer_v2(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, share, residual, act,
@@ -132,22 +132,28 @@ int main(int argc, char **argv) {
     if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
     kh_note_skipped(noted);
-    for (size_t r = 0; r < gk_reg_num_aggs; r++) {
-        const gk_reg_agg *k = &gk_reg_aggs[r];
-        if (kh_skip(k->isa, noted)) continue;
+    for (size_t q = 0; q < gk_num_kernel_rows; q++) {
+        kh_kernel kk, *k = &kk;
+        int is = kh_kernel_of(&gk_kernel_rows[q], GK_KERNEL_GAT_AGG, k);
+        if (is < 0) fails++;
+        if (is <= 0 || kh_skip(k->isa, noted)) continue;
+        unsigned r = kh_variant(k);
         fails += check(k, 1.0f, GK_ACT_ELU, 0, 0);
         fails += check(k, 40.0f, GK_ACT_NONE, 1, 1);  /* large logits */
         fails += check(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1);
         runs += 3;
         static const size_t rows[] = {1, 7, 17, 37};
-        for (size_t q = 0; q < sizeof rows / sizeof *rows; q++) {
-            fails += check_rows(k, rows[q], (gk_activation)((r + q) % 4), (int)(q & 1));
+        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+            fails += check_rows(k, rows[i], (gk_activation)((r + i) % 4), (int)(i & 1));
             runs++;
         }
     }
-    for (size_t r = 0; r < gk_reg_num_gatv2s; r++) {
-        const gk_reg_gatv2 *k = &gk_reg_gatv2s[r];
-        if (kh_skip(k->isa, noted)) continue;
+    for (size_t q = 0; q < gk_num_kernel_rows; q++) {
+        kh_kernel kk, *k = &kk;
+        if (kh_kernel_of(&gk_kernel_rows[q], GK_KERNEL_GATV2_AGG, k) <= 0 ||
+            kh_skip(k->isa, noted))
+            continue;
+        unsigned r = kh_variant(k);
         fails += check_v2(k, 1.0f, GK_ACT_ELU, 0, 0, 0);
         fails += check_v2(k, 1.0f, GK_ACT_NONE, 1, 1, 1);  /* share_weights */
         fails += check_v2(k, 40.0f, GK_ACT_NONE, 0, 1, 1);  /* large logits */

@@ -5,7 +5,7 @@
  * through the CSR kernel); ordinary and large-magnitude logits; every activation; alpha. */
 #include "kernel_harness.h"
 
-static int check(const gk_reg_complete *k, size_t n, float scale, gk_activation act, int residual,
+static int check(const kh_kernel *k, size_t n, float scale, gk_activation act, int residual,
                  int with_alpha) {
     kh_case c;
     kh_layer(&c, 8, k->heads, k->channels, 0, k->concat, residual, act,
@@ -42,9 +42,12 @@ int main(int argc, char **argv) {
     if (selected) return selected;
     int fails = 0, runs = 0, noted[8] = {0};
     kh_note_skipped(noted);
-    for (size_t r = 0; r < gk_reg_num_completes; r++) {
-        const gk_reg_complete *k = &gk_reg_completes[r];
-        if (kh_skip(k->isa, noted)) continue;
+    for (size_t q = 0; q < gk_num_kernel_rows; q++) {
+        kh_kernel kk, *k = &kk;
+        int is = kh_kernel_of(&gk_kernel_rows[q], GK_KERNEL_GAT_COMPLETE, k);
+        if (is < 0) fails++;
+        if (is <= 0 || kh_skip(k->isa, noted)) continue;
+        unsigned r = kh_variant(k);
         static const size_t sizes[] = {1, 2, 64, 100, 128, 256};
         fails += check(k, sizes[r % 6], 1.0f, GK_ACT_ELU, 0, 0);
         fails += check(k, sizes[(r + 3) % 6], 40.0f, GK_ACT_NONE, 1, 0);  /* large logits */

@@ -32,20 +32,13 @@ static void expect(int ok, const char *what, const char *name, const char *reaso
     printf("FAIL %s: %s not selected (%s)\n", what, name, reason);
 }
 
-/* Complete-graph kernel of the same ISA and shape, if the generator made one. */
-static const gk_reg_complete *complete_row(gk_isa isa, int h, int c, int concat) {
-    for (size_t q = 0; q < gk_reg_num_completes; q++) {
-        const gk_reg_complete *r = &gk_reg_completes[q];
-        if (r->isa == isa && r->heads == h && r->channels == c && r->concat == concat) return r;
-    }
-    return NULL;
-}
-
 int main(void) {
     char reason[512];
-    for (size_t q = 0; q < gk_reg_num_aggs; q++) {
-        const gk_reg_agg *r = &gk_reg_aggs[q];
-        if (!gk_cpu_supports(r->isa)) continue;
+    for (size_t q = 0; q < gk_num_kernel_rows; q++) {
+        kh_kernel kk, *r = &kk;
+        if (kh_kernel_of(&gk_kernel_rows[q], GK_KERNEL_GAT_AGG, r) <= 0 ||
+            !gk_cpu_supports(r->isa))
+            continue;
         kh_case c;
         memset(&c, 0, sizeof c);  /* kh_free frees the buffers, never made here */
         kh_layer(&c, 37, r->heads, r->channels, r->edge_dim, r->concat, 0, GK_ACT_ELU, 0.2f,
@@ -54,14 +47,18 @@ int main(void) {
         expect(k.aggregate == r->aggregate && k.prepare == r->prepare, "GATConv", r->name,
                reason);
         expect(k.transform != gk_generic_transform, "transform of", r->name, reason);
-        const gk_reg_complete *cr = complete_row(r->isa, r->heads, r->channels, r->concat);
+        /* the complete-graph kernel of the same ISA and shape, if generated */
+        const gk_kernel_row *cr =
+            gk_reg_find(GK_KERNEL_GAT_COMPLETE, r->isa, gk_key(r->heads, r->channels, r->concat, 0));
         if (cr && r->edge_dim == 0)
-            expect(k.complete_aggregate == cr->aggregate, "complete", cr->name, reason);
+            expect(k.complete_aggregate == cr->fn, "complete", cr->name, reason);
         kh_free(&c);
     }
-    for (size_t q = 0; q < gk_reg_num_gatv2s; q++) {
-        const gk_reg_gatv2 *r = &gk_reg_gatv2s[q];
-        if (!gk_cpu_supports(r->isa)) continue;
+    for (size_t q = 0; q < gk_num_kernel_rows; q++) {
+        kh_kernel kk, *r = &kk;
+        if (kh_kernel_of(&gk_kernel_rows[q], GK_KERNEL_GATV2_AGG, r) <= 0 ||
+            !gk_cpu_supports(r->isa))
+            continue;
         /* the aggregation serves both weight layouts; the transform exists
          * for the configured one (its width: [xl | xr] or [xl]) */
         int transforms = 0;
@@ -78,10 +75,13 @@ int main(void) {
         }
         expect(transforms > 0, "a transform for", r->name, "neither weight layout");
     }
-    static const gk_isa isas[] = {GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_SCALAR, GK_ISA_NEON};
-    for (size_t q = 0; q < sizeof isas / sizeof *isas; q++)
-        if (!gk_cpu_supports(isas[q]))
-            printf("skipped: this CPU cannot run %s kernels\n", gk_isa_name(isas[q]));
+    for (int q = 0; q < 32; q++) {
+        gk_isa isa = (gk_isa)q;
+        if (isa == GK_ISA_AUTO || isa == GK_ISA_GENERIC || !strcmp(gk_isa_name(isa), "?"))
+            continue;
+        if (!gk_cpu_supports(isa))
+            printf("skipped: this CPU cannot run %s kernels\n", gk_isa_name(isa));
+    }
     printf("%d selections checked, %d failed\n", checked, failures);
     return failures != 0 || checked == 0;
 }

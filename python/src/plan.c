@@ -9,18 +9,15 @@
 #include <time.h>
 
 static int parse_isa(PyObject *obj, gk_isa *isa) {
-    static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic",
-                                        "neon"};  /* indexed by gk_isa */
     if (!obj || obj == Py_None) return 0;
     const char *s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8(obj) : NULL;
-    for (int i = 0; s && i < 6; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *isa = (gk_isa)i;
-            return 0;
-        }
-    if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_ValueError,
-                        "isa must be one of 'auto', 'avx512', 'avx2', 'neon', 'scalar', 'generic'");
+    if (!s) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "isa must be a str");
+        return -1;
+    }
+    gk_error err;
+    if (gk_isa_from_name(s, isa, &err) == GK_OK) return 0;
+    PyErr_Format(PyExc_ValueError, "isa: %s", err.message);
     return -1;
 }
 

@@ -126,11 +126,11 @@ static int parse_options(int argc, char **argv, bench_options *o) {
     o->paths = !v || !strcmp(v, "both") ? 3 : !strcmp(v, "specialized") ? 1
                : !strcmp(v, "generic") ? 2 : 0;
     v = cli_option(argc, argv, "--isa");
-    /* indexed by gk_isa: "generic" is --path's, not an ISA here */
-    static const char *const isas[] = {"auto", "avx512", "avx2", "scalar", "", "neon"};
-    o->isa = (gk_isa)-1;
-    for (int k = 0; k < 6; k++)
-        if (*isas[k] && !strcmp(v ? v : "auto", isas[k])) o->isa = (gk_isa)k;
+    /* "generic" is --path's, not an ISA here */
+    gk_error isa_err;
+    if (gk_isa_from_name(v ? v : "auto", &o->isa, &isa_err) != GK_OK ||
+        o->isa == GK_ISA_GENERIC)
+        o->isa = (gk_isa)-1;
     if (!o->paths || (int)o->isa < 0 || o->runs < 0 || o->num_threads < 1 ||
         o->max_seconds < 0) {
         fputs(usage_text, stderr);

@@ -117,11 +117,11 @@ int cmd_infer(int argc, char **argv) {
     gk_plan_options opt = gk_plan_default_options();
     const char *isa = cli_option(argc, argv, "--isa");
     if (isa) {
-        static const char *const names[] = {"auto", "avx512", "avx2", "scalar", "generic",
-                                            "neon"};  /* indexed by gk_isa */
-        opt.isa = (gk_isa)-1;
-        for (int k = 0; k < 6; k++)
-            if (!strcmp(isa, names[k])) opt.isa = (gk_isa)k;
+        gk_error isa_err;
+        if (gk_isa_from_name(isa, &opt.isa, &isa_err) != GK_OK) {
+            fprintf(stderr, "graphkern infer: --isa: %s\n", isa_err.message);
+            return 2;
+        }
     }
 
     if (gk_model_load_file(model_path, &model, &err) != GK_OK) {

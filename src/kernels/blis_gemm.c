@@ -17,6 +17,7 @@
 #include "blis_gemm.h"
 #include "kernels.h"
 #include "registry.h"
+#include "select.h"
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 

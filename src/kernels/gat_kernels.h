@@ -46,15 +46,6 @@ void gk_gat_row_exact(const gk_layer_run *run, size_t i, float *out);
 void gk_gatv2_row_alpha(const gk_layer_run *run, size_t i, const float *m,
                         const float *sum);
 
-/* The generated vector exp of each ISA (y[q] = exp(x[q])), for its test. */
-void gk_f32_vexp__avx512(const float *x, float *y, size_t n);
-void gk_f32_vexp__avx2(const float *x, float *y, size_t n);
-/* ELU's vector expm1 (x <= 0) of each ISA, for the same test. */
-void gk_f32_vexpm1_neg__avx512(const float *x, float *y, size_t n);
-void gk_f32_vexpm1_neg__avx2(const float *x, float *y, size_t n);
-void gk_f32_vexp__neon(const float *x, float *y, size_t n);
-void gk_f32_vexpm1_neg__neon(const float *x, float *y, size_t n);
-
 /* Sort keys[0:n) ascending in place and write perm (perm[r] = original index
  * of the r-th smallest). tmp_keys[n], tmp_perm[n] are scratch. Stable LSD
  * radix sort on the order-preserving bits of the floats (insertion sort

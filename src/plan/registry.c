@@ -1,77 +1,70 @@
 /* The registry of generated kernels: generated/gk_registry.inc expanded
- * once into prototypes and once into tables. */
+ * once into prototypes and once into the table. */
 #include "registry.h"
 
-#define GK_PROTO(fn) void fn(const gk_layer_run *run, size_t begin, size_t end);
-#define GK_TRANSFORM(isa, ts, fn) GK_PROTO(fn)
-#define GK_AGG(isa, h, c, d, cc, prep, fn) GK_PROTO(prep) GK_PROTO(fn)
-#define GK_COMPLETE(isa, h, c, cc, prep, fn) GK_PROTO(prep) GK_PROTO(fn)
-#define GK_GATV2_AGG(isa, h, c, d, cc, fn) GK_PROTO(fn)
+#include "select.h"
+
+/* Prototypes by op: phase kernels, or array functions. */
+#define GK_PROTO_PHASE(fn) void fn(const gk_layer_run *run, size_t begin, size_t end);
+#define GK_PROTO_ARRAY(fn) void fn(const float *x, float *y, size_t n);
+#define GK_PROTO_TRANSFORM GK_PROTO_PHASE
+#define GK_PROTO_GAT_PREPARE GK_PROTO_PHASE
+#define GK_PROTO_GAT_AGG GK_PROTO_PHASE
+#define GK_PROTO_GAT_COMPLETE_PREPARE GK_PROTO_PHASE
+#define GK_PROTO_GAT_COMPLETE GK_PROTO_PHASE
+#define GK_PROTO_GATV2_AGG GK_PROTO_PHASE
+#define GK_PROTO_VEXP GK_PROTO_ARRAY
+#define GK_PROTO_VEXPM1_NEG GK_PROTO_ARRAY
+#define GK_KERNEL(op, isa, k0, k1, k2, k3, fn) GK_PROTO_##op(fn)
 #include "gk_registry.inc"
 
-const gk_reg_transform gk_reg_transforms[] = {
-#define GK_TRANSFORM(isa, ts, fn) {GK_ISA_##isa, ts, #fn, fn},
+/* The two function slots by op. */
+#define GK_FNS_PHASE(fn) fn, NULL
+#define GK_FNS_ARRAY(fn) NULL, fn
+#define GK_FNS_TRANSFORM GK_FNS_PHASE
+#define GK_FNS_GAT_PREPARE GK_FNS_PHASE
+#define GK_FNS_GAT_AGG GK_FNS_PHASE
+#define GK_FNS_GAT_COMPLETE_PREPARE GK_FNS_PHASE
+#define GK_FNS_GAT_COMPLETE GK_FNS_PHASE
+#define GK_FNS_GATV2_AGG GK_FNS_PHASE
+#define GK_FNS_VEXP GK_FNS_ARRAY
+#define GK_FNS_VEXPM1_NEG GK_FNS_ARRAY
+
+const gk_kernel_row gk_kernel_rows[] = {
+#define GK_KERNEL(op, isa, k0, k1, k2, k3, fn) \
+    {GK_KERNEL_##op, GK_ISA_##isa, {{k0, k1, k2, k3}}, #fn, GK_FNS_##op(fn)},
 #include "gk_registry.inc"
-    {GK_ISA_GENERIC, 0, NULL, NULL}};
-const size_t gk_reg_num_transforms =
-    sizeof gk_reg_transforms / sizeof gk_reg_transforms[0] - 1;
+    {GK_KERNEL_TRANSFORM, GK_ISA_GENERIC, {{0, 0, 0, 0}}, NULL, NULL, NULL}};
+const size_t gk_num_kernel_rows = sizeof gk_kernel_rows / sizeof gk_kernel_rows[0] - 1;
 
-const gk_reg_agg gk_reg_aggs[] = {
-#define GK_AGG(isa, h, c, d, cc, prep, fn) {GK_ISA_##isa, h, c, d, cc, #prep, prep, #fn, fn},
-#include "gk_registry.inc"
-    {GK_ISA_GENERIC, 0, 0, 0, 0, NULL, NULL, NULL, NULL}};
-const size_t gk_reg_num_aggs = sizeof gk_reg_aggs / sizeof gk_reg_aggs[0] - 1;
-
-const gk_reg_complete gk_reg_completes[] = {
-#define GK_COMPLETE(isa, h, c, cc, prep, fn) {GK_ISA_##isa, h, c, cc, #prep, prep, #fn, fn},
-#include "gk_registry.inc"
-    {GK_ISA_GENERIC, 0, 0, 0, NULL, NULL, NULL, NULL}};
-const size_t gk_reg_num_completes =
-    sizeof gk_reg_completes / sizeof gk_reg_completes[0] - 1;
-
-const gk_reg_gatv2 gk_reg_gatv2s[] = {
-#define GK_GATV2_AGG(isa, h, c, d, cc, fn) {GK_ISA_##isa, h, c, d, cc, #fn, fn},
-#include "gk_registry.inc"
-    {GK_ISA_GENERIC, 0, 0, 0, 0, NULL, NULL}};
-const size_t gk_reg_num_gatv2s = sizeof gk_reg_gatv2s / sizeof gk_reg_gatv2s[0] - 1;
-
-const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int t_stride) {
-    for (size_t i = 0; i < gk_reg_num_transforms; i++) {
-        const gk_reg_transform *r = &gk_reg_transforms[i];
-        if (r->isa == isa && r->t_stride == t_stride) return r;
-    }
-    return NULL;
-}
-
-const gk_reg_agg *gk_reg_find_agg(gk_isa isa, int heads, int channels,
-                                  int edge_dim, int concat) {
-    for (size_t i = 0; i < gk_reg_num_aggs; i++) {
-        const gk_reg_agg *r = &gk_reg_aggs[i];
-        if (r->isa == isa && r->heads == heads && r->channels == channels &&
-            r->edge_dim == edge_dim && r->concat == concat)
+const gk_kernel_row *gk_reg_find(gk_kernel_op op, gk_isa isa, gk_kernel_key key) {
+    for (size_t i = 0; i < gk_num_kernel_rows; i++) {
+        const gk_kernel_row *r = &gk_kernel_rows[i];
+        if (r->op == op && r->isa == isa && r->key.v[0] == key.v[0] &&
+            r->key.v[1] == key.v[1] && r->key.v[2] == key.v[2] && r->key.v[3] == key.v[3])
             return r;
     }
     return NULL;
 }
 
-const gk_reg_complete *gk_reg_find_complete(gk_isa isa, int heads, int channels,
-                                            int concat) {
-    for (size_t i = 0; i < gk_reg_num_completes; i++) {
-        const gk_reg_complete *r = &gk_reg_completes[i];
-        if (r->isa == isa && r->heads == heads && r->channels == channels &&
-            r->concat == concat)
-            return r;
+const gk_kernel_row *gk_reg_find_chain(gk_kernel_op op, gk_isa isa, gk_kernel_key key) {
+    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i)) {
+        const gk_kernel_row *r = gk_reg_find(op, i, key);
+        if (r) return r;
     }
     return NULL;
 }
 
-const gk_reg_gatv2 *gk_reg_find_gatv2(gk_isa isa, int heads, int channels,
-                                      int edge_dim, int concat) {
-    for (size_t i = 0; i < gk_reg_num_gatv2s; i++) {
-        const gk_reg_gatv2 *r = &gk_reg_gatv2s[i];
-        if (r->isa == isa && r->heads == heads && r->channels == channels &&
-            r->edge_dim == edge_dim && r->concat == concat)
-            return r;
+const char *gk_kernel_op_name(gk_kernel_op op) {
+    switch (op) {
+    case GK_KERNEL_TRANSFORM: return "transform";
+    case GK_KERNEL_GAT_PREPARE: return "gat_prepare";
+    case GK_KERNEL_GAT_AGG: return "gat_agg";
+    case GK_KERNEL_GAT_COMPLETE_PREPARE: return "gat_complete_prepare";
+    case GK_KERNEL_GAT_COMPLETE: return "gat_complete";
+    case GK_KERNEL_GATV2_AGG: return "gatv2_agg";
+    case GK_KERNEL_VEXP: return "vexp";
+    case GK_KERNEL_VEXPM1_NEG: return "vexpm1_neg";
     }
-    return NULL;
+    return "?";
 }

@@ -1,65 +1,57 @@
-/* The table of generated kernels (generated/gk_registry.inc expanded), read
- * by the selector, the kernel tests and the benchmarks. */
+/* The registry of generated kernels: one row per kernel, one form for every
+ * kind (generated/gk_registry.inc, written by codegen/gen.py), keyed by
+ * (op, ISA, shape key). Read by the selector, the kernel testers and the
+ * benchmarks. A new kernel kind is a new op here and in gen.py's OPS. */
 #ifndef GK_REGISTRY_H
 #define GK_REGISTRY_H
 
 #include "kernels.h"
 
-/* A transform t = x·w_fused (+ b_fused) for one output width t_stride and
- * any F_in (read from run->layer->info.in_channels at run time). */
-typedef struct gk_reg_transform {
+typedef enum gk_kernel_op {
+    GK_KERNEL_TRANSFORM,            /* (t_stride): t = x·W (+ b), any F_in  */
+    GK_KERNEL_GAT_PREPARE,          /* (heads, channels, edge_dim)          */
+    GK_KERNEL_GAT_AGG,              /* (heads, channels, edge_dim, concat)  */
+    GK_KERNEL_GAT_COMPLETE_PREPARE, /* (heads, channels)                    */
+    GK_KERNEL_GAT_COMPLETE,         /* (heads, channels, concat)            */
+    GK_KERNEL_GATV2_AGG,            /* (heads, channels, edge_dim, concat)  */
+    GK_KERNEL_VEXP,                 /* (): y = exp(x) over an array         */
+    GK_KERNEL_VEXPM1_NEG            /* (): y = expm1(x), x <= 0, an array   */
+} gk_kernel_op;
+
+/* The functions of the array ops (VEXP, VEXPM1_NEG): the ISA's vector
+ * polynomial, for tests/test_kernels_exp.c. */
+typedef void (*gk_array_fn)(const float *x, float *y, size_t n);
+
+/* A shape key: the op's fields in the order above, unused ones 0. */
+typedef struct gk_kernel_key {
+    int v[4];
+} gk_kernel_key;
+
+typedef struct gk_kernel_row {
+    gk_kernel_op op;
     gk_isa isa;
-    int t_stride;
+    gk_kernel_key key;
     const char *name;
-    gk_phase_fn fn;
-} gk_reg_transform;
+    gk_phase_fn fn;        /* every op but the array ones */
+    gk_array_fn array_fn;  /* VEXP, VEXPM1_NEG            */
+} gk_kernel_row;
 
-typedef struct gk_reg_agg {
-    gk_isa isa;
-    int heads, channels, edge_dim, concat;
-    const char *prepare_name;
-    gk_phase_fn prepare;
-    const char *name;
-    gk_phase_fn aggregate;
-} gk_reg_agg;
+extern const gk_kernel_row gk_kernel_rows[];
+extern const size_t gk_num_kernel_rows;
 
-typedef struct gk_reg_complete {
-    gk_isa isa;
-    int heads, channels, concat;
-    const char *prepare_name;
-    gk_phase_fn prepare;
-    const char *name;
-    gk_phase_fn aggregate;
-} gk_reg_complete;
+/* The row of (op, isa, key); NULL if the registry has none. */
+const gk_kernel_row *gk_reg_find(gk_kernel_op op, gk_isa isa, gk_kernel_key key);
 
-/* A GATv2Conv aggregation (no prepare phase: the softmax is online). */
-typedef struct gk_reg_gatv2 {
-    gk_isa isa;
-    int heads, channels, edge_dim, concat;
-    const char *name;
-    gk_phase_fn aggregate;
-} gk_reg_gatv2;
+/* The first row of op for key on isa or an ISA after it in the fallback
+ * chain (gk_isa_parent), down to portable C; NULL if none. */
+const gk_kernel_row *gk_reg_find_chain(gk_kernel_op op, gk_isa isa, gk_kernel_key key);
 
-extern const gk_reg_transform gk_reg_transforms[];
-extern const size_t gk_reg_num_transforms;
-extern const gk_reg_agg gk_reg_aggs[];
-extern const size_t gk_reg_num_aggs;
-extern const gk_reg_complete gk_reg_completes[];
-extern const size_t gk_reg_num_completes;
-extern const gk_reg_gatv2 gk_reg_gatv2s[];
-extern const size_t gk_reg_num_gatv2s;
+/* Keys of each op, in the field order above. */
+static inline gk_kernel_key gk_key(int a, int b, int c, int d) {
+    gk_kernel_key k = {{a, b, c, d}};
+    return k;
+}
 
-/* Lookups; NULL if the registry has no such kernel. */
-const gk_reg_transform *gk_reg_find_transform(gk_isa isa, int t_stride);
-const gk_reg_agg *gk_reg_find_agg(gk_isa isa, int heads, int channels,
-                                  int edge_dim, int concat);
-const gk_reg_complete *gk_reg_find_complete(gk_isa isa, int heads, int channels,
-                                            int concat);
-
-const gk_reg_gatv2 *gk_reg_find_gatv2(gk_isa isa, int heads, int channels,
-                                      int edge_dim, int concat);
-
-/* 1 if this CPU and OS can run kernels of `isa` (cpuid + xgetbv). */
-int gk_cpu_supports(gk_isa isa);
+const char *gk_kernel_op_name(gk_kernel_op op);
 
 #endif

@@ -6,90 +6,87 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
+#include "cpu.h"
 #include "error.h"
 #include "registry.h"
 
+/* The ISA table of codegen/isas.toml, best first. */
+typedef struct isa_row {
+    gk_isa id;
+    const char *name;
+    gk_isa parent;
+    gk_arch arch;
+    int lanes;
+    unsigned cpu;
+} isa_row;
+
+static const isa_row ISA_TABLE[] = {
+#define GK_ISA_ROW(id, name, parent, arch, lanes, cpu) \
+    {GK_ISA_##id, name, GK_ISA_##parent, GK_ARCH_##arch, lanes, cpu},
+#include "gk_isas.inc"
+};
+#define NUM_ISAS (sizeof ISA_TABLE / sizeof ISA_TABLE[0])
+
+static const isa_row *isa_row_of(gk_isa isa) {
+    for (size_t k = 0; k < NUM_ISAS; k++)
+        if (ISA_TABLE[k].id == isa) return &ISA_TABLE[k];
+    return NULL;
+}
+
 const char *gk_isa_name(gk_isa isa) {
-    switch (isa) {
-    case GK_ISA_AUTO: return "auto";
-    case GK_ISA_AVX512: return "avx512";
-    case GK_ISA_AVX2: return "avx2";
-    case GK_ISA_SCALAR: return "scalar";
-    case GK_ISA_GENERIC: return "generic";
-    case GK_ISA_NEON: return "neon";
+    if (isa == GK_ISA_AUTO) return "auto";
+    if (isa == GK_ISA_GENERIC) return "generic";
+    const isa_row *r = isa_row_of(isa);
+    return r ? r->name : "?";
+}
+
+gk_status gk_isa_from_name(const char *name, gk_isa *isa, gk_error *err) {
+    if (name && !strcmp(name, "auto")) return *isa = GK_ISA_AUTO, GK_OK;
+    if (name && !strcmp(name, "generic")) return *isa = GK_ISA_GENERIC, GK_OK;
+    char names[256] = "auto, generic";
+    for (size_t k = 0; k < NUM_ISAS; k++) {
+        if (name && !strcmp(name, ISA_TABLE[k].name)) return *isa = ISA_TABLE[k].id, GK_OK;
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, ", %s", ISA_TABLE[k].name);
     }
-    return "?";
+    return gk_fail(err, GK_EINVAL, "unknown ISA '%s': expected one of %s",
+                   name ? name : "(null)", names);
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-static uint64_t xgetbv0(void) {
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-#endif
-
-/* The ISA the selector tries after `isa` (same architecture, down to
- * portable C), GK_ISA_GENERIC after SCALAR: AVX512 -> AVX2 -> SCALAR,
- * NEON -> SCALAR. */
+/* The ISA the selector tries after `isa`: its parent in the table (avx512
+ * -> avx2 -> scalar, neon -> scalar), GK_ISA_GENERIC after the last. */
 gk_isa gk_isa_next(gk_isa isa) {
-    switch (isa) {
-    case GK_ISA_AVX512: return GK_ISA_AVX2;
-    case GK_ISA_AVX2: return GK_ISA_SCALAR;
-    case GK_ISA_NEON: return GK_ISA_SCALAR;
-    default: return GK_ISA_GENERIC;
-    }
+    const isa_row *r = isa_row_of(isa);
+    return r ? r->parent : GK_ISA_GENERIC;
 }
 
-/* AVX2+FMA: CPU bits plus OS-enabled XMM/YMM state; AVX-512 (F, VL, DQ,
- * BW) additionally opmask/ZMM state. NEON: Advanced SIMD is part of every
- * AArch64 CPU (no detection). */
+/* Its table row's architecture is this build's and the CPU has every
+ * feature the row lists; portable C and the generic path run anywhere. */
 int gk_cpu_supports(gk_isa isa) {
-    if (isa == GK_ISA_SCALAR || isa == GK_ISA_GENERIC) return 1;
-#if defined(__aarch64__)
-    if (isa == GK_ISA_NEON) return 1;
-#endif
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
-    if (!osxsave || !avx || !fma) return 0;
-    uint64_t xcr0 = xgetbv0();
-    if ((xcr0 & 0x6) != 0x6) return 0;
-    if (__get_cpuid_max(0, NULL) < 7) return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    int avx2 = (b >> 5) & 1;
-    if (isa == GK_ISA_AVX2) return avx2;
-    int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
-    if (isa == GK_ISA_AVX512) return avx2 && f && dq && bw && vl && (xcr0 & 0xe0) == 0xe0;
-#endif
-    return 0;
+    if (isa == GK_ISA_GENERIC) return 1;
+    const isa_row *r = isa_row_of(isa);
+    if (!r) return 0;
+    if (r->arch != GK_ARCH_ANY && r->arch != gk_build_arch()) return 0;
+    return (gk_cpu_features() & r->cpu) == r->cpu;
 }
 
 static gk_isa best_isa(void) {
-    if (gk_cpu_supports(GK_ISA_AVX512)) return GK_ISA_AVX512;
-    if (gk_cpu_supports(GK_ISA_AVX2)) return GK_ISA_AVX2;
-    if (gk_cpu_supports(GK_ISA_NEON)) return GK_ISA_NEON;
-    return GK_ISA_SCALAR;
+    for (size_t k = 0; k < NUM_ISAS; k++)
+        if (gk_cpu_supports(ISA_TABLE[k].id)) return ISA_TABLE[k].id;
+    return GK_ISA_GENERIC;
 }
 
 gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err) {
-    if ((unsigned)requested > GK_ISA_NEON)
+    if (requested != GK_ISA_AUTO && requested != GK_ISA_GENERIC && !isa_row_of(requested))
         return gk_fail(err, GK_EINVAL, "unknown ISA value %d", (int)requested);
     gk_isa isa = requested;
     if (isa == GK_ISA_AUTO) {
         const char *env = getenv("GRAPHKERN_ISA");
-        if (env && *env && strcmp(env, "auto") != 0) {
-            for (gk_isa i = GK_ISA_AVX512; i <= GK_ISA_NEON; i++)
-                if (strcmp(env, gk_isa_name(i)) == 0) isa = i;
-            if (isa == GK_ISA_AUTO)
-                return gk_fail(err, GK_EINVAL,
-                               "GRAPHKERN_ISA=%s: expected avx512, avx2, neon, scalar or generic",
-                               env);
+        if (env && *env) {
+            gk_status st = gk_isa_from_name(env, &isa, err);
+            if (st != GK_OK)
+                return gk_fail(err, st, "GRAPHKERN_ISA=%s: %s", env, err ? err->message : "");
         }
     }
     if (isa == GK_ISA_AUTO) isa = best_isa();
@@ -127,13 +124,10 @@ static const char *unsupported(const gk_layer *L) {
 static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
                          char *reason, size_t reason_size) {
     const gk_layer_info *in = &L->info;
-    int ts = (int)gk_t_stride(L);
-    const gk_reg_transform *tr = NULL;
-    const gk_reg_gatv2 *ag = NULL;
-    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i)) {
-        if (!tr) tr = gk_reg_find_transform(i, ts);
-        if (!ag) ag = gk_reg_find_gatv2(i, in->heads, in->out_channels, in->edge_dim, in->concat);
-    }
+    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa,
+                                                gk_key((int)gk_t_stride(L), 0, 0, 0));
+    const gk_kernel_row *ag = gk_reg_find_chain(
+        GK_KERNEL_GATV2_AGG, isa, gk_key(in->heads, in->out_channels, in->edge_dim, in->concat));
     if (!tr && !ag) {
         snprintf(reason, reason_size,
                  "generic: no generated GATv2 kernel for F%d H%d C%d e%d %s "
@@ -145,7 +139,7 @@ static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
     if (tr) out->transform = tr->fn;
     if (ag) {
         out->name = ag->name;
-        out->aggregate = ag->aggregate;
+        out->aggregate = ag->fn;
     }
     snprintf(reason, reason_size, "%s: transform %s, aggregate %s (requested %s)",
              ag ? gk_isa_name(ag->isa) : "generic", tr ? gk_isa_name(tr->isa) : "generic BLIS",
@@ -171,17 +165,25 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
         select_gatv2(L, isa, out, reason, reason_size);
         return;
     }
-    int ts = (int)gk_t_stride(L);
-    const gk_reg_transform *tr = NULL;
-    const gk_reg_agg *ag = NULL;
-    const gk_reg_complete *co = NULL;
     /* The requested ISA first, then each lower one down to portable C; the
-     * transform by its output width t_stride alone (any F_in). */
-    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i)) {
-        if (!tr) tr = gk_reg_find_transform(i, ts);
-        if (!ag) ag = gk_reg_find_agg(i, in->heads, in->out_channels, in->edge_dim, in->concat);
-        if (!co && in->edge_dim == 0)
-            co = gk_reg_find_complete(i, in->heads, in->out_channels, in->concat);
+     * transform by its output width t_stride alone (any F_in). An
+     * aggregation and its prepare phase come from one ISA. */
+    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa,
+                                                gk_key((int)gk_t_stride(L), 0, 0, 0));
+    const gk_kernel_key agg_key = gk_key(in->heads, in->out_channels, in->edge_dim, in->concat);
+    const gk_kernel_row *ag = gk_reg_find_chain(GK_KERNEL_GAT_AGG, isa, agg_key);
+    const gk_kernel_row *prep =
+        ag ? gk_reg_find(GK_KERNEL_GAT_PREPARE, ag->isa,
+                         gk_key(in->heads, in->out_channels, in->edge_dim, 0))
+           : NULL;
+    if (!prep) ag = NULL;  /* a registry without the prepare: not usable */
+    const gk_kernel_row *co = NULL, *co_prep = NULL;
+    if (ag && in->edge_dim == 0) {
+        co = gk_reg_find(GK_KERNEL_GAT_COMPLETE, ag->isa,
+                         gk_key(in->heads, in->out_channels, in->concat, 0));
+        co_prep = gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, ag->isa,
+                              gk_key(in->heads, in->out_channels, 0, 0));
+        if (!co_prep) co = NULL;
     }
     if (!tr && !ag) {
         snprintf(reason, reason_size,
@@ -193,20 +195,20 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
     if (tr) out->transform = tr->fn;
     if (ag) {
         out->name = ag->name;
-        out->prepare = ag->prepare;
-        out->aggregate = ag->aggregate;
+        out->prepare = prep->fn;
+        out->aggregate = ag->fn;
     }
-    if (co && ag) {
+    if (co) {
         out->complete_name = co->name;
-        out->complete_prepare = co->prepare;
-        out->complete_aggregate = co->aggregate;
+        out->complete_prepare = co_prep->fn;
+        out->complete_aggregate = co->fn;
     }
     snprintf(reason, reason_size, "%s: transform %s, aggregate %s%s (requested %s%s)",
              ag ? gk_isa_name(ag->isa) : "generic",
              tr ? gk_isa_name(tr->isa) : "generic BLIS",
              ag ? (in->edge_dim ? "edge-feature exp" : "factorized")
                 : "generic (no key)",
-             co && ag ? ", complete graphs by sorted prefix sums" : "",
+             co ? ", complete graphs by sorted prefix sums" : "",
              gk_isa_name(isa),
              ag && ag->isa != isa ? "; SIMD needs channels % 4 == 0" : "");
 }

@@ -9,15 +9,17 @@
 #include "kernels.h"
 
 /* The ISA to use for a plan: `requested` unless GK_ISA_AUTO, in which case
- * GRAPHKERN_ISA=avx512|avx2|neon|scalar|generic if set, else the best the CPU and
+ * GRAPHKERN_ISA=<gk_isa_name> if set, else the best the CPU and
  * OS support. GK_EISA if a forced ISA cannot run here. */
 gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err);
 
-const char *gk_isa_name(gk_isa isa);
-
-/* The next ISA to try after `isa`: AVX512 -> AVX2 -> SCALAR, NEON -> SCALAR,
- * then GK_ISA_GENERIC (the end). */
+/* The next ISA to try after `isa`: its parent in codegen/isas.toml
+ * (AVX512 -> AVX2 -> SCALAR, NEON -> SCALAR), then GK_ISA_GENERIC (the end). */
 gk_isa gk_isa_next(gk_isa isa);
+
+/* 1 if this build, CPU and OS can run kernels of `isa`: the ISA table's
+ * architecture and CPU features (src/plan/cpu.c). */
+int gk_cpu_supports(gk_isa isa);
 
 /* Kernels for layer `layer` of `model` on ISA `isa`. Always succeeds (the
  * generic path serves every layer); writes one line saying what was chosen

@@ -135,9 +135,7 @@ static size_t scratch_floats(const gk_program_plan *pp) {
  * or a lower one down to portable C, run on it (the generic path keeps the
  * per-ISA loop). Its weights: padded copies, made here. */
 static gk_phase_fn find_transform(gk_isa isa, int width, const char **name) {
-    const gk_reg_transform *tr = NULL;
-    for (gk_isa k = isa; k != GK_ISA_GENERIC && !tr; k = gk_isa_next(k))
-        tr = gk_reg_find_transform(k, width);
+    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa, gk_key(width, 0, 0, 0));
     if (tr && name) *name = tr->name;
     return tr ? tr->fn : NULL;
 }

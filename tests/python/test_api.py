@@ -301,7 +301,7 @@ class BadInputs(MemoryviewOutputs):
             graphkern.Model(3)
         with self.assertRaises(ValueError):
             self.model.plan(0, 10)
-        with self.assertRaisesRegex(ValueError, "isa must be one of"):
+        with self.assertRaisesRegex(ValueError, "unknown ISA .sse.: expected one of"):
             self.model.plan(10, 10, isa="sse")
 
     def test_plan_in_use_by_another_thread(self):
