@@ -1,40 +1,44 @@
-/* The fused transform's column layout (layout.h, model.h). */
+/* The fused transform's column layout (layout.h, model.h): the rule is
+ * codegen/layout.toml's, read here through generated/gk_layout.h, the same
+ * one codegen/gen.py sizes its transform kernels by. */
 #include "layout.h"
 
 #include <limits.h>
 
 #include "error.h"
+#include "gk_layout.h"
 
-size_t gk_t_stride(const gk_layer *layer) {
-    /* 16 floats = one 64-byte line: every row of t starts aligned and a
-     * vector kernel may read a whole line past cols (zero padding). */
-    return ((size_t)layer->cols + 15) & ~(size_t)15;
+static long long padded(long long cols) {
+    return (cols + GK_LAYOUT_ALIGN - 1) / GK_LAYOUT_ALIGN * GK_LAYOUT_ALIGN;
 }
 
-/* Column layout (model.h): GAT [h | s_src | s_dst | res],
- * GATv2 [xl | xr | res] with xr dropped when share_weights. */
+size_t gk_t_stride(const gk_layer *layer) {
+    return (size_t)padded(layer->cols);
+}
+
 gk_status gk_layer_assign_columns(gk_layer *layer, gk_error *err) {
     const gk_layer_info *info = &layer->info;
-    long long hc = (long long)info->heads * info->out_channels;
-    long long res = info->residual ? info->out_width : 0;
-    long long cols;
-    layer->col_h = 0;
+    const gk_layout_params p = {info->heads, info->out_channels, info->concat != 0,
+                                info->residual != 0, info->share_weights != 0};
+    long long cols, res_col;
     if (info->type == GK_LAYER_GAT) {
-        layer->col_src = (int)hc;
-        layer->col_dst = (int)(hc + info->heads);
+        const gk_layout_gat l = gk_layout_gat_of(&p);
+        layer->col_h = (int)l.h;
+        layer->col_src = (int)l.src;
+        layer->col_dst = (int)l.dst;
         layer->col_xr = -1;
-        cols = hc + 2LL * info->heads;
+        cols = l.cols, res_col = l.res;
     } else {
+        const gk_layout_gatv2 l = gk_layout_gatv2_of(&p);
+        layer->col_h = (int)l.xl;
         layer->col_src = layer->col_dst = -1;
-        layer->col_xr = info->share_weights ? 0 : (int)hc;
-        cols = info->share_weights ? hc : 2 * hc;
+        layer->col_xr = (int)l.xr;
+        cols = l.cols, res_col = l.res;
     }
-    long long stride = (cols + res + 15) / 16 * 16;
-    if (stride > INT_MAX || stride > INT_MAX / info->in_channels)
-        return gk_fail(err, GK_EOVERFLOW,
-                       "layer '%s': fused transform [%d, %lld] too large",
-                       layer->name, info->in_channels, cols + res);
-    layer->col_res = res ? (int)cols : -1;
-    layer->cols = (int)(cols + res);
+    if (padded(cols) > INT_MAX || padded(cols) > INT_MAX / info->in_channels)
+        return gk_fail(err, GK_EOVERFLOW, "layer '%s': fused transform [%d, %lld] too large",
+                       layer->name, info->in_channels, cols);
+    layer->col_res = info->residual ? (int)res_col : -1;
+    layer->cols = (int)cols;
     return GK_OK;
 }
