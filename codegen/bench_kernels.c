@@ -9,6 +9,7 @@
 
 #include "fixture_case.h"
 #include "graphkern.h"
+#include "select.h"
 
 static double now_us(void) {
     struct timespec ts;
@@ -59,15 +60,13 @@ static void scenario(const char *label, const gk_model *m, size_t n, size_t e,
     if (only && strcmp(only, label) != 0) return;
     double gen = getenv("GK_BENCH_NO_GENERIC")
                      ? 0.0 : bench(m, n, e, ei, ea, x, GK_ISA_GENERIC, reps, kg, sizeof kg);
-    for (gk_isa isa = GK_ISA_AVX512; isa <= GK_ISA_NEON; isa++) {
-        if (isa == GK_ISA_GENERIC) continue;
-        if (getenv("GK_BENCH_NO_GENERIC") && isa != GK_ISA_AVX512) continue;
+    for (int q = 0; q < gk_isa_count(); q++) {  /* the ISA table, best first */
+        gk_isa isa = gk_isa_at(q);
+        if (getenv("GK_BENCH_NO_GENERIC") && q > 0) continue;
         double us = bench(m, n, e, ei, ea, x, isa, reps, k, sizeof k);
         if (us < 0) continue;
         printf("%-14s %-7s %8.2f us  generic %8.2f us  x%.1f  (%s)\n", label,
-               isa == GK_ISA_AVX512 ? "avx512" : isa == GK_ISA_AVX2 ? "avx2"
-               : isa == GK_ISA_NEON ? "neon" : "scalar",
-               us, gen, gen / us, k);
+               gk_isa_name(isa), us, gen, gen / us, k);
     }
 }
 

@@ -15,16 +15,8 @@
 
 #define TOL 1e-5
 
-static const struct {
-    gk_isa isa;
-    const char *name;
-} ISAS[] = {{GK_ISA_AUTO, "auto"},
-            {GK_ISA_AVX512, "avx512"},
-            {GK_ISA_AVX2, "avx2"},
-            {GK_ISA_NEON, "neon"},
-            {GK_ISA_SCALAR, "scalar"},
-            {GK_ISA_GENERIC, "generic"}};
-#define NUM_ISAS (sizeof ISAS / sizeof ISAS[0])
+static tu_isa ISAS[TU_MAX_ISAS];  /* tu_all_isas(), in main */
+static size_t NUM_ISAS;
 
 typedef struct io_data {
     size_t N, E;
@@ -177,6 +169,7 @@ static int run_case(const char *dir, const char *name)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
+    NUM_ISAS = tu_all_isas(ISAS);
     char path[1024];
     uint8_t *buf = NULL;
     size_t size = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model_case.h"
+#include "test_util.h"
 
 static const double TOLERANCE = 1e-5;
 
@@ -112,8 +113,8 @@ static int check_threads(const model_case *mc, const char *name) {
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures";
-    static const gk_isa isas[] = {GK_ISA_AUTO, GK_ISA_AVX512, GK_ISA_AVX2, GK_ISA_NEON, GK_ISA_SCALAR,
-                                  GK_ISA_GENERIC};
+    tu_isa isas[TU_MAX_ISAS];
+    const size_t num_isas = tu_all_isas(isas);
     int failures = 0;
     for (int c = 0; model_case_names[c]; c++) {
         model_case mc;
@@ -121,8 +122,8 @@ int main(int argc, char **argv) {
             failures++;
             continue;
         }
-        for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
-            failures += check(&mc, model_case_names[c], isas[i], 1);
+        for (size_t i = 0; i < num_isas; i++)
+            failures += check(&mc, model_case_names[c], isas[i].isa, 1);
         failures += check_threads(&mc, model_case_names[c]);
         model_case_free(&mc);
     }

@@ -30,6 +30,7 @@
 #include "graphkern.h"
 #include "ref_gat.h"
 #include "safetensors.h"
+#include "test_util.h"
 
 #define TOL 1e-5
 #define MAX_LAYERS 3
@@ -496,13 +497,8 @@ static void count_coverage(const rand_model *m, const rand_graph *g,
 
 /* ---- one seed --------------------------------------------------------- */
 
-static const struct {
-    gk_isa isa;
-    const char *name;
-} ISAS[] = {{GK_ISA_AUTO, "auto"},     {GK_ISA_AVX512, "avx512"},
-            {GK_ISA_AVX2, "avx2"},     {GK_ISA_NEON, "neon"},
-            {GK_ISA_SCALAR, "scalar"},
-            {GK_ISA_GENERIC, "generic"}};
+static tu_isa ISAS[TU_MAX_ISAS];  /* tu_all_isas(), in main */
+static size_t NUM_ISAS;
 
 static void describe(const rand_model *m, const rand_graph *g)
 {
@@ -556,7 +552,7 @@ static int run_seed(uint64_t seed, double *worst, int *skipped_isa)
         fail = 1;
         goto out;
     }
-    for (size_t k = 0; k < sizeof ISAS / sizeof ISAS[0]; k++) {
+    for (size_t k = 0; k < NUM_ISAS; k++) {
         gk_plan_options opt = gk_plan_default_options();
         gk_plan *plan = NULL;
         gk_graph *graph = NULL;
@@ -632,14 +628,15 @@ out:
 
 int main(int argc, char **argv)
 {
+    NUM_ISAS = tu_all_isas(ISAS);
     int seeds = argc > 2 ? atoi(argv[2]) : 2000;
     uint64_t first = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
     int failures = 0;
     double worst = 0.0;
-    int skipped[sizeof ISAS / sizeof ISAS[0]] = {0};
+    int skipped[TU_MAX_ISAS] = {0};
     for (int s = 0; s < seeds; s++)
         failures += run_seed(first + (uint64_t)s, &worst, skipped);
-    for (size_t k = 0; k < sizeof ISAS / sizeof ISAS[0]; k++)
+    for (size_t k = 0; k < NUM_ISAS; k++)
         if (skipped[k])
             printf("ISA %s not available on this CPU: skipped\n",
                    ISAS[k].name);

@@ -10,6 +10,23 @@
 
 #include "ref_gat.h"
 #include "safetensors.h"
+#include "select.h"
+
+/* The ISAs a test runs every case on: auto, every row of codegen/isas.toml
+ * (best first), then the generic path; a new ISA joins by its table row. */
+typedef struct tu_isa {
+    gk_isa isa;
+    const char *name;
+} tu_isa;
+#define TU_MAX_ISAS 34
+static inline size_t tu_all_isas(tu_isa *out) {
+    size_t n = 0;
+    out[n++] = (tu_isa){GK_ISA_AUTO, "auto"};
+    for (int k = 0; k < gk_isa_count() && n < TU_MAX_ISAS - 1; k++)
+        out[n++] = (tu_isa){gk_isa_at(k), gk_isa_name(gk_isa_at(k))};
+    out[n++] = (tu_isa){GK_ISA_GENERIC, "generic"};
+    return n;
+}
 
 /* A safetensors file read and parsed; buf owns the bytes. */
 typedef struct tu_file {

@@ -34,6 +34,12 @@ static const isa_row *isa_row_of(gk_isa isa) {
     return NULL;
 }
 
+int gk_isa_count(void) { return (int)NUM_ISAS; }
+
+gk_isa gk_isa_at(int k) {
+    return k >= 0 && k < (int)NUM_ISAS ? ISA_TABLE[k].id : GK_ISA_GENERIC;
+}
+
 const char *gk_isa_name(gk_isa isa) {
     if (isa == GK_ISA_AUTO) return "auto";
     if (isa == GK_ISA_GENERIC) return "generic";

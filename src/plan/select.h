@@ -17,6 +17,11 @@ gk_status gk_resolve_isa(gk_isa requested, gk_isa *resolved, gk_error *err);
  * (AVX512 -> AVX2 -> SCALAR, NEON -> SCALAR), then GK_ISA_GENERIC (the end). */
 gk_isa gk_isa_next(gk_isa isa);
 
+/* The ISAs of codegen/isas.toml, best first: how many, and the k-th
+ * (0 <= k < gk_isa_count()). Tests and benchmarks iterate them. */
+int gk_isa_count(void);
+gk_isa gk_isa_at(int k);
+
 /* 1 if this build, CPU and OS can run kernels of `isa`: the ISA table's
  * architecture and CPU features (src/plan/cpu.c). */
 int gk_cpu_supports(gk_isa isa);
