@@ -9,8 +9,8 @@
 # Python + Jinja2. GRAPHKERN_SHAPES replaces codegen/shapes.toml, so that a
 # binary can ship only its own kernels; -DGRAPHKERN_SHAPES_ADD=ON adds it
 # to the default set instead. Models add their layers' shapes to whichever
-# set that is. Sets GK_GEN_DIR, GK_GEN_SOURCES (this architecture's kernel
-# files, listed by generated/sources.cmake) and GK_GEN_ISAS.
+# set that is. Sets GK_GEN_DIR, GK_GEN_ISAS, GK_GEN_BUILD_ISAS (those this
+# build compiles) and GK_GEN_SOURCES_<isa> (from generated/sources.cmake).
 set(GRAPHKERN_SHAPES "" CACHE FILEPATH
     "Shapes file (TOML) for codegen; replaces codegen/shapes.toml")
 option(GRAPHKERN_SHAPES_ADD "Add GRAPHKERN_SHAPES to codegen/shapes.toml instead of replacing it" OFF)
@@ -78,21 +78,25 @@ else()
           "generated/ (apt-get install python3-jinja2 to regenerate)")
 endif()
 
-# The generated list (no glob): the sources every architecture compiles,
-# plus those of the architecture being built for (x86-64 or AArch64).
+# The generated list (no glob): the ISAs this build compiles are those of
+# its target processor's architecture plus portable C (GK_GEN_BUILD_ISAS),
+# each with its sources (GK_GEN_SOURCES_<isa>).
 include(${GK_GEN_DIR}/sources.cmake)
-set(GK_GEN_SOURCES ${GK_GEN_SOURCES_any})
-set(GK_GEN_ARCH "")
+set(GK_GEN_BUILD_ISAS "")
+set(GK_GEN_ARCH "none")
 foreach(_gk_isa ${GK_GEN_ISAS})
   set(_gk_arch ${GK_GEN_ISA_ARCH_${_gk_isa}})
-  if(NOT _gk_arch STREQUAL "any" AND
-     CMAKE_SYSTEM_PROCESSOR MATCHES "^(${GK_GEN_ARCH_MATCH_${_gk_arch}})$")
+  if(_gk_arch STREQUAL "any")
+    list(APPEND GK_GEN_BUILD_ISAS ${_gk_isa})
+  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(${GK_GEN_ARCH_MATCH_${_gk_arch}})$")
+    list(APPEND GK_GEN_BUILD_ISAS ${_gk_isa})
     set(GK_GEN_ARCH ${_gk_arch})
   endif()
 endforeach()
-if(GK_GEN_ARCH)
-  list(APPEND GK_GEN_SOURCES ${GK_GEN_SOURCES_${GK_GEN_ARCH}})
-endif()
-list(LENGTH GK_GEN_SOURCES _gk_n)
-message(STATUS "graphkern codegen: ${_gk_n} kernel sources for "
-        "${CMAKE_SYSTEM_PROCESSOR} (SIMD: ${GK_GEN_ARCH})")
+set(_gk_n 0)
+foreach(_gk_isa ${GK_GEN_BUILD_ISAS})
+  list(LENGTH GK_GEN_SOURCES_${_gk_isa} _gk_k)
+  math(EXPR _gk_n "${_gk_n} + ${_gk_k}")
+endforeach()
+message(STATUS "graphkern codegen: ${_gk_n} kernel sources for ${CMAKE_SYSTEM_PROCESSOR} "
+        "(ISAs: ${GK_GEN_BUILD_ISAS})")

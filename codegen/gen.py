@@ -466,7 +466,7 @@ def render_all(keys, isa_names, command):
             body = f"#if {isa.guard}\n{body}#endif /* {isa.guard} */\n"
         files[out] = header + body
         if out.endswith(".c"):
-            sources.setdefault(isa.arch if isa else "any", []).append(out)
+            sources.setdefault(isa.name, []).append(out)
 
     def kernel(family, template, isa, name, op, key, **ctx):
         """One kernel: its own file and its registry row."""
@@ -543,7 +543,7 @@ def render_all(keys, isa_names, command):
         cpu=" | ".join(f"GK_CPU_{c.upper()}" for c in i.cpu) or "0") for i in ISAS.values()])
     emit("gk_layout.h.j2", "gk_layout.h", layout=LAYOUT)
     emit("sources.cmake.j2", "sources.cmake", isas=[ISAS[n] for n in isa_names],
-         arches=ARCHES, sources={a: sorted(s) for a, s in sorted(sources.items())})
+         arches=ARCHES, sources={i: sorted(sources.get(i, [])) for i in isa_names})
     return files
 
 

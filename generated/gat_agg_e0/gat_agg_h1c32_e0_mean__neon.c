@@ -3,6 +3,8 @@
 #if defined(__aarch64__)
 #include "gat_kernels.h"
 #include "isa/gk_isa_neon.h"
+#ifndef GK_V4_ACT  /* once per unity batch of kernel files */
+#define GK_V4_ACT
 GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -13,6 +15,7 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
     }
     return o;
 }
+#endif
 
 
 

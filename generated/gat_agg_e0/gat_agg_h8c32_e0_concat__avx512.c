@@ -3,6 +3,8 @@
 #if defined(__x86_64__)
 #include "gat_kernels.h"
 #include "isa/gk_isa_avx512.h"
+#ifndef GK_V16_ACT  /* once per unity batch of kernel files */
+#define GK_V16_ACT
 GK_INLINE v16 v16_act(v16 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -13,6 +15,7 @@ GK_INLINE v16 v16_act(v16 o, gk_activation act) {
     }
     return o;
 }
+#endif
 
 
 

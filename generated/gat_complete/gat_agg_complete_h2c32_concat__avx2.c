@@ -3,6 +3,8 @@
 #if defined(__x86_64__)
 #include "gat_kernels.h"
 #include "isa/gk_isa_avx2.h"
+#ifndef GK_V8_ACT  /* once per unity batch of kernel files */
+#define GK_V8_ACT
 GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -13,6 +15,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
     }
     return o;
 }
+#endif
 
 /* Up to this many nodes, keys are sorted by rank counting (O(n^2/8)
  * vector compares); above it, by radix sort. */

@@ -3,6 +3,8 @@
 #if defined(__x86_64__)
 #include "gat_kernels.h"
 #include "isa/gk_isa_avx2.h"
+#ifndef GK_V1_ACT  /* once per unity batch of kernel files */
+#define GK_V1_ACT
 GK_INLINE v1 v1_act(v1 o, gk_activation act) {
     switch (act) {
     case GK_ACT_ELU:
@@ -13,6 +15,7 @@ GK_INLINE v1 v1_act(v1 o, gk_activation act) {
     }
     return o;
 }
+#endif
 
 
 /* 2 head(s) x 6 channels, 1 edge feature(s), concat:
