@@ -1,8 +1,50 @@
-/* graphkern info --model M: the layer table and the plan's kernel choices. */
+/* graphkern info --model M: the layer table and the plan's kernel choices.
+ * graphkern info --kernels [all]: the ISA table and the registry of this
+ * build (what a new shape or ISA added). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "registry.h"
+#include "select.h"
+
+/* The ISA table (best first), then per op the registry's kernel count per
+ * ISA; with `all`, every row. */
+static int info_kernels(int all) {
+    printf("ISAs (codegen/isas.toml, best first):\n");
+    for (int q = 0; q < gk_isa_count(); q++) {
+        gk_isa isa = gk_isa_at(q);
+        printf("  %-8s falls back to %-8s %s\n", gk_isa_name(isa), gk_isa_name(gk_isa_next(isa)),
+               gk_cpu_supports(isa) ? "runs here" : "not on this CPU/build");
+    }
+    printf("\nregistry: %zu kernels in this build\n  %-22s", gk_num_kernel_rows, "op");
+    for (int q = 0; q < gk_isa_count(); q++) printf(" %8s", gk_isa_name(gk_isa_at(q)));
+    printf("\n");
+    for (int op = GK_KERNEL_TRANSFORM; op <= GK_KERNEL_VEXPM1_NEG; op++) {
+        printf("  %-22s", gk_kernel_op_name((gk_kernel_op)op));
+        for (int q = 0; q < gk_isa_count(); q++) {
+            size_t count = 0;
+            for (size_t r = 0; r < gk_num_kernel_rows; r++)
+                count += gk_kernel_rows[r].op == (gk_kernel_op)op &&
+                         gk_kernel_rows[r].isa == gk_isa_at(q);
+            printf(" %8zu", count);
+        }
+        printf("\n");
+    }
+    if (all) {
+        printf("\n  %-22s %-8s %-20s name\n", "op", "isa", "key");
+        for (size_t r = 0; r < gk_num_kernel_rows; r++) {
+            const gk_kernel_row *k = &gk_kernel_rows[r];
+            char key[64];
+            snprintf(key, sizeof key, "(%d, %d, %d, %d)", k->key.v[0], k->key.v[1],
+                     k->key.v[2], k->key.v[3]);
+            printf("  %-22s %-8s %-20s %s\n", gk_kernel_op_name(k->op), gk_isa_name(k->isa),
+                   key, k->name);
+        }
+    }
+    return 0;
+}
 
 static const char *fill_name(const gk_layer_info *in) {
     static const char *const names[] = {"mean", "add", "max", "min", "mul", "const"};
@@ -54,9 +96,13 @@ static int info_named(const char *path, const gk_model *model, int argc, char **
 
 int cmd_info(int argc, char **argv) {
     static const char usage_text[] =
-        "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n";
+        "usage: graphkern info --model M.safetensors [--nodes N --edges E]\n"
+        "       graphkern info --kernels [all]   the ISA table and the kernel registry\n";
     if (cli_flag(argc, argv, "--help") || cli_flag(argc, argv, "-h"))
         return fputs(usage_text, stdout), 0;
+    for (int a = 1; a < argc; a++)
+        if (!strcmp(argv[a], "--kernels"))
+            return info_kernels(a + 1 < argc && !strcmp(argv[a + 1], "all"));
     const char *path = cli_option(argc, argv, "--model");
     if (!path) {
         fputs(usage_text, stderr);
