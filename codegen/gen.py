@@ -320,8 +320,13 @@ def gatv2_plan(isa, key):
     outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // s)]
     w = isa.channel_lanes(c)
     mode = "concat" if key.concat else "mean"
+    rot, n = [], wm // 2  # rotations that gather a head's lanes: wm/2 ... seg
+    while n >= seg:
+        rot.append(n)
+        n //= 2
     return dict(H=h, C=c, D=d, concat=key.concat, W=w, NVC=c // w, OW=key.out_width,
-                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, pieces=pieces, ops=ops, outs=outs,
+                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, pieces=pieces, ops=ops, outs=outs, ROT=rot,
+                U2=h * (c // w) <= 4,  # few accumulators: two sets, edges in pairs
                 name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{mode}__{isa.name}")
 
 

@@ -39,9 +39,10 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__neon(const gk_layer_run *run, size
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
         const v8 xr0 = v8_ld(xr + 0);
-        float m[1], s[1];
-        for (int h = 0; h < 1; h++) m[h] = -INFINITY, s[h] = 0.0f;
+        /* running max and sum of the row's logits, lane l: head l % 1 */
+        v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v4 acc_0_0 = v4_zero(), acc_0_1 = v4_zero();
+        v4 bcc_0_0 = v4_zero(), bcc_0_1 = v4_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             for (int k0 = 0; k0 < cnt; k0 += 8) {
@@ -118,41 +119,59 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__neon(const gk_layer_run *run, size
                 const v8 q0_8 = gk_v8_pairsum(q0_4, q4_8);
                 v8_st(lb + k0 * 1 + 0, q0_8);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf) */
+            /* the block's max per head (lanes of edges past cnt: -inf), in
+             * every lane of its head: lanes l and l + n hold one head for
+             * n a multiple of 1, so max with rotations by 4 ... 1 */
             const int nl = cnt * 1, nq = (cnt + 7) / 8 * 8;
             for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
             v8 bm = v8_set1(-INFINITY);
             for (int q = 0; q < nq; q += 8) bm = v8_max(v8_ld(lb + q), bm);
-            float fb[8];
-            v8_st(fb, bm);
-            for (int l = 1; l < 8; l++) fb[l % 1] = fb[l] > fb[l % 1] ? fb[l] : fb[l % 1];
-            int grew = 0;
-            float fac[1];
-            for (int h = 0; h < 1; h++) {
-                fac[h] = 1.0f;
-                if (fb[h] > m[h]) {
-                    fac[h] = m[h] == -INFINITY ? 0.0f : expf(m[h] - fb[h]);
-                    grew |= m[h] != -INFINITY;
-                    s[h] *= fac[h];
-                    m[h] = fb[h];
+            bm = v8_max(gk_v8_rot(bm, 4), bm);
+            bm = v8_max(gk_v8_rot(bm, 2), bm);
+            bm = v8_max(gk_v8_rot(bm, 1), bm);
+            if (c0 == e0) {
+                mv = bm;
+            } else {  /* a later block: rescale the row so far if a head's max grew */
+                const v8 mn = v8_max(bm, mv);
+                if (GK_UNLIKELY(v8_hsum(v8_gtsel(mn, mv, v8_set1(1.0f), v8_zero())) > 0.0f)) {
+                    const v8 fac = v8_exp(v8_sub(mv, mn));
+                    float ff[8];
+                    v8_st(ff, fac);
+                    sv = v8_mul(sv, fac);
+                    acc_0_0 = v4_mul(acc_0_0, v4_set1(ff[0]));
+                    bcc_0_0 = v4_mul(bcc_0_0, v4_set1(ff[0]));
+                    acc_0_1 = v4_mul(acc_0_1, v4_set1(ff[0]));
+                    bcc_0_1 = v4_mul(bcc_0_1, v4_set1(ff[0]));
                 }
+                mv = mn;
             }
-            if (GK_UNLIKELY(grew)) {  /* a later block raised a head's max */
-                acc_0_0 = v4_mul(acc_0_0, v4_set1(fac[0]));
-                acc_0_1 = v4_mul(acc_0_1, v4_set1(fac[0]));
-            }
-            for (int l = 0; l < 8; l++) fb[l] = l % 1 < 1 ? m[l % 1] : 0.0f;
-            const v8 shift = v8_ld(fb);
             v8 bs = v8_zero();
             for (int q = 0; q < nl; q += 8) {
-                v8 w = v8_exp(v8_sub(v8_ld(lb + q), shift));
+                v8 w = v8_exp(v8_sub(v8_ld(lb + q), mv));
                 if (nl - q < 8) w = v8_keep_first(w, nl - q);
                 bs = v8_add(bs, w);
                 v8_st(lb + q, w);
             }
-            v8_st(fb, bs);
-            for (int l = 0; l < 8; l++) if (l % 1 < 1) s[l % 1] += fb[l];
-            for (int q = 0; q < cnt; q++) {
+            bs = v8_add(gk_v8_rot(bs, 4), bs);
+            bs = v8_add(gk_v8_rot(bs, 2), bs);
+            bs = v8_add(gk_v8_rot(bs, 1), bs);
+            sv = v8_add(sv, bs);
+            int q = 0;
+            /* two edges at a time into two accumulator sets: few
+             * accumulators, so two FMA chains instead of one */
+            for (; q + 2 <= cnt; q += 2) {
+                const float *t_j = t + (size_t)src[c0 + q] * ts;
+                const float *t_k = t + (size_t)src[c0 + q + 1] * ts;
+                {
+                    const v4 wh = v4_set1(lb[q * 1 + 0]);
+                    const v4 wk = v4_set1(lb[(q + 1) * 1 + 0]);
+                    acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
+                    bcc_0_0 = v4_fma(wk, v4_ld(t_k + 0), bcc_0_0);
+                    acc_0_1 = v4_fma(wh, v4_ld(t_j + 4), acc_0_1);
+                    bcc_0_1 = v4_fma(wk, v4_ld(t_k + 4), bcc_0_1);
+                }
+            }
+            for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
                     const v4 wh = v4_set1(lb[q * 1 + 0]);
@@ -161,6 +180,11 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__neon(const gk_layer_run *run, size
                 }
             }
         }
+        acc_0_0 = v4_add(acc_0_0, bcc_0_0);
+        acc_0_1 = v4_add(acc_0_1, bcc_0_1);
+        float m[8], s[8];  /* lanes [0, 1): the heads' max and sum */
+        v8_st(m, mv);
+        v8_st(s, sv);
         const v4 inv_0 = v4_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
         {

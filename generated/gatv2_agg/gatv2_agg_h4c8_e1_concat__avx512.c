@@ -45,12 +45,16 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
         const v16 xr0 = v16_ld(xr + 0);
         const v16 xr1 = v16_ld(xr + 16);
-        float m[4], s[4];
-        for (int h = 0; h < 4; h++) m[h] = -INFINITY, s[h] = 0.0f;
+        /* running max and sum of the row's logits, lane l: head l % 4 */
+        v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v8 acc_0_0 = v8_zero();
+        v8 bcc_0_0 = v8_zero();
         v8 acc_1_0 = v8_zero();
+        v8 bcc_1_0 = v8_zero();
         v8 acc_2_0 = v8_zero();
+        v8 bcc_2_0 = v8_zero();
         v8 acc_3_0 = v8_zero();
+        v8 bcc_3_0 = v8_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             for (int k0 = 0; k0 < cnt; k0 += 4) {
@@ -131,43 +135,77 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
                 const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
                 v16_st(lb + k0 * 4 + 0, q0_8);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf) */
+            /* the block's max per head (lanes of edges past cnt: -inf), in
+             * every lane of its head: lanes l and l + n hold one head for
+             * n a multiple of 4, so max with rotations by 8 ... 4 */
             const int nl = cnt * 4, nq = (cnt + 3) / 4 * 16;
             for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
             v16 bm = v16_set1(-INFINITY);
             for (int q = 0; q < nq; q += 16) bm = v16_max(v16_ld(lb + q), bm);
-            float fb[16];
-            v16_st(fb, bm);
-            for (int l = 4; l < 16; l++) fb[l % 4] = fb[l] > fb[l % 4] ? fb[l] : fb[l % 4];
-            int grew = 0;
-            float fac[4];
-            for (int h = 0; h < 4; h++) {
-                fac[h] = 1.0f;
-                if (fb[h] > m[h]) {
-                    fac[h] = m[h] == -INFINITY ? 0.0f : expf(m[h] - fb[h]);
-                    grew |= m[h] != -INFINITY;
-                    s[h] *= fac[h];
-                    m[h] = fb[h];
+            bm = v16_max(gk_v16_rot(bm, 8), bm);
+            bm = v16_max(gk_v16_rot(bm, 4), bm);
+            if (c0 == e0) {
+                mv = bm;
+            } else {  /* a later block: rescale the row so far if a head's max grew */
+                const v16 mn = v16_max(bm, mv);
+                if (GK_UNLIKELY(v16_hsum(v16_gtsel(mn, mv, v16_set1(1.0f), v16_zero())) > 0.0f)) {
+                    const v16 fac = v16_exp(v16_sub(mv, mn));
+                    float ff[16];
+                    v16_st(ff, fac);
+                    sv = v16_mul(sv, fac);
+                    acc_0_0 = v8_mul(acc_0_0, v8_set1(ff[0]));
+                    bcc_0_0 = v8_mul(bcc_0_0, v8_set1(ff[0]));
+                    acc_1_0 = v8_mul(acc_1_0, v8_set1(ff[1]));
+                    bcc_1_0 = v8_mul(bcc_1_0, v8_set1(ff[1]));
+                    acc_2_0 = v8_mul(acc_2_0, v8_set1(ff[2]));
+                    bcc_2_0 = v8_mul(bcc_2_0, v8_set1(ff[2]));
+                    acc_3_0 = v8_mul(acc_3_0, v8_set1(ff[3]));
+                    bcc_3_0 = v8_mul(bcc_3_0, v8_set1(ff[3]));
                 }
+                mv = mn;
             }
-            if (GK_UNLIKELY(grew)) {  /* a later block raised a head's max */
-                acc_0_0 = v8_mul(acc_0_0, v8_set1(fac[0]));
-                acc_1_0 = v8_mul(acc_1_0, v8_set1(fac[1]));
-                acc_2_0 = v8_mul(acc_2_0, v8_set1(fac[2]));
-                acc_3_0 = v8_mul(acc_3_0, v8_set1(fac[3]));
-            }
-            for (int l = 0; l < 16; l++) fb[l] = l % 4 < 4 ? m[l % 4] : 0.0f;
-            const v16 shift = v16_ld(fb);
             v16 bs = v16_zero();
             for (int q = 0; q < nl; q += 16) {
-                v16 w = v16_exp(v16_sub(v16_ld(lb + q), shift));
+                v16 w = v16_exp(v16_sub(v16_ld(lb + q), mv));
                 if (nl - q < 16) w = v16_keep_first(w, nl - q);
                 bs = v16_add(bs, w);
                 v16_st(lb + q, w);
             }
-            v16_st(fb, bs);
-            for (int l = 0; l < 16; l++) if (l % 4 < 4) s[l % 4] += fb[l];
-            for (int q = 0; q < cnt; q++) {
+            bs = v16_add(gk_v16_rot(bs, 8), bs);
+            bs = v16_add(gk_v16_rot(bs, 4), bs);
+            sv = v16_add(sv, bs);
+            int q = 0;
+            /* two edges at a time into two accumulator sets: few
+             * accumulators, so two FMA chains instead of one */
+            for (; q + 2 <= cnt; q += 2) {
+                const float *t_j = t + (size_t)src[c0 + q] * ts;
+                const float *t_k = t + (size_t)src[c0 + q + 1] * ts;
+                {
+                    const v8 wh = v8_set1(lb[q * 4 + 0]);
+                    const v8 wk = v8_set1(lb[(q + 1) * 4 + 0]);
+                    acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
+                    bcc_0_0 = v8_fma(wk, v8_ld(t_k + 0), bcc_0_0);
+                }
+                {
+                    const v8 wh = v8_set1(lb[q * 4 + 1]);
+                    const v8 wk = v8_set1(lb[(q + 1) * 4 + 1]);
+                    acc_1_0 = v8_fma(wh, v8_ld(t_j + 8), acc_1_0);
+                    bcc_1_0 = v8_fma(wk, v8_ld(t_k + 8), bcc_1_0);
+                }
+                {
+                    const v8 wh = v8_set1(lb[q * 4 + 2]);
+                    const v8 wk = v8_set1(lb[(q + 1) * 4 + 2]);
+                    acc_2_0 = v8_fma(wh, v8_ld(t_j + 16), acc_2_0);
+                    bcc_2_0 = v8_fma(wk, v8_ld(t_k + 16), bcc_2_0);
+                }
+                {
+                    const v8 wh = v8_set1(lb[q * 4 + 3]);
+                    const v8 wk = v8_set1(lb[(q + 1) * 4 + 3]);
+                    acc_3_0 = v8_fma(wh, v8_ld(t_j + 24), acc_3_0);
+                    bcc_3_0 = v8_fma(wk, v8_ld(t_k + 24), bcc_3_0);
+                }
+            }
+            for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
                     const v8 wh = v8_set1(lb[q * 4 + 0]);
@@ -187,6 +225,13 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
                 }
             }
         }
+        acc_0_0 = v8_add(acc_0_0, bcc_0_0);
+        acc_1_0 = v8_add(acc_1_0, bcc_1_0);
+        acc_2_0 = v8_add(acc_2_0, bcc_2_0);
+        acc_3_0 = v8_add(acc_3_0, bcc_3_0);
+        float m[16], s[16];  /* lanes [0, 4): the heads' max and sum */
+        v16_st(m, mv);
+        v16_st(s, sv);
         const v8 inv_0 = v8_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         const v8 inv_1 = v8_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v8 inv_2 = v8_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */

@@ -45,8 +45,8 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
         const v8 xr1 = v8_ld(xr + 8);
         const v8 xr2 = v8_ld(xr + 16);
         const v8 xr3 = v8_ld(xr + 24);
-        float m[8], s[8];
-        for (int h = 0; h < 8; h++) m[h] = -INFINITY, s[h] = 0.0f;
+        /* running max and sum of the row's logits, lane l: head l % 8 */
+        v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v4 acc_0_0 = v4_zero();
         v4 acc_1_0 = v4_zero();
         v4 acc_2_0 = v4_zero();
@@ -89,47 +89,43 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
                 v8_st(lb + k0 * 8 + 0, q0_4);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf) */
+            /* the block's max per head (lanes of edges past cnt: -inf), in
+             * every lane of its head: lanes l and l + n hold one head for
+             * n a multiple of 8, so max with rotations by 4 ... 8 */
             const int nl = cnt * 8, nq = (cnt + 0) / 1 * 8;
             for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
             v8 bm = v8_set1(-INFINITY);
             for (int q = 0; q < nq; q += 8) bm = v8_max(v8_ld(lb + q), bm);
-            float fb[8];
-            v8_st(fb, bm);
-            for (int l = 8; l < 8; l++) fb[l % 8] = fb[l] > fb[l % 8] ? fb[l] : fb[l % 8];
-            int grew = 0;
-            float fac[8];
-            for (int h = 0; h < 8; h++) {
-                fac[h] = 1.0f;
-                if (fb[h] > m[h]) {
-                    fac[h] = m[h] == -INFINITY ? 0.0f : expf(m[h] - fb[h]);
-                    grew |= m[h] != -INFINITY;
-                    s[h] *= fac[h];
-                    m[h] = fb[h];
+            if (c0 == e0) {
+                mv = bm;
+            } else {  /* a later block: rescale the row so far if a head's max grew */
+                const v8 mn = v8_max(bm, mv);
+                if (GK_UNLIKELY(v8_hsum(v8_gtsel(mn, mv, v8_set1(1.0f), v8_zero())) > 0.0f)) {
+                    const v8 fac = v8_exp(v8_sub(mv, mn));
+                    float ff[8];
+                    v8_st(ff, fac);
+                    sv = v8_mul(sv, fac);
+                    acc_0_0 = v4_mul(acc_0_0, v4_set1(ff[0]));
+                    acc_1_0 = v4_mul(acc_1_0, v4_set1(ff[1]));
+                    acc_2_0 = v4_mul(acc_2_0, v4_set1(ff[2]));
+                    acc_3_0 = v4_mul(acc_3_0, v4_set1(ff[3]));
+                    acc_4_0 = v4_mul(acc_4_0, v4_set1(ff[4]));
+                    acc_5_0 = v4_mul(acc_5_0, v4_set1(ff[5]));
+                    acc_6_0 = v4_mul(acc_6_0, v4_set1(ff[6]));
+                    acc_7_0 = v4_mul(acc_7_0, v4_set1(ff[7]));
                 }
+                mv = mn;
             }
-            if (GK_UNLIKELY(grew)) {  /* a later block raised a head's max */
-                acc_0_0 = v4_mul(acc_0_0, v4_set1(fac[0]));
-                acc_1_0 = v4_mul(acc_1_0, v4_set1(fac[1]));
-                acc_2_0 = v4_mul(acc_2_0, v4_set1(fac[2]));
-                acc_3_0 = v4_mul(acc_3_0, v4_set1(fac[3]));
-                acc_4_0 = v4_mul(acc_4_0, v4_set1(fac[4]));
-                acc_5_0 = v4_mul(acc_5_0, v4_set1(fac[5]));
-                acc_6_0 = v4_mul(acc_6_0, v4_set1(fac[6]));
-                acc_7_0 = v4_mul(acc_7_0, v4_set1(fac[7]));
-            }
-            for (int l = 0; l < 8; l++) fb[l] = l % 8 < 8 ? m[l % 8] : 0.0f;
-            const v8 shift = v8_ld(fb);
             v8 bs = v8_zero();
             for (int q = 0; q < nl; q += 8) {
-                v8 w = v8_exp(v8_sub(v8_ld(lb + q), shift));
+                v8 w = v8_exp(v8_sub(v8_ld(lb + q), mv));
                 if (nl - q < 8) w = v8_keep_first(w, nl - q);
                 bs = v8_add(bs, w);
                 v8_st(lb + q, w);
             }
-            v8_st(fb, bs);
-            for (int l = 0; l < 8; l++) if (l % 8 < 8) s[l % 8] += fb[l];
-            for (int q = 0; q < cnt; q++) {
+            sv = v8_add(sv, bs);
+            int q = 0;
+            for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
                     const v4 wh = v4_set1(lb[q * 8 + 0]);
@@ -165,6 +161,9 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
                 }
             }
         }
+        float m[8], s[8];  /* lanes [0, 8): the heads' max and sum */
+        v8_st(m, mv);
+        v8_st(s, sv);
         const v4 inv_0 = v4_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         const v4 inv_1 = v4_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v4 inv_2 = v4_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */

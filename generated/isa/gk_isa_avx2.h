@@ -213,6 +213,13 @@ GK_INLINE v8 gk_v8_pairsum(v8 a, v8 b) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
 }
 
+/* lane l <- lane (l + n) mod 8 (GATv2's per-head reductions; the
+ * constant index folds) */
+GK_INLINE v8 gk_v8_rot(v8 a, int n) {
+    const __m256i at = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(n));
+    return _mm256_permutevar8x32_ps(a, _mm256_and_si256(at, _mm256_set1_epi32(7)));
+}
+
 /* Support functions (generated/support/support__avx2.c). */
 /* Sort keys[0:n) ascending (stable) by rank counting, for the complete-graph
  * kernels' small graphs; 0 (nothing written) if a key is NaN. */

@@ -267,6 +267,14 @@ GK_INLINE v16 gk_v16_pairsum(v16 a, v16 b) {
     return _mm512_add_ps(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
 }
 
+/* lane l <- lane (l + n) mod 16 (GATv2's per-head reductions; the
+ * constant index folds) */
+GK_INLINE v16 gk_v16_rot(v16 a, int n) {
+    const __m512i at = _mm512_add_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(n));
+    return _mm512_permutexvar_ps(_mm512_and_si512(at, _mm512_set1_epi32(15)), a);
+}
+
 /* Support functions (generated/support/support__avx512.c). */
 /* Sort keys[0:n) ascending (stable) by rank counting, for the complete-graph
  * kernels' small graphs; 0 (nothing written) if a key is NaN. */

@@ -211,6 +211,24 @@ GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
  * AVX2's hadd; GATv2's logit tree) */
 GK_INLINE v8 gk_v8_pairsum(v8 a, v8 b) { return v8_mk(vpaddq_f32(a.lo, a.hi), vpaddq_f32(b.lo, b.hi)); }
 
+/* lane l <- lane (l + n) mod 8 (GATv2's per-head reductions): n = 1, 2, 4
+ * by lane extracts, any other n through memory */
+GK_INLINE v8 gk_v8_rot(v8 a, int n) {
+    switch (n & 7) {
+    case 0: return a;
+    case 1: return v8_mk(vextq_f32(a.lo, a.hi, 1), vextq_f32(a.hi, a.lo, 1));
+    case 2: return v8_mk(vextq_f32(a.lo, a.hi, 2), vextq_f32(a.hi, a.lo, 2));
+    case 4: return v8_mk(a.hi, a.lo);
+    default: {
+        float in[16], out[8];
+        v8_st(in, a);
+        v8_st(in + 8, a);
+        for (int l = 0; l < 8; l++) out[l] = in[l + (n & 7)];
+        return v8_ld(out);
+    }
+    }
+}
+
 /* Support functions (generated/support/support__neon.c). */
 /* Sort keys[0:n) ascending (stable) by rank counting, for the complete-graph
  * kernels' small graphs; 0 (nothing written) if a key is NaN. */
