@@ -51,7 +51,10 @@ def layout_values(kind, **flags):
     env = dict(flags)
     for table in ("common", kind):
         for name, expr in LAYOUT[table].items():
-            env[name] = eval(expr, {"__builtins__": {}}, env)  # trusted file
+            try:
+                env[name] = int(eval(expr, {"__builtins__": {}}, env))  # trusted file
+            except Exception as e:  # a typo in the file: say where
+                sys.exit(f"{LAYOUT_RULE}: [{table}] {name} = {expr!r}: {e}")
     return env
 
 
@@ -168,7 +171,11 @@ def load_isa_table(path=ISA_TABLE):
         cfg = tomllib.load(f)
     arches = cfg.get("arch", {})
     isas = {}
-    for row in cfg["isa"]:
+    required = ("name", "id", "arch", "lanes", "wide", "acc_regs", "head_max", "simd")
+    for n, row in enumerate(cfg.get("isa", [])):
+        missing = [f for f in required if f not in row]
+        if missing:
+            sys.exit(f"{path}: ISA row {n + 1} ({row.get('name', '?')}): missing {', '.join(missing)}")
         arch = row["arch"]
         if arch != "any" and arch not in arches:
             sys.exit(f"{path}: ISA {row['name']}: unknown arch {arch!r}")
