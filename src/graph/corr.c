@@ -13,64 +13,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "corr_state.h"
 #include "error.h"
 #include "graph.h"
 #include "kernels.h"
 #include "model.h"
 #include "per_isa.h"
 #include "plan.h"
-
-enum {
-    GK_CORR_KMAX = 64,  /* top-k up to this takes the fused pass; above, the scan */
-    PICK_STRIDE = GK_CORR_KMAX + 1,  /* + a slot for branch-free writes past k */
-    GK_CORR_CAP = 64,   /* candidates a thread keeps per row; more: row fallback  */
-};
-
-struct gk_corr {
-    size_t n, window;
-    int recompute_every;
-    int threads;           /* 1, or the borrowed plan's threads             */
-    gk_pool *pool;         /* the plan's pool, borrowed; NULL: caller only  */
-    int32_t *split;        /* [threads + 1] row ranges of equal triangle area */
-    double *rows;          /* [window, n] ring; a non-finite value is 0    */
-    uint8_t *bad;          /* [window, n] 1 where the return was non-finite */
-    int32_t *bad_count;    /* [n] flagged values of each asset in the window */
-    size_t count;          /* rows in the window                            */
-    size_t head;           /* ring slot the next push writes                */
-    uint64_t ticks;
-    int since_recompute;
-    double *sum;           /* [n]                                           */
-    double *cross;         /* [n, n], upper triangle (j >= i) used          */
-    double *dropped;       /* [n] the row a push drops                      */
-    double *inv_sd;        /* [n] 1/sqrt(centred sum of squares), 0: invalid */
-    double *w;             /* [n] inv_sd, NaN where invalid (fused pass)    */
-    float *rho;            /* [n, n] full symmetric, threshold-only graphs  */
-    int32_t *edges;        /* [2, n(n-1)] COO: sources, then targets        */
-    float *attr;           /* [n(n-1)] rho of each edge                     */
-    float *cut;            /* [n] a row's candidates have |rho| >= cut      */
-    float *kth;            /* [n] |rho| of the k-th pick last build, or -1  */
-    float *next;           /* [n] the best |rho| not picked (k+1-th), or -1 */
-    int32_t *cand_n;       /* [threads, n] candidates each thread found     */
-    int32_t *cand_j;       /* [threads, n, CAP + 1] ... their sources (the
-                              last slot takes the writes past CAP)         */
-    float *cand_r;         /* [threads, n, CAP + 1] ... and rho             */
-    float *row_buf;        /* [threads, n] one full row (fallback, scan)    */
-    float *heap_a;         /* [threads, n + 16] top-k heap: |rho|           */
-    int32_t *heap_j;       /* [threads, n + 16] top-k heap: source          */
-    float *heap_r;         /* [threads, n + 16] top-k heap: rho             */
-    int32_t *pick_n;       /* [n] sources picked per target                 */
-    int32_t *row_first;    /* [n] COO row of target i: [row_first, row_end) */
-    int32_t *row_end;      /* [n]                                           */
-    int32_t *pick_j;       /* [n, KMAX + 1] ascending                       */
-    float *pick_r;         /* [n, KMAX + 1]                                 */
-    int32_t *rev_first;    /* [n + 1] symmetrization: rows that picked i ... */
-    int32_t *rev_list;     /* [n, KMAX] ... in ascending order              */
-    float *rev_r;          /* [n, KMAX] ... with rho                        */
-};
+#include "select.h"
 
 /* Rows [split[t], split[t + 1]) of the upper triangle for worker t, with
  * about the same number of elements each (row i has n - i). The split only
  * spreads work: no result depends on it. */
+static void choose_kernels(gk_corr *c, const gk_corr_options *opt);
+
 static void split_rows(size_t n, int threads, int32_t *split) {
     double total = (double)n * (double)(n + 1) / 2.0;
     size_t i = 0;
@@ -156,6 +112,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
                        n, window);
     }
     split_rows(n, c->threads, c->split);
+    choose_kernels(c, &opt);
     for (size_t i = 0; i < n; i++) c->kth[i] = c->next[i] = -1.0f;  /* no picks yet */
     gk_corr_recompute(c);
     *out = c;
@@ -653,15 +610,19 @@ static size_t count_equal(const float *a, size_t padded, float t) {
 }
 
 /* The top k of m candidates (j ascending, rho r) by |rho| desc, then j asc,
- * kept in j order. First a guess: `split` between last build's k-th and
+ * kept in j order, into out_j / out_r; *kth and *next get the k-th and
+ * (k+1)-th best |rho| (-1: fewer candidates). Returns how many were kept.
+ * First (select_split) a guess: `split` between last build's k-th and
  * (k+1)-th |rho| (correlations move slowly), moved value by value until
  * exactly k candidates are at or above it: those are the top k (all others
- * are below). Otherwise (a tie at the boundary, no guess) a candidate's rank is the number of candidates better than it (distinct
- * j: a strict order, so ranks are 0..m-1). *kth and *next get the k-th and
- * (k+1)-th best |rho| (-1: fewer candidates). Returns how many were kept. */
-GK_PER_ISA static size_t select_ranked(const int32_t *j, const float *r, float *a, size_t m,
-                                       size_t k, float split, int32_t *out_j, float *out_r,
-                                       float *kth, float *next) {
+ * are below). Where that cannot decide (a tie at the boundary, no guess),
+ * select_rank gives each candidate its rank: the number of candidates
+ * better than it (distinct j: a strict order, so ranks are 0..m-1). Both
+ * read a[], |r| padded with -1 to a multiple of 16, which select_split
+ * writes. */
+GK_PER_ISA static size_t select_split(const int32_t *j, const float *r, float *a, size_t m,
+                                      size_t k, float split, int32_t *out_j, float *out_r,
+                                      float *kth, float *next) {
     enum { LANES = 16 };
     size_t padded = (m + LANES - 1) / LANES * LANES;
     for (size_t q = 0; q < m; q++) a[q] = fabsf(r[q]);
@@ -675,12 +636,12 @@ GK_PER_ISA static size_t select_ranked(const int32_t *j, const float *r, float *
         if (m == k) *kth = low;
         return m;
     }
+    if (!(split < INFINITY)) return GK_CORR_UNDECIDED;
     /* Walk the split to exactly k at or above it, one boundary value per
-     * step (a swap at the boundary costs one step); ties at the boundary,
-     * or no guess, take the ranks below. */
+     * step (a swap at the boundary costs one step). */
     float t = split;
-    size_t above = split < INFINITY ? count_at_least(a, padded, t) : 0;
-    for (int steps = 0; split < INFINITY && above != k && steps < 8; steps++) {
+    size_t above = count_at_least(a, padded, t);
+    for (int steps = 0; above != k && steps < 8; steps++) {
         if (above > k) {  /* drop the smallest value at or above t */
             float low = min_at_least(a, padded, t);
             size_t at_low = count_equal(a, padded, low);
@@ -695,17 +656,22 @@ GK_PER_ISA static size_t select_ranked(const int32_t *j, const float *r, float *
             above += at_high;
         }
     }
+    if (above != k) return GK_CORR_UNDECIDED;
     size_t kept = 0;
-    if (split < INFINITY && above == k) {
-        for (size_t q = 0; q < m; q++) {  /* branch-free: which ones is data */
-            out_j[kept] = j[q];
-            out_r[kept] = r[q];
-            kept += a[q] >= t;
-        }
-        *kth = min_at_least(a, padded, t);
-        *next = max_below(a, padded, t);
-        return kept;
+    for (size_t q = 0; q < m; q++) {  /* branch-free: which ones is data */
+        out_j[kept] = j[q];
+        out_r[kept] = r[q];
+        kept += a[q] >= t;
     }
+    *kth = min_at_least(a, padded, t);
+    *next = max_below(a, padded, t);
+    return kept;
+}
+
+static size_t select_rank(const int32_t *j, const float *r, const float *a, size_t m,
+                          size_t k, int32_t *out_j, float *out_r, float *kth, float *next) {
+    size_t padded = (m + 15) / 16 * 16, kept = 0;
+    *kth = *next = -1.0f;
     for (size_t q = 0; q < m; q++) {
         float aq = a[q];
         int32_t better = 0, ties = 0;  /* j ascending: a p < q has the smaller j */
@@ -755,8 +721,11 @@ static void pick_row(gk_corr *c, int worker, size_t i, size_t k, float threshold
             m += got;
         }
         float split = kth >= 0.0f && next >= 0.0f ? 0.5f * (kth + next) : INFINITY;
-        c->pick_n[i] = (int32_t)select_ranked(gj, gr, h.a, m, k, split, out_j, out_r,
-                                              &c->kth[i], &c->next[i]);
+        size_t kept = c->select_split(gj, gr, h.a, m, k, split, out_j, out_r,
+                                      &c->kth[i], &c->next[i]);
+        if (kept == GK_CORR_UNDECIDED)
+            kept = select_rank(gj, gr, h.a, m, k, out_j, out_r, &c->kth[i], &c->next[i]);
+        c->pick_n[i] = (int32_t)kept;
         return;
     }
     /* the cut was too high or too low: the whole row */
@@ -777,11 +746,28 @@ typedef struct fused_job {
 static void fused_worker(void *ctx, int worker, int workers) {
     fused_job *job = ctx;
     gk_corr *c = job->c;
-    fused_rows(c, worker, (size_t)c->split[worker], (size_t)c->split[worker + 1]);
+    c->fused_rows(c, worker, (size_t)c->split[worker], (size_t)c->split[worker + 1]);
     if (c->pool) gk_pool_barrier(c->pool);  /* every row's lists are complete */
     size_t n = c->n, per = (n + (size_t)workers - 1) / (size_t)workers;
     size_t first = (size_t)worker * per, last = first + per < n ? first + per : n;
     for (size_t i = first; i < last; i++) pick_row(c, worker, i, job->k, job->threshold);
+}
+
+/* The fused pass and the selection for the ISA the borrowed plan runs, or
+ * else the one gk_plan_create would pick (GRAPHKERN_ISA included): AVX-512
+ * kernels, or the portable C above (built per x86 level by GK_PER_ISA). */
+static void choose_kernels(gk_corr *c, const gk_corr_options *opt) {
+    gk_isa isa = GK_ISA_GENERIC;
+    if (opt->threads_of) isa = opt->threads_of->isa;
+    else if (gk_resolve_isa(GK_ISA_AUTO, &isa, NULL) != GK_OK) isa = GK_ISA_GENERIC;
+    c->fused_rows = fused_rows;
+    c->select_split = select_split;
+#ifdef GK_CORR_HAVE_AVX512
+    if (isa == GK_ISA_AVX512) {
+        c->fused_rows = gk_corr_fused_rows_avx512;
+        c->select_split = gk_corr_select_split_avx512;
+    }
+#endif
 }
 
 /* Every row's top-k picks (k <= KMAX) into pick_j / pick_r / pick_n. */

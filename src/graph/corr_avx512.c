@@ -1,0 +1,185 @@
+/* The correlation builder's per-tick kernels for AVX-512 (x86-64 only):
+ * the fused rho / candidate pass and the top-k selection, with the same
+ * results, bit for bit, as the portable C in corr.c (same operations in
+ * the same order, no fused multiply-add). Compiled for AVX-512 by a target
+ * attribute, called only where the CPU has it (choose_kernels in corr.c). */
+#include "corr_state.h"
+
+#ifdef GK_CORR_HAVE_AVX512
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define GK_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+
+/* Lanes [0, len) of 16, len >= 0. */
+GK_AVX512 static __mmask16 first_lanes(size_t len) {
+    return len >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << len) - 1u);
+}
+
+/* 16 rho_ij (j = j0..j0+15, lanes past `live` 0) as pair_rho computes them:
+ * float((C_ij - s_i S_j) d_i w_j), clamped to [-1, 1], NaN kept. */
+GK_AVX512 static __m512 rho16(const double *row, const double *sum, const double *w,
+                              __m512d si, __m512d di, __mmask16 live) {
+    const __m512 one = _mm512_set1_ps(1.0f), minus_one = _mm512_set1_ps(-1.0f);
+    __mmask8 lo = (__mmask8)live, hi = (__mmask8)(live >> 8);
+    __m512d x0 = _mm512_maskz_loadu_pd(lo, row), x1 = _mm512_maskz_loadu_pd(hi, row + 8);
+    __m512d s0 = _mm512_maskz_loadu_pd(lo, sum), s1 = _mm512_maskz_loadu_pd(hi, sum + 8);
+    __m512d w0 = _mm512_maskz_loadu_pd(lo, w), w1 = _mm512_maskz_loadu_pd(hi, w + 8);
+    __m512d v0 = _mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(x0, _mm512_mul_pd(si, s0)), di), w0);
+    __m512d v1 = _mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(x1, _mm512_mul_pd(si, s1)), di), w1);
+    __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(v0)),
+                                  _mm512_cvtpd_ps(v1), 1);
+    /* min/max return their second operand when either is NaN: NaN stays */
+    return _mm512_max_ps(minus_one, _mm512_min_ps(one, v));
+}
+
+/* Appends the lanes of `mask` to a list at *count, unless that passes CAP:
+ * then only the count grows (an overflowing row is recomputed in full, so
+ * its list is never read). */
+GK_AVX512 static void append(int32_t *list_j, float *list_r, int32_t *count, __mmask16 mask,
+                             __m512i j, __m512 r) {
+    int32_t got = __builtin_popcount(mask);
+    if (*count + got <= GK_CORR_CAP) {
+        __mmask16 dense = first_lanes((size_t)got);
+        _mm512_mask_storeu_epi32(list_j + *count, dense, _mm512_maskz_compress_epi32(mask, j));
+        _mm512_mask_storeu_ps(list_r + *count, dense, _mm512_maskz_compress_ps(mask, r));
+    }
+    *count += got;
+}
+
+GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, size_t last) {
+    enum { BLOCK = 16, STRIDE = GK_CORR_CAP + 1 };
+    size_t n = c->n;
+    double inv_n = 1.0 / (double)c->count;
+    int32_t *cnt = c->cand_n + (size_t)worker * n;
+    int32_t *cj = c->cand_j + (size_t)worker * n * STRIDE;
+    float *cr = c->cand_r + (size_t)worker * n * STRIDE;
+    const double *sum = c->sum, *w = c->w;
+    const float *cut = c->cut;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    memset(cnt, 0, n * sizeof *cnt);
+    for (size_t i = first; i < last; i++) {
+        if (!(c->inv_sd[i] > 0.0)) continue;  /* invalid: no pair at all */
+        __m512d si = _mm512_set1_pd(sum[i] * inv_n), di = _mm512_set1_pd(c->inv_sd[i]);
+        __m512 ci = _mm512_set1_ps(cut[i]);
+        int32_t mine = cnt[i];  /* row i's own count, in a register */
+        const double *row = c->cross + i * n;
+        for (size_t j0 = i + 1; j0 < n; j0 += BLOCK) {
+            __mmask16 live = first_lanes(n - j0);
+            __m512 r = rho16(row + j0, sum + j0, w + j0, si, di, live);
+            __m512 a = _mm512_abs_ps(r);
+            __mmask16 to_i = _mm512_mask_cmp_ps_mask(live, a, ci, _CMP_GE_OQ);  /* NaN: no */
+            __mmask16 to_j = _mm512_mask_cmp_ps_mask(live, a, _mm512_maskz_loadu_ps(live, cut + j0),
+                                                     _CMP_GE_OQ);
+            if (!(to_i | to_j)) continue;  /* most blocks at N = 1000 */
+            __m512i vj = _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)j0));
+            if (to_i) append(cj + i * STRIDE, cr + i * STRIDE, &mine, to_i, vj, r);
+            if (!to_j) continue;
+            float rq[BLOCK];  /* each passing value goes to its own row j */
+            _mm512_storeu_ps(rq, r);
+            for (uint32_t m = to_j; m; m &= m - 1) {
+                size_t q = (size_t)__builtin_ctz(m), j = j0 + q;
+                int32_t at = cnt[j]++;
+                size_t slot = at < GK_CORR_CAP ? (size_t)at : GK_CORR_CAP;
+                cj[j * STRIDE + slot] = (int32_t)i;
+                cr[j * STRIDE + slot] = rq[q];
+            }
+        }
+        cnt[i] = mine;
+    }
+}
+
+/* ---- selection over a[], |rho| padded with -1 to 16-lane vectors ---------- */
+
+GK_AVX512 static size_t count_at_least(const float *a, size_t vectors, __m512 t) {
+    size_t got = 0;
+    for (size_t v = 0; v < vectors; v++)
+        got += (size_t)__builtin_popcount(_mm512_cmp_ps_mask(_mm512_loadu_ps(a + 16 * v), t, _CMP_GE_OQ));
+    return got;
+}
+
+GK_AVX512 static size_t count_equal(const float *a, size_t vectors, __m512 t) {
+    size_t got = 0;
+    for (size_t v = 0; v < vectors; v++)
+        got += (size_t)__builtin_popcount(_mm512_cmp_ps_mask(_mm512_loadu_ps(a + 16 * v), t, _CMP_EQ_OQ));
+    return got;
+}
+
+/* Smallest a >= t, INFINITY if none. */
+GK_AVX512 static float min_at_least(const float *a, size_t vectors, __m512 t) {
+    __m512 low = _mm512_set1_ps(INFINITY);
+    for (size_t v = 0; v < vectors; v++) {
+        __m512 x = _mm512_loadu_ps(a + 16 * v);
+        low = _mm512_mask_min_ps(low, _mm512_cmp_ps_mask(x, t, _CMP_GE_OQ), x, low);
+    }
+    return _mm512_reduce_min_ps(low);
+}
+
+/* Largest a < t, -1 if none (the pads are -1). */
+GK_AVX512 static float max_below(const float *a, size_t vectors, __m512 t) {
+    __m512 high = _mm512_set1_ps(-1.0f);
+    for (size_t v = 0; v < vectors; v++) {
+        __m512 x = _mm512_loadu_ps(a + 16 * v);
+        high = _mm512_mask_max_ps(high, _mm512_cmp_ps_mask(x, t, _CMP_LT_OQ), x, high);
+    }
+    return _mm512_reduce_max_ps(high);
+}
+
+/* select_split of corr.c, vector for vector: the same walk, the same
+ * result. */
+GK_AVX512 size_t gk_corr_select_split_avx512(const int32_t *j, const float *r, float *a,
+                                             size_t m, size_t k, float split, int32_t *out_j,
+                                             float *out_r, float *kth, float *next) {
+    size_t vectors = (m + 15) / 16;
+    for (size_t v = 0; v < vectors; v++) {
+        __mmask16 live = first_lanes(m - 16 * v);
+        __m512 x = _mm512_abs_ps(_mm512_maskz_loadu_ps(live, r + 16 * v));
+        _mm512_storeu_ps(a + 16 * v, _mm512_mask_blend_ps(live, _mm512_set1_ps(-1.0f), x));
+    }
+    *kth = *next = -1.0f;
+    if (m <= k) {
+        memcpy(out_j, j, m * sizeof *j);
+        memcpy(out_r, r, m * sizeof *r);
+        if (m == k) *kth = min_at_least(a, vectors, _mm512_set1_ps(-0.5f));
+        return m;
+    }
+    if (!(split < INFINITY)) return GK_CORR_UNDECIDED;
+    float t = split;
+    size_t above = count_at_least(a, vectors, _mm512_set1_ps(t));
+    for (int steps = 0; above != k && steps < 8; steps++) {
+        if (above > k) {
+            float low = min_at_least(a, vectors, _mm512_set1_ps(t));
+            size_t at_low = count_equal(a, vectors, _mm512_set1_ps(low));
+            if (above - at_low < k) break;
+            t = nextafterf(low, INFINITY);
+            above -= at_low;
+        } else {
+            float high = max_below(a, vectors, _mm512_set1_ps(t));
+            size_t at_high = count_equal(a, vectors, _mm512_set1_ps(high));
+            if (above + at_high > k) break;
+            t = high;
+            above += at_high;
+        }
+    }
+    if (above != k) return GK_CORR_UNDECIDED;
+    __m512 vt = _mm512_set1_ps(t);
+    size_t kept = 0;
+    for (size_t v = 0; v < vectors; v++) {  /* in order: the picks stay in j order */
+        __mmask16 live = first_lanes(m - 16 * v);
+        __mmask16 pick = _mm512_mask_cmp_ps_mask(live, _mm512_loadu_ps(a + 16 * v), vt, _CMP_GE_OQ);
+        __m512i jv = _mm512_maskz_loadu_epi32(live, j + 16 * v);
+        __m512 rv = _mm512_maskz_loadu_ps(live, r + 16 * v);
+        size_t got = (size_t)__builtin_popcount(pick);
+        __mmask16 dense = first_lanes(got);
+        _mm512_mask_storeu_epi32(out_j + kept, dense, _mm512_maskz_compress_epi32(pick, jv));
+        _mm512_mask_storeu_ps(out_r + kept, dense, _mm512_maskz_compress_ps(pick, rv));
+        kept += got;
+    }
+    *kth = min_at_least(a, vectors, vt);
+    *next = max_below(a, vectors, vt);
+    return kept;
+}
+
+#endif
