@@ -330,8 +330,17 @@ static int check_threads(const char *fixtures) {
     gk_plan *plan[TCOUNTS] = {0};
     gk_graph *graph[TCOUNTS] = {0};
     gk_corr *c[TCOUNTS] = {0};
+    /* pushed the same returns, never builds a graph: its pushes apply the
+     * update the builds above fold into their fused pass */
+    gk_corr *plain = NULL;
     gk_error err;
     int failures = 0;
+    gk_corr_options plain_options = gk_corr_default_options();
+    plain_options.recompute_every = 100;
+    if (gk_corr_create(TN, TT, &plain_options, &plain, &err) != GK_OK) {
+        printf("FAIL setup: %s\n", err.message);
+        return 1;
+    }
     if (gk_model_load_file(path, &model, &err) != GK_OK) {
         printf("FAIL setup: %s\n", err.message);
         return 1;
@@ -362,6 +371,7 @@ static int check_threads(const char *fixtures) {
     for (long tick = 0; tick < 420 && !failures; tick++) {
         make_wide_tick(tick, r);
         for (int t = 0; t < TCOUNTS; t++) gk_corr_push(c[t], r, NULL);
+        gk_corr_push(plain, r, NULL);
         /* every tick with the top-16 rule (seeded cuts), all rules now and then */
         int all = tick % 37 == 0 || tick == 301 || tick == 255;
         for (size_t k = 0; k < (all ? RULES : 1) && !failures; k++) {
@@ -388,6 +398,13 @@ static int check_threads(const char *fixtures) {
             }
             if (!all && tick % 5) continue;  /* the brute force on every 5th */
             gk_corr_matrix(c[0], rho);
+            static float plain_rho[TN * TN];
+            gk_corr_matrix(plain, plain_rho);
+            if (memcmp(rho, plain_rho, sizeof rho)) {
+                printf("FAIL tick %ld: rho after graph builds differs from rho after "
+                       "pushes alone\n", tick);
+                failures++;
+            }
             for (int i = 0; i < TN; i++) valid[i] = gk_corr_valid(c[0], (size_t)i);
             if (!check_against_rule(graph[0], rho, valid, &rules[k])) {
                 printf("FAIL tick %ld rule threshold=%.2f top_k=%d symmetric=%d: not the "
@@ -402,6 +419,7 @@ static int check_threads(const char *fixtures) {
            "halt): bitwise the same graph; %zu builds checked against brute force\n",
            failures ? "FAIL" : "ok  ", TN, TT, checked);
 done:
+    gk_corr_free(plain);
     for (int t = 0; t < TCOUNTS; t++) {
         gk_corr_free(c[t]);
         gk_graph_free(graph[t]);

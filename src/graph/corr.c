@@ -159,36 +159,42 @@ void gk_corr_free(gk_corr *c) {
 
 /* The O(N²) passes run per tick, built once per ISA (per_isa.h). */
 
-/* C[i, j>=i] += a_i a_j - b_i b_j; S += a - b, for rows [first, last).
- * Rows never yet written are zeros, so filling the window and sliding it
- * are the same update. */
-GK_PER_ISA static void slide_rows(gk_corr *c, const double *a, const double *b,
-                                  size_t first, size_t last) {
+/* A push updates S and the diagonal of C at once (O(N): validity and the
+ * scales read them) and leaves the rest of C += a a^T - b b^T pending: the
+ * next top-k build does it row by row inside its fused pass, which reads
+ * each row of C anyway, so the O(N^2) update costs no pass of its own.
+ * Anything else that reads C above the diagonal flushes it first. Rows
+ * never yet written are zeros, so filling the window and sliding it are
+ * the same update. */
+GK_PER_ISA void gk_corr_slide_row(gk_corr *c, size_t i) {
     size_t n = c->n;
-    for (size_t i = first; i < last; i++) {
-        double ai = a[i], bi = b[i];
-        double *row = c->cross + i * n;
-        for (size_t j = i; j < n; j++) row[j] += ai * a[j] - bi * b[j];
-        c->sum[i] += ai - bi;
+    const double *a = c->pending, *b = c->dropped;
+    double ai = a[i], bi = b[i];
+    double *row = c->cross + i * n;
+    for (size_t j = i + 1; j < n; j++) row[j] += ai * a[j] - bi * b[j];
+}
+
+static void slide_diagonal(gk_corr *c, const double *a, const double *b) {
+    size_t n = c->n;
+    for (size_t i = 0; i < n; i++) {
+        c->cross[i * n + i] += a[i] * a[i] - b[i] * b[i];
+        c->sum[i] += a[i] - b[i];
     }
 }
 
-typedef struct slide_job {
-    gk_corr *c;
-    const double *a, *b;
-} slide_job;
-
 static void slide_worker(void *ctx, int worker, int workers) {
     (void)workers;
-    slide_job *job = ctx;
-    slide_rows(job->c, job->a, job->b, (size_t)job->c->split[worker],
-               (size_t)job->c->split[worker + 1]);
+    gk_corr *c = ctx;
+    for (size_t i = (size_t)c->split[worker]; i < (size_t)c->split[worker + 1]; i++)
+        gk_corr_slide_row(c, i);
 }
 
-static void slide(gk_corr *c, const double *a, const double *b) {
-    slide_job job = {c, a, b};
-    if (c->pool) gk_pool_run(c->pool, slide_worker, &job);
-    else slide_rows(c, a, b, 0, c->n);
+/* The pending update, now (on the plan's threads). */
+static void flush(gk_corr *c) {
+    if (!c->pending) return;
+    if (c->pool) gk_pool_run(c->pool, slide_worker, c);
+    else slide_worker(c, 0, 1);
+    c->pending = NULL;
 }
 
 /* C[i, j] = sum over the ring of r_i r_j for the rows i of 8-row blocks
@@ -281,11 +287,14 @@ void gk_corr_recompute(gk_corr *c) {
     if (c->pool) gk_pool_run(c->pool, recompute_worker, c);
     else recompute_blocks(c, 0, 1);
     c->since_recompute = 0;
+    c->pending = NULL;  /* the window holds every push */
 }
 
 gk_status gk_corr_push(gk_corr *c, const float *returns, gk_error *err) {
     if (!c || !returns) return gk_fail(err, GK_EINVAL, "gk_corr_push: NULL argument");
     size_t n = c->n;
+    int due = c->recompute_every > 0 && c->since_recompute + 1 >= c->recompute_every;
+    if (!due) flush(c);  /* the previous push's: it reads the row dropped next */
     double *slot = c->rows + c->head * n;
     uint8_t *bad = c->bad + c->head * n;
     /* The slot holds the dropped row (zeros while the window fills). */
@@ -301,10 +310,13 @@ gk_status gk_corr_push(gk_corr *c, const float *returns, gk_error *err) {
     c->head = (c->head + 1) % c->window;
     if (c->count < c->window) c->count++;
     c->ticks++;
-    if (c->recompute_every > 0 && ++c->since_recompute >= c->recompute_every)
+    if (c->recompute_every > 0) c->since_recompute++;
+    if (due) {
         gk_corr_recompute(c);
-    else
-        slide(c, slot, old);
+    } else {
+        slide_diagonal(c, slot, old);
+        c->pending = slot;
+    }
     gk_ok(err);
     return GK_OK;
 }
@@ -369,6 +381,7 @@ GK_PER_ISA static void compute_rho(gk_corr *c, float *rho, float none) {
 
 void gk_corr_matrix(gk_corr *c, float *rho) {
     if (!c || !rho) return;
+    flush(c);
     compute_rho(c, rho, 0.0f);
     for (size_t i = 0; i < c->n; i++)
         if (c->inv_sd[i] > 0.0) rho[i * c->n + i] = 1.0f;
@@ -521,6 +534,7 @@ GK_PER_ISA static void fused_rows(gk_corr *c, int worker, size_t first, size_t l
     const float *restrict cut = c->cut;
     memset(cnt, 0, n * sizeof *cnt);
     for (size_t i = first; i < last; i++) {
+        if (c->pending) gk_corr_slide_row(c, i);  /* the row is in L1 after */
         if (!(c->inv_sd[i] > 0.0)) continue;  /* invalid: no pair at all */
         double si = sum[i] * inv_n, di = c->inv_sd[i];
         float ci = cut[i];
@@ -780,6 +794,7 @@ static void pick_all(gk_corr *c, size_t k, float threshold) {
     fused_job job = {c, k, threshold};
     if (c->pool) gk_pool_run(c->pool, fused_worker, &job);
     else fused_worker(&job, 0, 1);
+    c->pending = NULL;  /* the fused pass did the update */
 }
 
 /* The COO of the picks, sorted by target: row i is picks(i) in ascending j,
@@ -882,6 +897,7 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
         pick_all(c, k, threshold);
         e = assemble(c, rule->symmetric);
     } else if (rule->top_k && c->count >= 2) {  /* k > KMAX: row by row, heaps */
+        flush(c);
         prepare_scales(c);
         int32_t *dst = c->edges + cap;
         float *buf = c->row_buf;
@@ -901,6 +917,7 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
         if (rule->symmetric) e = add_reverse_edges_search(c, e);
         if (e < cap) memmove(c->edges + e, dst, e * sizeof *dst);
     } else if (c->count >= 2) {  /* threshold only: the full matrix, scanned */
+        flush(c);
         compute_rho(c, c->rho, NAN);
         int32_t *dst = c->edges + cap;
         for (size_t i = 0; i < n; i++) {

@@ -61,6 +61,7 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     memset(cnt, 0, n * sizeof *cnt);
     for (size_t i = first; i < last; i++) {
+        if (c->pending) gk_corr_slide_row(c, i);  /* the row is in L1 after */
         if (!(c->inv_sd[i] > 0.0)) continue;  /* invalid: no pair at all */
         __m512d si = _mm512_set1_pd(sum[i] * inv_n), di = _mm512_set1_pd(c->inv_sd[i]);
         __m512 ci = _mm512_set1_ps(cut[i]);

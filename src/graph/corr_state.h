@@ -45,6 +45,8 @@ struct gk_corr {
     double *sum;           /* [n]                                           */
     double *cross;         /* [n, n], upper triangle (j >= i) used          */
     double *dropped;       /* [n] the row a push drops                      */
+    const double *pending; /* the pushed row (in the ring) whose update of C
+                              above the diagonal is still due, or NULL   */
     double *inv_sd;        /* [n] 1/sqrt(centred sum of squares), 0: invalid */
     double *w;             /* [n] inv_sd, NaN where invalid (fused pass)    */
     float *rho;            /* [n, n] full symmetric, threshold-only graphs  */
@@ -70,6 +72,11 @@ struct gk_corr {
     int32_t *rev_list;     /* [n, KMAX] ... in ascending order              */
     float *rev_r;          /* [n, KMAX] ... with rho                        */
 };
+
+/* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
+ * b = the row it dropped): one row of the update a push defers to the
+ * next fused pass (or flush). */
+void gk_corr_slide_row(gk_corr *c, size_t i);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GK_CORR_HAVE_AVX512 1
