@@ -83,7 +83,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->w = gk_calloc_array(n, sizeof(double));
     c->rho = gk_calloc_array(n * n, sizeof(float));
     c->edges = gk_calloc_array(2 * max_edges, sizeof(int32_t));
-    c->attr = gk_calloc_array(max_edges, sizeof(float));
+    c->attr = gk_calloc_array(max_edges + 1, sizeof(float));  /* + assemble's */
     c->cut = gk_calloc_array(n, sizeof(float));
     c->kth = gk_calloc_array(n, sizeof(float));
     c->next = gk_calloc_array(n, sizeof(float));
@@ -102,11 +102,12 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
     c->rev_list = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
     c->rev_r = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
+    c->picked = gk_calloc_array((n + 63) / 64, sizeof(uint64_t));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
         !c->dropped || !c->inv_sd || !c->w || !c->rho || !c->edges || !c->attr ||
         !c->cut || !c->kth || !c->next || !c->cand_n || !c->cand_j || !c->cand_r || !c->row_buf ||
         !c->heap_a || !c->heap_j || !c->heap_r || !c->pick_n || !c->row_first || !c->row_end || !c->pick_j ||
-        !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r) {
+        !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r || !c->picked) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
                        n, window);
@@ -152,6 +153,7 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->rev_first);
     gk_free(c->rev_list);
     gk_free(c->rev_r);
+    gk_free(c->picked);
     gk_free(c);
 }
 
@@ -829,15 +831,16 @@ static size_t assemble(gk_corr *c, int symmetric) {
         memcpy(src + e, pj, m * sizeof *pj);
         memcpy(c->attr + e, pr, m * sizeof *pr);
         e += m;
-        if (symmetric) {  /* merge R(i) against picks(i), both ascending */
-            size_t p = 0;
+        if (symmetric) {  /* R(i) less picks(i): a bit per pick, no branch */
+            uint64_t *bits = c->picked;
+            for (size_t p = 0; p < m; p++) bits[pj[p] >> 6] |= 1ull << (pj[p] & 63);
             for (int32_t q = first[i]; q < first[i + 1]; q++) {
                 int32_t j = list[q];
-                while (p < m && pj[p] < j) p++;
-                if (p < m && pj[p] == j) continue;  /* j -> i is there already */
                 src[e] = j;
-                c->attr[e++] = c->rev_r[q];
+                c->attr[e] = c->rev_r[q];
+                e += !((bits[j >> 6] >> (j & 63)) & 1);  /* j -> i is there already */
             }
+            for (size_t p = 0; p < m; p++) bits[pj[p] >> 6] = 0;
         }
         c->row_end[i] = (int32_t)e;
     }

@@ -51,7 +51,8 @@ struct gk_corr {
     double *w;             /* [n] inv_sd, NaN where invalid (fused pass)    */
     float *rho;            /* [n, n] full symmetric, threshold-only graphs  */
     int32_t *edges;        /* [2, n(n-1)] COO: sources, then targets        */
-    float *attr;           /* [n(n-1)] rho of each edge                     */
+    float *attr;           /* [n(n-1) + 1] rho of each edge (+ a slot for
+                              branch-free writes past the last)         */
     float *cut;            /* [n] a row's candidates have |rho| >= cut      */
     float *kth;            /* [n] |rho| of the k-th pick last build, or -1  */
     float *next;           /* [n] the best |rho| not picked (k+1-th), or -1 */
@@ -71,6 +72,7 @@ struct gk_corr {
     int32_t *rev_first;    /* [n + 1] symmetrization: rows that picked i ... */
     int32_t *rev_list;     /* [n, KMAX] ... in ascending order              */
     float *rev_r;          /* [n, KMAX] ... with rho                        */
+    uint64_t *picked;      /* [(n + 63) / 64] bits: the picks of one row     */
 };
 
 /* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
