@@ -103,11 +103,14 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->rev_list = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
     c->rev_r = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
     c->picked = gk_calloc_array((n + 63) / 64, sizeof(uint64_t));
+    c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
+    c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
         !c->dropped || !c->inv_sd || !c->w || !c->rho || !c->edges || !c->attr ||
         !c->cut || !c->kth || !c->next || !c->cand_n || !c->cand_j || !c->cand_r || !c->row_buf ||
         !c->heap_a || !c->heap_j || !c->heap_r || !c->pick_n || !c->row_first || !c->row_end || !c->pick_j ||
-        !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r || !c->picked) {
+        !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r || !c->picked ||
+        !c->scan_j || !c->scan_r) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
                        n, window);
@@ -154,6 +157,8 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->rev_list);
     gk_free(c->rev_r);
     gk_free(c->picked);
+    gk_free(c->scan_j);
+    gk_free(c->scan_r);
     gk_free(c);
 }
 

@@ -35,20 +35,18 @@ GK_AVX512 static __m512 rho16(const double *row, const double *sum, const double
     return _mm512_max_ps(minus_one, _mm512_min_ps(one, v));
 }
 
-/* Appends the lanes of `mask` to a list at *count, unless that passes CAP:
- * then only the count grows (an overflowing row is recomputed in full, so
- * its list is never read). */
-GK_AVX512 static void append(int32_t *list_j, float *list_r, int32_t *count, __mmask16 mask,
-                             __m512i j, __m512 r) {
-    int32_t got = __builtin_popcount(mask);
-    if (*count + got <= GK_CORR_CAP) {
-        __mmask16 dense = first_lanes((size_t)got);
-        _mm512_mask_storeu_epi32(list_j + *count, dense, _mm512_maskz_compress_epi32(mask, j));
-        _mm512_mask_storeu_ps(list_r + *count, dense, _mm512_maskz_compress_ps(mask, r));
-    }
-    *count += got;
+/* The lanes of `mask` of j and r to the end of a row buffer (which has 16
+ * slots of room): no branch, whatever the mask. */
+GK_AVX512 static size_t gather_lanes(int32_t *buf_j, float *buf_r, size_t at, __mmask16 mask,
+                                     __m512i j, __m512 r) {
+    _mm512_storeu_si512(buf_j + at, _mm512_maskz_compress_epi32(mask, j));
+    _mm512_storeu_ps(buf_r + at, _mm512_maskz_compress_ps(mask, r));
+    return at + (size_t)__builtin_popcount(mask);
 }
 
+/* fused_rows of corr.c. A row's passes are gathered without a branch into
+ * two buffers, its own candidates and those it offers to the rows j below;
+ * the lists are written once per row. */
 GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, size_t last) {
     enum { BLOCK = 16, STRIDE = GK_CORR_CAP + 1 };
     size_t n = c->n;
@@ -56,6 +54,8 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
     int32_t *cnt = c->cand_n + (size_t)worker * n;
     int32_t *cj = c->cand_j + (size_t)worker * n * STRIDE;
     float *cr = c->cand_r + (size_t)worker * n * STRIDE;
+    int32_t *own_j = c->scan_j + (size_t)worker * 2 * (n + 16), *out_j = own_j + n + 16;
+    float *own_r = c->scan_r + (size_t)worker * 2 * (n + 16), *out_r = own_r + n + 16;
     const double *sum = c->sum, *w = c->w;
     const float *cut = c->cut;
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -65,8 +65,8 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
         if (!(c->inv_sd[i] > 0.0)) continue;  /* invalid: no pair at all */
         __m512d si = _mm512_set1_pd(sum[i] * inv_n), di = _mm512_set1_pd(c->inv_sd[i]);
         __m512 ci = _mm512_set1_ps(cut[i]);
-        int32_t mine = cnt[i];  /* row i's own count, in a register */
         const double *row = c->cross + i * n;
+        size_t owns = 0, offers = 0;
         for (size_t j0 = i + 1; j0 < n; j0 += BLOCK) {
             __mmask16 live = first_lanes(n - j0);
             __m512 r = rho16(row + j0, sum + j0, w + j0, si, di, live);
@@ -74,21 +74,25 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
             __mmask16 to_i = _mm512_mask_cmp_ps_mask(live, a, ci, _CMP_GE_OQ);  /* NaN: no */
             __mmask16 to_j = _mm512_mask_cmp_ps_mask(live, a, _mm512_maskz_loadu_ps(live, cut + j0),
                                                      _CMP_GE_OQ);
-            if (!(to_i | to_j)) continue;  /* most blocks at N = 1000 */
             __m512i vj = _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)j0));
-            if (to_i) append(cj + i * STRIDE, cr + i * STRIDE, &mine, to_i, vj, r);
-            if (!to_j) continue;
-            float rq[BLOCK];  /* each passing value goes to its own row j */
-            _mm512_storeu_ps(rq, r);
-            for (uint32_t m = to_j; m; m &= m - 1) {
-                size_t q = (size_t)__builtin_ctz(m), j = j0 + q;
-                int32_t at = cnt[j]++;
-                size_t slot = at < GK_CORR_CAP ? (size_t)at : GK_CORR_CAP;
-                cj[j * STRIDE + slot] = (int32_t)i;
-                cr[j * STRIDE + slot] = rq[q];
-            }
+            owns = gather_lanes(own_j, own_r, owns, to_i, vj, r);
+            offers = gather_lanes(out_j, out_r, offers, to_j, vj, r);
         }
-        cnt[i] = mine;
+        /* after the offers of rows < i, ascending; past CAP only the count
+         * matters (the row is recomputed in full) */
+        int32_t mine = cnt[i];
+        if ((size_t)mine + owns <= GK_CORR_CAP) {
+            memcpy(cj + i * STRIDE + mine, own_j, owns * sizeof *own_j);
+            memcpy(cr + i * STRIDE + mine, own_r, owns * sizeof *own_r);
+        }
+        cnt[i] = mine + (int32_t)owns;
+        for (size_t q = 0; q < offers; q++) {
+            size_t j = (size_t)out_j[q];
+            int32_t at = cnt[j]++;
+            size_t slot = at < GK_CORR_CAP ? (size_t)at : GK_CORR_CAP;
+            cj[j * STRIDE + slot] = (int32_t)i;
+            cr[j * STRIDE + slot] = out_r[q];
+        }
     }
 }
 

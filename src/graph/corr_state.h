@@ -72,6 +72,8 @@ struct gk_corr {
     int32_t *rev_first;    /* [n + 1] symmetrization: rows that picked i ... */
     int32_t *rev_list;     /* [n, KMAX] ... in ascending order              */
     float *rev_r;          /* [n, KMAX] ... with rho                        */
+    int32_t *scan_j;       /* [threads, 2, n + 16] a row's own and offered */
+    float *scan_r;         /* [threads, 2, n + 16] candidates (AVX-512 pass) */
     uint64_t *picked;      /* [(n + 63) / 64] bits: the picks of one row     */
 };
 
