@@ -734,7 +734,12 @@ static void pick_row(gk_corr *c, int worker, size_t i, size_t k, float threshold
         int32_t *gj = h.j;
         float *gr = h.r;
         size_t m = 0;
-        for (int t = 0; t < c->threads; t++) {
+        if (c->threads == 1) {  /* one list: read in place */
+            gj = c->cand_j + i * (GK_CORR_CAP + 1);
+            gr = c->cand_r + i * (GK_CORR_CAP + 1);
+            m = total;
+        }
+        for (int t = 0; t < c->threads && c->threads > 1; t++) {
             size_t at = ((size_t)t * n + i) * (GK_CORR_CAP + 1);
             size_t got = (size_t)c->cand_n[(size_t)t * n + i];
             memcpy(gj + m, c->cand_j + at, got * sizeof *gj);
