@@ -102,7 +102,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
     c->rev_list = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
     c->rev_r = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
-    c->picked = gk_calloc_array((n + 63) / 64, sizeof(uint64_t));
+    c->picked = gk_calloc_array(n, 1);
     c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
     c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
@@ -841,16 +841,16 @@ static size_t assemble(gk_corr *c, int symmetric) {
         memcpy(src + e, pj, m * sizeof *pj);
         memcpy(c->attr + e, pr, m * sizeof *pr);
         e += m;
-        if (symmetric) {  /* R(i) less picks(i): a bit per pick, no branch */
-            uint64_t *bits = c->picked;
-            for (size_t p = 0; p < m; p++) bits[pj[p] >> 6] |= 1ull << (pj[p] & 63);
+        if (symmetric) {  /* R(i) less picks(i): a flag per pick, no branch */
+            uint8_t *picked = c->picked;
+            for (size_t p = 0; p < m; p++) picked[pj[p]] = 1;
             for (int32_t q = first[i]; q < first[i + 1]; q++) {
                 int32_t j = list[q];
                 src[e] = j;
                 c->attr[e] = c->rev_r[q];
-                e += !((bits[j >> 6] >> (j & 63)) & 1);  /* j -> i is there already */
+                e += !picked[j];  /* j -> i is there already */
             }
-            for (size_t p = 0; p < m; p++) bits[pj[p] >> 6] = 0;
+            for (size_t p = 0; p < m; p++) picked[pj[p]] = 0;
         }
         c->row_end[i] = (int32_t)e;
     }

@@ -74,7 +74,7 @@ struct gk_corr {
     float *rev_r;          /* [n, KMAX] ... with rho                        */
     int32_t *scan_j;       /* [threads, 2, n + 16] a row's own and offered */
     float *scan_r;         /* [threads, 2, n + 16] candidates (AVX-512 pass) */
-    uint64_t *picked;      /* [(n + 63) / 64] bits: the picks of one row     */
+    uint8_t *picked;       /* [n] 1: picked by the row being assembled      */
 };
 
 /* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
