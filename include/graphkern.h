@@ -304,7 +304,9 @@ gk_status gk_corr_create(size_t num_assets, size_t window,
 void gk_corr_free(gk_corr *corr);
 
 /* Add one tick: returns[num_assets] (read, not kept). Drops the oldest row
- * once the window is full. O(N^2), or one O(N^2·T) recompute every K-th
+ * once the window is full. O(N), plus the previous push's O(N^2) update of
+ * the cross sums when no graph build has done it since (a top-k build does
+ * it inside its own pass over them), or one O(N^2·T) recompute every K-th
  * push. Allocates nothing. Non-finite values are allowed (see above). */
 gk_status gk_corr_push(gk_corr *corr, const float *returns, gk_error *err);
 
