@@ -282,7 +282,8 @@ typedef struct gk_corr_options {
     int recompute_every;    /* full recompute every K pushes; 0: never     */
     gk_plan *threads_of;    /* NULL: push and build_graph run on the caller's
                                thread. A plan with threads > 1: they split
-                               their O(N^2) work over that plan's threads,
+                               their O(N^2) work over that plan's threads
+                               (from 128 assets on; fewer run on the caller's),
                                so they must not run at the same time as a
                                gk_infer on that plan (call them from the
                                thread that calls gk_infer), and the plan

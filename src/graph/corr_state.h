@@ -14,6 +14,7 @@ enum {
     GK_CORR_KMAX = 64,  /* top-k up to this takes the fused pass; above, the scan */
     PICK_STRIDE = GK_CORR_KMAX + 1,  /* + a slot for branch-free writes past k */
     GK_CORR_CAP = 64,   /* candidates a thread keeps per row; more: row fallback  */
+    GK_CORR_MIN_SPLIT_N = 128,  /* fewer assets: the passes stay on one thread */
 };
 
 /* Row i's candidates from the fused pass of worker `worker`, rows
