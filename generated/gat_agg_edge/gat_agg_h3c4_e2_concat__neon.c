@@ -118,7 +118,23 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__neon(const gk_layer_run *run, size
                 v8 sum_t = v8_zero();
                 for (int32_t c0 = e0; c0 < e1; c0 += 32) {
                     const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
-                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    int k0 = 0;
+                    for (; k0 + 2 <= cnt; k0 += 2) {
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 12 + (size_t)src[c0 + k0 + 0] * ts;
+                        const float *s1 = t + 12 + (size_t)src[c0 + k0 + 1] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        w = v8_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    if (k0 < cnt) {
                         /* contiguous head scores per edge: 2 load(s), no gather */
                         const float *s0 = t + 12 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                         const float *s1 = t + 12 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;

@@ -142,7 +142,25 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx512(const gk_layer_run *run, size
                 v16 sum_t = v16_zero();
                 for (int32_t c0 = e0; c0 < e1; c0 += 64) {
                     const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
-                    for (int k0 = 0; k0 < cnt; k0 += 4) {
+                    int k0 = 0;
+                    for (; k0 + 4 <= cnt; k0 += 4) {
+                        /* contiguous head scores per edge: 4 load(s), no gather */
+                        const float *s0 = t + 15 + (size_t)src[c0 + k0 + 0] * ts;
+                        const float *s1 = t + 15 + (size_t)src[c0 + k0 + 1] * ts;
+                        const float *s2 = t + 15 + (size_t)src[c0 + k0 + 2] * ts;
+                        const float *s3 = t + 15 + (size_t)src[c0 + k0 + 3] * ts;
+                        v16 z = v16_add(v16_ld_parts4(s0, s1, s2, s3), d_t);
+                        /* lane l reads edge min(c0 + k0 + l / 4, e1 - 1): in bounds */
+                        const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, k0), cnt - 1), (int32_t)ds);
+                        z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
+                        z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
+                        z = v16_max(z, v16_mul(z, slope_t));
+                        v16 w = v16_exp(v16_sub(z, shift_t));
+                        w = v16_keep_lanes_lt(w, lane_head, 3);
+                        sum_t = v16_add(sum_t, w);
+                        v16_st(wb + k0 * 4, w);
+                    }
+                    if (k0 < cnt) {
                         /* contiguous head scores per edge: 4 load(s), no gather */
                         const float *s0 = t + 15 + (size_t)src[c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1)] * ts;
                         const float *s1 = t + 15 + (size_t)src[c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1)] * ts;

@@ -116,7 +116,25 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx2(const gk_layer_run *run, size_
                 for (int32_t c0 = e0; c0 < e1; c0 += 32) {
                     const int cnt = e1 - c0 < 32 ? e1 - c0 : 32;
                     v8 at_c = v8_zero();
-                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    int k0 = 0;
+                    for (; k0 + 2 <= cnt; k0 += 2) {
+                        const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 8 edges */
+                            const int bc = cnt - kb < 8 ? cnt - kb : 8;
+                            at_c = v8_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v8i eidx = v8i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + k0 + 0] * ts;
+                        const float *s1 = t + 64 + (size_t)src[c0 + k0 + 1] * ts;
+                        v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
+                        z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
+                        z = v8_max(z, v8_mul(z, slope_t));
+                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        sum_t = v8_add(sum_t, w);
+                        v8_st(wb + k0 * 4, w);
+                    }
+                    if (k0 < cnt) {
                         const int kb = k0 & ~7, kin = k0 - kb;  /* block, offset in it */
                         if (kin == 0) {  /* a new block of 8 edges */
                             const int bc = cnt - kb < 8 ? cnt - kb : 8;

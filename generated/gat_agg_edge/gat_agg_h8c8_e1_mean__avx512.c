@@ -122,7 +122,25 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_mean__avx512(const gk_layer_run *run, size
                 for (int32_t c0 = e0; c0 < e1; c0 += 64) {
                     const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
                     v16 at_c = v16_zero();
-                    for (int k0 = 0; k0 < cnt; k0 += 2) {
+                    int k0 = 0;
+                    for (; k0 + 2 <= cnt; k0 += 2) {
+                        const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
+                        if (kin == 0) {  /* a new block of 16 edges */
+                            const int bc = cnt - kb < 16 ? cnt - kb : 16;
+                            at_c = v16_ld_first(attr + c0 + kb, bc);
+                        }
+                        const v16i eidx = v16i_add_s(lane_edge, kin);
+                        /* contiguous head scores per edge: 2 load(s), no gather */
+                        const float *s0 = t + 64 + (size_t)src[c0 + k0 + 0] * ts;
+                        const float *s1 = t + 64 + (size_t)src[c0 + k0 + 1] * ts;
+                        v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
+                        z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
+                        z = v16_max(z, v16_mul(z, slope_t));
+                        v16 w = v16_exp(v16_sub(z, shift_t));
+                        sum_t = v16_add(sum_t, w);
+                        v16_st(wb + k0 * 8, w);
+                    }
+                    if (k0 < cnt) {
                         const int kb = k0 & ~15, kin = k0 - kb;  /* block, offset in it */
                         if (kin == 0) {  /* a new block of 16 edges */
                             const int bc = cnt - kb < 16 ? cnt - kb : 16;
