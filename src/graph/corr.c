@@ -859,8 +859,11 @@ static size_t assemble(gk_corr *c, int symmetric) {
         c->row_end[i] = (int32_t)e;
     }
     int32_t *dst = src + e;
-    for (size_t i = 0, q = 0; i < n; i++)
-        for (; q < (size_t)c->row_end[i]; q++) dst[q] = (int32_t)i;
+    for (size_t i = 0; i < n; i++) {  /* each row's its own loop: it vectorizes */
+        const int32_t target = (int32_t)i;
+        for (size_t q = i ? (size_t)c->row_end[i - 1] : 0; q < (size_t)c->row_end[i]; q++)
+            dst[q] = target;
+    }
     return e;
 }
 
