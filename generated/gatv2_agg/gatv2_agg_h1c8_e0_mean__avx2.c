@@ -31,6 +31,14 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
     const v8 slope = v8_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
     const v8 at0 = v8_ld(L->att + 0);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
+    const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
     float lb[64 * 1];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -38,7 +46,7 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 xr0 = v8_ld(xr + 0);
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld(xr + 0));
         /* running max and sum of the row's logits, lane l: head l % 1 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v8 acc_0_0 = v8_zero();
@@ -64,55 +72,47 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
                 const float *x7 = t + (size_t)src[ed7] * ts;
                 v8 p0;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_mul(z, at0);
+                    v8 z = v8_ld(x0 + 0);
+                    p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p1;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p1 = v8_mul(z, at0);
+                    v8 z = v8_ld(x1 + 0);
+                    p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q0_2 = gk_v8_pairsum(p0, p1);
                 v8 p2;
                 {
-                    v8 z = v8_add(v8_ld(x2 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p2 = v8_mul(z, at0);
+                    v8 z = v8_ld(x2 + 0);
+                    p2 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p3;
                 {
-                    v8 z = v8_add(v8_ld(x3 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p3 = v8_mul(z, at0);
+                    v8 z = v8_ld(x3 + 0);
+                    p3 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q2_4 = gk_v8_pairsum(p2, p3);
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
                 v8 p4;
                 {
-                    v8 z = v8_add(v8_ld(x4 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p4 = v8_mul(z, at0);
+                    v8 z = v8_ld(x4 + 0);
+                    p4 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p5;
                 {
-                    v8 z = v8_add(v8_ld(x5 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p5 = v8_mul(z, at0);
+                    v8 z = v8_ld(x5 + 0);
+                    p5 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q4_6 = gk_v8_pairsum(p4, p5);
                 v8 p6;
                 {
-                    v8 z = v8_add(v8_ld(x6 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p6 = v8_mul(z, at0);
+                    v8 z = v8_ld(x6 + 0);
+                    p6 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p7;
                 {
-                    v8 z = v8_add(v8_ld(x7 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p7 = v8_mul(z, at0);
+                    v8 z = v8_ld(x7 + 0);
+                    p7 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q6_8 = gk_v8_pairsum(p6, p7);
                 const v8 q4_8 = gk_v8_pairsum(q4_6, q6_8);
@@ -180,7 +180,7 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
         v8_st(m, mv);
         v8_st(s, sv);
         const v8 inv_0 = v8_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v8 o = v8_mul(acc_0_0, inv_0);
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));

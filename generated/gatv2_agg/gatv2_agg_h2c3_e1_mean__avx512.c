@@ -36,6 +36,15 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
     const v16 ew0_0 = v16_ld_first(L->edge_w + 0, 3);
     const v16 at1 = v16_ld_first(L->att + 3, 3);
     const v16 ew0_1 = v16_ld_first(L->edge_w + 3, 3);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
+    const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
+    const v16 as1 = v16_mul(slope, at1), am1 = v16_mul(one_minus_slope, at1);
     float lb[64 * 2];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -43,8 +52,8 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
         (void)r_i;
         float *y_i = run->y + i * 3;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 xr0 = v16_ld_first(xr + 0, 3);
-        const v16 xr1 = v16_ld_first(xr + 3, 3);
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld_first(xr + 0, 3));
+        const v16 nxr1 = v16_sub(v16_zero(), v16_ld_first(xr + 3, 3));
         /* running max and sum of the row's logits, lane l: head l % 2 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v1 acc_0_0 = v1_zero(), acc_0_1 = v1_zero(), acc_0_2 = v1_zero();
@@ -78,126 +87,110 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
                 const float *a7 = attr + (size_t)ed7 * ds;
                 v16 p0;
                 {
-                    v16 z = v16_add(v16_ld_first(x0 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x0 + 0, 3);
                     z = v16_fma(v16_set1(a0[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p0 = v16_mul(z, at0);
+                    p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = v16_add(v16_ld_first(x0 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x0 + 3, 3);
                     z = v16_fma(v16_set1(a0[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p1 = v16_mul(z, at1);
+                    p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = v16_add(v16_ld_first(x1 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x1 + 0, 3);
                     z = v16_fma(v16_set1(a1[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p2 = v16_mul(z, at0);
+                    p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p3;
                 {
-                    v16 z = v16_add(v16_ld_first(x1 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x1 + 3, 3);
                     z = v16_fma(v16_set1(a1[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p3 = v16_mul(z, at1);
+                    p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
                 v16 p4;
                 {
-                    v16 z = v16_add(v16_ld_first(x2 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x2 + 0, 3);
                     z = v16_fma(v16_set1(a2[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p4 = v16_mul(z, at0);
+                    p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p5;
                 {
-                    v16 z = v16_add(v16_ld_first(x2 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x2 + 3, 3);
                     z = v16_fma(v16_set1(a2[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p5 = v16_mul(z, at1);
+                    p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q4_6 = gk_v16_pairsum(p4, p5);
                 v16 p6;
                 {
-                    v16 z = v16_add(v16_ld_first(x3 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x3 + 0, 3);
                     z = v16_fma(v16_set1(a3[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p6 = v16_mul(z, at0);
+                    p6 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p7;
                 {
-                    v16 z = v16_add(v16_ld_first(x3 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x3 + 3, 3);
                     z = v16_fma(v16_set1(a3[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p7 = v16_mul(z, at1);
+                    p7 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q6_8 = gk_v16_pairsum(p6, p7);
                 const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
                 const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
                 v16 p8;
                 {
-                    v16 z = v16_add(v16_ld_first(x4 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x4 + 0, 3);
                     z = v16_fma(v16_set1(a4[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p8 = v16_mul(z, at0);
+                    p8 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p9;
                 {
-                    v16 z = v16_add(v16_ld_first(x4 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x4 + 3, 3);
                     z = v16_fma(v16_set1(a4[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p9 = v16_mul(z, at1);
+                    p9 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q8_10 = gk_v16_pairsum(p8, p9);
                 v16 p10;
                 {
-                    v16 z = v16_add(v16_ld_first(x5 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x5 + 0, 3);
                     z = v16_fma(v16_set1(a5[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p10 = v16_mul(z, at0);
+                    p10 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p11;
                 {
-                    v16 z = v16_add(v16_ld_first(x5 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x5 + 3, 3);
                     z = v16_fma(v16_set1(a5[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p11 = v16_mul(z, at1);
+                    p11 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q10_12 = gk_v16_pairsum(p10, p11);
                 const v16 q8_12 = gk_v16_pairsum(q8_10, q10_12);
                 v16 p12;
                 {
-                    v16 z = v16_add(v16_ld_first(x6 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x6 + 0, 3);
                     z = v16_fma(v16_set1(a6[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p12 = v16_mul(z, at0);
+                    p12 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p13;
                 {
-                    v16 z = v16_add(v16_ld_first(x6 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x6 + 3, 3);
                     z = v16_fma(v16_set1(a6[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p13 = v16_mul(z, at1);
+                    p13 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q12_14 = gk_v16_pairsum(p12, p13);
                 v16 p14;
                 {
-                    v16 z = v16_add(v16_ld_first(x7 + 0, 3), xr0);
+                    v16 z = v16_ld_first(x7 + 0, 3);
                     z = v16_fma(v16_set1(a7[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p14 = v16_mul(z, at0);
+                    p14 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p15;
                 {
-                    v16 z = v16_add(v16_ld_first(x7 + 3, 3), xr1);
+                    v16 z = v16_ld_first(x7 + 3, 3);
                     z = v16_fma(v16_set1(a7[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p15 = v16_mul(z, at1);
+                    p15 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q14_16 = gk_v16_pairsum(p14, p15);
                 const v16 q12_16 = gk_v16_pairsum(q12_14, q14_16);
@@ -266,7 +259,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
         v16_st(s, sv);
         const v1 inv_0 = v1_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         const v1 inv_1 = v1_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v1 o = v1_mul(acc_0_0, inv_0);
             o = v1_fma(acc_1_0, inv_1, o);

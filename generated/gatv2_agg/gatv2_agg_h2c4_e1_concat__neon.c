@@ -34,6 +34,14 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
     /* att and W_e per piece, zero past the piece's lanes */
     const v8 at0 = v8_ld(L->att + 0);
     const v8 ew0_0 = v8_ld(L->edge_w + 0);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
+    const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
     float lb[64 * 2];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -41,7 +49,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 xr0 = v8_ld(xr + 0);
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld(xr + 0));
         /* running max and sum of the row's logits, lane l: head l % 2 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v4 acc_0_0 = v4_zero();
@@ -65,32 +73,28 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
                 const float *a3 = attr + (size_t)ed3 * ds;
                 v8 p0;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 0), xr0);
+                    v8 z = v8_ld(x0 + 0);
                     z = v8_fma(v8_set1(a0[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_mul(z, at0);
+                    p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p1;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 0), xr0);
+                    v8 z = v8_ld(x1 + 0);
                     z = v8_fma(v8_set1(a1[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p1 = v8_mul(z, at0);
+                    p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q0_2 = gk_v8_pairsum(p0, p1);
                 v8 p2;
                 {
-                    v8 z = v8_add(v8_ld(x2 + 0), xr0);
+                    v8 z = v8_ld(x2 + 0);
                     z = v8_fma(v8_set1(a2[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p2 = v8_mul(z, at0);
+                    p2 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p3;
                 {
-                    v8 z = v8_add(v8_ld(x3 + 0), xr0);
+                    v8 z = v8_ld(x3 + 0);
                     z = v8_fma(v8_set1(a3[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p3 = v8_mul(z, at0);
+                    p3 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q2_4 = gk_v8_pairsum(p2, p3);
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
@@ -169,7 +173,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
         v8_st(s, sv);
         const v4 inv_0 = v4_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         const v4 inv_1 = v4_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v4 o = v4_mul(acc_0_0, inv_0);
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));

@@ -39,7 +39,7 @@ void gk_f32_gatv2_agg_h2c4_e1_concat__scalar(const gk_layer_run *run, size_t beg
         }
         for (int h = 0; h < 2; h++)
             for (int c = h * 4; c < (h + 1) * 4; c++) out[c] /= sum[h] + 1e-16f;
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, sum);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, sum);
         gk_epilogue_row(L, out, t_i, run->y + i * 8);
     }
 }

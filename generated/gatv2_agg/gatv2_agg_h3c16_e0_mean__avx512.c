@@ -33,6 +33,16 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
     const v16 at0 = v16_ld(L->att + 0);
     const v16 at1 = v16_ld(L->att + 16);
     const v16 at2 = v16_ld(L->att + 32);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
+    const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
+    const v16 as1 = v16_mul(slope, at1), am1 = v16_mul(one_minus_slope, at1);
+    const v16 as2 = v16_mul(slope, at2), am2 = v16_mul(one_minus_slope, at2);
     float lb[64 * 4];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -40,9 +50,9 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
         (void)r_i;
         float *y_i = run->y + i * 16;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 xr0 = v16_ld(xr + 0);
-        const v16 xr1 = v16_ld(xr + 16);
-        const v16 xr2 = v16_ld(xr + 32);
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld(xr + 0));
+        const v16 nxr1 = v16_sub(v16_zero(), v16_ld(xr + 16));
+        const v16 nxr2 = v16_sub(v16_zero(), v16_ld(xr + 32));
         /* running max and sum of the row's logits, lane l: head l % 4 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v16 acc_0_0 = v16_zero();
@@ -64,44 +74,38 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
                 const float *x3 = t + (size_t)src[ed3] * ts;
                 v16 p0;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p0 = v16_mul(z, at0);
+                    v16 z = v16_ld(x0 + 0);
+                    p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p1 = v16_mul(z, at1);
+                    v16 z = v16_ld(x0 + 16);
+                    p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 32), xr2);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p2 = v16_mul(z, at2);
+                    v16 z = v16_ld(x0 + 32);
+                    p2 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
                 }
                 const v16 p3 = v16_zero();
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
                 v16 p4;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p4 = v16_mul(z, at0);
+                    v16 z = v16_ld(x1 + 0);
+                    p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p5;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p5 = v16_mul(z, at1);
+                    v16 z = v16_ld(x1 + 16);
+                    p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q4_6 = gk_v16_pairsum(p4, p5);
                 v16 p6;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 32), xr2);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p6 = v16_mul(z, at2);
+                    v16 z = v16_ld(x1 + 32);
+                    p6 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
                 }
                 const v16 p7 = v16_zero();
                 const v16 q6_8 = gk_v16_pairsum(p6, p7);
@@ -109,44 +113,38 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
                 const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
                 v16 p8;
                 {
-                    v16 z = v16_add(v16_ld(x2 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p8 = v16_mul(z, at0);
+                    v16 z = v16_ld(x2 + 0);
+                    p8 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p9;
                 {
-                    v16 z = v16_add(v16_ld(x2 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p9 = v16_mul(z, at1);
+                    v16 z = v16_ld(x2 + 16);
+                    p9 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q8_10 = gk_v16_pairsum(p8, p9);
                 v16 p10;
                 {
-                    v16 z = v16_add(v16_ld(x2 + 32), xr2);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p10 = v16_mul(z, at2);
+                    v16 z = v16_ld(x2 + 32);
+                    p10 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
                 }
                 const v16 p11 = v16_zero();
                 const v16 q10_12 = gk_v16_pairsum(p10, p11);
                 const v16 q8_12 = gk_v16_pairsum(q8_10, q10_12);
                 v16 p12;
                 {
-                    v16 z = v16_add(v16_ld(x3 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p12 = v16_mul(z, at0);
+                    v16 z = v16_ld(x3 + 0);
+                    p12 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p13;
                 {
-                    v16 z = v16_add(v16_ld(x3 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p13 = v16_mul(z, at1);
+                    v16 z = v16_ld(x3 + 16);
+                    p13 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q12_14 = gk_v16_pairsum(p12, p13);
                 v16 p14;
                 {
-                    v16 z = v16_add(v16_ld(x3 + 32), xr2);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p14 = v16_mul(z, at2);
+                    v16 z = v16_ld(x3 + 32);
+                    p14 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
                 }
                 const v16 p15 = v16_zero();
                 const v16 q14_16 = gk_v16_pairsum(p14, p15);
@@ -242,7 +240,7 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
         const v16 inv_0 = v16_set1(1.0f / (s[0] + 1e-16f));  /* PyG's guard */
         const v16 inv_1 = v16_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v16 inv_2 = v16_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v16 o = v16_mul(acc_0_0, inv_0);
             o = v16_fma(acc_1_0, inv_1, o);

@@ -48,6 +48,21 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, s
     const v8 ew0_6 = v8_ld(L->edge_w + 48);
     const v8 at7 = v8_ld(L->att + 56);
     const v8 ew0_7 = v8_ld(L->edge_w + 56);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
+    const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
+    const v8 as1 = v8_mul(slope, at1), am1 = v8_mul(one_minus_slope, at1);
+    const v8 as2 = v8_mul(slope, at2), am2 = v8_mul(one_minus_slope, at2);
+    const v8 as3 = v8_mul(slope, at3), am3 = v8_mul(one_minus_slope, at3);
+    const v8 as4 = v8_mul(slope, at4), am4 = v8_mul(one_minus_slope, at4);
+    const v8 as5 = v8_mul(slope, at5), am5 = v8_mul(one_minus_slope, at5);
+    const v8 as6 = v8_mul(slope, at6), am6 = v8_mul(one_minus_slope, at6);
+    const v8 as7 = v8_mul(slope, at7), am7 = v8_mul(one_minus_slope, at7);
     float lb[64 * 4];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -55,14 +70,14 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, s
         (void)r_i;
         float *y_i = run->y + i * 64;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 xr0 = v8_ld(xr + 0);
-        const v8 xr1 = v8_ld(xr + 8);
-        const v8 xr2 = v8_ld(xr + 16);
-        const v8 xr3 = v8_ld(xr + 24);
-        const v8 xr4 = v8_ld(xr + 32);
-        const v8 xr5 = v8_ld(xr + 40);
-        const v8 xr6 = v8_ld(xr + 48);
-        const v8 xr7 = v8_ld(xr + 56);
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld(xr + 0));
+        const v8 nxr1 = v8_sub(v8_zero(), v8_ld(xr + 8));
+        const v8 nxr2 = v8_sub(v8_zero(), v8_ld(xr + 16));
+        const v8 nxr3 = v8_sub(v8_zero(), v8_ld(xr + 24));
+        const v8 nxr4 = v8_sub(v8_zero(), v8_ld(xr + 32));
+        const v8 nxr5 = v8_sub(v8_zero(), v8_ld(xr + 40));
+        const v8 nxr6 = v8_sub(v8_zero(), v8_ld(xr + 48));
+        const v8 nxr7 = v8_sub(v8_zero(), v8_ld(xr + 56));
         /* running max and sum of the row's logits, lane l: head l % 4 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v8 acc_0_0 = v8_zero(), acc_0_1 = v8_zero();
@@ -80,111 +95,95 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, s
                 const float *a1 = attr + (size_t)ed1 * ds;
                 v8 p0;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 0), xr0);
+                    v8 z = v8_ld(x0 + 0);
                     z = v8_fma(v8_set1(a0[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_mul(z, at0);
+                    p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x0 + 8), xr1);
+                    v8 z = v8_ld(x0 + 8);
                     z = v8_fma(v8_set1(a0[0]), ew0_1, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_fma(z, at1, p0);
+                    p0 = v8_fma(v8_max(z, nxr1), am1, v8_fma(z, as1, p0));
                 }
                 v8 p1;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 16), xr2);
+                    v8 z = v8_ld(x0 + 16);
                     z = v8_fma(v8_set1(a0[0]), ew0_2, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p1 = v8_mul(z, at2);
+                    p1 = v8_fma(v8_max(z, nxr2), am2, v8_mul(z, as2));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x0 + 24), xr3);
+                    v8 z = v8_ld(x0 + 24);
                     z = v8_fma(v8_set1(a0[0]), ew0_3, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p1 = v8_fma(z, at3, p1);
+                    p1 = v8_fma(v8_max(z, nxr3), am3, v8_fma(z, as3, p1));
                 }
                 const v8 q0_2 = gk_v8_pairsum(p0, p1);
                 v8 p2;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 32), xr4);
+                    v8 z = v8_ld(x0 + 32);
                     z = v8_fma(v8_set1(a0[0]), ew0_4, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p2 = v8_mul(z, at4);
+                    p2 = v8_fma(v8_max(z, nxr4), am4, v8_mul(z, as4));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x0 + 40), xr5);
+                    v8 z = v8_ld(x0 + 40);
                     z = v8_fma(v8_set1(a0[0]), ew0_5, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p2 = v8_fma(z, at5, p2);
+                    p2 = v8_fma(v8_max(z, nxr5), am5, v8_fma(z, as5, p2));
                 }
                 v8 p3;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 48), xr6);
+                    v8 z = v8_ld(x0 + 48);
                     z = v8_fma(v8_set1(a0[0]), ew0_6, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p3 = v8_mul(z, at6);
+                    p3 = v8_fma(v8_max(z, nxr6), am6, v8_mul(z, as6));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x0 + 56), xr7);
+                    v8 z = v8_ld(x0 + 56);
                     z = v8_fma(v8_set1(a0[0]), ew0_7, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p3 = v8_fma(z, at7, p3);
+                    p3 = v8_fma(v8_max(z, nxr7), am7, v8_fma(z, as7, p3));
                 }
                 const v8 q2_4 = gk_v8_pairsum(p2, p3);
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
                 v8 p4;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 0), xr0);
+                    v8 z = v8_ld(x1 + 0);
                     z = v8_fma(v8_set1(a1[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p4 = v8_mul(z, at0);
+                    p4 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x1 + 8), xr1);
+                    v8 z = v8_ld(x1 + 8);
                     z = v8_fma(v8_set1(a1[0]), ew0_1, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p4 = v8_fma(z, at1, p4);
+                    p4 = v8_fma(v8_max(z, nxr1), am1, v8_fma(z, as1, p4));
                 }
                 v8 p5;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 16), xr2);
+                    v8 z = v8_ld(x1 + 16);
                     z = v8_fma(v8_set1(a1[0]), ew0_2, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p5 = v8_mul(z, at2);
+                    p5 = v8_fma(v8_max(z, nxr2), am2, v8_mul(z, as2));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x1 + 24), xr3);
+                    v8 z = v8_ld(x1 + 24);
                     z = v8_fma(v8_set1(a1[0]), ew0_3, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p5 = v8_fma(z, at3, p5);
+                    p5 = v8_fma(v8_max(z, nxr3), am3, v8_fma(z, as3, p5));
                 }
                 const v8 q4_6 = gk_v8_pairsum(p4, p5);
                 v8 p6;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 32), xr4);
+                    v8 z = v8_ld(x1 + 32);
                     z = v8_fma(v8_set1(a1[0]), ew0_4, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p6 = v8_mul(z, at4);
+                    p6 = v8_fma(v8_max(z, nxr4), am4, v8_mul(z, as4));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x1 + 40), xr5);
+                    v8 z = v8_ld(x1 + 40);
                     z = v8_fma(v8_set1(a1[0]), ew0_5, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p6 = v8_fma(z, at5, p6);
+                    p6 = v8_fma(v8_max(z, nxr5), am5, v8_fma(z, as5, p6));
                 }
                 v8 p7;
                 {
-                    v8 z = v8_add(v8_ld(x1 + 48), xr6);
+                    v8 z = v8_ld(x1 + 48);
                     z = v8_fma(v8_set1(a1[0]), ew0_6, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p7 = v8_mul(z, at6);
+                    p7 = v8_fma(v8_max(z, nxr6), am6, v8_mul(z, as6));
                 }
                 {
-                    v8 z = v8_add(v8_ld(x1 + 56), xr7);
+                    v8 z = v8_ld(x1 + 56);
                     z = v8_fma(v8_set1(a1[0]), ew0_7, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p7 = v8_fma(z, at7, p7);
+                    p7 = v8_fma(v8_max(z, nxr7), am7, v8_fma(z, as7, p7));
                 }
                 const v8 q6_8 = gk_v8_pairsum(p6, p7);
                 const v8 q4_8 = gk_v8_pairsum(q4_6, q6_8);
@@ -260,7 +259,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e1_concat__avx2(const gk_layer_run *run, s
         const v8 inv_1 = v8_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v8 inv_2 = v8_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */
         const v8 inv_3 = v8_set1(1.0f / (s[3] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v8 o = v8_mul(acc_0_0, inv_0);
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));

@@ -34,6 +34,14 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
     /* att and W_e per piece, zero past the piece's lanes */
     const v8 at0 = v8_ld_first(L->att + 0, 4);
     const v8 ew0_0 = v8_ld_first(L->edge_w + 0, 4);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
+    const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
     float lb[64 * 8];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -41,7 +49,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
         (void)r_i;
         float *y_i = run->y + i * 1;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 xr0 = v8_ld_first(xr + 0, 4);
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld_first(xr + 0, 4));
         /* running max and sum of the row's logits, lane l: head l % 8 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v1 acc_0_0 = v1_zero();
@@ -60,10 +68,9 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
                 const float *a0 = attr + (size_t)ed0 * ds;
                 v8 p0;
                 {
-                    v8 z = v8_add(v8_ld_first(x0 + 0, 4), xr0);
+                    v8 z = v8_ld_first(x0 + 0, 4);
                     z = v8_fma(v8_set1(a0[0]), ew0_0, z);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_mul(z, at0);
+                    p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8_st(lb + k0 * 8 + 0, p0);
             }
@@ -164,7 +171,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
         const v1 inv_1 = v1_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v1 inv_2 = v1_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */
         const v1 inv_3 = v1_set1(1.0f / (s[3] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v1 o = v1_mul(acc_0_0, inv_0);
             o = v1_fma(acc_1_0, inv_1, o);

@@ -36,6 +36,15 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
     const v16 ew0_0 = v16_ld(L->edge_w + 0);
     const v16 at1 = v16_ld(L->att + 16);
     const v16 ew0_1 = v16_ld(L->edge_w + 16);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
+    const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
+    const v16 as1 = v16_mul(slope, at1), am1 = v16_mul(one_minus_slope, at1);
     float lb[64 * 4];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -43,8 +52,8 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 xr0 = v16_ld(xr + 0);
-        const v16 xr1 = v16_ld(xr + 16);
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld(xr + 0));
+        const v16 nxr1 = v16_sub(v16_zero(), v16_ld(xr + 16));
         /* running max and sum of the row's logits, lane l: head l % 4 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v8 acc_0_0 = v8_zero();
@@ -72,63 +81,55 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
                 const float *a3 = attr + (size_t)ed3 * ds;
                 v16 p0;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 0), xr0);
+                    v16 z = v16_ld(x0 + 0);
                     z = v16_fma(v16_set1(a0[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p0 = v16_mul(z, at0);
+                    p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 16), xr1);
+                    v16 z = v16_ld(x0 + 16);
                     z = v16_fma(v16_set1(a0[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p1 = v16_mul(z, at1);
+                    p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 0), xr0);
+                    v16 z = v16_ld(x1 + 0);
                     z = v16_fma(v16_set1(a1[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p2 = v16_mul(z, at0);
+                    p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p3;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 16), xr1);
+                    v16 z = v16_ld(x1 + 16);
                     z = v16_fma(v16_set1(a1[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p3 = v16_mul(z, at1);
+                    p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
                 v16 p4;
                 {
-                    v16 z = v16_add(v16_ld(x2 + 0), xr0);
+                    v16 z = v16_ld(x2 + 0);
                     z = v16_fma(v16_set1(a2[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p4 = v16_mul(z, at0);
+                    p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p5;
                 {
-                    v16 z = v16_add(v16_ld(x2 + 16), xr1);
+                    v16 z = v16_ld(x2 + 16);
                     z = v16_fma(v16_set1(a2[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p5 = v16_mul(z, at1);
+                    p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q4_6 = gk_v16_pairsum(p4, p5);
                 v16 p6;
                 {
-                    v16 z = v16_add(v16_ld(x3 + 0), xr0);
+                    v16 z = v16_ld(x3 + 0);
                     z = v16_fma(v16_set1(a3[0]), ew0_0, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p6 = v16_mul(z, at0);
+                    p6 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p7;
                 {
-                    v16 z = v16_add(v16_ld(x3 + 16), xr1);
+                    v16 z = v16_ld(x3 + 16);
                     z = v16_fma(v16_set1(a3[0]), ew0_1, z);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p7 = v16_mul(z, at1);
+                    p7 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q6_8 = gk_v16_pairsum(p6, p7);
                 const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
@@ -236,7 +237,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx512(const gk_layer_run *run, 
         const v8 inv_1 = v8_set1(1.0f / (s[1] + 1e-16f));  /* PyG's guard */
         const v8 inv_2 = v8_set1(1.0f / (s[2] + 1e-16f));  /* PyG's guard */
         const v8 inv_3 = v8_set1(1.0f / (s[3] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v8 o = v8_mul(acc_0_0, inv_0);
             if (r_i) o = v8_add(o, v8_ld(r_i + 0));

@@ -34,6 +34,17 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
     const v8 at1 = v8_ld(L->att + 8);
     const v8 at2 = v8_ld(L->att + 16);
     const v8 at3 = v8_ld(L->att + 24);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
+    const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
+    const v8 as1 = v8_mul(slope, at1), am1 = v8_mul(one_minus_slope, at1);
+    const v8 as2 = v8_mul(slope, at2), am2 = v8_mul(one_minus_slope, at2);
+    const v8 as3 = v8_mul(slope, at3), am3 = v8_mul(one_minus_slope, at3);
     float lb[64 * 8];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -41,10 +52,10 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 xr0 = v8_ld(xr + 0);
-        const v8 xr1 = v8_ld(xr + 8);
-        const v8 xr2 = v8_ld(xr + 16);
-        const v8 xr3 = v8_ld(xr + 24);
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld(xr + 0));
+        const v8 nxr1 = v8_sub(v8_zero(), v8_ld(xr + 8));
+        const v8 nxr2 = v8_sub(v8_zero(), v8_ld(xr + 16));
+        const v8 nxr3 = v8_sub(v8_zero(), v8_ld(xr + 24));
         /* running max and sum of the row's logits, lane l: head l % 8 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v4 acc_0_0 = v4_zero();
@@ -62,28 +73,24 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 v8 p0;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 0), xr0);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p0 = v8_mul(z, at0);
+                    v8 z = v8_ld(x0 + 0);
+                    p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p1;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 8), xr1);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p1 = v8_mul(z, at1);
+                    v8 z = v8_ld(x0 + 8);
+                    p1 = v8_fma(v8_max(z, nxr1), am1, v8_mul(z, as1));
                 }
                 const v8 q0_2 = gk_v8_pairsum(p0, p1);
                 v8 p2;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 16), xr2);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p2 = v8_mul(z, at2);
+                    v8 z = v8_ld(x0 + 16);
+                    p2 = v8_fma(v8_max(z, nxr2), am2, v8_mul(z, as2));
                 }
                 v8 p3;
                 {
-                    v8 z = v8_add(v8_ld(x0 + 24), xr3);
-                    z = v8_max(z, v8_mul(z, slope));
-                    p3 = v8_mul(z, at3);
+                    v8 z = v8_ld(x0 + 24);
+                    p3 = v8_fma(v8_max(z, nxr3), am3, v8_mul(z, as3));
                 }
                 const v8 q2_4 = gk_v8_pairsum(p2, p3);
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
@@ -172,7 +179,7 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, si
         const v4 inv_5 = v4_set1(1.0f / (s[5] + 1e-16f));  /* PyG's guard */
         const v4 inv_6 = v4_set1(1.0f / (s[6] + 1e-16f));  /* PyG's guard */
         const v4 inv_7 = v4_set1(1.0f / (s[7] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v4 o = v4_mul(acc_0_0, inv_0);
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));

@@ -32,6 +32,15 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx512(const gk_layer_run *run, 
     /* att and W_e per piece, zero past the piece's lanes */
     const v16 at0 = v16_ld(L->att + 0);
     const v16 at1 = v16_ld(L->att + 16);
+    /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
+     * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
+     * the same for the whole row and head, and a softmax does not see it
+     * (it shifts every logit of the row alike), so each piece takes one
+     * max and two multiply-adds where lrelu(z) took an add, a multiply, a
+     * max and a multiply-add. */
+    const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
+    const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
+    const v16 as1 = v16_mul(slope, at1), am1 = v16_mul(one_minus_slope, at1);
     float lb[64 * 8];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
@@ -39,8 +48,8 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx512(const gk_layer_run *run, 
         (void)r_i;
         float *y_i = run->y + i * 32;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 xr0 = v16_ld(xr + 0);
-        const v16 xr1 = v16_ld(xr + 16);
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld(xr + 0));
+        const v16 nxr1 = v16_sub(v16_zero(), v16_ld(xr + 16));
         /* running max and sum of the row's logits, lane l: head l % 8 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v4 acc_0_0 = v4_zero();
@@ -60,28 +69,24 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx512(const gk_layer_run *run, 
                 const float *x1 = t + (size_t)src[ed1] * ts;
                 v16 p0;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p0 = v16_mul(z, at0);
+                    v16 z = v16_ld(x0 + 0);
+                    p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = v16_add(v16_ld(x0 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p1 = v16_mul(z, at1);
+                    v16 z = v16_ld(x0 + 16);
+                    p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 0), xr0);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p2 = v16_mul(z, at0);
+                    v16 z = v16_ld(x1 + 0);
+                    p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p3;
                 {
-                    v16 z = v16_add(v16_ld(x1 + 16), xr1);
-                    z = v16_max(z, v16_mul(z, slope));
-                    p3 = v16_mul(z, at1);
+                    v16 z = v16_ld(x1 + 16);
+                    p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
                 }
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
@@ -172,7 +177,7 @@ GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx512(const gk_layer_run *run, 
         const v4 inv_5 = v4_set1(1.0f / (s[5] + 1e-16f));  /* PyG's guard */
         const v4 inv_6 = v4_set1(1.0f / (s[6] + 1e-16f));  /* PyG's guard */
         const v4 inv_7 = v4_set1(1.0f / (s[7] + 1e-16f));  /* PyG's guard */
-        if (run->alpha) gk_gatv2_row_alpha(run, i, m, s);
+        if (run->alpha) gk_gatv2_row_alpha(run, i, s);
         {
             v4 o = v4_mul(acc_0_0, inv_0);
             if (r_i) o = v4_add(o, v4_ld(r_i + 0));

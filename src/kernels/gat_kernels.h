@@ -40,11 +40,11 @@
 void gk_gat_row_exact(const gk_layer_run *run, size_t i, float *out);
 
 /* GATv2: alpha of target row i, recomputing its logits (in PyG's order)
- * with the kernel's final per-head max m[h] and softmax sum[h]:
+ * and their max m[h], with the kernel's softmax sum[h] (a sum of exp(logit -
+ * max), however the kernel shifted its logits):
  * alpha[e, h] = exp(logit - m[h]) / (sum[h] + 1e-16). Only when the plan
  * keeps attention. */
-void gk_gatv2_row_alpha(const gk_layer_run *run, size_t i, const float *m,
-                        const float *sum);
+void gk_gatv2_row_alpha(const gk_layer_run *run, size_t i, const float *sum);
 
 /* Sort keys[0:n) ascending in place and write perm (perm[r] = original index
  * of the r-th smallest). tmp_keys[n], tmp_perm[n] are scratch. Stable LSD
