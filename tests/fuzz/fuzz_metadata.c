@@ -69,8 +69,13 @@ static void add_layer(builder *b, const gk_layer_info *in) {
 }
 
 /* The model from its file through the library and through the tests'
- * independent reader, on the same 5-node graph: y must agree. */
-static void compare_with_reference(const gk_model *m, const uint8_t *file, size_t size) {
+ * independent reader, on the same 5-node graph: y must agree, within 1e-5
+ * times the largest |negative_slope| when that is above 1. A float32 logit
+ * is off by about its size times 2^-24, and leaky_relu's slope multiplies
+ * the negative ones (the metadata may ask for 522): the attention weights'
+ * error grows with it in any float32 implementation, PyG's included. */
+static void compare_with_reference(const gk_model *m, const uint8_t *file, size_t size,
+                                   double max_slope) {
     gk_st_file st;
     gk_error err;
     FUZZ_CHECK(gk_st_parse(file, size, &st, &err) == GK_OK);
@@ -97,7 +102,7 @@ static void compare_with_reference(const gk_model *m, const uint8_t *file, size_
         FUZZ_CHECK(ref_forward(ref.layers, ref.num_layers, N, E, ei, ei + E,
                                d ? ead : NULL, (int)d, xd, yd, NULL) == 0);
         double rel = ref_rel_error_f32(y, yd, N * w);
-        if (!(rel <= 1e-5)) {
+        if (!(rel <= 1e-5 * fmax(1.0, max_slope))) {
             fprintf(stderr, "y differs from the reference by %.3e\n", rel);
             abort();
         }
@@ -130,7 +135,10 @@ static void load_generated(const char *json, const gk_layer *layers, int count) 
             FUZZ_CHECK(st == GK_EOVERFLOW);
         } else {
             fuzz_exercise_model(m);
-            compare_with_reference(m, file, size);
+            double max_slope = 0.0;
+            for (int l = 0; l < count; l++)
+                max_slope = fmax(max_slope, fabs((double)layers[l].info.negative_slope));
+            compare_with_reference(m, file, size, max_slope);
             gk_model_free(m);
         }
         gk_free(file);
