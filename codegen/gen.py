@@ -295,11 +295,16 @@ def gatv2_plan(isa, key):
     in "pieces" of up to WM lanes; the pieces of one segment vector are
     added, and segment vectors are summed lane-wise in segments of S lanes
     by a pairwise-sum tree (v*_pairsum): S vectors -> one vector of WM
-    logits, in [edge][head] order, SEG logits per edge (heads padded)."""
+    logits, in [edge][head] order, SEG logits per edge (heads padded).
+    When H·C is half a vector, a segment vector holds two edges (PACK = 2),
+    so no lane is spent on padding: half the leaves and exp lanes."""
     h, c, d = key.heads, key.channels, key.edge_dim
     wm, hc = isa.wide, h * c
+    pack = 1          # edges per segment vector
     if wm % c == 0:   # channels divide the vector: flat over H·C, segments of C
         s = c
+        if 2 * hc == wm:  # H·C fills half a vector: two edges per vector
+            pack = 2
         nv = -(-hc // wm)
         ns = pow2_at_least(nv)
         pieces = [(v * wm, min(wm, hc - v * wm), v) for v in range(nv)]
@@ -308,10 +313,11 @@ def gatv2_plan(isa, key):
         ns = pow2_at_least(h)
         pieces = [(hh * c + r * wm, min(wm, c - r * wm), hh)
                   for hh in range(h) for r in range(-(-c // wm))]
-    seg = ns * wm // s
+    seg = ns * wm // s // pack
     if seg > wm:
         return None
-    ec = max(1, s // ns)  # edges per chunk: ec·ns segment vectors, a multiple of s
+    # edges per chunk: ec·ns/pack segment vectors, a multiple of s
+    ec = max(1, s // ns) * pack
     ops = []              # leaves and pairwise sums, depth first
 
     def tree(lo, hi):
@@ -324,7 +330,7 @@ def gatv2_plan(isa, key):
         name = f"q{lo}_{hi}"
         ops.append(("sum", name, a, b))
         return name
-    outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // s)]
+    outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // pack // s)]
     w = isa.channel_lanes(c)
     mode = "concat" if key.concat else "mean"
     rot, n = [], wm // 2  # rotations that gather a head's lanes: wm/2 ... seg
@@ -332,7 +338,7 @@ def gatv2_plan(isa, key):
         rot.append(n)
         n //= 2
     return dict(H=h, C=c, D=d, concat=key.concat, W=w, NVC=c // w, OW=key.out_width,
-                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, pieces=pieces, ops=ops, outs=outs, ROT=rot,
+                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, PACK=pack, pieces=pieces, ops=ops, outs=outs, ROT=rot,
                 U2=h * (c // w) <= 4,  # few accumulators: two sets, edges in pairs
                 name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{mode}__{isa.name}")
 

@@ -53,6 +53,7 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__neon(const gk_layer_run *run, size
         v4 bcc_0_0 = v4_zero(), bcc_0_1 = v4_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+            v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 8) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
@@ -118,14 +119,15 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__neon(const gk_layer_run *run, size
                 const v8 q4_8 = gk_v8_pairsum(q4_6, q6_8);
                 const v8 q0_8 = gk_v8_pairsum(q0_4, q4_8);
                 v8_st(lb + k0 * 1 + 0, q0_8);
+                bm = v8_max(q0_8, bm);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf), in
-             * every lane of its head: lanes l and l + n hold one head for
-             * n a multiple of 1, so max with rotations by 4 ... 1 */
-            const int nl = cnt * 1, nq = (cnt + 7) / 8 * 8;
-            for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
-            v8 bm = v8_set1(-INFINITY);
-            for (int q = 0; q < nq; q += 8) bm = v8_max(v8_ld(lb + q), bm);
+            /* the block's max per head, from registers (a reload of lb
+             * would wait on the stores), in every lane of its head. The
+             * lanes of edges past cnt repeat the block's last edge (the
+             * clamped indices), so they leave the max as it is; lanes l
+             * and l + n hold one head for n a multiple of 1, so max
+             * with rotations by 4 ... 1 */
+            const int nl = cnt * 1;
             bm = v8_max(gk_v8_rot(bm, 4), bm);
             bm = v8_max(gk_v8_rot(bm, 2), bm);
             bm = v8_max(gk_v8_rot(bm, 1), bm);

@@ -58,6 +58,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
         v4 bcc_1_0 = v4_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+            v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 4) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
@@ -99,14 +100,15 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
                 const v8 q2_4 = gk_v8_pairsum(p2, p3);
                 const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
                 v8_st(lb + k0 * 2 + 0, q0_4);
+                bm = v8_max(q0_4, bm);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf), in
-             * every lane of its head: lanes l and l + n hold one head for
-             * n a multiple of 2, so max with rotations by 4 ... 2 */
-            const int nl = cnt * 2, nq = (cnt + 3) / 4 * 8;
-            for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
-            v8 bm = v8_set1(-INFINITY);
-            for (int q = 0; q < nq; q += 8) bm = v8_max(v8_ld(lb + q), bm);
+            /* the block's max per head, from registers (a reload of lb
+             * would wait on the stores), in every lane of its head. The
+             * lanes of edges past cnt repeat the block's last edge (the
+             * clamped indices), so they leave the max as it is; lanes l
+             * and l + n hold one head for n a multiple of 2, so max
+             * with rotations by 4 ... 2 */
+            const int nl = cnt * 2;
             bm = v8_max(gk_v8_rot(bm, 4), bm);
             bm = v8_max(gk_v8_rot(bm, 2), bm);
             if (c0 == e0) {

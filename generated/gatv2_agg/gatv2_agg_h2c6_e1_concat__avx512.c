@@ -60,6 +60,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c6_e1_concat__avx512(const gk_layer_run *run, 
         v1 acc_1_0 = v1_zero(), acc_1_1 = v1_zero(), acc_1_2 = v1_zero(), acc_1_3 = v1_zero(), acc_1_4 = v1_zero(), acc_1_5 = v1_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+            v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 8) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
@@ -197,14 +198,15 @@ GK_TARGET void gk_f32_gatv2_agg_h2c6_e1_concat__avx512(const gk_layer_run *run, 
                 const v16 q8_16 = gk_v16_pairsum(q8_12, q12_16);
                 const v16 q0_16 = gk_v16_pairsum(q0_8, q8_16);
                 v16_st(lb + k0 * 2 + 0, q0_16);
+                bm = v16_max(q0_16, bm);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf), in
-             * every lane of its head: lanes l and l + n hold one head for
-             * n a multiple of 2, so max with rotations by 8 ... 2 */
-            const int nl = cnt * 2, nq = (cnt + 7) / 8 * 16;
-            for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
-            v16 bm = v16_set1(-INFINITY);
-            for (int q = 0; q < nq; q += 16) bm = v16_max(v16_ld(lb + q), bm);
+            /* the block's max per head, from registers (a reload of lb
+             * would wait on the stores), in every lane of its head. The
+             * lanes of edges past cnt repeat the block's last edge (the
+             * clamped indices), so they leave the max as it is; lanes l
+             * and l + n hold one head for n a multiple of 2, so max
+             * with rotations by 8 ... 2 */
+            const int nl = cnt * 2;
             bm = v16_max(gk_v16_rot(bm, 8), bm);
             bm = v16_max(gk_v16_rot(bm, 4), bm);
             bm = v16_max(gk_v16_rot(bm, 2), bm);

@@ -62,6 +62,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__avx512(const gk_layer_run *run, si
         v1 bcc_3_0 = v1_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+            v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 1) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
@@ -73,14 +74,15 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__avx512(const gk_layer_run *run, si
                     p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16_st(lb + k0 * 16 + 0, p0);
+                bm = v16_max(p0, bm);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf), in
-             * every lane of its head: lanes l and l + n hold one head for
-             * n a multiple of 16, so max with rotations by 8 ... 16 */
-            const int nl = cnt * 16, nq = (cnt + 0) / 1 * 16;
-            for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
-            v16 bm = v16_set1(-INFINITY);
-            for (int q = 0; q < nq; q += 16) bm = v16_max(v16_ld(lb + q), bm);
+            /* the block's max per head, from registers (a reload of lb
+             * would wait on the stores), in every lane of its head. The
+             * lanes of edges past cnt repeat the block's last edge (the
+             * clamped indices), so they leave the max as it is; lanes l
+             * and l + n hold one head for n a multiple of 16, so max
+             * with rotations by 8 ... 16 */
+            const int nl = cnt * 16;
             if (c0 == e0) {
                 mv = bm;
             } else {  /* a later block: rescale the row so far if a head's max grew */

@@ -74,6 +74,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, si
         v8 bcc_3_0 = v8_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
+            v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 2) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
@@ -137,14 +138,15 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, si
                 const v8 q4_8 = gk_v8_pairsum(q4_6, q6_8);
                 const v8 q0_8 = gk_v8_pairsum(q0_4, q4_8);
                 v8_st(lb + k0 * 4 + 0, q0_8);
+                bm = v8_max(q0_8, bm);
             }
-            /* the block's max per head (lanes of edges past cnt: -inf), in
-             * every lane of its head: lanes l and l + n hold one head for
-             * n a multiple of 4, so max with rotations by 4 ... 4 */
-            const int nl = cnt * 4, nq = (cnt + 1) / 2 * 8;
-            for (int q = nl; q < nq; q++) lb[q] = -INFINITY;
-            v8 bm = v8_set1(-INFINITY);
-            for (int q = 0; q < nq; q += 8) bm = v8_max(v8_ld(lb + q), bm);
+            /* the block's max per head, from registers (a reload of lb
+             * would wait on the stores), in every lane of its head. The
+             * lanes of edges past cnt repeat the block's last edge (the
+             * clamped indices), so they leave the max as it is; lanes l
+             * and l + n hold one head for n a multiple of 4, so max
+             * with rotations by 4 ... 4 */
+            const int nl = cnt * 4;
             bm = v8_max(gk_v8_rot(bm, 4), bm);
             if (c0 == e0) {
                 mv = bm;
