@@ -164,7 +164,7 @@ set(GK_GEN_SOURCES_avx512
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c80_4x80_u4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e0_mean__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e1_mean__avx512.c
-    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e0_concat__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c32_e2_concat__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c3_e1_mean__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c4_e1_concat__avx512.c
@@ -323,7 +323,7 @@ set(GK_GEN_SOURCES_avx2
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c80_3x32_u4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e0_mean__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e1_mean__avx2.c
-    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e0_concat__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c32_e2_concat__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c3_e1_mean__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c4_e1_concat__avx2.c
@@ -482,7 +482,7 @@ set(GK_GEN_SOURCES_neon
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c80_6x16_u4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e0_mean__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e1_mean__neon.c
-    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e0_concat__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c32_e2_concat__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c3_e1_mean__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c4_e1_concat__neon.c
@@ -641,7 +641,7 @@ set(GK_GEN_SOURCES_scalar
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c80_2x16__scalar.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e0_mean__scalar.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h1c8_e1_mean__scalar.c
-    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e1_concat__scalar.c
+    ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c2_e0_concat__scalar.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c32_e2_concat__scalar.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c3_e1_mean__scalar.c
     ${CMAKE_CURRENT_LIST_DIR}/gatv2_agg/gatv2_agg_h2c4_e1_concat__scalar.c

@@ -30,7 +30,7 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, si
     (void)bias; (void)act;
     const v16 slope = v16_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
-    /* two edges per vector: the constants in both halves */
+    /* two edges per vector (no edge features): att in both halves */
     const v16 at0 = gk_v16_ld_pair(L->att + 0, L->att + 0);
     /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
      * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is

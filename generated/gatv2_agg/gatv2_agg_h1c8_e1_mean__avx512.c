@@ -19,7 +19,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 
 
 /* 1 head(s) x 8 channels, 1 edge feature(s), mean:
- * targets [begin, end). Logits 16 edge(s) at a time, 1 per edge. */
+ * targets [begin, end). Logits 8 edge(s) at a time, 2 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
@@ -32,9 +32,8 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
     (void)bias; (void)act;
     const v16 slope = v16_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
-    /* two edges per vector: the constants in both halves */
-    const v16 at0 = gk_v16_ld_pair(L->att + 0, L->att + 0);
-    const v16 ew0_0 = gk_v16_ld_pair(L->edge_w + 0, L->edge_w + 0);
+    const v16 at0 = v16_ld_first(L->att + 0, 8);
+    const v16 ew0_0 = v16_ld_first(L->edge_w + 0, 8);
     /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
      * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
      * the same for the whole row and head, and a softmax does not see it
@@ -43,22 +42,22 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
      * max and a multiply-add. */
     const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
     const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
-    float lb[64 * 1];  /* a block's logits, then weights: [edge][head] */
+    float lb[64 * 2];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 nxr0 = v16_sub(v16_zero(), gk_v16_ld_pair(xr + 0, xr + 0));
-        /* running max and sum of the row's logits, lane l: head l % 1 */
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld_first(xr + 0, 8));
+        /* running max and sum of the row's logits, lane l: head l % 2 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v8 acc_0_0 = v8_zero();
         v8 bcc_0_0 = v8_zero();
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
-            for (int k0 = 0; k0 < cnt; k0 += 16) {
+            for (int k0 = 0; k0 < cnt; k0 += 8) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;
@@ -83,99 +82,74 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
                 const int32_t ed7 = c0 + (k0 + 7 < cnt ? k0 + 7 : cnt - 1);
                 const float *x7 = t + (size_t)src[ed7] * ts;
                 const float *a7 = attr + (size_t)ed7 * ds;
-                const int32_t ed8 = c0 + (k0 + 8 < cnt ? k0 + 8 : cnt - 1);
-                const float *x8 = t + (size_t)src[ed8] * ts;
-                const float *a8 = attr + (size_t)ed8 * ds;
-                const int32_t ed9 = c0 + (k0 + 9 < cnt ? k0 + 9 : cnt - 1);
-                const float *x9 = t + (size_t)src[ed9] * ts;
-                const float *a9 = attr + (size_t)ed9 * ds;
-                const int32_t ed10 = c0 + (k0 + 10 < cnt ? k0 + 10 : cnt - 1);
-                const float *x10 = t + (size_t)src[ed10] * ts;
-                const float *a10 = attr + (size_t)ed10 * ds;
-                const int32_t ed11 = c0 + (k0 + 11 < cnt ? k0 + 11 : cnt - 1);
-                const float *x11 = t + (size_t)src[ed11] * ts;
-                const float *a11 = attr + (size_t)ed11 * ds;
-                const int32_t ed12 = c0 + (k0 + 12 < cnt ? k0 + 12 : cnt - 1);
-                const float *x12 = t + (size_t)src[ed12] * ts;
-                const float *a12 = attr + (size_t)ed12 * ds;
-                const int32_t ed13 = c0 + (k0 + 13 < cnt ? k0 + 13 : cnt - 1);
-                const float *x13 = t + (size_t)src[ed13] * ts;
-                const float *a13 = attr + (size_t)ed13 * ds;
-                const int32_t ed14 = c0 + (k0 + 14 < cnt ? k0 + 14 : cnt - 1);
-                const float *x14 = t + (size_t)src[ed14] * ts;
-                const float *a14 = attr + (size_t)ed14 * ds;
-                const int32_t ed15 = c0 + (k0 + 15 < cnt ? k0 + 15 : cnt - 1);
-                const float *x15 = t + (size_t)src[ed15] * ts;
-                const float *a15 = attr + (size_t)ed15 * ds;
                 v16 p0;
                 {
-                    v16 z = gk_v16_ld_pair(x0 + 0, x1 + 0);
-                    z = v16_fma(gk_v16_set_pair(a0[0], a1[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x0 + 0, 8);
+                    z = v16_fma(v16_set1(a0[0]), ew0_0, z);
                     p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = gk_v16_ld_pair(x2 + 0, x3 + 0);
-                    z = v16_fma(gk_v16_set_pair(a2[0], a3[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x1 + 0, 8);
+                    z = v16_fma(v16_set1(a1[0]), ew0_0, z);
                     p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = gk_v16_ld_pair(x4 + 0, x5 + 0);
-                    z = v16_fma(gk_v16_set_pair(a4[0], a5[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x2 + 0, 8);
+                    z = v16_fma(v16_set1(a2[0]), ew0_0, z);
                     p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p3;
                 {
-                    v16 z = gk_v16_ld_pair(x6 + 0, x7 + 0);
-                    z = v16_fma(gk_v16_set_pair(a6[0], a7[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x3 + 0, 8);
+                    z = v16_fma(v16_set1(a3[0]), ew0_0, z);
                     p3 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
                 v16 p4;
                 {
-                    v16 z = gk_v16_ld_pair(x8 + 0, x9 + 0);
-                    z = v16_fma(gk_v16_set_pair(a8[0], a9[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x4 + 0, 8);
+                    z = v16_fma(v16_set1(a4[0]), ew0_0, z);
                     p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p5;
                 {
-                    v16 z = gk_v16_ld_pair(x10 + 0, x11 + 0);
-                    z = v16_fma(gk_v16_set_pair(a10[0], a11[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x5 + 0, 8);
+                    z = v16_fma(v16_set1(a5[0]), ew0_0, z);
                     p5 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q4_6 = gk_v16_pairsum(p4, p5);
                 v16 p6;
                 {
-                    v16 z = gk_v16_ld_pair(x12 + 0, x13 + 0);
-                    z = v16_fma(gk_v16_set_pair(a12[0], a13[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x6 + 0, 8);
+                    z = v16_fma(v16_set1(a6[0]), ew0_0, z);
                     p6 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p7;
                 {
-                    v16 z = gk_v16_ld_pair(x14 + 0, x15 + 0);
-                    z = v16_fma(gk_v16_set_pair(a14[0], a15[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x7 + 0, 8);
+                    z = v16_fma(v16_set1(a7[0]), ew0_0, z);
                     p7 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q6_8 = gk_v16_pairsum(p6, p7);
                 const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
                 const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
-                v16_st(lb + k0 * 1 + 0, q0_8);
+                v16_st(lb + k0 * 2 + 0, q0_8);
                 bm = v16_max(q0_8, bm);
             }
             /* the block's max per head, from registers (a reload of lb
              * would wait on the stores), in every lane of its head. The
              * lanes of edges past cnt repeat the block's last edge (the
              * clamped indices), so they leave the max as it is; lanes l
-             * and l + n hold one head for n a multiple of 1, so max
-             * with rotations by 8 ... 1 */
-            const int nl = cnt * 1;
+             * and l + n hold one head for n a multiple of 2, so max
+             * with rotations by 8 ... 2 */
+            const int nl = cnt * 2;
             bm = v16_max(gk_v16_rot(bm, 8), bm);
             bm = v16_max(gk_v16_rot(bm, 4), bm);
             bm = v16_max(gk_v16_rot(bm, 2), bm);
-            bm = v16_max(gk_v16_rot(bm, 1), bm);
             if (c0 == e0) {
                 mv = bm;
             } else {  /* a later block: rescale the row so far if a head's max grew */
@@ -200,7 +174,6 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
             bs = v16_add(gk_v16_rot(bs, 8), bs);
             bs = v16_add(gk_v16_rot(bs, 4), bs);
             bs = v16_add(gk_v16_rot(bs, 2), bs);
-            bs = v16_add(gk_v16_rot(bs, 1), bs);
             sv = v16_add(sv, bs);
             int q = 0;
             /* two edges at a time into two accumulator sets: few
@@ -209,8 +182,8 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 const float *t_k = t + (size_t)src[c0 + q + 1] * ts;
                 {
-                    const v8 wh = v8_set1(lb[q * 1 + 0]);
-                    const v8 wk = v8_set1(lb[(q + 1) * 1 + 0]);
+                    const v8 wh = v8_set1(lb[q * 2 + 0]);
+                    const v8 wk = v8_set1(lb[(q + 1) * 2 + 0]);
                     acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
                     bcc_0_0 = v8_fma(wk, v8_ld(t_k + 0), bcc_0_0);
                 }
@@ -218,7 +191,7 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e1_mean__avx512(const gk_layer_run *run, si
             for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
-                    const v8 wh = v8_set1(lb[q * 1 + 0]);
+                    const v8 wh = v8_set1(lb[q * 2 + 0]);
                     acc_0_0 = v8_fma(wh, v8_ld(t_j + 0), acc_0_0);
                 }
             }

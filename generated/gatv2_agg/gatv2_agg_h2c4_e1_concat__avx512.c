@@ -19,7 +19,7 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 
 
 /* 2 head(s) x 4 channels, 1 edge feature(s), concat:
- * targets [begin, end). Logits 8 edge(s) at a time, 2 per edge. */
+ * targets [begin, end). Logits 4 edge(s) at a time, 4 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
@@ -32,9 +32,8 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
     (void)bias; (void)act;
     const v16 slope = v16_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
-    /* two edges per vector: the constants in both halves */
-    const v16 at0 = gk_v16_ld_pair(L->att + 0, L->att + 0);
-    const v16 ew0_0 = gk_v16_ld_pair(L->edge_w + 0, L->edge_w + 0);
+    const v16 at0 = v16_ld_first(L->att + 0, 8);
+    const v16 ew0_0 = v16_ld_first(L->edge_w + 0, 8);
     /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
      * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
      * the same for the whole row and head, and a softmax does not see it
@@ -43,15 +42,15 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
      * max and a multiply-add. */
     const v16 one_minus_slope = v16_sub(v16_set1(1.0f), slope);
     const v16 as0 = v16_mul(slope, at0), am0 = v16_mul(one_minus_slope, at0);
-    float lb[64 * 2];  /* a block's logits, then weights: [edge][head] */
+    float lb[64 * 4];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 8;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v16 nxr0 = v16_sub(v16_zero(), gk_v16_ld_pair(xr + 0, xr + 0));
-        /* running max and sum of the row's logits, lane l: head l % 2 */
+        const v16 nxr0 = v16_sub(v16_zero(), v16_ld_first(xr + 0, 8));
+        /* running max and sum of the row's logits, lane l: head l % 4 */
         v16 mv = v16_set1(-INFINITY), sv = v16_zero();
         v4 acc_0_0 = v4_zero();
         v4 bcc_0_0 = v4_zero();
@@ -60,7 +59,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
-            for (int k0 = 0; k0 < cnt; k0 += 8) {
+            for (int k0 = 0; k0 < cnt; k0 += 4) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;
@@ -73,58 +72,45 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
                 const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
                 const float *x3 = t + (size_t)src[ed3] * ts;
                 const float *a3 = attr + (size_t)ed3 * ds;
-                const int32_t ed4 = c0 + (k0 + 4 < cnt ? k0 + 4 : cnt - 1);
-                const float *x4 = t + (size_t)src[ed4] * ts;
-                const float *a4 = attr + (size_t)ed4 * ds;
-                const int32_t ed5 = c0 + (k0 + 5 < cnt ? k0 + 5 : cnt - 1);
-                const float *x5 = t + (size_t)src[ed5] * ts;
-                const float *a5 = attr + (size_t)ed5 * ds;
-                const int32_t ed6 = c0 + (k0 + 6 < cnt ? k0 + 6 : cnt - 1);
-                const float *x6 = t + (size_t)src[ed6] * ts;
-                const float *a6 = attr + (size_t)ed6 * ds;
-                const int32_t ed7 = c0 + (k0 + 7 < cnt ? k0 + 7 : cnt - 1);
-                const float *x7 = t + (size_t)src[ed7] * ts;
-                const float *a7 = attr + (size_t)ed7 * ds;
                 v16 p0;
                 {
-                    v16 z = gk_v16_ld_pair(x0 + 0, x1 + 0);
-                    z = v16_fma(gk_v16_set_pair(a0[0], a1[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x0 + 0, 8);
+                    z = v16_fma(v16_set1(a0[0]), ew0_0, z);
                     p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p1;
                 {
-                    v16 z = gk_v16_ld_pair(x2 + 0, x3 + 0);
-                    z = v16_fma(gk_v16_set_pair(a2[0], a3[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x1 + 0, 8);
+                    z = v16_fma(v16_set1(a1[0]), ew0_0, z);
                     p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q0_2 = gk_v16_pairsum(p0, p1);
                 v16 p2;
                 {
-                    v16 z = gk_v16_ld_pair(x4 + 0, x5 + 0);
-                    z = v16_fma(gk_v16_set_pair(a4[0], a5[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x2 + 0, 8);
+                    z = v16_fma(v16_set1(a2[0]), ew0_0, z);
                     p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 v16 p3;
                 {
-                    v16 z = gk_v16_ld_pair(x6 + 0, x7 + 0);
-                    z = v16_fma(gk_v16_set_pair(a6[0], a7[0]), ew0_0, z);
+                    v16 z = v16_ld_first(x3 + 0, 8);
+                    z = v16_fma(v16_set1(a3[0]), ew0_0, z);
                     p3 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                 }
                 const v16 q2_4 = gk_v16_pairsum(p2, p3);
                 const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
-                v16_st(lb + k0 * 2 + 0, q0_4);
+                v16_st(lb + k0 * 4 + 0, q0_4);
                 bm = v16_max(q0_4, bm);
             }
             /* the block's max per head, from registers (a reload of lb
              * would wait on the stores), in every lane of its head. The
              * lanes of edges past cnt repeat the block's last edge (the
              * clamped indices), so they leave the max as it is; lanes l
-             * and l + n hold one head for n a multiple of 2, so max
-             * with rotations by 8 ... 2 */
-            const int nl = cnt * 2;
+             * and l + n hold one head for n a multiple of 4, so max
+             * with rotations by 8 ... 4 */
+            const int nl = cnt * 4;
             bm = v16_max(gk_v16_rot(bm, 8), bm);
             bm = v16_max(gk_v16_rot(bm, 4), bm);
-            bm = v16_max(gk_v16_rot(bm, 2), bm);
             if (c0 == e0) {
                 mv = bm;
             } else {  /* a later block: rescale the row so far if a head's max grew */
@@ -150,7 +136,6 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
             }
             bs = v16_add(gk_v16_rot(bs, 8), bs);
             bs = v16_add(gk_v16_rot(bs, 4), bs);
-            bs = v16_add(gk_v16_rot(bs, 2), bs);
             sv = v16_add(sv, bs);
             int q = 0;
             /* two edges at a time into two accumulator sets: few
@@ -159,14 +144,14 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 const float *t_k = t + (size_t)src[c0 + q + 1] * ts;
                 {
-                    const v4 wh = v4_set1(lb[q * 2 + 0]);
-                    const v4 wk = v4_set1(lb[(q + 1) * 2 + 0]);
+                    const v4 wh = v4_set1(lb[q * 4 + 0]);
+                    const v4 wk = v4_set1(lb[(q + 1) * 4 + 0]);
                     acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
                     bcc_0_0 = v4_fma(wk, v4_ld(t_k + 0), bcc_0_0);
                 }
                 {
-                    const v4 wh = v4_set1(lb[q * 2 + 1]);
-                    const v4 wk = v4_set1(lb[(q + 1) * 2 + 1]);
+                    const v4 wh = v4_set1(lb[q * 4 + 1]);
+                    const v4 wk = v4_set1(lb[(q + 1) * 4 + 1]);
                     acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
                     bcc_1_0 = v4_fma(wk, v4_ld(t_k + 4), bcc_1_0);
                 }
@@ -174,11 +159,11 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
             for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
-                    const v4 wh = v4_set1(lb[q * 2 + 0]);
+                    const v4 wh = v4_set1(lb[q * 4 + 0]);
                     acc_0_0 = v4_fma(wh, v4_ld(t_j + 0), acc_0_0);
                 }
                 {
-                    const v4 wh = v4_set1(lb[q * 2 + 1]);
+                    const v4 wh = v4_set1(lb[q * 4 + 1]);
                     acc_1_0 = v4_fma(wh, v4_ld(t_j + 4), acc_1_0);
                 }
             }

@@ -19,7 +19,7 @@ GK_INLINE v1 v1_act(v1 o, gk_activation act) {
 
 
 /* 4 head(s) x 1 channels, 1 edge feature(s), mean:
- * targets [begin, end). Logits 2 edge(s) at a time, 4 per edge. */
+ * targets [begin, end). Logits 1 edge(s) at a time, 8 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
@@ -32,9 +32,8 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
     (void)bias; (void)act;
     const v8 slope = v8_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
-    /* two edges per vector: the constants in both halves */
-    const v8 at0 = gk_v8_ld_pair(L->att + 0, L->att + 0);
-    const v8 ew0_0 = gk_v8_ld_pair(L->edge_w + 0, L->edge_w + 0);
+    const v8 at0 = v8_ld_first(L->att + 0, 4);
+    const v8 ew0_0 = v8_ld_first(L->edge_w + 0, 4);
     /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
      * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
      * the same for the whole row and head, and a softmax does not see it
@@ -43,15 +42,15 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
      * max and a multiply-add. */
     const v8 one_minus_slope = v8_sub(v8_set1(1.0f), slope);
     const v8 as0 = v8_mul(slope, at0), am0 = v8_mul(one_minus_slope, at0);
-    float lb[64 * 4];  /* a block's logits, then weights: [edge][head] */
+    float lb[64 * 8];  /* a block's logits, then weights: [edge][head] */
     for (size_t i = begin; i < end; i++) {
         const float *t_i = t + i * ts, *xr = t_i + L->col_xr;
         const float *r_i = has_res ? t_i + L->col_res : NULL;
         (void)r_i;
         float *y_i = run->y + i * 1;
         const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
-        const v8 nxr0 = v8_sub(v8_zero(), gk_v8_ld_pair(xr + 0, xr + 0));
-        /* running max and sum of the row's logits, lane l: head l % 4 */
+        const v8 nxr0 = v8_sub(v8_zero(), v8_ld_first(xr + 0, 4));
+        /* running max and sum of the row's logits, lane l: head l % 8 */
         v8 mv = v8_set1(-INFINITY), sv = v8_zero();
         v1 acc_0_0 = v1_zero();
         v1 bcc_0_0 = v1_zero();
@@ -64,30 +63,26 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
         for (int32_t c0 = e0; c0 < e1; c0 += 64) {
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
-            for (int k0 = 0; k0 < cnt; k0 += 2) {
+            for (int k0 = 0; k0 < cnt; k0 += 1) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;
-                const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
-                const float *x1 = t + (size_t)src[ed1] * ts;
-                const float *a1 = attr + (size_t)ed1 * ds;
                 v8 p0;
                 {
-                    v8 z = gk_v8_ld_pair(x0 + 0, x1 + 0);
-                    z = v8_fma(gk_v8_set_pair(a0[0], a1[0]), ew0_0, z);
+                    v8 z = v8_ld_first(x0 + 0, 4);
+                    z = v8_fma(v8_set1(a0[0]), ew0_0, z);
                     p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
-                v8_st(lb + k0 * 4 + 0, p0);
+                v8_st(lb + k0 * 8 + 0, p0);
                 bm = v8_max(p0, bm);
             }
             /* the block's max per head, from registers (a reload of lb
              * would wait on the stores), in every lane of its head. The
              * lanes of edges past cnt repeat the block's last edge (the
              * clamped indices), so they leave the max as it is; lanes l
-             * and l + n hold one head for n a multiple of 4, so max
-             * with rotations by 4 ... 4 */
-            const int nl = cnt * 4;
-            bm = v8_max(gk_v8_rot(bm, 4), bm);
+             * and l + n hold one head for n a multiple of 8, so max
+             * with rotations by 4 ... 8 */
+            const int nl = cnt * 8;
             if (c0 == e0) {
                 mv = bm;
             } else {  /* a later block: rescale the row so far if a head's max grew */
@@ -115,7 +110,6 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
                 bs = v8_add(bs, w);
                 v8_st(lb + q, w);
             }
-            bs = v8_add(gk_v8_rot(bs, 4), bs);
             sv = v8_add(sv, bs);
             int q = 0;
             /* two edges at a time into two accumulator sets: few
@@ -124,26 +118,26 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 const float *t_k = t + (size_t)src[c0 + q + 1] * ts;
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 0]);
-                    const v1 wk = v1_set1(lb[(q + 1) * 4 + 0]);
+                    const v1 wh = v1_set1(lb[q * 8 + 0]);
+                    const v1 wk = v1_set1(lb[(q + 1) * 8 + 0]);
                     acc_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc_0_0);
                     bcc_0_0 = v1_fma(wk, v1_ld(t_k + 0), bcc_0_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 1]);
-                    const v1 wk = v1_set1(lb[(q + 1) * 4 + 1]);
+                    const v1 wh = v1_set1(lb[q * 8 + 1]);
+                    const v1 wk = v1_set1(lb[(q + 1) * 8 + 1]);
                     acc_1_0 = v1_fma(wh, v1_ld(t_j + 1), acc_1_0);
                     bcc_1_0 = v1_fma(wk, v1_ld(t_k + 1), bcc_1_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 2]);
-                    const v1 wk = v1_set1(lb[(q + 1) * 4 + 2]);
+                    const v1 wh = v1_set1(lb[q * 8 + 2]);
+                    const v1 wk = v1_set1(lb[(q + 1) * 8 + 2]);
                     acc_2_0 = v1_fma(wh, v1_ld(t_j + 2), acc_2_0);
                     bcc_2_0 = v1_fma(wk, v1_ld(t_k + 2), bcc_2_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 3]);
-                    const v1 wk = v1_set1(lb[(q + 1) * 4 + 3]);
+                    const v1 wh = v1_set1(lb[q * 8 + 3]);
+                    const v1 wk = v1_set1(lb[(q + 1) * 8 + 3]);
                     acc_3_0 = v1_fma(wh, v1_ld(t_j + 3), acc_3_0);
                     bcc_3_0 = v1_fma(wk, v1_ld(t_k + 3), bcc_3_0);
                 }
@@ -151,19 +145,19 @@ GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size
             for (; q < cnt; q++) {
                 const float *t_j = t + (size_t)src[c0 + q] * ts;
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 0]);
+                    const v1 wh = v1_set1(lb[q * 8 + 0]);
                     acc_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc_0_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 1]);
+                    const v1 wh = v1_set1(lb[q * 8 + 1]);
                     acc_1_0 = v1_fma(wh, v1_ld(t_j + 1), acc_1_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 2]);
+                    const v1 wh = v1_set1(lb[q * 8 + 2]);
                     acc_2_0 = v1_fma(wh, v1_ld(t_j + 2), acc_2_0);
                 }
                 {
-                    const v1 wh = v1_set1(lb[q * 4 + 3]);
+                    const v1 wh = v1_set1(lb[q * 8 + 3]);
                     acc_3_0 = v1_fma(wh, v1_ld(t_j + 3), acc_3_0);
                 }
             }

@@ -214,12 +214,9 @@ GK_INLINE v8 gk_v8_pairsum(v8 a, v8 b) {
 }
 
 /* lanes [0, 4) from a, [4, 8) from b: two edges' 4 lanes in one vector
- * (GATv2's packed logits, H·C = 4); _set_pair: a in the low half, b in the high */
+ * (GATv2's packed logits, H·C = 4) */
 GK_INLINE v8 gk_v8_ld_pair(const float *a, const float *b) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_loadu_ps(b), 1);
-}
-GK_INLINE v8 gk_v8_set_pair(float a, float b) {
-    return _mm256_insertf128_ps(_mm256_set1_ps(a), _mm_set1_ps(b), 1);
 }
 
 /* lane l <- lane (l + n) mod 8 (GATv2's per-head reductions; the

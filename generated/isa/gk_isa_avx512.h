@@ -268,12 +268,9 @@ GK_INLINE v16 gk_v16_pairsum(v16 a, v16 b) {
 }
 
 /* lanes [0, 8) from a, [8, 16) from b: two edges' 8 lanes in one vector
- * (GATv2's packed logits, H·C = 8); _set_pair: a in the low half, b in the high */
+ * (GATv2's packed logits, H·C = 8) */
 GK_INLINE v16 gk_v16_ld_pair(const float *a, const float *b) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a)), _mm256_loadu_ps(b), 1);
-}
-GK_INLINE v16 gk_v16_set_pair(float a, float b) {
-    return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
 }
 
 /* lane l <- lane (l + n) mod 16 (GATv2's per-head reductions; the

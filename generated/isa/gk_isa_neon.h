@@ -212,9 +212,8 @@ GK_INLINE int v8_count_le_first(const float *p, int cnt, v8 q) {
 GK_INLINE v8 gk_v8_pairsum(v8 a, v8 b) { return v8_mk(vpaddq_f32(a.lo, a.hi), vpaddq_f32(b.lo, b.hi)); }
 
 /* lanes [0, 4) from a, [4, 8) from b: two edges' 4 lanes in one vector
- * (GATv2's packed logits, H·C = 4); _set_pair: a in the low half, b in the high */
+ * (GATv2's packed logits, H·C = 4) */
 GK_INLINE v8 gk_v8_ld_pair(const float *a, const float *b) { return v8_mk(vld1q_f32(a), vld1q_f32(b)); }
-GK_INLINE v8 gk_v8_set_pair(float a, float b) { return v8_mk(vdupq_n_f32(a), vdupq_n_f32(b)); }
 
 /* lane l <- lane (l + n) mod 8 (GATv2's per-head reductions): n = 1, 2, 4
  * by lane extracts, any other n through memory */

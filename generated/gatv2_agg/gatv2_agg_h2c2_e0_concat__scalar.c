@@ -2,13 +2,11 @@
  * Regenerate: python3 codegen/gen.py (docs/codegen.md). */
 #include "gat_kernels.h"
 
-/* 2 head(s) x 2 channels, 1 edge feature(s), concat. */
-void gk_f32_gatv2_agg_h2c2_e1_concat__scalar(const gk_layer_run *run, size_t begin, size_t end) {
+/* 2 head(s) x 2 channels, 0 edge feature(s), concat. */
+void gk_f32_gatv2_agg_h2c2_e0_concat__scalar(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
     const float *t = run->t, *att = L->att;
-    const size_t ds = (size_t)run->edge_dim;
-    const float *attr = run->view->attr, *ew = L->edge_w;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
     const float ns = L->info.negative_slope;
     for (size_t i = begin; i < end; i++) {
@@ -23,7 +21,6 @@ void gk_f32_gatv2_agg_h2c2_e1_concat__scalar(const gk_layer_run *run, size_t beg
                 float l = 0.0f;
                 for (int c = h * 2; c < (h + 1) * 2; c++) {
                     float v = xl[c] + xr[c];
-                    for (int d = 0; d < 1; d++) v += attr[(size_t)e * ds + d] * ew[d * 4 + c];
                     l += att[c] * (v > 0.0f ? v : v * ns);
                 }
                 if (l > m[h]) {  /* a new max: rescale what the row has so far */

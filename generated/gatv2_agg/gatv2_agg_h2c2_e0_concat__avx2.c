@@ -18,23 +18,20 @@ GK_INLINE v1 v1_act(v1 o, gk_activation act) {
 #endif
 
 
-/* 2 head(s) x 2 channels, 1 edge feature(s), concat:
+/* 2 head(s) x 2 channels, 0 edge feature(s), concat:
  * targets [begin, end). Logits 4 edge(s) at a time, 2 per edge. */
-GK_TARGET void gk_f32_gatv2_agg_h2c2_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
+GK_TARGET void gk_f32_gatv2_agg_h2c2_e0_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
     const gk_layer *L = run->layer;
     const size_t ts = run->t_stride;
     const float *t = run->t, *bias = L->bias;
-    const size_t ds = (size_t)run->edge_dim;
-    const float *attr = run->view->attr;
     const int32_t *row_ptr = run->view->row_ptr, *src = run->view->src;
     const int has_res = L->col_res >= 0;
     const gk_activation act = L->info.activation;
     (void)bias; (void)act;
     const v8 slope = v8_set1(L->info.negative_slope);
     /* att and W_e per piece, zero past the piece's lanes */
-    /* two edges per vector: the constants in both halves */
+    /* two edges per vector (no edge features): att in both halves */
     const v8 at0 = gk_v8_ld_pair(L->att + 0, L->att + 0);
-    const v8 ew0_0 = gk_v8_ld_pair(L->edge_w + 0, L->edge_w + 0);
     /* att·lrelu(zl + xr) (zl = xl_j + W_e·e_ij, s the slope) is
      * s·att·zl + (1-s)·att·max(zl, -xr) + att·xr: the last term is
      * the same for the whole row and head, and a softmax does not see it
@@ -63,26 +60,20 @@ GK_TARGET void gk_f32_gatv2_agg_h2c2_e1_concat__avx2(const gk_layer_run *run, si
             for (int k0 = 0; k0 < cnt; k0 += 4) {
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
-                const float *a0 = attr + (size_t)ed0 * ds;
                 const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
                 const float *x1 = t + (size_t)src[ed1] * ts;
-                const float *a1 = attr + (size_t)ed1 * ds;
                 const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
                 const float *x2 = t + (size_t)src[ed2] * ts;
-                const float *a2 = attr + (size_t)ed2 * ds;
                 const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
                 const float *x3 = t + (size_t)src[ed3] * ts;
-                const float *a3 = attr + (size_t)ed3 * ds;
                 v8 p0;
                 {
                     v8 z = gk_v8_ld_pair(x0 + 0, x1 + 0);
-                    z = v8_fma(gk_v8_set_pair(a0[0], a1[0]), ew0_0, z);
                     p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 v8 p1;
                 {
                     v8 z = gk_v8_ld_pair(x2 + 0, x3 + 0);
-                    z = v8_fma(gk_v8_set_pair(a2[0], a3[0]), ew0_0, z);
                     p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                 }
                 const v8 q0_2 = gk_v8_pairsum(p0, p1);
