@@ -98,12 +98,21 @@ double bench_peak_rss_mb(void);
 
 /* ---- statistics ---------------------------------------------------------- */
 
+/* Runs per batch of the best-batch figure: short enough to fall between
+ * other processes' time slices, long enough to average the clock's cost. */
+enum { BENCH_BATCH = 20 };
+
 typedef struct bench_stats {
     size_t runs;
     double p50, p90, p99, p999, max, min, mean;   /* microseconds */
+    /* the fastest BENCH_BATCH consecutive runs' mean (all runs' when
+     * fewer): on a shared machine, the figure that moves least between
+     * runs of one binary, for before/after ratios */
+    double best_batch;
 } bench_stats;
 
-/* Sorts ns[count] in place and fills the percentiles (nearest rank). */
+/* Takes the best batch from ns[count] in run order, then sorts it in place
+ * and fills the percentiles (nearest rank). */
 void bench_stats_compute(uint64_t *ns, size_t count, bench_stats *out);
 
 /* The machine's tail (bench/noise.c): core-only work calibrated to

@@ -41,9 +41,9 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
      * graphs: sorted prefix sums) reads above 100: say so where it shows */
     fprintf(to, "GFLOP/s and %%peak count the direct algorithm's FLOPs; above 100 "
                 "means the kernel needed fewer (docs/performance.md)\n\n");
-    fprintf(to, "%-19s %5s %7s %-14s %-7s %3s %6s %9s %9s %9s %9s %9s %9s %7s %6s "
+    fprintf(to, "%-19s %5s %7s %-14s %-7s %3s %6s %9s %9s %9s %9s %9s %9s %9s %7s %6s "
                 "%7s %6s %6s\n",
-            "scenario", "N", "E", "path", "isa", "thr", "runs", "p50_us", "p90_us",
+            "scenario", "N", "E", "path", "isa", "thr", "runs", "p50_us", "best20_us", "p90_us",
             "p99_us", "p99.9_us", "max_us", "graphs/s", "GFLOP/s", "%peak", "rss_MB",
             "heapΔ", "faults");
 }
@@ -51,17 +51,17 @@ void bench_print_header(FILE *to, const bench_peak *peak, int cpu) {
 void bench_print_row(FILE *to, const bench_result *r) {
     const bench_stats *s = &r->stats;
     if (r->scenario->kind == BENCH_TICK) {  /* no FLOP count, no loop counters */
-        fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
+        fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f "
                     "%9.0f %7s %6s %7.1f %6s %6s\n",
                 r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads,
-                s->runs, s->p50, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, "-",
+                s->runs, s->p50, s->best_batch, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, "-",
                 "-", r->peak_rss_mb, "-", "-");
         return;
     }
-    fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f "
+    fprintf(to, "%-19s %5zu %7zu %-14s %-7s %3d %6zu %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f "
                 "%9.0f %7.2f %6.1f %7.1f %6lld %6ld\n",
             r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->runs,
-            s->p50, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, r->gflops,
+            s->p50, s->best_batch, s->p90, s->p99, s->p999, s->max, r->graphs_per_s, r->gflops,
             r->pct_of_peak, r->peak_rss_mb, r->heap_delta_bytes, r->page_faults);
 }
 
@@ -79,13 +79,13 @@ void bench_print_json(FILE *to, const bench_result *r, const bench_peak *peak) {
                 "\"kernel\":\"%s\",\"edge_dim\":%d,\"runs\":%zu,\"ticks\":%zu,"
                 "\"warmup\":0,\"window\":256,\"top_k\":%d,"
                 "\"p90_us\":%.3f,\"max_us\":%.3f,\"min_us\":%.3f,\"mean_us\":%.3f,"
-                "\"cpu_p50_us\":%.3f,\"cpu_p99_us\":%.3f,"
+                "\"best20_us\":%.3f,\"cpu_p50_us\":%.3f,\"cpu_p99_us\":%.3f,"
                 "\"peak_gflops\":%.3f,\"peak_isa\":\"%s\",\"rss_scope\":\"%s\","
                 "\"cpu\":%d}\n",
                 r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->p50,
                 s->p99, s->p999, r->graphs_per_s, r->peak_rss_mb, r->kernel,
                 r->scenario->edge_dim, s->runs, s->runs, r->scenario->k, s->p90, s->max,
-                s->min, s->mean, r->cpu_p50_us, r->cpu_p99_us, peak->best_gflops,
+                s->min, s->mean, s->best_batch, r->cpu_p50_us, r->cpu_p99_us, peak->best_gflops,
                 peak->best_isa, r->rss_reset ? "configuration" : "process", r->cpu);
         fflush(to);
         return;
@@ -97,14 +97,14 @@ void bench_print_json(FILE *to, const bench_result *r, const bench_peak *peak) {
             "\"gflops\":%.4f,\"pct_of_peak\":%.3f,"
             "\"kernel\":\"%s\",\"edge_dim\":%d,\"runs\":%zu,\"warmup\":%zu,"
             "\"p90_us\":%.3f,\"max_us\":%.3f,\"min_us\":%.3f,\"mean_us\":%.3f,"
-            "\"flops\":%.0f,\"peak_gflops\":%.3f,\"peak_isa\":\"%s\","
+            "\"best20_us\":%.3f,\"flops\":%.0f,\"peak_gflops\":%.3f,\"peak_isa\":\"%s\","
             "\"rss_scope\":\"%s\",\"heap_delta_bytes\":%lld,"
             "\"heap_mmap_chunks_delta\":%lld,\"page_faults\":%ld,"
             "\"context_switches\":%ld,\"cpu\":%d}\n",
             r->scenario->name, r->nodes, r->edges, r->path, r->isa, r->threads, s->p50,
             s->p99, s->p999, r->graphs_per_s, r->peak_rss_mb, r->gflops,
             r->pct_of_peak, r->kernel, r->scenario->edge_dim, s->runs, r->warmup,
-            s->p90, s->max, s->min, s->mean, r->flops, peak->best_gflops,
+            s->p90, s->max, s->min, s->mean, s->best_batch, r->flops, peak->best_gflops,
             peak->best_isa, r->rss_reset ? "configuration" : "process",
             r->heap_delta_bytes, r->heap_chunks_delta, r->page_faults,
             r->context_switches, r->cpu);
