@@ -334,6 +334,13 @@ def gatv2_plan(isa, key):
         ops.append(("sum", name, a, b))
         return name
     outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // pack // s)]
+    # A block's last edges, when they fit half a chunk, take the root's left
+    # subtree alone (the first ec/2 edges): a degree just past a multiple of
+    # ec (top-16 plus the self loop: 17) then pays for half a chunk, not one.
+    half_ops, half_out = [], None
+    if len(outs) == 1 and ec % 2 == 0 and s >= 2:
+        half_out = ops[-1][2]
+        half_ops = ops[:[op[1] for op in ops].index(half_out) + 1]
     w = isa.channel_lanes(c)
     mode = "concat" if key.concat else "mean"
     rot, n = [], wm // 2  # rotations that gather a head's lanes: wm/2 ... seg
@@ -341,7 +348,8 @@ def gatv2_plan(isa, key):
         rot.append(n)
         n //= 2
     return dict(H=h, C=c, D=d, concat=key.concat, W=w, NVC=c // w, OW=key.out_width,
-                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, PACK=pack, pieces=pieces, ops=ops, outs=outs, ROT=rot,
+                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, PACK=pack, HALF_OPS=half_ops,
+                HALF_OUT=half_out, pieces=pieces, ops=ops, outs=outs, ROT=rot,
                 U2=h * (c // w) <= 4,  # few accumulators: two sets, edges in pairs
                 name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{mode}__{isa.name}")
 

@@ -18,6 +18,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 #endif
 
 
+
 /* 1 head(s) x 8 channels, 0 edge feature(s), mean:
  * targets [begin, end). Logits 16 edge(s) at a time, 1 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
@@ -56,6 +57,53 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 16) {
+                if (cnt - k0 <= 8) {  /* the last edges fit half a chunk */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    const int32_t ed4 = c0 + (k0 + 4 < cnt ? k0 + 4 : cnt - 1);
+                    const float *x4 = t + (size_t)src[ed4] * ts;
+                    const int32_t ed5 = c0 + (k0 + 5 < cnt ? k0 + 5 : cnt - 1);
+                    const float *x5 = t + (size_t)src[ed5] * ts;
+                    const int32_t ed6 = c0 + (k0 + 6 < cnt ? k0 + 6 : cnt - 1);
+                    const float *x6 = t + (size_t)src[ed6] * ts;
+                    const int32_t ed7 = c0 + (k0 + 7 < cnt ? k0 + 7 : cnt - 1);
+                    const float *x7 = t + (size_t)src[ed7] * ts;
+                    v16 p0;
+                    {
+                        v16 z = gk_v16_ld_pair(x0 + 0, x1 + 0);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = gk_v16_ld_pair(x2 + 0, x3 + 0);
+                        p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = gk_v16_ld_pair(x4 + 0, x5 + 0);
+                        p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p3;
+                    {
+                        v16 z = gk_v16_ld_pair(x6 + 0, x7 + 0);
+                        p3 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+
+                    /* lanes past the half repeat it: the max sees no other value */
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q0_4);
+                    v16_st(lb + k0 * 1, q0_8);
+                    bm = v16_max(q0_8, bm);
+                    break;
+                }
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);

@@ -18,6 +18,7 @@ GK_INLINE v1 v1_act(v1 o, gk_activation act) {
 #endif
 
 
+
 /* 2 head(s) x 3 channels, 1 edge feature(s), mean:
  * targets [begin, end). Logits 8 edge(s) at a time, 2 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
@@ -62,6 +63,81 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 8) {
+                if (cnt - k0 <= 4) {  /* the last edges fit half a chunk */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const float *a1 = attr + (size_t)ed1 * ds;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const float *a2 = attr + (size_t)ed2 * ds;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    const float *a3 = attr + (size_t)ed3 * ds;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld_first(x0 + 0, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_0, z);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld_first(x0 + 3, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_1, z);
+                        p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = v16_ld_first(x1 + 0, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_0, z);
+                        p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p3;
+                    {
+                        v16 z = v16_ld_first(x1 + 3, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_1, z);
+                        p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    v16 p4;
+                    {
+                        v16 z = v16_ld_first(x2 + 0, 3);
+                        z = v16_fma(v16_set1(a2[0]), ew0_0, z);
+                        p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p5;
+                    {
+                        v16 z = v16_ld_first(x2 + 3, 3);
+                        z = v16_fma(v16_set1(a2[0]), ew0_1, z);
+                        p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q4_6 = gk_v16_pairsum(p4, p5);
+                    v16 p6;
+                    {
+                        v16 z = v16_ld_first(x3 + 0, 3);
+                        z = v16_fma(v16_set1(a3[0]), ew0_0, z);
+                        p6 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p7;
+                    {
+                        v16 z = v16_ld_first(x3 + 3, 3);
+                        z = v16_fma(v16_set1(a3[0]), ew0_1, z);
+                        p7 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q6_8 = gk_v16_pairsum(p6, p7);
+                    const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
+
+                    /* lanes past the half repeat it: the max sees no other value */
+                    const v16 q0_16 = gk_v16_pairsum(q0_8, q0_8);
+                    v16_st(lb + k0 * 2, q0_16);
+                    bm = v16_max(q0_16, bm);
+                    break;
+                }
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;

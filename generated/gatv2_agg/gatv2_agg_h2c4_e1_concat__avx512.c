@@ -18,6 +18,7 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 #endif
 
 
+
 /* 2 head(s) x 4 channels, 1 edge feature(s), concat:
  * targets [begin, end). Logits 4 edge(s) at a time, 4 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
@@ -60,6 +61,33 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx512(const gk_layer_run *run, 
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 4) {
+                if (cnt - k0 <= 2) {  /* the last edges fit half a chunk */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const float *a1 = attr + (size_t)ed1 * ds;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld_first(x0 + 0, 8);
+                        z = v16_fma(v16_set1(a0[0]), ew0_0, z);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld_first(x1 + 0, 8);
+                        z = v16_fma(v16_set1(a1[0]), ew0_0, z);
+                        p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+
+                    /* lanes past the half repeat it: the max sees no other value */
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q0_2);
+                    v16_st(lb + k0 * 4, q0_4);
+                    bm = v16_max(q0_4, bm);
+                    break;
+                }
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;

@@ -18,6 +18,7 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 #endif
 
 
+
 /* 3 head(s) x 16 channels, 0 edge feature(s), mean:
  * targets [begin, end). Logits 2 edge(s) at a time, 4 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__neon(const gk_layer_run *run, size_t begin, size_t end) {
@@ -71,6 +72,47 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__neon(const gk_layer_run *run, siz
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 2) {
+                if (cnt - k0 <= 1) {  /* the last edges fit half a chunk */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    {
+                        v8 z = v8_ld(x0 + 8);
+                        p0 = v8_fma(v8_max(z, nxr1), am1, v8_fma(z, as1, p0));
+                    }
+                    v8 p1;
+                    {
+                        v8 z = v8_ld(x0 + 16);
+                        p1 = v8_fma(v8_max(z, nxr2), am2, v8_mul(z, as2));
+                    }
+                    {
+                        v8 z = v8_ld(x0 + 24);
+                        p1 = v8_fma(v8_max(z, nxr3), am3, v8_fma(z, as3, p1));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p1);
+                    v8 p2;
+                    {
+                        v8 z = v8_ld(x0 + 32);
+                        p2 = v8_fma(v8_max(z, nxr4), am4, v8_mul(z, as4));
+                    }
+                    {
+                        v8 z = v8_ld(x0 + 40);
+                        p2 = v8_fma(v8_max(z, nxr5), am5, v8_fma(z, as5, p2));
+                    }
+                    const v8 p3 = v8_zero();
+                    const v8 q2_4 = gk_v8_pairsum(p2, p3);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
+
+                    /* lanes past the half repeat it: the max sees no other value */
+                    const v8 q0_8 = gk_v8_pairsum(q0_4, q0_4);
+                    v8_st(lb + k0 * 4, q0_8);
+                    bm = v8_max(q0_8, bm);
+                    break;
+                }
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);

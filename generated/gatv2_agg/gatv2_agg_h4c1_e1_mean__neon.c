@@ -18,6 +18,7 @@ GK_INLINE v1 v1_act(v1 o, gk_activation act) {
 #endif
 
 
+
 /* 4 head(s) x 1 channels, 1 edge feature(s), mean:
  * targets [begin, end). Logits 1 edge(s) at a time, 8 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h4c1_e1_mean__neon(const gk_layer_run *run, size_t begin, size_t end) {

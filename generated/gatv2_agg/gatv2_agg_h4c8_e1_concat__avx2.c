@@ -18,6 +18,7 @@ GK_INLINE v8 v8_act(v8 o, gk_activation act) {
 #endif
 
 
+
 /* 4 head(s) x 8 channels, 1 edge feature(s), concat:
  * targets [begin, end). Logits 2 edge(s) at a time, 4 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
@@ -76,6 +77,44 @@ GK_TARGET void gk_f32_gatv2_agg_h4c8_e1_concat__avx2(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 2) {
+                if (cnt - k0 <= 1) {  /* the last edges fit half a chunk */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        z = v8_fma(v8_set1(a0[0]), ew0_0, z);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p1;
+                    {
+                        v8 z = v8_ld(x0 + 8);
+                        z = v8_fma(v8_set1(a0[0]), ew0_1, z);
+                        p1 = v8_fma(v8_max(z, nxr1), am1, v8_mul(z, as1));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p1);
+                    v8 p2;
+                    {
+                        v8 z = v8_ld(x0 + 16);
+                        z = v8_fma(v8_set1(a0[0]), ew0_2, z);
+                        p2 = v8_fma(v8_max(z, nxr2), am2, v8_mul(z, as2));
+                    }
+                    v8 p3;
+                    {
+                        v8 z = v8_ld(x0 + 24);
+                        z = v8_fma(v8_set1(a0[0]), ew0_3, z);
+                        p3 = v8_fma(v8_max(z, nxr3), am3, v8_mul(z, as3));
+                    }
+                    const v8 q2_4 = gk_v8_pairsum(p2, p3);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
+
+                    /* lanes past the half repeat it: the max sees no other value */
+                    const v8 q0_8 = gk_v8_pairsum(q0_4, q0_4);
+                    v8_st(lb + k0 * 4, q0_8);
+                    bm = v8_max(q0_8, bm);
+                    break;
+                }
                 const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                 const float *x0 = t + (size_t)src[ed0] * ts;
                 const float *a0 = attr + (size_t)ed0 * ds;

@@ -18,6 +18,7 @@ GK_INLINE v4 v4_act(v4 o, gk_activation act) {
 #endif
 
 
+
 /* 8 head(s) x 4 channels, 0 edge feature(s), concat:
  * targets [begin, end). Logits 1 edge(s) at a time, 8 per edge. */
 GK_TARGET void gk_f32_gatv2_agg_h8c4_e0_concat__avx2(const gk_layer_run *run, size_t begin, size_t end) {
