@@ -73,7 +73,6 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
     /* A chunk is up to 64 edges, in blocks of 16 for the index and
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 16 made it two (a row's fixed work done twice). */
-    float wb[64 * 1];  /* weights of one chunk, [edge][head lane] */
     float *accb = run->row_scratch + 16;  /* [16][1] */
     /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
      * head or row: a finite reciprocal), and their reciprocals */
@@ -92,8 +91,7 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
             float sb[16];
-            v1 acc0_0_0 = v1_zero();
-            v1 acc1_0_0 = v1_zero();
+            v16 acc_t = v16_zero();
             {
                 v16 sum_t = v16_zero();
                 for (int32_t c0 = e0; c0 < e1; c0 += 64) {
@@ -112,29 +110,14 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
                         z = v16_max(z, v16_mul(z, slope_t));
                         v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
                         sum_t = v16_add(sum_t, w);
-                        v16_st(wb + k0 * 1, w);
-                    }
-                    int q = 0;
-                    for (; q + 2 <= cnt; q += 2) {
-                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                        {
-                            const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
-                            acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
-                            acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
-                        }
-                    }
-                    for (; q < cnt; q++) {
-                        const float *t_j = t + (size_t)src[c0 + q] * ts;
-                        {
-                            const v1 wh = v1_set1(wb[q * 1 + 0]);
-                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                        }
+                        /* one head, one channel: the weighted sum in the
+                         * same vector (lanes past cnt: w and h_j both 0) */
+                        acc_t = v16_fma(w, v16_keep_first(v16_gather(t, sidx), cnt - k0 < 16 ? cnt - k0 : 16), acc_t);
                     }
                 }
                 sb[0] = v16_hsum(sum_t);
             }
-            v1_st(a_r + 0, v1_add(acc0_0_0, acc1_0_0));
+            a_r[0] = v16_hsum(acc_t);
             for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
         }
         /* the reciprocal sums; rows without edges or with a sum below the

@@ -73,7 +73,6 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__neon(const gk_layer_run *run, size_t
     /* A chunk is up to 32 edges, in blocks of 8 for the index and
      * attr vectors: a row of top-16 plus its self loop (17) is one chunk,
      * where chunks of 8 made it two (a row's fixed work done twice). */
-    float wb[32 * 1];  /* weights of one chunk, [edge][head lane] */
     float *accb = run->row_scratch + 16;  /* [16][1] */
     /* softmax sums of row r, head lane h at r·4 + h (1 in lanes of no
      * head or row: a finite reciprocal), and their reciprocals */
@@ -92,8 +91,7 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__neon(const gk_layer_run *run, size_t
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
             float sb[8];
-            v1 acc0_0_0 = v1_zero();
-            v1 acc1_0_0 = v1_zero();
+            v8 acc_t = v8_zero();
             {
                 v8 sum_t = v8_zero();
                 for (int32_t c0 = e0; c0 < e1; c0 += 32) {
@@ -112,29 +110,14 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__neon(const gk_layer_run *run, size_t
                         z = v8_max(z, v8_mul(z, slope_t));
                         v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 1 < 8 ? (cnt - k0) * 1 : 8);
                         sum_t = v8_add(sum_t, w);
-                        v8_st(wb + k0 * 1, w);
-                    }
-                    int q = 0;
-                    for (; q + 2 <= cnt; q += 2) {
-                        const float *t_j0 = t + (size_t)src[c0 + q] * ts;
-                        const float *t_j1 = t + (size_t)src[c0 + q + 1] * ts;
-                        {
-                            const v1 w0 = v1_set1(wb[q * 1 + 0]), w1 = v1_set1(wb[(q + 1) * 1 + 0]);
-                            acc0_0_0 = v1_fma(w0, v1_ld(t_j0 + 0), acc0_0_0);
-                            acc1_0_0 = v1_fma(w1, v1_ld(t_j1 + 0), acc1_0_0);
-                        }
-                    }
-                    for (; q < cnt; q++) {
-                        const float *t_j = t + (size_t)src[c0 + q] * ts;
-                        {
-                            const v1 wh = v1_set1(wb[q * 1 + 0]);
-                            acc0_0_0 = v1_fma(wh, v1_ld(t_j + 0), acc0_0_0);
-                        }
+                        /* one head, one channel: the weighted sum in the
+                         * same vector (lanes past cnt: w and h_j both 0) */
+                        acc_t = v8_fma(w, v8_keep_first(v8_gather(t, sidx), cnt - k0 < 8 ? cnt - k0 : 8), acc_t);
                     }
                 }
                 sb[0] = v8_hsum(sum_t);
             }
-            v1_st(a_r + 0, v1_add(acc0_0_0, acc1_0_0));
+            a_r[0] = v8_hsum(acc_t);
             for (int h = 0; h < 1; h++) sbb[r * 4 + h] = sb[h];
         }
         /* the reciprocal sums; rows without edges or with a sum below the
