@@ -321,26 +321,35 @@ def gatv2_plan(isa, key):
         return None
     # edges per chunk: ec·ns/pack segment vectors, a multiple of s
     ec = max(1, s // ns) * pack
-    ops = []              # leaves and pairwise sums, depth first
-
-    def tree(lo, hi):
+    def tree(lo, hi, limit, ops):
+        """Leaves [lo, hi) and their pairwise sums, depth first, appended to
+        ops; a subtree of leaves all past limit (edges past a short chunk's
+        end) is not built: its parent sums its sibling twice, so its lanes
+        repeat real logits (no other value for the block's max)."""
+        if lo >= limit:
+            return None
         if hi - lo == 1:
             name = f"p{lo}"
             ops.append(("leaf", name, lo // ns, lo % ns))
             return name
         mid = (lo + hi) // 2
-        a, b = tree(lo, mid), tree(mid, hi)
+        a, b = tree(lo, mid, limit, ops), tree(mid, hi, limit, ops)
         name = f"q{lo}_{hi}"
-        ops.append(("sum", name, a, b))
+        ops.append(("sum", name, a, b or a))
         return name
-    outs = [tree(o * s, (o + 1) * s) for o in range(ec * ns // pack // s)]
-    # A block's last edges, when they fit half a chunk, take the root's left
-    # subtree alone (the first ec/2 edges): a degree just past a multiple of
-    # ec (top-16 plus the self loop: 17) then pays for half a chunk, not one.
-    half_ops, half_out = [], None
-    if len(outs) == 1 and ec % 2 == 0 and s >= 2:
-        half_out = ops[-1][2]
-        half_ops = ops[:[op[1] for op in ops].index(half_out) + 1]
+    ops, outs = [], []
+    for o in range(ec * ns // pack // s):
+        outs.append(tree(o * s, (o + 1) * s, s * (o + 1), ops))
+    # A block's last edges take the shortest chunk that holds them, by
+    # quarters: a top-16 row and its self loop (17 edges) pay for 17 or 20
+    # edges' logits, not 24 or 32. tails: (edges, ops), ascending.
+    tails = []
+    if len(outs) == 1:
+        for te in sorted({ec * q // 4 for q in (1, 2, 3)} - {0, ec}):
+            if te * ns % pack == 0:
+                tops = []
+                tree(0, s, te * ns // pack, tops)
+                tails.append((te, tops))
     w = isa.channel_lanes(c)
     mode = "concat" if key.concat else "mean"
     rot, n = [], wm // 2  # rotations that gather a head's lanes: wm/2 ... seg
@@ -348,8 +357,7 @@ def gatv2_plan(isa, key):
         rot.append(n)
         n //= 2
     return dict(H=h, C=c, D=d, concat=key.concat, W=w, NVC=c // w, OW=key.out_width,
-                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, PACK=pack, HALF_OPS=half_ops,
-                HALF_OUT=half_out, pieces=pieces, ops=ops, outs=outs, ROT=rot,
+                WM=wm, S=s, NS=ns, SEG=seg, EC=ec, PACK=pack, TAILS=tails, pieces=pieces, ops=ops, outs=outs, ROT=rot,
                 U2=h * (c // w) <= 4,  # few accumulators: two sets, edges in pairs
                 name=f"gk_f32_gatv2_agg_h{h}c{c}_e{d}_{mode}__{isa.name}")
 

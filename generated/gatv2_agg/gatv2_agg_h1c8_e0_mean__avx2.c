@@ -56,7 +56,30 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 8) {
-                if (cnt - k0 <= 4) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 2) {  /* the last edges: a chunk of 2 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p1;
+                    {
+                        v8 z = v8_ld(x1 + 0);
+                        p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p1);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q0_2);
+                    const v8 q0_8 = gk_v8_pairsum(q0_4, q0_4);
+
+                    v8_st(lb + k0 * 1, q0_8);
+                    bm = v8_max(q0_8, bm);
+                    break;
+                }
+                if (cnt - k0 <= 4) {  /* the last edges: a chunk of 4 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
@@ -88,9 +111,62 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx2(const gk_layer_run *run, size
                     }
                     const v8 q2_4 = gk_v8_pairsum(p2, p3);
                     const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v8 q0_8 = gk_v8_pairsum(q0_4, q0_4);
+
+                    v8_st(lb + k0 * 1, q0_8);
+                    bm = v8_max(q0_8, bm);
+                    break;
+                }
+                if (cnt - k0 <= 6) {  /* the last edges: a chunk of 6 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    const int32_t ed4 = c0 + (k0 + 4 < cnt ? k0 + 4 : cnt - 1);
+                    const float *x4 = t + (size_t)src[ed4] * ts;
+                    const int32_t ed5 = c0 + (k0 + 5 < cnt ? k0 + 5 : cnt - 1);
+                    const float *x5 = t + (size_t)src[ed5] * ts;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p1;
+                    {
+                        v8 z = v8_ld(x1 + 0);
+                        p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p1);
+                    v8 p2;
+                    {
+                        v8 z = v8_ld(x2 + 0);
+                        p2 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p3;
+                    {
+                        v8 z = v8_ld(x3 + 0);
+                        p3 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q2_4 = gk_v8_pairsum(p2, p3);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
+                    v8 p4;
+                    {
+                        v8 z = v8_ld(x4 + 0);
+                        p4 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p5;
+                    {
+                        v8 z = v8_ld(x5 + 0);
+                        p5 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q4_6 = gk_v8_pairsum(p4, p5);
+                    const v8 q4_8 = gk_v8_pairsum(q4_6, q4_6);
+                    const v8 q0_8 = gk_v8_pairsum(q0_4, q4_8);
+
                     v8_st(lb + k0 * 1, q0_8);
                     bm = v8_max(q0_8, bm);
                     break;

@@ -57,7 +57,34 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 16) {
-                if (cnt - k0 <= 8) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 4) {  /* the last edges: a chunk of 4 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    v16 p0;
+                    {
+                        v16 z = gk_v16_ld_pair(x0 + 0, x1 + 0);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = gk_v16_ld_pair(x2 + 0, x3 + 0);
+                        p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q0_2);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q0_4);
+
+                    v16_st(lb + k0 * 1, q0_8);
+                    bm = v16_max(q0_8, bm);
+                    break;
+                }
+                if (cnt - k0 <= 8) {  /* the last edges: a chunk of 8 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
@@ -97,9 +124,74 @@ GK_TARGET void gk_f32_gatv2_agg_h1c8_e0_mean__avx512(const gk_layer_run *run, si
                     }
                     const v16 q2_4 = gk_v16_pairsum(p2, p3);
                     const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v16 q0_8 = gk_v16_pairsum(q0_4, q0_4);
+
+                    v16_st(lb + k0 * 1, q0_8);
+                    bm = v16_max(q0_8, bm);
+                    break;
+                }
+                if (cnt - k0 <= 12) {  /* the last edges: a chunk of 12 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    const int32_t ed4 = c0 + (k0 + 4 < cnt ? k0 + 4 : cnt - 1);
+                    const float *x4 = t + (size_t)src[ed4] * ts;
+                    const int32_t ed5 = c0 + (k0 + 5 < cnt ? k0 + 5 : cnt - 1);
+                    const float *x5 = t + (size_t)src[ed5] * ts;
+                    const int32_t ed6 = c0 + (k0 + 6 < cnt ? k0 + 6 : cnt - 1);
+                    const float *x6 = t + (size_t)src[ed6] * ts;
+                    const int32_t ed7 = c0 + (k0 + 7 < cnt ? k0 + 7 : cnt - 1);
+                    const float *x7 = t + (size_t)src[ed7] * ts;
+                    const int32_t ed8 = c0 + (k0 + 8 < cnt ? k0 + 8 : cnt - 1);
+                    const float *x8 = t + (size_t)src[ed8] * ts;
+                    const int32_t ed9 = c0 + (k0 + 9 < cnt ? k0 + 9 : cnt - 1);
+                    const float *x9 = t + (size_t)src[ed9] * ts;
+                    const int32_t ed10 = c0 + (k0 + 10 < cnt ? k0 + 10 : cnt - 1);
+                    const float *x10 = t + (size_t)src[ed10] * ts;
+                    const int32_t ed11 = c0 + (k0 + 11 < cnt ? k0 + 11 : cnt - 1);
+                    const float *x11 = t + (size_t)src[ed11] * ts;
+                    v16 p0;
+                    {
+                        v16 z = gk_v16_ld_pair(x0 + 0, x1 + 0);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = gk_v16_ld_pair(x2 + 0, x3 + 0);
+                        p1 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = gk_v16_ld_pair(x4 + 0, x5 + 0);
+                        p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p3;
+                    {
+                        v16 z = gk_v16_ld_pair(x6 + 0, x7 + 0);
+                        p3 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    v16 p4;
+                    {
+                        v16 z = gk_v16_ld_pair(x8 + 0, x9 + 0);
+                        p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p5;
+                    {
+                        v16 z = gk_v16_ld_pair(x10 + 0, x11 + 0);
+                        p5 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    const v16 q4_6 = gk_v16_pairsum(p4, p5);
+                    const v16 q4_8 = gk_v16_pairsum(q4_6, q4_6);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
+
                     v16_st(lb + k0 * 1, q0_8);
                     bm = v16_max(q0_8, bm);
                     break;

@@ -59,7 +59,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c2_e0_concat__avx2(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 4) {
-                if (cnt - k0 <= 2) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 2) {  /* the last edges: a chunk of 2 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
@@ -69,9 +69,8 @@ GK_TARGET void gk_f32_gatv2_agg_h2c2_e0_concat__avx2(const gk_layer_run *run, si
                         v8 z = gk_v8_ld_pair(x0 + 0, x1 + 0);
                         p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                     }
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v8 q0_2 = gk_v8_pairsum(p0, p0);
+
                     v8_st(lb + k0 * 2, q0_2);
                     bm = v8_max(q0_2, bm);
                     break;

@@ -58,7 +58,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c2_e0_concat__avx512(const gk_layer_run *run, 
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 2) {
-                if (cnt - k0 <= 1) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 1) {  /* the last edges: a chunk of 1 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     v16 p0;
@@ -66,9 +66,8 @@ GK_TARGET void gk_f32_gatv2_agg_h2c2_e0_concat__avx512(const gk_layer_run *run, 
                         v16 z = v16_ld_first(x0 + 0, 4);
                         p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
                     }
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v16 q0_2 = gk_v16_pairsum(p0, p0);
+
                     v16_st(lb + k0 * 8, q0_2);
                     bm = v16_max(q0_2, bm);
                     break;

@@ -63,7 +63,48 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 8) {
-                if (cnt - k0 <= 4) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 2) {  /* the last edges: a chunk of 2 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const float *a1 = attr + (size_t)ed1 * ds;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld_first(x0 + 0, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_0, z);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld_first(x0 + 3, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_1, z);
+                        p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = v16_ld_first(x1 + 0, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_0, z);
+                        p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p3;
+                    {
+                        v16 z = v16_ld_first(x1 + 3, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_1, z);
+                        p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q0_4);
+                    const v16 q0_16 = gk_v16_pairsum(q0_8, q0_8);
+
+                    v16_st(lb + k0 * 2, q0_16);
+                    bm = v16_max(q0_16, bm);
+                    break;
+                }
+                if (cnt - k0 <= 4) {  /* the last edges: a chunk of 4 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const float *a0 = attr + (size_t)ed0 * ds;
@@ -131,9 +172,116 @@ GK_TARGET void gk_f32_gatv2_agg_h2c3_e1_mean__avx512(const gk_layer_run *run, si
                     const v16 q6_8 = gk_v16_pairsum(p6, p7);
                     const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
                     const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v16 q0_16 = gk_v16_pairsum(q0_8, q0_8);
+
+                    v16_st(lb + k0 * 2, q0_16);
+                    bm = v16_max(q0_16, bm);
+                    break;
+                }
+                if (cnt - k0 <= 6) {  /* the last edges: a chunk of 6 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const float *a1 = attr + (size_t)ed1 * ds;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const float *a2 = attr + (size_t)ed2 * ds;
+                    const int32_t ed3 = c0 + (k0 + 3 < cnt ? k0 + 3 : cnt - 1);
+                    const float *x3 = t + (size_t)src[ed3] * ts;
+                    const float *a3 = attr + (size_t)ed3 * ds;
+                    const int32_t ed4 = c0 + (k0 + 4 < cnt ? k0 + 4 : cnt - 1);
+                    const float *x4 = t + (size_t)src[ed4] * ts;
+                    const float *a4 = attr + (size_t)ed4 * ds;
+                    const int32_t ed5 = c0 + (k0 + 5 < cnt ? k0 + 5 : cnt - 1);
+                    const float *x5 = t + (size_t)src[ed5] * ts;
+                    const float *a5 = attr + (size_t)ed5 * ds;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld_first(x0 + 0, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_0, z);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld_first(x0 + 3, 3);
+                        z = v16_fma(v16_set1(a0[0]), ew0_1, z);
+                        p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = v16_ld_first(x1 + 0, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_0, z);
+                        p2 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p3;
+                    {
+                        v16 z = v16_ld_first(x1 + 3, 3);
+                        z = v16_fma(v16_set1(a1[0]), ew0_1, z);
+                        p3 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    v16 p4;
+                    {
+                        v16 z = v16_ld_first(x2 + 0, 3);
+                        z = v16_fma(v16_set1(a2[0]), ew0_0, z);
+                        p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p5;
+                    {
+                        v16 z = v16_ld_first(x2 + 3, 3);
+                        z = v16_fma(v16_set1(a2[0]), ew0_1, z);
+                        p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q4_6 = gk_v16_pairsum(p4, p5);
+                    v16 p6;
+                    {
+                        v16 z = v16_ld_first(x3 + 0, 3);
+                        z = v16_fma(v16_set1(a3[0]), ew0_0, z);
+                        p6 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p7;
+                    {
+                        v16 z = v16_ld_first(x3 + 3, 3);
+                        z = v16_fma(v16_set1(a3[0]), ew0_1, z);
+                        p7 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q6_8 = gk_v16_pairsum(p6, p7);
+                    const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
+                    v16 p8;
+                    {
+                        v16 z = v16_ld_first(x4 + 0, 3);
+                        z = v16_fma(v16_set1(a4[0]), ew0_0, z);
+                        p8 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p9;
+                    {
+                        v16 z = v16_ld_first(x4 + 3, 3);
+                        z = v16_fma(v16_set1(a4[0]), ew0_1, z);
+                        p9 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q8_10 = gk_v16_pairsum(p8, p9);
+                    v16 p10;
+                    {
+                        v16 z = v16_ld_first(x5 + 0, 3);
+                        z = v16_fma(v16_set1(a5[0]), ew0_0, z);
+                        p10 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p11;
+                    {
+                        v16 z = v16_ld_first(x5 + 3, 3);
+                        z = v16_fma(v16_set1(a5[0]), ew0_1, z);
+                        p11 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q10_12 = gk_v16_pairsum(p10, p11);
+                    const v16 q8_12 = gk_v16_pairsum(q8_10, q10_12);
+                    const v16 q8_16 = gk_v16_pairsum(q8_12, q8_12);
+                    const v16 q0_16 = gk_v16_pairsum(q0_8, q8_16);
+
                     v16_st(lb + k0 * 2, q0_16);
                     bm = v16_max(q0_16, bm);
                     break;

@@ -61,7 +61,24 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx2(const gk_layer_run *run, si
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 4) {
-                if (cnt - k0 <= 2) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 1) {  /* the last edges: a chunk of 1 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        z = v8_fma(v8_set1(a0[0]), ew0_0, z);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p0);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q0_2);
+
+                    v8_st(lb + k0 * 2, q0_4);
+                    bm = v8_max(q0_4, bm);
+                    break;
+                }
+                if (cnt - k0 <= 2) {  /* the last edges: a chunk of 2 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const float *a0 = attr + (size_t)ed0 * ds;
@@ -81,9 +98,44 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__avx2(const gk_layer_run *run, si
                         p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
                     }
                     const v8 q0_2 = gk_v8_pairsum(p0, p1);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v8 q0_4 = gk_v8_pairsum(q0_2, q0_2);
+
+                    v8_st(lb + k0 * 2, q0_4);
+                    bm = v8_max(q0_4, bm);
+                    break;
+                }
+                if (cnt - k0 <= 3) {  /* the last edges: a chunk of 3 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const float *a0 = attr + (size_t)ed0 * ds;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const float *a1 = attr + (size_t)ed1 * ds;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    const float *a2 = attr + (size_t)ed2 * ds;
+                    v8 p0;
+                    {
+                        v8 z = v8_ld(x0 + 0);
+                        z = v8_fma(v8_set1(a0[0]), ew0_0, z);
+                        p0 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    v8 p1;
+                    {
+                        v8 z = v8_ld(x1 + 0);
+                        z = v8_fma(v8_set1(a1[0]), ew0_0, z);
+                        p1 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q0_2 = gk_v8_pairsum(p0, p1);
+                    v8 p2;
+                    {
+                        v8 z = v8_ld(x2 + 0);
+                        z = v8_fma(v8_set1(a2[0]), ew0_0, z);
+                        p2 = v8_fma(v8_max(z, nxr0), am0, v8_mul(z, as0));
+                    }
+                    const v8 q2_4 = gk_v8_pairsum(p2, p2);
+                    const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
+
                     v8_st(lb + k0 * 2, q0_4);
                     bm = v8_max(q0_4, bm);
                     break;

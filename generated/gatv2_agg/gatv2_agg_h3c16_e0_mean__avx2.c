@@ -72,7 +72,7 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx2(const gk_layer_run *run, siz
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v8 bm = v8_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 2) {
-                if (cnt - k0 <= 1) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 1) {  /* the last edges: a chunk of 1 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     v8 p0;
@@ -106,9 +106,8 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx2(const gk_layer_run *run, siz
                     const v8 p3 = v8_zero();
                     const v8 q2_4 = gk_v8_pairsum(p2, p3);
                     const v8 q0_4 = gk_v8_pairsum(q0_2, q2_4);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v8 q0_8 = gk_v8_pairsum(q0_4, q0_4);
+
                     v8_st(lb + k0 * 4, q0_8);
                     bm = v8_max(q0_8, bm);
                     break;

@@ -66,7 +66,36 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
             const int cnt = e1 - c0 < 64 ? e1 - c0 : 64;
             v16 bm = v16_set1(-INFINITY);
             for (int k0 = 0; k0 < cnt; k0 += 4) {
-                if (cnt - k0 <= 2) {  /* the last edges fit half a chunk */
+                if (cnt - k0 <= 1) {  /* the last edges: a chunk of 1 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld(x0 + 0);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld(x0 + 16);
+                        p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = v16_ld(x0 + 32);
+                        p2 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
+                    }
+                    const v16 p3 = v16_zero();
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q0_4);
+                    const v16 q0_16 = gk_v16_pairsum(q0_8, q0_8);
+
+                    v16_st(lb + k0 * 4, q0_16);
+                    bm = v16_max(q0_16, bm);
+                    break;
+                }
+                if (cnt - k0 <= 2) {  /* the last edges: a chunk of 2 */
                     const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
                     const float *x0 = t + (size_t)src[ed0] * ts;
                     const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
@@ -110,9 +139,80 @@ GK_TARGET void gk_f32_gatv2_agg_h3c16_e0_mean__avx512(const gk_layer_run *run, s
                     const v16 q6_8 = gk_v16_pairsum(p6, p7);
                     const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
                     const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
-
-                    /* lanes past the half repeat it: the max sees no other value */
                     const v16 q0_16 = gk_v16_pairsum(q0_8, q0_8);
+
+                    v16_st(lb + k0 * 4, q0_16);
+                    bm = v16_max(q0_16, bm);
+                    break;
+                }
+                if (cnt - k0 <= 3) {  /* the last edges: a chunk of 3 */
+                    const int32_t ed0 = c0 + (k0 + 0 < cnt ? k0 + 0 : cnt - 1);
+                    const float *x0 = t + (size_t)src[ed0] * ts;
+                    const int32_t ed1 = c0 + (k0 + 1 < cnt ? k0 + 1 : cnt - 1);
+                    const float *x1 = t + (size_t)src[ed1] * ts;
+                    const int32_t ed2 = c0 + (k0 + 2 < cnt ? k0 + 2 : cnt - 1);
+                    const float *x2 = t + (size_t)src[ed2] * ts;
+                    v16 p0;
+                    {
+                        v16 z = v16_ld(x0 + 0);
+                        p0 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p1;
+                    {
+                        v16 z = v16_ld(x0 + 16);
+                        p1 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q0_2 = gk_v16_pairsum(p0, p1);
+                    v16 p2;
+                    {
+                        v16 z = v16_ld(x0 + 32);
+                        p2 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
+                    }
+                    const v16 p3 = v16_zero();
+                    const v16 q2_4 = gk_v16_pairsum(p2, p3);
+                    const v16 q0_4 = gk_v16_pairsum(q0_2, q2_4);
+                    v16 p4;
+                    {
+                        v16 z = v16_ld(x1 + 0);
+                        p4 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p5;
+                    {
+                        v16 z = v16_ld(x1 + 16);
+                        p5 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q4_6 = gk_v16_pairsum(p4, p5);
+                    v16 p6;
+                    {
+                        v16 z = v16_ld(x1 + 32);
+                        p6 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
+                    }
+                    const v16 p7 = v16_zero();
+                    const v16 q6_8 = gk_v16_pairsum(p6, p7);
+                    const v16 q4_8 = gk_v16_pairsum(q4_6, q6_8);
+                    const v16 q0_8 = gk_v16_pairsum(q0_4, q4_8);
+                    v16 p8;
+                    {
+                        v16 z = v16_ld(x2 + 0);
+                        p8 = v16_fma(v16_max(z, nxr0), am0, v16_mul(z, as0));
+                    }
+                    v16 p9;
+                    {
+                        v16 z = v16_ld(x2 + 16);
+                        p9 = v16_fma(v16_max(z, nxr1), am1, v16_mul(z, as1));
+                    }
+                    const v16 q8_10 = gk_v16_pairsum(p8, p9);
+                    v16 p10;
+                    {
+                        v16 z = v16_ld(x2 + 32);
+                        p10 = v16_fma(v16_max(z, nxr2), am2, v16_mul(z, as2));
+                    }
+                    const v16 p11 = v16_zero();
+                    const v16 q10_12 = gk_v16_pairsum(p10, p11);
+                    const v16 q8_12 = gk_v16_pairsum(q8_10, q10_12);
+                    const v16 q8_16 = gk_v16_pairsum(q8_12, q8_12);
+                    const v16 q0_16 = gk_v16_pairsum(q0_8, q8_16);
+
                     v16_st(lb + k0 * 4, q0_16);
                     bm = v16_max(q0_16, bm);
                     break;
