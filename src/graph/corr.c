@@ -813,11 +813,11 @@ static void pick_all(gk_corr *c, size_t k, float threshold) {
     c->pending = NULL;  /* the fused pass did the update */
 }
 
-/* The COO of the picks, sorted by target: row i is picks(i) in ascending j,
- * then (symmetric) the rows that picked i without being picked by it, in
- * ascending order, with the same rho: the order a stable sort by target of
- * "picks, then reversed picks" gives. Targets go after the sources at
- * [e, 2e). Returns e. */
+/* The picks as rows by target (row i ends at row_end[i]): row i is
+ * picks(i) in ascending j, then (symmetric) the rows that picked i without
+ * being picked by it, in ascending order, with the same rho: the order a
+ * stable sort by target of "picks, then reversed picks" gives. Returns the
+ * edge count. */
 static size_t assemble(gk_corr *c, int symmetric) {
     const size_t n = c->n;
     int32_t *src = c->edges;
@@ -857,12 +857,6 @@ static size_t assemble(gk_corr *c, int symmetric) {
             for (size_t p = 0; p < m; p++) picked[pj[p]] = 0;
         }
         c->row_end[i] = (int32_t)e;
-    }
-    int32_t *dst = src + e;
-    for (size_t i = 0; i < n; i++) {  /* each row's its own loop: it vectorizes */
-        const int32_t target = (int32_t)i;
-        for (size_t q = i ? (size_t)c->row_end[i - 1] : 0; q < (size_t)c->row_end[i]; q++)
-            dst[q] = target;
     }
     return e;
 }
@@ -913,9 +907,14 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
     float threshold = rule->threshold > 0.0f ? rule->threshold : 0.0f;
     size_t e = 0;
     if (rule->top_k && k <= GK_CORR_KMAX && c->count >= 2) {
+        /* the rows straight into the graph's CSR: no COO, no index checks */
         prepare_scales(c);
         pick_all(c, k, threshold);
         e = assemble(c, rule->symmetric);
+        gk_status st = gk_graph_set_rows(g, n, c->row_end, c->edges,
+                                         g->edge_dim == 1 ? c->attr : NULL, err);
+        if (st == GK_OK && num_edges) *num_edges = e;
+        return st;
     } else if (rule->top_k && c->count >= 2) {  /* k > KMAX: row by row, heaps */
         flush(c);
         prepare_scales(c);

@@ -225,6 +225,27 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
     return GK_OK;
 }
 
+/* ---- rows grouped by target (the correlation builder) -------------------- */
+
+gk_status gk_graph_set_rows(gk_graph *g, size_t n, const int32_t *row_end,
+                            const int32_t *src, const float *attr, gk_error *err) {
+    size_t e = n ? (size_t)row_end[n - 1] : 0;
+    gk_status st = check_sizes(g, "gk_corr_build_graph", n, e, attr, err);
+    if (st != GK_OK) return st;
+    int32_t *first = g->scratch;  /* the rows' starts, as row_starts finds them */
+    first[0] = 0;
+    memcpy(first + 1, row_end, n * sizeof *first);
+    const float *a = g->edge_dim > 0 && e > 0 ? attr : NULL;
+    for (int k = 0; k < g->num_views; k++) {
+        gk_graph_view *v = &g->views[k];
+        finish_view(g, v, n, build_sorted_i32(v, g->edge_dim, n, src, first, 0, a));
+    }
+    g->num_nodes = n;
+    g->num_edges = e;
+    gk_ok(err);
+    return GK_OK;
+}
+
 /* ---- a declared complete graph ------------------------------------------- */
 
 /* Rows of a view of the complete graph: identical for every call with the
