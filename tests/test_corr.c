@@ -194,15 +194,46 @@ static size_t brute_force(const float *rho, int n, const int *valid,
     return e;
 }
 
+/* Every view of g equals the one gk_graph_set_coo makes of the same edges
+ * (src, dst, attr: the non-loop edges in g's CSR order): the row pointers,
+ * sources and features, the model's self loops and their filled features
+ * included, bit for bit. The top-k rules build g from the picks' rows
+ * directly (gk_graph_set_rows), without a COO. */
+static int same_as_coo(const gk_graph *g, gk_graph *ref, size_t n, const int64_t *src,
+                       const int64_t *dst, const float *attr, size_t e) {
+    static int64_t coo[2 * N * N];
+    memcpy(coo, src, e * sizeof *src);
+    memcpy(coo + e, dst, e * sizeof *dst);
+    gk_error err;
+    if (gk_graph_set_coo(ref, n, e, coo, GK_INDEX_I64, attr, &err) != GK_OK) {
+        printf("FAIL set_coo of the same edges: %s\n", err.message);
+        return 0;
+    }
+    for (int k = 0; k < g->num_views; k++) {
+        const gk_graph_view *a = &g->views[k], *b = &ref->views[k];
+        size_t m = (size_t)b->row_ptr[n];
+        if (a->num_edges != b->num_edges || a->is_complete != b->is_complete ||
+            a->max_in_degree != b->max_in_degree ||
+            memcmp(a->row_ptr, b->row_ptr, (n + 1) * sizeof *a->row_ptr) ||
+            memcmp(a->src, b->src, m * sizeof *a->src) ||
+            (g->edge_dim && memcmp(a->attr, b->attr, m * (size_t)g->edge_dim * sizeof *a->attr))) {
+            printf("FAIL view %d differs from set_coo's of the same edges\n", k);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int check_rules(const char *fixtures) {
     char path[1024];
     snprintf(path, sizeof path, "%s/ref_topk16_n1000_edge1.model.safetensors", fixtures);
     gk_model *model = NULL;
-    gk_graph *graph = NULL;
+    gk_graph *graph = NULL, *coo_graph = NULL;
     gk_corr *c = NULL;
     gk_error err;
     if (gk_model_load_file(path, &model, &err) != GK_OK ||
         gk_graph_create(model, N, N * (N - 1), &graph, &err) != GK_OK ||
+        gk_graph_create(model, N, N * (N - 1), &coo_graph, &err) != GK_OK ||
         gk_corr_create(N, T, NULL, &c, &err) != GK_OK) {
         printf("FAIL setup: %s\n", err.message);
         return 1;
@@ -211,8 +242,8 @@ static int check_rules(const char *fixtures) {
         {0.0f, 0, 0}, {0.5f, 0, 0}, {0.0f, 4, 0}, {0.0f, 4, 1}, {0.6f, 3, 0},
         {0.6f, 3, 1}, {0.99f, 2, 1}, {0.0f, 100, 0}};
     static pair want[N * N], got[N * N + N];
-    static int64_t src[N * N + N], dst[N * N + N];
-    static float rho[N * N];
+    static int64_t src[N * N + N], dst[N * N + N], coo_src[N * N], coo_dst[N * N];
+    static float rho[N * N], coo_attr[N * N];
     float r[N];
     int valid[N], failures = 0;
     rng_state = 12345;
@@ -242,16 +273,20 @@ static int check_rules(const char *fixtures) {
             int attr_ok = 1;
             for (size_t q = 0; q < m; q++) {
                 if (src[q] == dst[q]) continue;  /* the model's own self loops */
+                coo_src[kept] = src[q];
+                coo_dst[kept] = dst[q];
+                coo_attr[kept] = view->attr[q];
                 got[kept++] = (pair){(int32_t)src[q], (int32_t)dst[q]};
                 float a = view->attr[q], want_a = rho[dst[q] * N + src[q]];
                 attr_ok &= a == want_a && !isnan(a);
             }
+            int views_ok = same_as_coo(graph, coo_graph, N, coo_src, coo_dst, coo_attr, kept);
             size_t w = brute_force(rho, N, valid, &rules[k], want);
             qsort(got, kept, sizeof *got, cmp_pair);
             int same = kept == w && e == w && !memcmp(got, want, w * sizeof *want);
             int halted_alone = 1;
             for (size_t q = 0; q < kept; q++) halted_alone &= got[q].src != 9 && got[q].dst != 9;
-            int ok = same && attr_ok && halted_alone;
+            int ok = same && attr_ok && halted_alone && views_ok;
             if (ok && round < 2) continue;  /* print the last round, and failures */
             printf("%s rule threshold=%.2f top_k=%d symmetric=%d: %zu edges (brute force %zu)%s%s\n",
                    ok ? "ok  " : "FAIL", (double)rules[k].threshold, rules[k].top_k,
@@ -261,6 +296,7 @@ static int check_rules(const char *fixtures) {
         }
     }
     gk_corr_free(c);
+    gk_graph_free(coo_graph);
     gk_graph_free(graph);
     gk_model_free(model);
     return failures;
