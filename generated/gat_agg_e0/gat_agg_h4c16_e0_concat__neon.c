@@ -183,16 +183,22 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e0_concat__neon(const gk_layer_run *run, siz
                     /* the chunk's weights first, then its weighted sums:
                      * broadcasts from memory (load ports), where 4 heads
                      * taken from a register would cost a shuffle each */
-                    for (; q < cnt; q++) {
+                    for (; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        const v4 wv0 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
+                        const v4 wv1 = v4_gtsel(v4_ld(t + (size_t)src[c0 + q + 1] * ts + 64), nd,
+                            v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q + 1] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q + 1] * 8 + 4)));
+                        v4_st(wbuf + q * 4, wv0);
+                        v4_st(wbuf + (q + 1) * 4, wv1);
+                        sum0 = v4_add(sum0, wv0);
+                        sum1 = v4_add(sum1, wv1);
+                    }
+                    if (q < cnt) {
                         const v4 wv = v4_gtsel(v4_ld(t + (size_t)src[c0 + q] * ts + 64), nd,
                             v4_mul(fa, v4_ld(pq + (size_t)src[c0 + q] * 8)), v4_mul(fb, v4_ld(pq + (size_t)src[c0 + q] * 8 + 4)));
                         v4_st(wbuf + q * 4, wv);
+                        sum0 = v4_add(sum0, wv);
                     }
-                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
-                        sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
-                        sum1 = v4_add(sum1, v4_ld(wbuf + (q + 1) * 4));
-                    }
-                    if (q < cnt) sum0 = v4_add(sum0, v4_ld(wbuf + q * 4));
                     q = 0;
                     for (; q < cnt; q++) {
                         const float *t_j = t + (size_t)src[c0 + q] * ts;

@@ -119,16 +119,22 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e0_mean__avx512(const gk_layer_run *run, siz
                     /* the chunk's weights first, then its weighted sums:
                      * broadcasts from memory (load ports), where 8 heads
                      * taken from a register would cost a shuffle each */
-                    for (; q < cnt; q++) {
+                    for (; q + 2 <= cnt; q += 2) {  /* two sum chains */
+                        const v8 wv0 = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 256), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
+                        const v8 wv1 = v8_gtsel(v8_ld(t + (size_t)src[c0 + q + 1] * ts + 256), nd,
+                            v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q + 1] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q + 1] * 16 + 8)));
+                        v8_st(wbuf + q * 8, wv0);
+                        v8_st(wbuf + (q + 1) * 8, wv1);
+                        sum0 = v8_add(sum0, wv0);
+                        sum1 = v8_add(sum1, wv1);
+                    }
+                    if (q < cnt) {
                         const v8 wv = v8_gtsel(v8_ld(t + (size_t)src[c0 + q] * ts + 256), nd,
                             v8_mul(fa, v8_ld(pq + (size_t)src[c0 + q] * 16)), v8_mul(fb, v8_ld(pq + (size_t)src[c0 + q] * 16 + 8)));
                         v8_st(wbuf + q * 8, wv);
+                        sum0 = v8_add(sum0, wv);
                     }
-                    for (q = 0; q + 2 <= cnt; q += 2) {  /* two sum chains */
-                        sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
-                        sum1 = v8_add(sum1, v8_ld(wbuf + (q + 1) * 8));
-                    }
-                    if (q < cnt) sum0 = v8_add(sum0, v8_ld(wbuf + q * 8));
                     q = 0;
                     for (; q < cnt; q++) {
                         const float *t_j = t + (size_t)src[c0 + q] * ts;
