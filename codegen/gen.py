@@ -342,7 +342,7 @@ def gatv2_plan(isa, key):
         outs.append(tree(o * s, (o + 1) * s, s * (o + 1), ops))
     # A block's last edges take the shortest chunk that holds them, by
     # quarters: a top-16 row and its self loop (17 edges) pay for 17 or 20
-    # edges' logits, not 24 or 32. tails: (edges, ops), ascending.
+    # edges' logits, not 20 or 32. tails: (edges, ops), ascending.
     tails = []
     if len(outs) == 1:
         for te in sorted({ec * q // 4 for q in (1, 2, 3)} - {0, ec}):
