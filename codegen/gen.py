@@ -254,6 +254,12 @@ def scalar_transform_plan(ts):
 # (src/kernels/generic.c) reserves GK_ROW_BLOCK (src/kernels/kernels.h) rows
 # of head sums.
 ROW_BLOCK = 16
+# Complete graphs with edge features: at most this many target rows per
+# tile. A tile keeps per source node, in row_scratch, its rows' weights
+# (rows x padded heads), the source's scores (padded heads) and its edge
+# features: at most GK_TILE_FLOATS_PER_NODE (src/kernels/kernels.h).
+TILE_ROWS_MAX = 8
+TILE_FLOATS_PER_NODE = 64
 
 
 def agg_plan(isa, key):
@@ -268,9 +274,19 @@ def agg_plan(isa, key):
     # rows per block of the per-row steps (docs/codegen.md): 16, fewer when
     # the block's head sums (R·H·C floats) would pass 8 KiB of L1
     r = max(4, min(ROW_BLOCK, 2048 // (h * c)))
+    # complete graphs with edge features: tiles of rt target rows share one
+    # pass over the sources (docs/codegen.md, "Complete graphs with edge
+    # features"); rt rows x H x NVC accumulators in registers, none below 2
+    hp = pow2_at_least(h)
+    rt = min(TILE_ROWS_MAX, isa.acc_regs // (h * nvc), r)
+    if key.edge_dim == 0 or h * c == 1 or rt < 2:
+        rt = 0
+    assert rt * hp + hp + key.edge_dim <= TILE_FLOATS_PER_NODE, (h, c, rt)
+    acc_off = (h * c + 15) // 16 * 16
     return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
                 WMAX=isa.lanes, groups=groups, U=u, OW=key.out_width,
-                R=r, ACC_OFF=(h * c + 15) // 16 * 16,
+                R=r, ACC_OFF=acc_off, RT=rt, HP=hp,
+                WT_OFF=(acc_off + r * h * c + 15) // 16 * 16,
                 # e0: a chunk's weights through memory (separate loop) from 4
                 # heads on: measured faster for H = 4, slower for H = 1
                 WB=h >= 4,
@@ -278,6 +294,8 @@ def agg_plan(isa, key):
                 prepare=f"gk_f32_gat_prep_h{h}c{c}_e{key.edge_dim}__{isa.name}",
                 complete=f"gk_f32_gat_agg_complete_h{h}c{c}_{mode}__{isa.name}",
                 complete_prepare=f"gk_f32_gat_prep_complete_h{h}c{c}__{isa.name}",
+                complete_edge=f"gk_f32_gat_agg_complete_h{h}c{c}_e{key.edge_dim}_{mode}"
+                              f"__{isa.name}",
                 e0_prepare=f"gk_f32_gat_prep_h{h}c{c}_e0__{isa.name}",
                 e0_name=f"gk_f32_gat_agg_h{h}c{c}_e0_{mode}__{isa.name}")
 
@@ -538,10 +556,17 @@ def render_all(keys, isa_names, command):
             ks = [p for p in plans if sel(p)]
             for p in {p["prepare"]: p for p in ks}.values():
                 kernel(family, template, isa, p["prepare"], "GAT_PREPARE",
-                       (p["H"], p["C"], p["D"]), kernels=[], prepares=[p])
+                       (p["H"], p["C"], p["D"]), kernels=[], prepares=[p], tiles=[])
             for p in ks:
                 kernel(family, template, isa, p["name"], "GAT_AGG",
-                       (p["H"], p["C"], p["D"], int(p["concat"])), kernels=[p], prepares=[])
+                       (p["H"], p["C"], p["D"], int(p["concat"])), kernels=[p], prepares=[],
+                       tiles=[])
+            for p in ks:
+                if p.get("RT"):  # complete graphs with edge features
+                    tile = dict(p, name=p["complete_edge"], csr_name=p["name"])
+                    kernel(family, template, isa, tile["name"], "GAT_COMPLETE",
+                           (p["H"], p["C"], int(p["concat"]), p["D"]), kernels=[],
+                           prepares=[], tiles=[tile])
         ks = [p for p in plans if p["D"] == 0]
         template = f"gat_complete_{fam}.c.j2"
         for p in {p["complete_prepare"]: p for p in ks}.values():

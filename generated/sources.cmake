@@ -63,6 +63,31 @@ set(GK_GEN_SOURCES_avx512
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c16_e0__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c32_e0__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c8_e0__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c2_e3_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c32_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c32_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c4_e3_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h3c4_e2_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c16_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c16_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c32_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c32_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h8c16_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h8c16_e1_mean__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h8c8_e1_concat__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h8c8_e1_mean__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_concat__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_mean__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c1_e1_mean__avx512.c
@@ -222,6 +247,21 @@ set(GK_GEN_SOURCES_avx2
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c16_e0__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c32_e0__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c8_e0__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_mean__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c2_e3_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_mean__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_mean__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_mean__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c4_e3_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_mean__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h3c4_e2_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_concat__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_mean__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_concat__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_mean__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c1_e1_mean__avx2.c
@@ -381,6 +421,21 @@ set(GK_GEN_SOURCES_neon
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c16_e0__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c32_e0__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_e0/gat_prep_h8c8_e0__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c16_e1_mean__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c2_e3_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c32_e1_mean__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h1c8_e1_mean__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c16_e1_mean__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c4_e3_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h2c8_e1_mean__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h3c4_e2_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_concat__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_complete_h4c8_e1_mean__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_concat__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c16_e1_mean__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_agg_edge/gat_agg_h1c1_e1_mean__neon.c

@@ -109,7 +109,10 @@ static inline void kh_layer_v2(kh_case *k, int F, int H, int C, int D, int conca
 }
 
 /* CSR view: kind 0 random (isolated nodes, single neighbours, duplicate
- * edges), kind 1 complete (every (j, i) once, self loops included). */
+ * edges), kind 1 complete (every (j, i) once, self loops included, sources
+ * ascending), kind 2 complete with each row in its own order, kind 3
+ * complete in the canonical order of a view that adds loops (the loop
+ * last). */
 static inline void kh_graph(kh_case *k, size_t n, int kind) {
     gk_graph_view *v = &k->v;
     memset(v, 0, sizeof *v);
@@ -119,8 +122,15 @@ static inline void kh_graph(kh_case *k, size_t n, int kind) {
     size_t e = 0;
     for (size_t i = 0; i < n; i++) {
         v->row_ptr[i] = (int32_t)e;
-        if (kind) {
-            for (size_t j = 0; j < n; j++) v->src[e++] = (int32_t)j;
+        if (kind == 3) {  /* the loop last */
+            for (size_t j = 0; j < n; j++)
+                if (j != i) v->src[e++] = (int32_t)j;
+            v->src[e++] = (int32_t)i;
+            continue;
+        }
+        if (kind) {  /* 2: each row in its own order, a rotation */
+            for (size_t j = 0; j < n; j++)
+                v->src[e++] = (int32_t)(kind == 2 ? (j + i * 7) % n : j);
             continue;
         }
         /* up to 38 edges, and some rows of 64 to 143: rows span several
@@ -136,7 +146,9 @@ static inline void kh_graph(kh_case *k, size_t n, int kind) {
     }
     v->row_ptr[n] = (int32_t)e;
     v->num_edges = e;
-    v->is_complete = kind;
+    v->is_complete = kind != 0;
+    v->complete_canonical = kind == 1 || kind == 3;
+    v->add_self_loops = kind == 3;
     if (k->D) {
         v->attr = gk_calloc_array(e * (size_t)k->D + 1, sizeof(float));
         for (size_t q = 0; q < e * (size_t)k->D; q++) v->attr[q] = kh_rand();
@@ -153,7 +165,7 @@ static inline void kh_buffers(kh_case *k) {
     k->alpha = gk_calloc_array((k->v.num_edges + 1) * H, sizeof(float));
     k->ns_f = gk_calloc_array(gk_node_scratch_floats(&k->L, n), sizeof(float));
     k->ns_i = gk_calloc_array(gk_node_scratch_ints(&k->L, n), sizeof(int32_t));
-    k->rs = gk_calloc_array(gk_row_scratch_floats(&k->L), sizeof(float));
+    k->rs = gk_calloc_array(gk_row_scratch_floats(&k->L, n, k->v.num_edges), sizeof(float));
 }
 
 static inline void kh_free(kh_case *k) {
@@ -370,9 +382,10 @@ static inline int kh_kernel_of(const gk_kernel_row *r, gk_kernel_op op, kh_kerne
         k->heads = v[0], k->channels = v[1], k->edge_dim = v[2], k->concat = v[3];
         prep = gk_reg_find(GK_KERNEL_GAT_PREPARE, r->isa, gk_key(v[0], v[1], v[2], 0));
         break;
-    case GK_KERNEL_GAT_COMPLETE:
-        k->heads = v[0], k->channels = v[1], k->concat = v[2];
-        prep = gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, r->isa, gk_key(v[0], v[1], 0, 0));
+    case GK_KERNEL_GAT_COMPLETE:  /* with edge features: the CSR kernels' prepare */
+        k->heads = v[0], k->channels = v[1], k->concat = v[2], k->edge_dim = v[3];
+        prep = v[3] ? gk_reg_find(GK_KERNEL_GAT_PREPARE, r->isa, gk_key(v[0], v[1], v[3], 0))
+                    : gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, r->isa, gk_key(v[0], v[1], 0, 0));
         break;
     case GK_KERNEL_GATV2_AGG:
         k->heads = v[0], k->channels = v[1], k->edge_dim = v[2], k->concat = v[3];

@@ -22,6 +22,9 @@ typedef struct gk_graph_view {
     size_t num_edges;
     size_t max_in_degree;
     int is_complete;             /* every (j, i) pair present exactly once */
+    int complete_canonical;      /* ... and every row in canonical order:
+                                    sources ascending, the loop last when
+                                    add_self_loops (else in place) */
     size_t complete_key;         /* rows written by gk_graph_set_complete for
                                     this key (graph_build.c); 0: not        */
 } gk_graph_view;

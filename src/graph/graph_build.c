@@ -132,8 +132,10 @@ GK_PER_ISA static int row_is_canonical(const int32_t *row, size_t n, size_t i, i
 }
 
 /* A complete view holds every (j, i) pair exactly once: n rows of n. Rows in
- * the canonical order pass by one compare each; others by marking. */
-static int view_is_complete(const gk_graph_view *v, size_t n, int32_t *mark) {
+ * the canonical order pass by one compare each; others by marking.
+ * *canonical: whether every row was in the canonical order. */
+static int view_is_complete(const gk_graph_view *v, size_t n, int32_t *mark, int *canonical) {
+    *canonical = 0;
     if (v->num_edges != n * n) return 0;
     int marks_ready = 0;
     for (size_t i = 0; i < n; i++) {
@@ -149,6 +151,7 @@ static int view_is_complete(const gk_graph_view *v, size_t n, int32_t *mark) {
             mark[row[k]] = (int32_t)i;
         }
     }
+    *canonical = !marks_ready;
     return 1;
 }
 
@@ -161,7 +164,10 @@ static void finish_view(gk_graph *g, gk_graph_view *v, size_t n, int canonical) 
         size_t degree = (size_t)(v->row_ptr[i + 1] - v->row_ptr[i]);
         if (degree > v->max_in_degree) v->max_in_degree = degree;
     }
-    v->is_complete = canonical || view_is_complete(v, n, g->scratch + g->max_nodes + 1);
+    int every_row_canonical = canonical;
+    v->is_complete = canonical ||
+                     view_is_complete(v, n, g->scratch + g->max_nodes + 1, &every_row_canonical);
+    v->complete_canonical = v->is_complete && every_row_canonical;
     v->complete_key = 0;  /* its rows are this COO's now */
 }
 
@@ -302,7 +308,7 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
             write_complete_rows(v, n, self_loops);
             v->num_edges = (size_t)v->row_ptr[n];
             v->max_in_degree = (size_t)(v->row_ptr[1] - v->row_ptr[0]);
-            v->is_complete = v->add_self_loops || self_loops;
+            v->is_complete = v->complete_canonical = v->add_self_loops || self_loops;
             v->complete_key = key;
         }
         if (g->edge_dim > 0 && e > 0) copy_complete_attr(v, g->edge_dim, n, self_loops, edge_attr);

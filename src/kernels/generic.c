@@ -224,7 +224,15 @@ size_t gk_node_scratch_ints(const gk_layer *L, size_t max_nodes) {
     return max_nodes * ((size_t)L->info.heads + 1) + 64;
 }
 
-size_t gk_row_scratch_floats(const gk_layer *L) {
+size_t gk_row_scratch_floats(const gk_layer *L, size_t max_nodes, size_t max_edges) {
     size_t hc = (size_t)L->info.heads * (size_t)L->info.out_channels;
-    return (4 + GK_ROW_BLOCK) * hc + 16 * (size_t)L->info.heads + 64;
+    size_t floats = (4 + GK_ROW_BLOCK) * hc + 16 * (size_t)L->info.heads + 64;
+    if (L->info.edge_dim > 0) {
+        /* a complete graph on n nodes has n(n - 1) input edges: n is at
+         * most sqrt(max_edges) + 1 */
+        size_t n = 1;
+        while (n < max_nodes && (n - 1) * n < max_edges) n++;
+        floats += GK_TILE_FLOATS_PER_NODE * (n + 16);
+    }
+    return floats;
 }

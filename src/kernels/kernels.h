@@ -58,11 +58,17 @@ typedef struct gk_layer_kernels {
  * exact fallback (rounded up to 16), the head sums of a block of rows. */
 #define GK_ROW_BLOCK 16
 
+/* The complete-graph kernels with edge features keep, per source node (for
+ * n rounded up by 16), a tile of target rows' weights, the source's scores
+ * and its edge features in row_scratch after the row block's head sums: at
+ * most this many floats (TILE_FLOATS_PER_NODE in codegen/gen.py). */
+#define GK_TILE_FLOATS_PER_NODE 64
+
 /* Scratch sizes a plan allocates per layer (the max over layers); the row
  * stride of t, gk_t_stride, is the column layout's (layout.h). */
 size_t gk_node_scratch_floats(const gk_layer *layer, size_t max_nodes);
 size_t gk_node_scratch_ints(const gk_layer *layer, size_t max_nodes);
-size_t gk_row_scratch_floats(const gk_layer *layer);
+size_t gk_row_scratch_floats(const gk_layer *layer, size_t max_nodes, size_t max_edges);
 
 /* The generic path: BLIS for the transform, plain C for the rest. */
 void gk_generic_transform(const gk_layer_run *run, size_t begin, size_t end);

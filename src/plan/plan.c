@@ -97,7 +97,7 @@ static gk_status allocate_buffers(gk_plan *p, gk_error *err) {
         pack_f = max_size(pack_f, gk_blis_pack_floats(&p->blis, (size_t)L->info.in_channels));
         node_f = max_size(node_f, gk_node_scratch_floats(L, p->max_nodes));
         node_i = max_size(node_i, gk_node_scratch_ints(L, p->max_nodes));
-        row_f = max_size(row_f, gk_row_scratch_floats(L));
+        row_f = max_size(row_f, gk_row_scratch_floats(L, p->max_nodes, p->max_edges));
     }
     /* check_arguments made sure that these products fit. One line more than
      * the rows: an aggregation loads a row's per-head scores as a whole

@@ -183,12 +183,16 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
                          gk_key(in->heads, in->out_channels, in->edge_dim, 0))
            : NULL;
     if (!prep) ag = NULL;  /* a registry without the prepare: not usable */
+    /* complete graphs: sorted prefix sums without edge features; with them,
+     * tiles of target rows sharing a pass over the sources (same prepare as
+     * the CSR kernel) */
     const gk_kernel_row *co = NULL, *co_prep = NULL;
-    if (ag && in->edge_dim == 0) {
+    if (ag) {
         co = gk_reg_find(GK_KERNEL_GAT_COMPLETE, ag->isa,
-                         gk_key(in->heads, in->out_channels, in->concat, 0));
-        co_prep = gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, ag->isa,
-                              gk_key(in->heads, in->out_channels, 0, 0));
+                         gk_key(in->heads, in->out_channels, in->concat, in->edge_dim));
+        co_prep = in->edge_dim ? prep
+                               : gk_reg_find(GK_KERNEL_GAT_COMPLETE_PREPARE, ag->isa,
+                                             gk_key(in->heads, in->out_channels, 0, 0));
         if (!co_prep) co = NULL;
     }
     if (!tr && !ag) {
@@ -214,7 +218,8 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
              tr ? gk_isa_name(tr->isa) : "generic BLIS",
              ag ? (in->edge_dim ? "edge-feature exp" : "factorized")
                 : "generic (no key)",
-             co ? ", complete graphs by sorted prefix sums" : "",
+             !co ? "" : in->edge_dim ? ", complete graphs in tiles of target rows"
+                                     : ", complete graphs by sorted prefix sums",
              gk_isa_name(isa),
              ag && ag->isa != isa ? "; SIMD needs channels % 4 == 0" : "");
 }
