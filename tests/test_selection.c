@@ -47,11 +47,17 @@ int main(void) {
         expect(k.aggregate == r->aggregate && k.prepare == r->prepare, "GATConv", r->name,
                reason);
         expect(k.transform != gk_generic_transform, "transform of", r->name, reason);
-        /* the complete-graph kernel of the same ISA and shape, if generated */
-        const gk_kernel_row *cr =
-            gk_reg_find(GK_KERNEL_GAT_COMPLETE, r->isa, gk_key(r->heads, r->channels, r->concat, 0));
-        if (cr && r->edge_dim == 0)
-            expect(k.complete_aggregate == cr->fn, "complete", cr->name, reason);
+        /* the complete-graph kernel of the same ISA and shape, if generated
+         * (with edge features: the tile kernel, with the CSR kernel's prepare);
+         * none generated: none selected */
+        const gk_kernel_row *cr = gk_reg_find(GK_KERNEL_GAT_COMPLETE, r->isa,
+                                              gk_key(r->heads, r->channels, r->concat, r->edge_dim));
+        if (cr)
+            expect(k.complete_aggregate == cr->fn &&
+                       (r->edge_dim == 0 || k.complete_prepare == r->prepare),
+                   "complete", cr->name, reason);
+        else
+            expect(k.complete_aggregate == NULL, "no complete-graph kernel for", r->name, reason);
         kh_free(&c);
     }
     for (size_t q = 0; q < gk_num_kernel_rows; q++) {
