@@ -126,8 +126,20 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_e1_concat__avx512(const gk_layer_ru
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
             v16 sum_t = v16_zero();
+            size_t j0 = 0;
+            for (; j0 + 16 <= n; j0 += 16) {  /* whole blocks of 16 sources */
+                const v16 at_b = v16_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v16 z = v16_fma(at_b, ew_t0, v16_add(v16_ld(score + js), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 1, w);
+                }
+            }
             v16 at_c = v16_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 16) {
+            for (; j0 < n; j0 += 16) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)15;
                 if (kb == j0)  /* a new block of 16 sources' features */
                     at_c = v16_ld_first(a + kb, n - kb < 16 ? (int)(n - kb) : 16);

@@ -144,8 +144,20 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_e1_mean__neon(const gk_layer_run *r
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
             v8 sum_t = v8_zero();
+            size_t j0 = 0;
+            for (; j0 + 8 <= n; j0 += 8) {  /* whole blocks of 8 sources */
+                const v8 at_b = v8_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v8 z = v8_fma(at_b, ew_t0, v8_add(v8_ld(score + js), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 1, w);
+                }
+            }
             v8 at_c = v8_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 8) {
+            for (; j0 < n; j0 += 8) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)7;
                 if (kb == j0)  /* a new block of 8 sources' features */
                     at_c = v8_ld_first(a + kb, n - kb < 8 ? (int)(n - kb) : 8);

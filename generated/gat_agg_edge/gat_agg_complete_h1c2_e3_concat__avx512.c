@@ -139,7 +139,22 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c2_e3_concat__avx512(const gk_layer_run
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
             v16 sum_t = v16_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 16) {
+            size_t j0 = 0;
+            for (; j0 + 16 <= n; j0 += 16) {  /* whole blocks of 16 sources */
+                {
+                    const size_t js = j0 + 0;
+                    v16 z = v16_add(v16_ld(score + js * 1), d_t);
+                    const v16i aidx = v16i_mul_s(v16i_add_s(lane_edge, (int)js), (int32_t)ds);
+                    z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
+                    z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
+                    z = v16_fma(v16_gather(a + 2, aidx), ew_t2, z);
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 1, w);
+                }
+            }
+            for (; j0 < n; j0 += 16) {  /* the last sources, by one vector */
                 v16 z = v16_add(v16_ld(score + j0 * 1), d_t);
                 /* lane l reads source min(j0 + l / 1, n - 1): in bounds */
                 const v16i aidx = v16i_mul_s(v16i_min_s(v16i_add_s(lane_edge, (int)j0), (int)n - 1), (int32_t)ds);

@@ -103,6 +103,9 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_e1_mean__avx512(const gk_layer_run 
     float *wt = run->row_scratch + 544;
     float *score = wt + 8 * nw * 2;  /* [nw][2] */
     float *a_src = score + nw * 2;         /* [n][1]: a row's features by source */
+    /* a block of 16 sources' features to the lanes of step s: source l / 2 + s·8 */
+    const v16i eidx0 = v16i_add_s(lane_edge, 0);
+    const v16i eidx1 = v16i_add_s(lane_edge, 8);
     for (size_t j = 0; j < nw; j++)
         for (int h = 0; h < 2; h++)
             score[j * 2 + h] = j < n && h < 2 ? t[j * ts + 32 + h] : 0.0f;
@@ -129,8 +132,30 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_e1_mean__avx512(const gk_layer_run 
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
             v16 sum_t = v16_zero();
+            size_t j0 = 0;
+            for (; j0 + 16 <= n; j0 += 16) {  /* whole blocks of 16 sources */
+                const v16 at_b = v16_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v16 z = v16_fma(v16_perm(at_b, eidx0), ew_t0,
+                                      v16_add(v16_ld(score + js * 2), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 2, w);
+                }
+                {
+                    const size_t js = j0 + 8;
+                    v16 z = v16_fma(v16_perm(at_b, eidx1), ew_t0,
+                                      v16_add(v16_ld(score + js * 2), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 2, w);
+                }
+            }
             v16 at_c = v16_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 8) {
+            for (; j0 < n; j0 += 8) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)15;
                 if (kb == j0)  /* a new block of 16 sources' features */
                     at_c = v16_ld_first(a + kb, n - kb < 16 ? (int)(n - kb) : 16);

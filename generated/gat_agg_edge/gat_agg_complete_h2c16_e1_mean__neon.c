@@ -127,6 +127,9 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_e1_mean__neon(const gk_layer_run *r
     float *wt = run->row_scratch + 544;
     float *score = wt + 3 * nw * 2;  /* [nw][2] */
     float *a_src = score + nw * 2;         /* [n][1]: a row's features by source */
+    /* a block of 8 sources' features to the lanes of step s: source l / 2 + s·4 */
+    const v8i eidx0 = v8i_add_s(lane_edge, 0);
+    const v8i eidx1 = v8i_add_s(lane_edge, 4);
     for (size_t j = 0; j < nw; j++)
         for (int h = 0; h < 2; h++)
             score[j * 2 + h] = j < n && h < 2 ? t[j * ts + 32 + h] : 0.0f;
@@ -153,8 +156,30 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_e1_mean__neon(const gk_layer_run *r
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
             v8 sum_t = v8_zero();
+            size_t j0 = 0;
+            for (; j0 + 8 <= n; j0 += 8) {  /* whole blocks of 8 sources */
+                const v8 at_b = v8_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v8 z = v8_fma(v8_perm(at_b, eidx0), ew_t0,
+                                      v8_add(v8_ld(score + js * 2), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 2, w);
+                }
+                {
+                    const size_t js = j0 + 4;
+                    v8 z = v8_fma(v8_perm(at_b, eidx1), ew_t0,
+                                      v8_add(v8_ld(score + js * 2), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 2, w);
+                }
+            }
             v8 at_c = v8_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 4) {
+            for (; j0 < n; j0 += 4) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)7;
                 if (kb == j0)  /* a new block of 8 sources' features */
                     at_c = v8_ld_first(a + kb, n - kb < 8 ? (int)(n - kb) : 8);

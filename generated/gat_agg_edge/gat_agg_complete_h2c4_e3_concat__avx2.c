@@ -139,7 +139,34 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_e3_concat__avx2(const gk_layer_run *
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
             v8 sum_t = v8_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 4) {
+            size_t j0 = 0;
+            for (; j0 + 8 <= n; j0 += 8) {  /* whole blocks of 8 sources */
+                {
+                    const size_t js = j0 + 0;
+                    v8 z = v8_add(v8_ld(score + js * 2), d_t);
+                    const v8i aidx = v8i_mul_s(v8i_add_s(lane_edge, (int)js), (int32_t)ds);
+                    z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
+                    z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
+                    z = v8_fma(v8_gather(a + 2, aidx), ew_t2, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 2, w);
+                }
+                {
+                    const size_t js = j0 + 4;
+                    v8 z = v8_add(v8_ld(score + js * 2), d_t);
+                    const v8i aidx = v8i_mul_s(v8i_add_s(lane_edge, (int)js), (int32_t)ds);
+                    z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
+                    z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
+                    z = v8_fma(v8_gather(a + 2, aidx), ew_t2, z);
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 2, w);
+                }
+            }
+            for (; j0 < n; j0 += 4) {  /* the last sources, by one vector */
                 v8 z = v8_add(v8_ld(score + j0 * 2), d_t);
                 /* lane l reads source min(j0 + l / 2, n - 1): in bounds */
                 const v8i aidx = v8i_mul_s(v8i_min_s(v8i_add_s(lane_edge, (int)j0), (int)n - 1), (int32_t)ds);

@@ -119,6 +119,11 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_concat__avx2(const gk_layer_run *
     float *wt = run->row_scratch + 544;
     float *score = wt + 3 * nw * 4;  /* [nw][4] */
     float *a_src = score + nw * 4;         /* [n][1]: a row's features by source */
+    /* a block of 8 sources' features to the lanes of step s: source l / 4 + s·2 */
+    const v8i eidx0 = v8i_add_s(lane_edge, 0);
+    const v8i eidx1 = v8i_add_s(lane_edge, 2);
+    const v8i eidx2 = v8i_add_s(lane_edge, 4);
+    const v8i eidx3 = v8i_add_s(lane_edge, 6);
     for (size_t j = 0; j < nw; j++)
         for (int h = 0; h < 4; h++)
             score[j * 4 + h] = j < n && h < 4 ? t[j * ts + 32 + h] : 0.0f;
@@ -145,8 +150,48 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_concat__avx2(const gk_layer_run *
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
             v8 sum_t = v8_zero();
+            size_t j0 = 0;
+            for (; j0 + 8 <= n; j0 += 8) {  /* whole blocks of 8 sources */
+                const v8 at_b = v8_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v8 z = v8_fma(v8_perm(at_b, eidx0), ew_t0,
+                                      v8_add(v8_ld(score + js * 4), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 2;
+                    v8 z = v8_fma(v8_perm(at_b, eidx1), ew_t0,
+                                      v8_add(v8_ld(score + js * 4), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 4;
+                    v8 z = v8_fma(v8_perm(at_b, eidx2), ew_t0,
+                                      v8_add(v8_ld(score + js * 4), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 6;
+                    v8 z = v8_fma(v8_perm(at_b, eidx3), ew_t0,
+                                      v8_add(v8_ld(score + js * 4), d_t));
+                    z = v8_max(z, v8_mul(z, slope_t));
+                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    sum_t = v8_add(sum_t, w);
+                    v8_st(w_r + js * 4, w);
+                }
+            }
             v8 at_c = v8_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 2) {
+            for (; j0 < n; j0 += 2) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)7;
                 if (kb == j0)  /* a new block of 8 sources' features */
                     at_c = v8_ld_first(a + kb, n - kb < 8 ? (int)(n - kb) : 8);

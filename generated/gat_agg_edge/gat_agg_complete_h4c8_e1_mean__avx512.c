@@ -105,6 +105,11 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_mean__avx512(const gk_layer_run *
     float *wt = run->row_scratch + 544;
     float *score = wt + 6 * nw * 4;  /* [nw][4] */
     float *a_src = score + nw * 4;         /* [n][1]: a row's features by source */
+    /* a block of 16 sources' features to the lanes of step s: source l / 4 + s·4 */
+    const v16i eidx0 = v16i_add_s(lane_edge, 0);
+    const v16i eidx1 = v16i_add_s(lane_edge, 4);
+    const v16i eidx2 = v16i_add_s(lane_edge, 8);
+    const v16i eidx3 = v16i_add_s(lane_edge, 12);
     for (size_t j = 0; j < nw; j++)
         for (int h = 0; h < 4; h++)
             score[j * 4 + h] = j < n && h < 4 ? t[j * ts + 32 + h] : 0.0f;
@@ -131,8 +136,48 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_mean__avx512(const gk_layer_run *
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
             v16 sum_t = v16_zero();
+            size_t j0 = 0;
+            for (; j0 + 16 <= n; j0 += 16) {  /* whole blocks of 16 sources */
+                const v16 at_b = v16_ld(a + j0);
+                {
+                    const size_t js = j0 + 0;
+                    v16 z = v16_fma(v16_perm(at_b, eidx0), ew_t0,
+                                      v16_add(v16_ld(score + js * 4), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 4;
+                    v16 z = v16_fma(v16_perm(at_b, eidx1), ew_t0,
+                                      v16_add(v16_ld(score + js * 4), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 8;
+                    v16 z = v16_fma(v16_perm(at_b, eidx2), ew_t0,
+                                      v16_add(v16_ld(score + js * 4), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 4, w);
+                }
+                {
+                    const size_t js = j0 + 12;
+                    v16 z = v16_fma(v16_perm(at_b, eidx3), ew_t0,
+                                      v16_add(v16_ld(score + js * 4), d_t));
+                    z = v16_max(z, v16_mul(z, slope_t));
+                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    sum_t = v16_add(sum_t, w);
+                    v16_st(w_r + js * 4, w);
+                }
+            }
             v16 at_c = v16_zero();
-            for (size_t j0 = 0; j0 < n; j0 += 4) {
+            for (; j0 < n; j0 += 4) {  /* the last sources, by one vector */
                 const size_t kb = j0 & ~(size_t)15;
                 if (kb == j0)  /* a new block of 16 sources' features */
                     at_c = v16_ld_first(a + kb, n - kb < 16 ? (int)(n - kb) : 16);
