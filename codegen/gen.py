@@ -574,7 +574,8 @@ def render_all(keys, isa_names, command):
                    "GAT_COMPLETE_PREPARE", (p["H"], p["C"]), kernels=[], prepares=[p])
         for p in ks:
             kernel("gat_complete", template, isa, p["complete"], "GAT_COMPLETE",
-                   (p["H"], p["C"], int(p["concat"])), kernels=[p], prepares=[])
+                   (p["H"], p["C"], int(p["concat"])), kernels=[dict(p, name=p["complete"])],
+                   prepares=[])
         # GATv2 aggregations: one per (H, C, D, concat)
         v2keys = sorted({(k.heads, k.channels, k.edge_dim, k.concat)
                          for k in keys if isinstance(k, Gatv2Key)})

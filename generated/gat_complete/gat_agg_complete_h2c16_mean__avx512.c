@@ -35,7 +35,35 @@ void gk_f32_gat_prep_h2c16_e0__avx512(const gk_layer_run *run, size_t begin, siz
 void gk_f32_gat_agg_h2c16_e0_mean__avx512(const gk_layer_run *run, size_t begin, size_t end);
 
 
-/* Complete graph, 2 head(s) x 16 channels, mean: targets [begin, end). */
+GK_INLINE void gk_f32_gat_agg_complete_h2c16_mean__avx512_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 32, *inv_r = invb + r * 4;
+        {
+            v16 o = v16_mul(v16_ld(a_r + 0), v16_set1(inv_r[0]));
+            o = v16_fma(v16_ld(a_r + 16), v16_set1(inv_r[1]), o);
+            o = v16_mul(o, v16_set1(0.5f));
+            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
+            if (bias) o = v16_add(o, v16_ld(bias + 0));
+            v16_st(y_i + 0, v16_act(o, act));
+        }
+    }
+}
+
+/* Complete graph, 2 head(s) x 16 channels, mean: targets [begin, end), in
+ * blocks of 16 rows: (1) the shift factors A, B of the block's (row, head)
+ * lanes, 16 per vector exp; (2) per row and head, the count and the two
+ * prefix-sum reads, leaving the head sums in the block buffer
+ * (row_scratch + 32) and the softmax sums in a stack array;
+ * (3) the reciprocal sums, 16 per vector division; (4) the epilogue
+ * across the block's rows. No latency chain runs from one row to the
+ * next, and a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
         gk_f32_gat_agg_h2c16_e0_mean__avx512(run, begin, end);
@@ -43,15 +71,14 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
     }
     const gk_layer *L = run->layer;
     const size_t n = run->num_nodes, ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias;
-    const int has_res = L->col_res >= 0;
+    const float *t = run->t;
     const gk_activation act = L->info.activation;
     const float *base = run->node_scratch + 16;
     const size_t hs = n * 35;
     float dm[4];
     for (int h = 0; h < 4; h++) dm[h] = h < 2 ? base[(size_t)2 * hs + n + h] : 0.0f;
-    const v4 dmax = v4_ld(dm), one = v4_set1(1.0f);
-    const v4 slope = v4_set1(L->info.negative_slope - 1.0f);
+    const v4 dmax = v4_ld(dm);
+    const v16 slope_t = v16_set1(L->info.negative_slope - 1.0f), one_t = v16_set1(1.0f);
     const int small = n <= GK_SMALL_N;
     const v16i rows = v16i_iota_mul((int32_t)ts);
     int32_t cnt[2][16];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
@@ -69,105 +96,114 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_mean__avx512(const gk_layer_run *ru
             sampled &= !(K[n - 1] != K[n - 1]);
         }
     }
-    for (size_t i = begin; i < end; i++) {
-        if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
-            const int m = end - i < 16 ? (int)(end - i) : 16;
-            const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+    float *accb = run->row_scratch + 32;  /* [16][32] */
+    /* per (row, head) lane r·4 + h: s_dst + D, then the factors A and B;
+     * the softmax sums (1 in lanes of no head or row: a finite reciprocal)
+     * and their reciprocals */
+    float ab[64] __attribute__((aligned(64))), fa[64], fb[64];
+    float sbb[64], invb[64];
+    int skip[16] = {0};  /* no exact fallback: every shift is the true max */
+    for (int q = 0; q < 64; q++) ab[q] = 0.0f, sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++)
+            v4_st(ab + r * 4, v4_add(v4_ld(t + (i0 + (size_t)r) * ts + 34), dmax));
+        for (int q = 0; q < nr * 4; q += 16) {
+            const v16 a = v16_ld(ab + q);
+            const v16 ea = v16_exp(v16_mul(v16_abs(a), slope_t));
+            v16_st(fa + q, v16_gtsel(a, v16_zero(), one_t, ea));
+            v16_st(fb + q, v16_gtsel(a, v16_zero(), ea, one_t));
+        }
+        for (int r = 0; r < nr; r++) {
+            const size_t i = i0 + (size_t)r;
+            if (!sampled && small && (i - begin) % 16 == 0) {  /* count a block of targets at once */
+                const int m = end - i < 16 ? (int)(end - i) : 16;
+                const v16i ri = v16i_min_s(rows, (m - 1) * (int32_t)ts);
+                {
+                    const float *K = base + 0 * hs;
+                    const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 34, ri));
+                    v16i c0 = v16i_zero(), c1 = v16i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                        c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    v16i_st(cnt[0], v16i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 1 * hs;
+                    const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 35, ri));
+                    v16i c0 = v16i_zero(), c1 = v16i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                        c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
+                    v16i_st(cnt[1], v16i_add(c0, c1));
+                }
+            }
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 32;
             {
-                const float *K = base + 0 * hs;
-                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 34, ri));
-                v16i c0 = v16i_zero(), c1 = v16i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
-                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
+                const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v16 qv = v16_set1(-t_i[34]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 16;
+                        c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[0][(i - begin) % 16];
+                } else {
+                    c = gk_count_le(K, n, -t_i[34]);
                 }
-                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
-                v16i_st(cnt[0], v16i_add(c0, c1));
+                const float pa = c < n ? fa[r * 4 + 0] : 0.0f, qb = c > 0 ? fb[r * 4 + 0] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 4 + 0] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v16 va = v16_set1(pa), vb = v16_set1(qb);
+                v16_st(a_r + 0, v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0))));
             }
             {
-                const float *K = base + 1 * hs;
-                const v16 q = v16_sub(v16_zero(), v16_gather(t + i * ts + 35, ri));
-                v16i c0 = v16i_zero(), c1 = v16i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v16_acc_le(c0, v16_set1(K[j]), q);
-                    c1 = v16_acc_le(c1, v16_set1(K[j + 1]), q);
-                }
-                if (j < n) c0 = v16_acc_le(c0, v16_set1(K[j]), q);
-                v16i_st(cnt[1], v16i_add(c0, c1));
-            }
-        }
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        float *y_i = run->y + i * 16;
-        const v4 d = v4_ld(t_i + 34);
-        const v4 a = v4_add(d, dmax);
-        const v4 ea = v4_exp(v4_mul(v4_abs(a), slope));
-        float fa[4], fb[4];
-        v4_st(fa, v4_gtsel(a, v4_zero(), one, ea));
-        v4_st(fb, v4_gtsel(a, v4_zero(), ea, one));
-        v16 acc_0_0;
-        v16 inv_0;
-        {
-            const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v16 qv = v16_set1(-t_i[34]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[0] + m * 16), qv);
-                if (sb == 0) {
-                    c = 0;
+                const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v16 qv = v16_set1(-t_i[35]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 16;
+                        c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[1][(i - begin) % 16];
                 } else {
-                    const size_t b0 = (size_t)(sb - 1) * 16;
-                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
+                    c = gk_count_le(K, n, -t_i[35]);
                 }
-            } else if (small) {
-                c = (size_t)cnt[0][(i - begin) % 16];
-            } else {
-                c = gk_count_le(K, n, -t_i[34]);
+                const float pa = c < n ? fa[r * 4 + 1] : 0.0f, qb = c > 0 ? fb[r * 4 + 1] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 4 + 1] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v16 va = v16_set1(pa), vb = v16_set1(qb);
+                v16_st(a_r + 16, v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0))));
             }
-            const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_0 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v16 va = v16_set1(pa), vb = v16_set1(qb);
-            acc_0_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
         }
-        v16 acc_1_0;
-        v16 inv_1;
-        {
-            const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v16 qv = v16_set1(-t_i[35]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v16_count_le(v16_ld(samp[1] + m * 16), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 16;
-                    c = b0 + (size_t)v16_count_le_first(K + b0, n - b0 < 16 ? (int)(n - b0) : 16, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[1][(i - begin) % 16];
-            } else {
-                c = gk_count_le(K, n, -t_i[35]);
-            }
-            const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_1 = v16_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v16 va = v16_set1(pa), vb = v16_set1(qb);
-            acc_1_0 = v16_fma(va, v16_ld(PH + kp * 16 + 0), v16_mul(vb, v16_ld(QH + kq * 16 + 0)));
-        }
-        {
-            v16 o = v16_mul(acc_0_0, inv_0);
-            o = v16_fma(acc_1_0, inv_1, o);
-            o = v16_mul(o, v16_set1(0.5f));
-            if (r_i) o = v16_add(o, v16_ld(r_i + 0));
-            if (bias) o = v16_add(o, v16_ld(bias + 0));
-            v16_st(y_i + 0, v16_act(o, act));
+        for (int q = 0; q < nr * 4; q += 16)
+            v16_st(invb + q, v16_div(one_t, v16_ld(sbb + q)));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_complete_h2c16_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_complete_h2c16_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_complete_h2c16_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_complete_h2c16_mean__avx512_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
     }
 }

@@ -35,7 +35,83 @@ void gk_f32_gat_prep_h8c16_e0__neon(const gk_layer_run *run, size_t begin, size_
 void gk_f32_gat_agg_h8c16_e0_mean__neon(const gk_layer_run *run, size_t begin, size_t end);
 
 
-/* Complete graph, 8 head(s) x 16 channels, mean: targets [begin, end). */
+GK_INLINE void gk_f32_gat_agg_complete_h8c16_mean__neon_epi(const gk_layer_run *run, size_t i0, int nr, const float *accb,
+        const float *invb, const int *skip, gk_activation act) {
+    const gk_layer *L = run->layer;
+    const float *bias = L->bias;
+    const int has_res = L->col_res >= 0;
+    for (int r = 0; r < nr; r++) {
+        if (skip[r]) continue;
+        const float *r_i = has_res ? run->t + (i0 + (size_t)r) * run->t_stride + L->col_res : NULL;
+        float *y_i = run->y + (i0 + (size_t)r) * 16;
+        const float *a_r = accb + r * 128, *inv_r = invb + r * 8;
+        {
+            v4 o = v4_mul(v4_ld(a_r + 0), v4_set1(inv_r[0]));
+            o = v4_fma(v4_ld(a_r + 16), v4_set1(inv_r[1]), o);
+            o = v4_fma(v4_ld(a_r + 32), v4_set1(inv_r[2]), o);
+            o = v4_fma(v4_ld(a_r + 48), v4_set1(inv_r[3]), o);
+            o = v4_fma(v4_ld(a_r + 64), v4_set1(inv_r[4]), o);
+            o = v4_fma(v4_ld(a_r + 80), v4_set1(inv_r[5]), o);
+            o = v4_fma(v4_ld(a_r + 96), v4_set1(inv_r[6]), o);
+            o = v4_fma(v4_ld(a_r + 112), v4_set1(inv_r[7]), o);
+            o = v4_mul(o, v4_set1(0.125f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
+            if (bias) o = v4_add(o, v4_ld(bias + 0));
+            v4_st(y_i + 0, v4_act(o, act));
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 4), v4_set1(inv_r[0]));
+            o = v4_fma(v4_ld(a_r + 20), v4_set1(inv_r[1]), o);
+            o = v4_fma(v4_ld(a_r + 36), v4_set1(inv_r[2]), o);
+            o = v4_fma(v4_ld(a_r + 52), v4_set1(inv_r[3]), o);
+            o = v4_fma(v4_ld(a_r + 68), v4_set1(inv_r[4]), o);
+            o = v4_fma(v4_ld(a_r + 84), v4_set1(inv_r[5]), o);
+            o = v4_fma(v4_ld(a_r + 100), v4_set1(inv_r[6]), o);
+            o = v4_fma(v4_ld(a_r + 116), v4_set1(inv_r[7]), o);
+            o = v4_mul(o, v4_set1(0.125f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 4));
+            if (bias) o = v4_add(o, v4_ld(bias + 4));
+            v4_st(y_i + 4, v4_act(o, act));
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 8), v4_set1(inv_r[0]));
+            o = v4_fma(v4_ld(a_r + 24), v4_set1(inv_r[1]), o);
+            o = v4_fma(v4_ld(a_r + 40), v4_set1(inv_r[2]), o);
+            o = v4_fma(v4_ld(a_r + 56), v4_set1(inv_r[3]), o);
+            o = v4_fma(v4_ld(a_r + 72), v4_set1(inv_r[4]), o);
+            o = v4_fma(v4_ld(a_r + 88), v4_set1(inv_r[5]), o);
+            o = v4_fma(v4_ld(a_r + 104), v4_set1(inv_r[6]), o);
+            o = v4_fma(v4_ld(a_r + 120), v4_set1(inv_r[7]), o);
+            o = v4_mul(o, v4_set1(0.125f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 8));
+            if (bias) o = v4_add(o, v4_ld(bias + 8));
+            v4_st(y_i + 8, v4_act(o, act));
+        }
+        {
+            v4 o = v4_mul(v4_ld(a_r + 12), v4_set1(inv_r[0]));
+            o = v4_fma(v4_ld(a_r + 28), v4_set1(inv_r[1]), o);
+            o = v4_fma(v4_ld(a_r + 44), v4_set1(inv_r[2]), o);
+            o = v4_fma(v4_ld(a_r + 60), v4_set1(inv_r[3]), o);
+            o = v4_fma(v4_ld(a_r + 76), v4_set1(inv_r[4]), o);
+            o = v4_fma(v4_ld(a_r + 92), v4_set1(inv_r[5]), o);
+            o = v4_fma(v4_ld(a_r + 108), v4_set1(inv_r[6]), o);
+            o = v4_fma(v4_ld(a_r + 124), v4_set1(inv_r[7]), o);
+            o = v4_mul(o, v4_set1(0.125f));
+            if (r_i) o = v4_add(o, v4_ld(r_i + 12));
+            if (bias) o = v4_add(o, v4_ld(bias + 12));
+            v4_st(y_i + 12, v4_act(o, act));
+        }
+    }
+}
+
+/* Complete graph, 8 head(s) x 16 channels, mean: targets [begin, end), in
+ * blocks of 16 rows: (1) the shift factors A, B of the block's (row, head)
+ * lanes, 8 per vector exp; (2) per row and head, the count and the two
+ * prefix-sum reads, leaving the head sums in the block buffer
+ * (row_scratch + 128) and the softmax sums in a stack array;
+ * (3) the reciprocal sums, 8 per vector division; (4) the epilogue
+ * across the block's rows. No latency chain runs from one row to the
+ * next, and a row's result does not depend on the block it falls in. */
 GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__neon(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
         gk_f32_gat_agg_h8c16_e0_mean__neon(run, begin, end);
@@ -43,15 +119,14 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__neon(const gk_layer_run *run,
     }
     const gk_layer *L = run->layer;
     const size_t n = run->num_nodes, ts = run->t_stride;
-    const float *t = run->t, *bias = L->bias;
-    const int has_res = L->col_res >= 0;
+    const float *t = run->t;
     const gk_activation act = L->info.activation;
     const float *base = run->node_scratch + 16;
     const size_t hs = n * 35;
     float dm[8];
     for (int h = 0; h < 8; h++) dm[h] = h < 8 ? base[(size_t)8 * hs + n + h] : 0.0f;
-    const v8 dmax = v8_ld(dm), one = v8_set1(1.0f);
-    const v8 slope = v8_set1(L->info.negative_slope - 1.0f);
+    const v8 dmax = v8_ld(dm);
+    const v8 slope_t = v8_set1(L->info.negative_slope - 1.0f), one_t = v8_set1(1.0f);
     const int small = n <= GK_SMALL_N;
     const v8i rows = v8i_iota_mul((int32_t)ts);
     int32_t cnt[8][8];  /* #{K_h <= -s_dst[i,h]} of a block of targets */
@@ -69,408 +144,360 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_mean__neon(const gk_layer_run *run,
             sampled &= !(K[n - 1] != K[n - 1]);
         }
     }
-    for (size_t i = begin; i < end; i++) {
-        if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
-            const int m = end - i < 8 ? (int)(end - i) : 8;
-            const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+    float *accb = run->row_scratch + 128;  /* [16][128] */
+    /* per (row, head) lane r·8 + h: s_dst + D, then the factors A and B;
+     * the softmax sums (1 in lanes of no head or row: a finite reciprocal)
+     * and their reciprocals */
+    float ab[128] __attribute__((aligned(64))), fa[128], fb[128];
+    float sbb[128], invb[128];
+    int skip[16] = {0};  /* no exact fallback: every shift is the true max */
+    for (int q = 0; q < 128; q++) ab[q] = 0.0f, sbb[q] = 1.0f;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        for (int r = 0; r < nr; r++)
+            v8_st(ab + r * 8, v8_add(v8_ld(t + (i0 + (size_t)r) * ts + 136), dmax));
+        for (int q = 0; q < nr * 8; q += 8) {
+            const v8 a = v8_ld(ab + q);
+            const v8 ea = v8_exp(v8_mul(v8_abs(a), slope_t));
+            v8_st(fa + q, v8_gtsel(a, v8_zero(), one_t, ea));
+            v8_st(fb + q, v8_gtsel(a, v8_zero(), ea, one_t));
+        }
+        for (int r = 0; r < nr; r++) {
+            const size_t i = i0 + (size_t)r;
+            if (!sampled && small && (i - begin) % 8 == 0) {  /* count a block of targets at once */
+                const int m = end - i < 8 ? (int)(end - i) : 8;
+                const v8i ri = v8i_min_s(rows, (m - 1) * (int32_t)ts);
+                {
+                    const float *K = base + 0 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 136, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[0], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 1 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 137, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[1], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 2 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 138, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[2], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 3 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 139, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[3], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 4 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 140, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[4], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 5 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 141, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[5], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 6 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 142, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[6], v8i_add(c0, c1));
+                }
+                {
+                    const float *K = base + 7 * hs;
+                    const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 143, ri));
+                    v8i c0 = v8i_zero(), c1 = v8i_zero();
+                    size_t j = 0;
+                    for (; j + 2 <= n; j += 2) {
+                        c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                        c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                    }
+                    if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
+                    v8i_st(cnt[7], v8i_add(c0, c1));
+                }
+            }
+            const float *t_i = t + i * ts;
+            float *a_r = accb + r * 128;
             {
-                const float *K = base + 0 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 136, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[136]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[0][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[136]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[0], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 0] : 0.0f, qb = c > 0 ? fb[r * 8 + 0] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 0] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 0, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 4, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 8, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 12, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 1 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 137, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[137]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[1][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[137]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[1], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 1] : 0.0f, qb = c > 0 ? fb[r * 8 + 1] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 1] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 16, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 20, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 24, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 28, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 2 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 138, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[138]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[2][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[138]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[2], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 2] : 0.0f, qb = c > 0 ? fb[r * 8 + 2] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 2] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 32, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 36, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 40, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 44, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 3 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 139, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[139]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[3][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[139]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[3], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 3] : 0.0f, qb = c > 0 ? fb[r * 8 + 3] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 3] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 48, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 52, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 56, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 60, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 4 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 140, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[140]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[4][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[140]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[4], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 4] : 0.0f, qb = c > 0 ? fb[r * 8 + 4] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 4] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 64, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 68, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 72, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 76, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 5 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 141, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[141]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[5][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[141]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[5], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 5] : 0.0f, qb = c > 0 ? fb[r * 8 + 5] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 5] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 80, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 84, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 88, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 92, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 6 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 142, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
+                const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[142]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[6][(i - begin) % 8];
+                } else {
+                    c = gk_count_le(K, n, -t_i[142]);
                 }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[6], v8i_add(c0, c1));
+                const float pa = c < n ? fa[r * 8 + 6] : 0.0f, qb = c > 0 ? fb[r * 8 + 6] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 6] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 96, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 100, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 104, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 108, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
             {
-                const float *K = base + 7 * hs;
-                const v8 q = v8_sub(v8_zero(), v8_gather(t + i * ts + 143, ri));
-                v8i c0 = v8i_zero(), c1 = v8i_zero();
-                size_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                    c1 = v8_acc_le(c1, v8_set1(K[j + 1]), q);
-                }
-                if (j < n) c0 = v8_acc_le(c0, v8_set1(K[j]), q);
-                v8i_st(cnt[7], v8i_add(c0, c1));
-            }
-        }
-        const float *t_i = t + i * ts;
-        const float *r_i = has_res ? t_i + L->col_res : NULL;
-        float *y_i = run->y + i * 16;
-        const v8 d = v8_ld(t_i + 136);
-        const v8 a = v8_add(d, dmax);
-        const v8 ea = v8_exp(v8_mul(v8_abs(a), slope));
-        float fa[8], fb[8];
-        v8_st(fa, v8_gtsel(a, v8_zero(), one, ea));
-        v8_st(fb, v8_gtsel(a, v8_zero(), ea, one));
-        v4 acc_0_0, acc_0_1, acc_0_2, acc_0_3;
-        v4 inv_0;
-        {
-            const float *K = base + 0 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[136]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[0] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
+                const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
+                const float *PH = QS + n, *QH = PH + n * 16;
+                size_t c;
+                if (sampled) {
+                    const v8 qv = v8_set1(-t_i[143]);
+                    int sb = 0;
+                    for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
+                    if (sb == 0) {
+                        c = 0;
+                    } else {
+                        const size_t b0 = (size_t)(sb - 1) * 8;
+                        c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    }
+                } else if (small) {
+                    c = (size_t)cnt[7][(i - begin) % 8];
                 } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
+                    c = gk_count_le(K, n, -t_i[143]);
                 }
-            } else if (small) {
-                c = (size_t)cnt[0][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[136]);
+                const float pa = c < n ? fa[r * 8 + 7] : 0.0f, qb = c > 0 ? fb[r * 8 + 7] : 0.0f;
+                const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
+                sbb[r * 8 + 7] = pa * PS[kp] + qb * QS[kq] + 1e-16f;
+                const v4 va = v4_set1(pa), vb = v4_set1(qb);
+                v4_st(a_r + 112, v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0))));
+                v4_st(a_r + 116, v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4))));
+                v4_st(a_r + 120, v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8))));
+                v4_st(a_r + 124, v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12))));
             }
-            const float pa = c < n ? fa[0] : 0.0f, qb = c > 0 ? fb[0] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_0 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_0_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_0_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_0_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_0_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
         }
-        v4 acc_1_0, acc_1_1, acc_1_2, acc_1_3;
-        v4 inv_1;
-        {
-            const float *K = base + 1 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[137]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[1] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[1][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[137]);
-            }
-            const float pa = c < n ? fa[1] : 0.0f, qb = c > 0 ? fb[1] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_1 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_1_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_1_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_1_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_1_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_2_0, acc_2_1, acc_2_2, acc_2_3;
-        v4 inv_2;
-        {
-            const float *K = base + 2 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[138]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[2] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[2][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[138]);
-            }
-            const float pa = c < n ? fa[2] : 0.0f, qb = c > 0 ? fb[2] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_2 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_2_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_2_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_2_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_2_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_3_0, acc_3_1, acc_3_2, acc_3_3;
-        v4 inv_3;
-        {
-            const float *K = base + 3 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[139]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[3] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[3][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[139]);
-            }
-            const float pa = c < n ? fa[3] : 0.0f, qb = c > 0 ? fb[3] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_3 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_3_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_3_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_3_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_3_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_4_0, acc_4_1, acc_4_2, acc_4_3;
-        v4 inv_4;
-        {
-            const float *K = base + 4 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[140]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[4] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[4][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[140]);
-            }
-            const float pa = c < n ? fa[4] : 0.0f, qb = c > 0 ? fb[4] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_4 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_4_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_4_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_4_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_4_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_5_0, acc_5_1, acc_5_2, acc_5_3;
-        v4 inv_5;
-        {
-            const float *K = base + 5 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[141]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[5] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[5][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[141]);
-            }
-            const float pa = c < n ? fa[5] : 0.0f, qb = c > 0 ? fb[5] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_5 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_5_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_5_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_5_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_5_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_6_0, acc_6_1, acc_6_2, acc_6_3;
-        v4 inv_6;
-        {
-            const float *K = base + 6 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[142]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[6] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[6][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[142]);
-            }
-            const float pa = c < n ? fa[6] : 0.0f, qb = c > 0 ? fb[6] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_6 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_6_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_6_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_6_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_6_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        v4 acc_7_0, acc_7_1, acc_7_2, acc_7_3;
-        v4 inv_7;
-        {
-            const float *K = base + 7 * hs, *PS = K + n, *QS = PS + n;
-            const float *PH = QS + n, *QH = PH + n * 16;
-            size_t c;
-            if (sampled) {
-                const v8 qv = v8_set1(-t_i[143]);
-                int sb = 0;
-                for (size_t m = 0; m < nsv; m++) sb += v8_count_le(v8_ld(samp[7] + m * 8), qv);
-                if (sb == 0) {
-                    c = 0;
-                } else {
-                    const size_t b0 = (size_t)(sb - 1) * 8;
-                    c = b0 + (size_t)v8_count_le_first(K + b0, n - b0 < 8 ? (int)(n - b0) : 8, qv);
-                }
-            } else if (small) {
-                c = (size_t)cnt[7][(i - begin) % 8];
-            } else {
-                c = gk_count_le(K, n, -t_i[143]);
-            }
-            const float pa = c < n ? fa[7] : 0.0f, qb = c > 0 ? fb[7] : 0.0f;
-            const size_t kp = c < n ? c : n - 1, kq = c > 0 ? c - 1 : 0;
-            inv_7 = v4_set1(1.0f / (pa * PS[kp] + qb * QS[kq] + 1e-16f));
-            const v4 va = v4_set1(pa), vb = v4_set1(qb);
-            acc_7_0 = v4_fma(va, v4_ld(PH + kp * 16 + 0), v4_mul(vb, v4_ld(QH + kq * 16 + 0)));
-            acc_7_1 = v4_fma(va, v4_ld(PH + kp * 16 + 4), v4_mul(vb, v4_ld(QH + kq * 16 + 4)));
-            acc_7_2 = v4_fma(va, v4_ld(PH + kp * 16 + 8), v4_mul(vb, v4_ld(QH + kq * 16 + 8)));
-            acc_7_3 = v4_fma(va, v4_ld(PH + kp * 16 + 12), v4_mul(vb, v4_ld(QH + kq * 16 + 12)));
-        }
-        {
-            v4 o = v4_mul(acc_0_0, inv_0);
-            o = v4_fma(acc_1_0, inv_1, o);
-            o = v4_fma(acc_2_0, inv_2, o);
-            o = v4_fma(acc_3_0, inv_3, o);
-            o = v4_fma(acc_4_0, inv_4, o);
-            o = v4_fma(acc_5_0, inv_5, o);
-            o = v4_fma(acc_6_0, inv_6, o);
-            o = v4_fma(acc_7_0, inv_7, o);
-            o = v4_mul(o, v4_set1(0.125f));
-            if (r_i) o = v4_add(o, v4_ld(r_i + 0));
-            if (bias) o = v4_add(o, v4_ld(bias + 0));
-            v4_st(y_i + 0, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_0_1, inv_0);
-            o = v4_fma(acc_1_1, inv_1, o);
-            o = v4_fma(acc_2_1, inv_2, o);
-            o = v4_fma(acc_3_1, inv_3, o);
-            o = v4_fma(acc_4_1, inv_4, o);
-            o = v4_fma(acc_5_1, inv_5, o);
-            o = v4_fma(acc_6_1, inv_6, o);
-            o = v4_fma(acc_7_1, inv_7, o);
-            o = v4_mul(o, v4_set1(0.125f));
-            if (r_i) o = v4_add(o, v4_ld(r_i + 4));
-            if (bias) o = v4_add(o, v4_ld(bias + 4));
-            v4_st(y_i + 4, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_0_2, inv_0);
-            o = v4_fma(acc_1_2, inv_1, o);
-            o = v4_fma(acc_2_2, inv_2, o);
-            o = v4_fma(acc_3_2, inv_3, o);
-            o = v4_fma(acc_4_2, inv_4, o);
-            o = v4_fma(acc_5_2, inv_5, o);
-            o = v4_fma(acc_6_2, inv_6, o);
-            o = v4_fma(acc_7_2, inv_7, o);
-            o = v4_mul(o, v4_set1(0.125f));
-            if (r_i) o = v4_add(o, v4_ld(r_i + 8));
-            if (bias) o = v4_add(o, v4_ld(bias + 8));
-            v4_st(y_i + 8, v4_act(o, act));
-        }        {
-            v4 o = v4_mul(acc_0_3, inv_0);
-            o = v4_fma(acc_1_3, inv_1, o);
-            o = v4_fma(acc_2_3, inv_2, o);
-            o = v4_fma(acc_3_3, inv_3, o);
-            o = v4_fma(acc_4_3, inv_4, o);
-            o = v4_fma(acc_5_3, inv_5, o);
-            o = v4_fma(acc_6_3, inv_6, o);
-            o = v4_fma(acc_7_3, inv_7, o);
-            o = v4_mul(o, v4_set1(0.125f));
-            if (r_i) o = v4_add(o, v4_ld(r_i + 12));
-            if (bias) o = v4_add(o, v4_ld(bias + 12));
-            v4_st(y_i + 12, v4_act(o, act));
+        for (int q = 0; q < nr * 8; q += 8)
+            v8_st(invb + q, v8_div(one_t, v8_ld(sbb + q)));
+        switch (act) {
+        case GK_ACT_ELU: gk_f32_gat_agg_complete_h8c16_mean__neon_epi(run, i0, nr, accb, invb, skip, GK_ACT_ELU); break;
+        case GK_ACT_RELU: gk_f32_gat_agg_complete_h8c16_mean__neon_epi(run, i0, nr, accb, invb, skip, GK_ACT_RELU); break;
+        case GK_ACT_LEAKY_RELU: gk_f32_gat_agg_complete_h8c16_mean__neon_epi(run, i0, nr, accb, invb, skip, GK_ACT_LEAKY_RELU); break;
+        default: gk_f32_gat_agg_complete_h8c16_mean__neon_epi(run, i0, nr, accb, invb, skip, GK_ACT_NONE); break;
         }
     }
 }
