@@ -3,6 +3,9 @@
  *
  *   gk_batch_time_infer MODEL N K BATCHES [--gatv2]
  *
+ * MODEL is a model file, or `example` for the demo's bundled model (the
+ * tick's; its graph there is a top-16 symmetric one, ≈ 24 sources per
+ * target at N = 100).
  * One graph of N nodes: for K > 0, K random sources per target (fixed
  * seed); for K = 0, the complete graph (gk_graph_set_complete). x and the
  * edge features are uniform in [-1, 1). After 50 untimed runs, BATCHES
@@ -20,6 +23,7 @@
 
 #include "bench_gatv2.h"
 #include "graphkern.h"
+#include "tick.h"
 
 enum { BATCH = 20, WARMUP = 50 };
 
@@ -50,6 +54,7 @@ static int fail(const char *what, const gk_error *err) {
 int main(int argc, char **argv) {
     if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "--gatv2"))) {
         fprintf(stderr, "usage: gk_batch_time_infer MODEL N K BATCHES [--gatv2]\n"
+                        "  MODEL a model file or `example` (the demo's model)\n"
                         "  K sources per target (0: the complete graph)\n");
         return 2;
     }
@@ -60,7 +65,11 @@ int main(int argc, char **argv) {
     }
     gk_error err;
     gk_model *model = NULL, *v2 = NULL;
-    if (gk_model_load_file(argv[1], &model, &err) != GK_OK) return fail(argv[1], &err);
+    if (strcmp(argv[1], "example") == 0) {
+        if (example_model_create(&model, &err) != GK_OK) return fail("example", &err);
+    } else if (gk_model_load_file(argv[1], &model, &err) != GK_OK) {
+        return fail(argv[1], &err);
+    }
     if (argc == 6) {
         if (bench_gatv2_model(model, &v2, &err) != GK_OK) return fail("--gatv2", &err);
         gk_model_free(model);
