@@ -83,7 +83,6 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->sum = gk_calloc_array(n, sizeof(double));
     c->cross = gk_calloc_array(n * n, sizeof(double));
     c->dropped = gk_calloc_array(n, sizeof(double));
-    c->dropped_old = gk_calloc_array(n, sizeof(double));
     c->inv_sd = gk_calloc_array(n, sizeof(double));
     c->w = gk_calloc_array(n, sizeof(double));
     c->rho = gk_calloc_array(n * n, sizeof(float));
@@ -111,7 +110,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
     c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
-        !c->dropped || !c->dropped_old || !c->inv_sd || !c->w || !c->rho || !c->edges || !c->attr ||
+        !c->dropped || !c->inv_sd || !c->w || !c->rho || !c->edges || !c->attr ||
         !c->cut || !c->kth || !c->next || !c->cand_n || !c->cand_j || !c->cand_r || !c->row_buf ||
         !c->heap_a || !c->heap_j || !c->heap_r || !c->pick_n || !c->row_first || !c->row_end || !c->pick_j ||
         !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r || !c->picked ||
@@ -138,7 +137,6 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->sum);
     gk_free(c->cross);
     gk_free(c->dropped);
-    gk_free(c->dropped_old);
     gk_free(c->inv_sd);
     gk_free(c->w);
     gk_free(c->rho);
@@ -181,17 +179,10 @@ void gk_corr_free(gk_corr *c) {
  * the same update. */
 GK_PER_ISA void gk_corr_slide_row(gk_corr *c, size_t i) {
     size_t n = c->n;
+    const double *a = c->pending, *b = c->dropped;
+    double ai = a[i], bi = b[i];
     double *row = c->cross + i * n;
-    if (c->pending_old) {
-        const double *a = c->pending_old, *b = c->dropped_old;
-        double ai = a[i], bi = b[i];
-        for (size_t j = i + 1; j < n; j++) row[j] += ai * a[j] - bi * b[j];
-    }
-    if (c->pending) {
-        const double *a = c->pending, *b = c->dropped;
-        double ai = a[i], bi = b[i];
-        for (size_t j = i + 1; j < n; j++) row[j] += ai * a[j] - bi * b[j];
-    }
+    for (size_t j = i + 1; j < n; j++) row[j] += ai * a[j] - bi * b[j];
 }
 
 static void slide_diagonal(gk_corr *c, const double *a, const double *b) {
@@ -209,12 +200,12 @@ static void slide_worker(void *ctx, int worker, int workers) {
         gk_corr_slide_row(c, i);
 }
 
-/* The pending updates, now (on the plan's threads). */
+/* The pending update, now (on the plan's threads). */
 static void flush(gk_corr *c) {
-    if (!c->pending && !c->pending_old) return;
+    if (!c->pending) return;
     if (c->pool) gk_pool_run(c->pool, slide_worker, c);
     else slide_worker(c, 0, 1);
-    c->pending = c->pending_old = NULL;
+    c->pending = NULL;
 }
 
 /* C[i, j] = sum over the ring of r_i r_j for the rows i of 8-row blocks
@@ -307,27 +298,14 @@ void gk_corr_recompute(gk_corr *c) {
     if (c->pool) gk_pool_run(c->pool, recompute_worker, c);
     else recompute_blocks(c, 0, 1);
     c->since_recompute = 0;
-    c->pending = c->pending_old = NULL;  /* the window holds every push */
+    c->pending = NULL;  /* the window holds every push */
 }
 
 gk_status gk_corr_push(gk_corr *c, const float *returns, gk_error *err) {
     if (!c || !returns) return gk_fail(err, GK_EINVAL, "gk_corr_push: NULL argument");
     size_t n = c->n;
     int due = c->recompute_every > 0 && c->since_recompute + 1 >= c->recompute_every;
-    if (!due) {
-        /* At most two pushes' updates stay due: a third flushes them. The
-         * last one stays due with its dropped row (the ring still holds
-         * its row: this push writes another slot, and the next one flushes
-         * before it could write this one's). */
-        if (c->pending_old) flush(c);
-        if (c->pending) {
-            double *spare = c->dropped_old;
-            c->dropped_old = c->dropped;
-            c->dropped = spare;
-            c->pending_old = c->pending;
-            c->pending = NULL;
-        }
-    }
+    if (!due) flush(c);  /* the previous push's: it reads the row dropped next */
     double *slot = c->rows + c->head * n;
     uint8_t *bad = c->bad + c->head * n;
     /* The slot holds the dropped row (zeros while the window fills). */
@@ -506,12 +484,9 @@ static topk worker_heap(gk_corr *c, int worker, size_t k) {
  * operation for operation, so that every path gives the same bits. */
 static float pair_rho(const gk_corr *c, size_t lo, size_t hi, double inv_n) {
     double si = c->sum[lo] * inv_n;
-    double x = c->cross[lo * c->n + hi];
-    if (c->defer)  /* the update the build reads without storing, as the pass adds it */
-        x += c->pending[lo] * c->pending[hi] - c->dropped[lo] * c->dropped[hi];
     /* w, not inv_sd, on both sides: NaN for an invalid asset on either
      * side (inv_sd's 0 would give rho 0, an edge under a threshold <= 0) */
-    float r = (float)((x - si * c->sum[hi]) * c->w[lo] * c->w[hi]);
+    float r = (float)((c->cross[lo * c->n + hi] - si * c->sum[hi]) * c->w[lo] * c->w[hi]);
     r = r > 1.0f ? 1.0f : r;
     r = r < -1.0f ? -1.0f : r;
     return r;
@@ -570,7 +545,7 @@ GK_PER_ISA static void fused_rows(gk_corr *c, int worker, size_t first, size_t l
     const float *restrict cut = c->cut;
     memset(cnt, 0, n * sizeof *cnt);
     for (size_t i = first; i < last; i++) {
-        if (c->pending || c->pending_old) gk_corr_slide_row(c, i);  /* the row is in L1 after */
+        if (c->pending) gk_corr_slide_row(c, i);  /* the row is in L1 after */
         if (!(c->inv_sd[i] > 0.0)) continue;  /* invalid: no pair at all */
         double si = sum[i] * inv_n, di = c->inv_sd[i];
         float ci = cut[i];
@@ -833,16 +808,9 @@ static void pick_all(gk_corr *c, size_t k, float threshold) {
         c->cut[i] = !(c->inv_sd[i] > 0.0) ? INFINITY : want > threshold ? want : threshold;
     }
     fused_job job = {c, k, threshold};
-    /* The AVX-512 pass reads C + a single push's update without storing
-     * it, and leaves it due: the next build stores it with the next
-     * push's, one write of C per two builds (docs/correlation.md). */
-#ifdef GK_CORR_HAVE_AVX512
-    c->defer = c->fused_rows == gk_corr_fused_rows_avx512 && c->pending && !c->pending_old;
-#endif
     if (c->pool) gk_pool_run(c->pool, fused_worker, &job);
     else fused_worker(&job, 0, 1);
-    if (!c->defer) c->pending = c->pending_old = NULL;  /* the fused pass did the updates */
-    c->defer = 0;
+    c->pending = NULL;  /* the fused pass did the update */
 }
 
 /* The picks as rows by target (row i ends at row_end[i]): row i is

@@ -18,13 +18,16 @@ GK_AVX512 static __mmask16 first_lanes(size_t len) {
     return len >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << len) - 1u);
 }
 
-/* A push's update of 8 values of row i of C (gk_corr_slide_row, operation
- * for operation): x + (a_i a_j - b_i b_j). */
-GK_AVX512 static __m512d slide8(__m512d x, const double *a, const double *b, __m512d ai,
+/* The pending push's update of 8 values of row i of C (gk_corr_slide_row,
+ * operation for operation): x + (a_i a_j - b_i b_j), stored back. */
+GK_AVX512 static __m512d slide8(double *row, const double *a, const double *b, __m512d ai,
                                 __m512d bi, __mmask8 live) {
+    __m512d x = _mm512_maskz_loadu_pd(live, row);
     __m512d d = _mm512_sub_pd(_mm512_mul_pd(ai, _mm512_maskz_loadu_pd(live, a)),
                               _mm512_mul_pd(bi, _mm512_maskz_loadu_pd(live, b)));
-    return _mm512_add_pd(x, d);
+    x = _mm512_add_pd(x, d);
+    _mm512_mask_storeu_pd(row, live, x);
+    return x;
 }
 
 /* 16 rho_ij (j = j0..j0+15, lanes past `live` 0) as pair_rho computes them:
@@ -69,20 +72,15 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
     const float *cut = c->cut;
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     memset(cnt, 0, n * sizeof *cnt);
-    /* the due updates, the older first; stored unless the build defers
-     * the one update due (it stays due: c->defer, pair_rho) */
     const double *pa = c->pending, *pb = c->dropped;
-    const double *qa = c->pending_old, *qb = c->dropped_old;
-    const int store = (pa || qa) && !c->defer;
     for (size_t i = first; i < last; i++) {
         if (!(c->inv_sd[i] > 0.0)) {  /* invalid: no pair at all */
-            if (store) gk_corr_slide_row(c, i);
+            if (pa) gk_corr_slide_row(c, i);
             continue;
         }
-        /* the updates block by block, their loads and stores overlapping
-         * the arithmetic below */
+        /* the pending update block by block, its loads and stores
+         * overlapping the arithmetic below */
         const __m512d ai = _mm512_set1_pd(pa ? pa[i] : 0.0), bi = _mm512_set1_pd(pa ? pb[i] : 0.0);
-        const __m512d qai = _mm512_set1_pd(qa ? qa[i] : 0.0), qbi = _mm512_set1_pd(qa ? qb[i] : 0.0);
         __m512d si = _mm512_set1_pd(sum[i] * inv_n), di = _mm512_set1_pd(c->inv_sd[i]);
         __m512 ci = _mm512_set1_ps(cut[i]);
         double *row = c->cross + i * n;
@@ -90,19 +88,13 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
         for (size_t j0 = i + 1; j0 < n; j0 += BLOCK) {
             __mmask16 live = first_lanes(n - j0);
             __mmask8 lo = (__mmask8)live, hi = (__mmask8)(live >> 8);
-            __m512d x0 = _mm512_maskz_loadu_pd(lo, row + j0);
-            __m512d x1 = _mm512_maskz_loadu_pd(hi, row + j0 + 8);
-            if (qa) {
-                x0 = slide8(x0, qa + j0, qb + j0, qai, qbi, lo);
-                x1 = slide8(x1, qa + j0 + 8, qb + j0 + 8, qai, qbi, hi);
-            }
+            __m512d x0, x1;
             if (pa) {
-                x0 = slide8(x0, pa + j0, pb + j0, ai, bi, lo);
-                x1 = slide8(x1, pa + j0 + 8, pb + j0 + 8, ai, bi, hi);
-            }
-            if (store) {
-                _mm512_mask_storeu_pd(row + j0, lo, x0);
-                _mm512_mask_storeu_pd(row + j0 + 8, hi, x1);
+                x0 = slide8(row + j0, pa + j0, pb + j0, ai, bi, lo);
+                x1 = slide8(row + j0 + 8, pa + j0 + 8, pb + j0 + 8, ai, bi, hi);
+            } else {
+                x0 = _mm512_maskz_loadu_pd(lo, row + j0);
+                x1 = _mm512_maskz_loadu_pd(hi, row + j0 + 8);
             }
             __m512 r = rho16(x0, x1, sum + j0, w + j0, si, di, live);
             __m512 a = _mm512_abs_ps(r);

@@ -48,13 +48,6 @@ struct gk_corr {
     double *dropped;       /* [n] the row a push drops                      */
     const double *pending; /* the pushed row (in the ring) whose update of C
                               above the diagonal is still due, or NULL   */
-    double *dropped_old;   /* [n] the row the push before dropped ...       */
-    const double *pending_old; /* ... and its row, when its update is still
-                              due too (due before pending's), or NULL:
-                              a build with the AVX-512 pass leaves one
-                              push's update due, the next one stores both */
-    int defer;             /* a build in progress reads C + pending's
-                              update without storing it (pair_rho too)  */
     double *inv_sd;        /* [n] 1/sqrt(centred sum of squares), 0: invalid */
     double *w;             /* [n] inv_sd, NaN where invalid (fused pass)    */
     float *rho;            /* [n, n] full symmetric, threshold-only graphs  */
@@ -86,8 +79,8 @@ struct gk_corr {
 };
 
 /* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
- * b = the row it dropped), after the same for pending_old: one row of the
- * updates a push defers to the next fused pass (or flush). */
+ * b = the row it dropped): one row of the update a push defers to the
+ * next fused pass (or flush). */
 void gk_corr_slide_row(gk_corr *c, size_t i);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
