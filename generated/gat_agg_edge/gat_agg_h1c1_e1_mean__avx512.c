@@ -106,14 +106,26 @@ GK_TARGET void gk_f32_gat_agg_h1c1_e1_mean__avx512(const gk_layer_run *run, size
                             sidx = v16i_mul_s(v16i_ld_first(src + c0 + kb, bc), (int32_t)ts);
                             at_c = v16_ld_first(attr + c0 + kb, bc);
                         }
-                        v16 z = v16_add(v16_gather(t + 1, sidx), d_t);
+                        /* one head of one channel: the 16 sources' scores
+                         * and features (next to each other in t) by scalar
+                         * loads from the index vector (lanes past cnt: source
+                         * 0), measured faster than two 16-lane gathers
+                         * (with more channels, one gather measured faster) */
+                        int32_t si[16] __attribute__((aligned(64)));
+                        float s_l[16] __attribute__((aligned(64))), h_l[16] __attribute__((aligned(64)));
+                        v16i_st(si, sidx);
+                        for (int l = 0; l < 16; l++) {
+                            s_l[l] = t[si[l] + 1];
+                            h_l[l] = t[si[l]];
+                        }
+                        v16 z = v16_add(v16_ld(s_l), d_t);
                         z = v16_fma(at_c, ew_t0, z);
                         z = v16_max(z, v16_mul(z, slope_t));
                         v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
                         sum_t = v16_add(sum_t, w);
                         /* one head, one channel: the weighted sum in the
                          * same vector (lanes past cnt: w and h_j both 0) */
-                        acc_t = v16_fma(w, v16_keep_first(v16_gather(t, sidx), cnt - k0 < 16 ? cnt - k0 : 16), acc_t);
+                        acc_t = v16_fma(w, v16_keep_first(v16_ld(h_l), cnt - k0 < 16 ? cnt - k0 : 16), acc_t);
                     }
                 }
                 sb[0] = v16_hsum(sum_t);
