@@ -29,19 +29,19 @@ GK_INLINE v4 v4_fma(v4 a, v4 b, v4 c) { return vfmaq_f32(c, a, b); }
 /* a > b ? x : y, lane by lane */
 GK_INLINE v4 v4_gtsel(v4 a, v4 b, v4 x, v4 y) { return vbslq_f32(vcgtq_f32(a, b), x, y); }
 GK_INLINE v4 v4_abs(v4 a) { return vabsq_f32(a); }
-/* exp(x): the x86 layers' Cephes polynomial, step for step (see avx2.h.j2) */
+/* exp(x): the x86 layers' polynomial, step for step (see avx2.h.j2) */
 GK_INLINE v4 v4_exp(v4 x) {
     x = v4_max(vdupq_n_f32(-87.0f), v4_min(vdupq_n_f32(88.0f), x));  /* NaN stays NaN */
     v4 n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
     v4 r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
     r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
-    v4 p = vdupq_n_f32(1.9875691500e-4f);
-    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
-    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
-    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+    v4 p = vdupq_n_f32(1.384365256e-3f);
+    p = vfmaq_f32(vdupq_n_f32(8.374155499e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.166800156e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.666643173e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.999999404e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }

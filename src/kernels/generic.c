@@ -36,7 +36,7 @@ const void *gk_generic_blas_context(void) {
  * loops are written to vectorize. */
 
 /* exp(x) for x <= 0, in arithmetic only so that a loop of it vectorizes:
- * the Cephes polynomial of the SIMD kernels (templates/isa/avx512.h.j2),
+ * the degree-6 polynomial of the SIMD kernels (templates/isa/avx512.h.j2),
  * rounding by the 1.5·2^23 trick, 2^n by the exponent bits; x below -87
  * gives exp(-87) = 1.6e-38 (a weight that no sum notices); NaN gives NaN. */
 static inline float exp_nonpositive(float x) {
@@ -44,13 +44,13 @@ static inline float exp_nonpositive(float x) {
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + (r + 1.0f);
+    float p = 1.384365256e-3f;
+    p = p * r + 8.374155499e-3f;
+    p = p * r + 4.166800156e-2f;
+    p = p * r + 1.666643173e-1f;
+    p = p * r + 4.999999404e-1f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
     float n_ok = n == n ? n : 0.0f;  /* NaN stays in p; no NaN-to-int cast */
     int32_t bits = ((int32_t)n_ok + 127) << 23;
     float scale;
