@@ -106,7 +106,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
     c->rev_list = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
     c->rev_r = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
-    c->picked = gk_calloc_array(n, 1);
+    c->picked = gk_calloc_array(n, sizeof(int32_t));
     c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
     c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
@@ -819,44 +819,54 @@ static void pick_all(gk_corr *c, size_t k, float threshold) {
  * stable sort by target of "picks, then reversed picks" gives. Returns the
  * edge count. */
 static size_t assemble(gk_corr *c, int symmetric) {
+    /* restrict: the arrays are distinct, so counters and bounds stay in
+     * registers instead of being reloaded after every store */
     const size_t n = c->n;
-    int32_t *src = c->edges;
-    int32_t *first = c->rev_first, *list = c->rev_list;
+    int32_t *restrict src = c->edges, *restrict row_end = c->row_end;
+    float *restrict attr = c->attr;
+    const int32_t *restrict pick_n = c->pick_n, *restrict pick_j = c->pick_j;
+    const float *restrict pick_r = c->pick_r;
+    int32_t *restrict first = c->rev_first, *restrict list = c->rev_list;
+    float *restrict rev_r = c->rev_r;
+    int32_t *restrict mark = c->picked;
     if (symmetric) {  /* R(i), the rows that picked i: a counting sort */
         memset(first, 0, (n + 1) * sizeof *first);
-        for (size_t i = 0; i < n; i++)
-            for (int32_t q = 0; q < c->pick_n[i]; q++)
-                first[c->pick_j[i * PICK_STRIDE + (size_t)q] + 1]++;
+        for (size_t i = 0; i < n; i++) {
+            const int32_t *pj = pick_j + i * PICK_STRIDE;
+            for (int32_t q = 0, m = pick_n[i]; q < m; q++) first[pj[q] + 1]++;
+        }
         for (size_t i = 0; i < n; i++) first[i + 1] += first[i];
-        for (size_t i = 0; i < n; i++)  /* rows in ascending i: lists ascending */
-            for (int32_t q = 0; q < c->pick_n[i]; q++) {
-                int32_t j = c->pick_j[i * PICK_STRIDE + (size_t)q];
-                list[first[j]] = (int32_t)i;
-                c->rev_r[first[j]++] = c->pick_r[i * PICK_STRIDE + (size_t)q];
+        for (size_t i = 0; i < n; i++) {  /* rows in ascending i: lists ascending */
+            const int32_t *pj = pick_j + i * PICK_STRIDE;
+            const float *pr = pick_r + i * PICK_STRIDE;
+            for (int32_t q = 0, m = pick_n[i]; q < m; q++) {
+                int32_t at = first[pj[q]]++;
+                list[at] = (int32_t)i;
+                rev_r[at] = pr[q];
             }
-        for (size_t i = n; i > 0; i--) first[i] = first[i - 1];  /* back to starts */
-        first[0] = 0;
+        }
+        /* now first[j] is where R(j) ends: R(i) is [first[i - 1], first[i]) */
+        memset(mark, 0, n * sizeof *mark);
     }
     size_t e = 0;
     for (size_t i = 0; i < n; i++) {
-        const int32_t *pj = c->pick_j + i * PICK_STRIDE;
-        const float *pr = c->pick_r + i * PICK_STRIDE;
-        size_t m = (size_t)c->pick_n[i];
+        const int32_t *pj = pick_j + i * PICK_STRIDE;
+        const float *pr = pick_r + i * PICK_STRIDE;
+        size_t m = (size_t)pick_n[i];
         memcpy(src + e, pj, m * sizeof *pj);
-        memcpy(c->attr + e, pr, m * sizeof *pr);
+        memcpy(attr + e, pr, m * sizeof *pr);
         e += m;
-        if (symmetric) {  /* R(i) less picks(i): a flag per pick, no branch */
-            uint8_t *picked = c->picked;
-            for (size_t p = 0; p < m; p++) picked[pj[p]] = 1;
-            for (int32_t q = first[i]; q < first[i + 1]; q++) {
+        if (symmetric) {  /* R(i) less picks(i): a mark per pick, no branch */
+            const int32_t stamp = (int32_t)i + 1;  /* marks of earlier rows differ */
+            for (size_t p = 0; p < m; p++) mark[pj[p]] = stamp;
+            for (int32_t q = i ? first[i - 1] : 0, qe = first[i]; q < qe; q++) {
                 int32_t j = list[q];
                 src[e] = j;
-                c->attr[e] = c->rev_r[q];
-                e += !picked[j];  /* j -> i is there already */
+                attr[e] = rev_r[q];
+                e += mark[j] != stamp;  /* j -> i is there already */
             }
-            for (size_t p = 0; p < m; p++) picked[pj[p]] = 0;
         }
-        c->row_end[i] = (int32_t)e;
+        row_end[i] = (int32_t)e;
     }
     return e;
 }

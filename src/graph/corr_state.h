@@ -75,7 +75,7 @@ struct gk_corr {
     float *rev_r;          /* [n, KMAX] ... with rho                        */
     int32_t *scan_j;       /* [threads, 2, n + 16] a row's own and offered */
     float *scan_r;         /* [threads, 2, n + 16] candidates (AVX-512 pass) */
-    uint8_t *picked;       /* [n] 1: picked by the row being assembled      */
+    int32_t *picked;       /* [n] i + 1: picked by row i (assembly's marks)  */
 };
 
 /* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
