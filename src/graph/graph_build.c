@@ -67,6 +67,17 @@ static gk_status check_attr(size_t e, int d, const float *attr, gk_error *err) {
 
 /* ---- self loops ----------------------------------------------------------- */
 
+/* a[0], a[stride], ... (count of them) in double, by four running sums so
+ * that the adds overlap; with stride 1 (the constant) the loop vectorizes. */
+static inline double sum4(const float *a, size_t count, size_t stride) {
+    double part[4] = {0, 0, 0, 0};
+    size_t e = 0;
+    for (; e + 4 <= count; e += 4)
+        for (size_t q = 0; q < 4; q++) part[q] += a[(e + q) * stride];
+    for (; e < count; e++) part[0] += a[e * stride];
+    return (part[0] + part[1]) + (part[2] + part[3]);
+}
+
 /* Self-loop feature of one node from its row's other edges (PyG's
  * add_self_loops with a string fill_value reduces over the target index;
  * an empty row gives 0, or 1 for "mul" whose reduction starts from ones). */
@@ -95,15 +106,9 @@ static void fill_loop_attr(const gk_graph_view *v, int d, size_t first,
                 acc = x < acc ? x : acc;
             }
             break;
-        default: {  /* add, mean: four running sums, so the adds overlap */
-            double part[4] = {0, 0, 0, 0};
-            size_t e = 0;
-            for (; e + 4 <= count; e += 4)
-                for (int q = 0; q < 4; q++) part[q] += a[(e + (size_t)q) * (size_t)d + (size_t)k];
-            for (; e < count; e++) part[0] += a[e * (size_t)d + (size_t)k];
-            acc = (part[0] + part[1]) + (part[2] + part[3]);
+        default:  /* add, mean */
+            acc = d == 1 ? sum4(a, count, 1) : sum4(a + k, count, (size_t)d);
             if (v->fill == GK_FILL_MEAN && count) acc /= (double)count;
-        }
         }
         loop[k] = (float)acc;
     }
