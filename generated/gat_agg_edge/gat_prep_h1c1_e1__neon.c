@@ -7,7 +7,8 @@
 #include "isa/gk_isa_neon.h"
 
 /* UB_h for 1 head(s), 1 edge feature(s): max_j s_src[j,h] +
- * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]). */
+ * Σ_d max(edge_w[d,h]·min_e attr[e,d], edge_w[d,h]·max_e attr[e,d]); and
+ * the pairs (h_j, s_src[j]) at node_scratch + 16. */
 GK_TARGET void gk_f32_gat_prep_h1c1_e1__neon(const gk_layer_run *run, size_t begin, size_t end) {
     (void)begin; (void)end;
     const size_t n = run->num_nodes, ts = run->t_stride, ne = run->view->num_edges;
@@ -54,6 +55,13 @@ GK_TARGET void gk_f32_gat_prep_h1c1_e1__neon(const gk_layer_run *run, size_t beg
             ub[h] += u > v ? u : v;
         }
     for (int h = 0; h < 16; h++) run->node_scratch[h] = h < 1 ? ub[h] : 0.0f;
+    /* one head of one channel: each node's feature and score side by side,
+     * so that the kernel fetches both by one 64-bit gather lane */
+    float *sh = run->node_scratch + 16;
+    for (size_t j = 0; j < n; j++) {
+        sh[2 * j] = run->t[j * ts];
+        sh[2 * j + 1] = run->t[j * ts + 1];
+    }
 }
 
 

@@ -220,6 +220,15 @@ GK_INLINE v16i v16i_iota_mul(int32_t s) {
 }
 /* base[idx[l]] per lane */
 GK_INLINE v16 v16_gather(const float *base, v16i idx) { return _mm512_i32gather_ps(idx, base, 4); }
+/* lane l: base[2·idx[l]] to *even, base[2·idx[l] + 1] to *odd (a node's two
+ * neighbouring values): two 8-lane gathers of 64 bits, half the elements
+ * that two 16-lane gathers fetch, then two permutes */
+GK_INLINE void v16_gather_pairs(const float *base, v16i idx, v16 *even, v16 *odd) {
+    const __m512 lo = _mm512_castpd_ps(_mm512_i32gather_pd(_mm512_castsi512_si256(idx), base, 8));
+    const __m512 hi = _mm512_castpd_ps(_mm512_i32gather_pd(_mm512_extracti64x4_epi64(idx, 1), base, 8));
+    *even = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+    *odd = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+}
 GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
 GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
 GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }

@@ -139,6 +139,18 @@ GK_INLINE v8 v8_gather(const float *base, v8i idx) {
     for (int l = 0; l < 8; l++) g[l] = base[i[l]];
     return v8_ld(g);
 }
+/* lane l: base[2·idx[l]] to *even, base[2·idx[l] + 1] to *odd (a node's two
+ * neighbouring values): one 64-bit load per lane, then unzips */
+GK_INLINE void v8_gather_pairs(const float *base, v8i idx, v8 *even, v8 *odd) {
+    int32_t i[8];
+    v8i_st(i, idx);
+    const float32x4x2_t u0 = vuzpq_f32(vcombine_f32(vld1_f32(base + 2 * (size_t)i[0]), vld1_f32(base + 2 * (size_t)i[1])),
+                                       vcombine_f32(vld1_f32(base + 2 * (size_t)i[2]), vld1_f32(base + 2 * (size_t)i[3])));
+    const float32x4x2_t u1 = vuzpq_f32(vcombine_f32(vld1_f32(base + 2 * (size_t)i[4]), vld1_f32(base + 2 * (size_t)i[5])),
+                                       vcombine_f32(vld1_f32(base + 2 * (size_t)i[6]), vld1_f32(base + 2 * (size_t)i[7])));
+    *even = v8_mk(u0.val[0], u1.val[0]);
+    *odd = v8_mk(u0.val[1], u1.val[1]);
+}
 /* the x86 order: (l0+l4) + (l2+l6), (l1+l5) + (l3+l7), then those two */
 GK_INLINE float v8_hsum(v8 a) {
     v4 s = vaddq_f32(a.lo, a.hi);
