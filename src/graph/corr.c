@@ -104,8 +104,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->pick_j = gk_calloc_array(n * PICK_STRIDE, sizeof(int32_t));
     c->pick_r = gk_calloc_array(n * PICK_STRIDE, sizeof(float));
     c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
-    c->rev_list = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
-    c->rev_r = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
+    c->rev = gk_calloc_array(n * GK_CORR_KMAX, sizeof(gk_corr_rev));
     c->picked = gk_calloc_array(n, sizeof(int32_t));
     c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
     c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
@@ -113,7 +112,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
         !c->dropped || !c->inv_sd || !c->w || !c->rho || !c->edges || !c->attr ||
         !c->cut || !c->kth || !c->next || !c->cand_n || !c->cand_j || !c->cand_r || !c->row_buf ||
         !c->heap_a || !c->heap_j || !c->heap_r || !c->pick_n || !c->row_first || !c->row_end || !c->pick_j ||
-        !c->pick_r || !c->rev_first || !c->rev_list || !c->rev_r || !c->picked ||
+        !c->pick_r || !c->rev_first || !c->rev || !c->picked ||
         !c->scan_j || !c->scan_r) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
@@ -158,8 +157,7 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->pick_j);
     gk_free(c->pick_r);
     gk_free(c->rev_first);
-    gk_free(c->rev_list);
-    gk_free(c->rev_r);
+    gk_free(c->rev);
     gk_free(c->picked);
     gk_free(c->scan_j);
     gk_free(c->scan_r);
@@ -826,8 +824,8 @@ static size_t assemble(gk_corr *c, int symmetric) {
     float *restrict attr = c->attr;
     const int32_t *restrict pick_n = c->pick_n, *restrict pick_j = c->pick_j;
     const float *restrict pick_r = c->pick_r;
-    int32_t *restrict first = c->rev_first, *restrict list = c->rev_list;
-    float *restrict rev_r = c->rev_r;
+    int32_t *restrict first = c->rev_first;
+    gk_corr_rev *restrict rev = c->rev;
     int32_t *restrict mark = c->picked;
     if (symmetric) {  /* R(i), the rows that picked i: a counting sort */
         memset(first, 0, (n + 1) * sizeof *first);
@@ -840,9 +838,7 @@ static size_t assemble(gk_corr *c, int symmetric) {
             const int32_t *pj = pick_j + i * PICK_STRIDE;
             const float *pr = pick_r + i * PICK_STRIDE;
             for (int32_t q = 0, m = pick_n[i]; q < m; q++) {
-                int32_t at = first[pj[q]]++;
-                list[at] = (int32_t)i;
-                rev_r[at] = pr[q];
+                rev[first[pj[q]]++] = (gk_corr_rev){(int32_t)i, pr[q]};
             }
         }
         /* now first[j] is where R(j) ends: R(i) is [first[i - 1], first[i]) */
@@ -860,9 +856,9 @@ static size_t assemble(gk_corr *c, int symmetric) {
             const int32_t stamp = (int32_t)i + 1;  /* marks of earlier rows differ */
             for (size_t p = 0; p < m; p++) mark[pj[p]] = stamp;
             for (int32_t q = i ? first[i - 1] : 0, qe = first[i]; q < qe; q++) {
-                int32_t j = list[q];
+                int32_t j = rev[q].row;
                 src[e] = j;
-                attr[e] = rev_r[q];
+                attr[e] = rev[q].rho;
                 e += mark[j] != stamp;  /* j -> i is there already */
             }
         }

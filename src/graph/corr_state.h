@@ -28,6 +28,14 @@ typedef size_t gk_corr_select_fn(const int32_t *j, const float *r, float *a, siz
                                  float *kth, float *next);
 #define GK_CORR_UNDECIDED ((size_t)-1)
 
+/* A row that picked a node, and the pair's rho: one 8-byte store each in
+ * the symmetrization's scatter (two arrays made it two stores to two
+ * random lines). */
+typedef struct {
+    int32_t row;
+    float rho;
+} gk_corr_rev;
+
 struct gk_corr {
     gk_corr_fused_fn *fused_rows;    /* chosen once for the CPU          */
     gk_corr_select_fn *select_split;
@@ -71,8 +79,7 @@ struct gk_corr {
     int32_t *pick_j;       /* [n, KMAX + 1] ascending                       */
     float *pick_r;         /* [n, KMAX + 1]                                 */
     int32_t *rev_first;    /* [n + 1] symmetrization: rows that picked i ... */
-    int32_t *rev_list;     /* [n, KMAX] ... in ascending order              */
-    float *rev_r;          /* [n, KMAX] ... with rho                        */
+    gk_corr_rev *rev;      /* [n, KMAX] ... in ascending order, with rho    */
     int32_t *scan_j;       /* [threads, 2, n + 16] a row's own and offered */
     float *scan_r;         /* [threads, 2, n + 16] candidates (AVX-512 pass) */
     int32_t *picked;       /* [n] i + 1: picked by row i (assembly's marks)  */
