@@ -3,17 +3,18 @@
  * reference and the generic path: random graphs with isolated nodes, single
  * neighbours, duplicate edges, degrees that are no multiple of a vector and
  * rows of more than one 64-edge block; ordinary and large-magnitude logits;
- * every activation; alpha; GATv2 with shared and separate weights; GATConv
+ * every activation; alpha; rows with their own loop last (a view that adds
+ * loops); GATv2 with shared and separate weights; GATConv
  * row counts below, at and past the kernels' row block, computed in one
  * range and in pieces (bitwise equal). */
 #include "kernel_harness.h"
 
 static int check(const kh_kernel *k, float scale, gk_activation act, int residual,
-                 int with_alpha) {
+                 int with_alpha, int kind) {
     kh_case c;
     kh_layer(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, residual, act,
              0.2f, scale);
-    kh_graph(&c, 37, 0);
+    kh_graph(&c, 37, kind);
     kh_buffers(&c);
     double *t64 = calloc(c.n * c.ts, sizeof *t64);
     kh_transform_ref(&c, t64);
@@ -33,8 +34,9 @@ static int check(const kh_kernel *k, float scale, gk_activation act, int residua
     double gerr = kh_err_f(yk, yg, ny);
     int bad = !(err <= 1e-5 && aerr <= 1e-5 && gerr <= 1e-5);
     if (bad)
-        printf("FAIL %s scale %g act %d res %d alpha %d: err %.3e alpha %.3e vs generic %.3e\n",
-               k->name, scale, act, residual, with_alpha, err, aerr, gerr);
+        printf("FAIL %s scale %g act %d res %d alpha %d%s: err %.3e alpha %.3e vs generic %.3e\n",
+               k->name, scale, act, residual, with_alpha, kind == 4 ? " own loops" : "", err,
+               aerr, gerr);
     free(t64); free(y); free(a); free(yk); free(yg);
     kh_free(&c);
     return bad;
@@ -44,11 +46,12 @@ static int check(const kh_kernel *k, float scale, gk_activation act, int residua
  * and 37 rows (kh_graph: empty rows, degree-1 rows, duplicate edges)
  * against the float64 reference, and the same rows computed in pieces
  * ([0, s) then [s, n), as threads split them) bitwise equal to one call. */
-static int check_rows(const kh_kernel *k, size_t n, gk_activation act, int with_alpha) {
+static int check_rows(const kh_kernel *k, size_t n, gk_activation act, int with_alpha,
+                      int kind) {
     kh_case c;
     kh_layer(&c, 8, k->heads, k->channels, k->edge_dim, k->concat, (int)(n & 1), act,
              0.2f, 2.0f);
-    kh_graph(&c, n, 0);
+    kh_graph(&c, n, kind);
     kh_buffers(&c);
     double *t64 = calloc(c.n * c.ts, sizeof *t64);
     kh_transform_ref(&c, t64);
@@ -74,8 +77,9 @@ static int check_rows(const kh_kernel *k, size_t n, gk_activation act, int with_
     }
     int bad = !(err <= 1e-5 && aerr <= 1e-5) || split_bad;
     if (bad)
-        printf("FAIL %s rows %zu act %d alpha %d: err %.3e alpha %.3e%s\n", k->name, n, act,
-               with_alpha, err, aerr, split_bad ? ", split rows differ" : "");
+        printf("FAIL %s rows %zu act %d alpha %d%s: err %.3e alpha %.3e%s\n", k->name, n, act,
+               with_alpha, kind == 4 ? " own loops" : "", err, aerr,
+               split_bad ? ", split rows differ" : "");
     free(t64); free(y); free(a); free(yk);
     kh_free(&c);
     return bad;
@@ -138,14 +142,18 @@ int main(int argc, char **argv) {
         if (is < 0) fails++;
         if (is <= 0 || kh_skip(k->isa, noted)) continue;
         unsigned r = kh_variant(k);
-        fails += check(k, 1.0f, GK_ACT_ELU, 0, 0);
-        fails += check(k, 40.0f, GK_ACT_NONE, 1, 1);  /* large logits */
-        fails += check(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1);
-        runs += 3;
+        fails += check(k, 1.0f, GK_ACT_ELU, 0, 0, 0);
+        fails += check(k, 40.0f, GK_ACT_NONE, 1, 1, 0);  /* large logits */
+        fails += check(k, 3.0f, (gk_activation)(r % 4), (int)(r & 1), 1, 0);
+        /* rows with their own loop last, as views that add loops have them */
+        fails += check(k, 1.0f, GK_ACT_ELU, 1, 0, 4);
+        fails += check(k, 40.0f, (gk_activation)(r % 4), 0, 1, 4);
+        runs += 5;
         static const size_t rows[] = {1, 7, 17, 37};
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-            fails += check_rows(k, rows[i], (gk_activation)((r + i) % 4), (int)(i & 1));
-            runs++;
+            fails += check_rows(k, rows[i], (gk_activation)((r + i) % 4), (int)(i & 1), 0);
+            fails += check_rows(k, rows[i], (gk_activation)((r + i + 1) % 4), 0, 4);
+            runs += 2;
         }
     }
     for (size_t q = 0; q < gk_num_kernel_rows; q++) {
