@@ -95,16 +95,32 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
     int skip[16];
     for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
     const v16 one_t = v16_set1(1.0f);
+    /* A view that adds self loops has each row's own loop last: its weight
+     * comes from one small vector of the H heads, and the chunks cover the
+     * other edges (a top-16 row is then 16 edges, whole steps, not 17). */
+    const int32_t own_loop = run->view->add_self_loops ? 1 : 0;
     for (size_t i0 = begin; i0 < end; i0 += 16) {
         const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
         for (int r = 0; r < nr; r++) {  /* each row's edges */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
             float *a_r = accb + r * 8;
-            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1] - own_loop;
             const v16 d_t = v16_perm(v16_ld_first(t_i + 10, 2), lane_head);
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
+            float wl[4] = {0};  /* the own loop's weight per head */
+            if (own_loop) {  /* the same shift, logit and exp as a chunk lane */
+                const v4 d = v4_ld(t_i + 10);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                v4 z = v4_add(v4_ld(t_i + 8), d);
+                z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
+                z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 1]), ew1, z);
+                z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 2]), ew2, z);
+                z = v4_max(z, v4_mul(z, slope));
+                v4_st(wl, v4_exp(v4_sub(z, shift)));
+            }
             float sb[16];
             v4 acc0_0_0 = v4_zero();
             v4 acc0_1_0 = v4_zero();
@@ -163,6 +179,16 @@ GK_TARGET void gk_f32_gat_agg_h2c4_e3_concat__avx512(const gk_layer_run *run, si
                 }
                 v16_st(sb, sum_t);
                 for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
+                if (own_loop)
+                    for (int h = 0; h < 2; h++) sb[h] += wl[h];
+            }
+            if (own_loop) {
+                const v4 wv = v4_set1(wl[0]);
+                acc0_0_0 = v4_fma(wv, v4_ld(t_i + 0), acc0_0_0);
+            }
+            if (own_loop) {
+                const v4 wv = v4_set1(wl[1]);
+                acc0_1_0 = v4_fma(wv, v4_ld(t_i + 4), acc0_1_0);
             }
             v4_st(a_r + 0, v4_add(acc0_0_0, acc1_0_0));
             v4_st(a_r + 4, v4_add(acc0_1_0, acc1_1_0));

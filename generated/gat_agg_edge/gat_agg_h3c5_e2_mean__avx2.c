@@ -125,16 +125,31 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
     int skip[16];
     for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
     const v8 one_t = v8_set1(1.0f);
+    /* A view that adds self loops has each row's own loop last: its weight
+     * comes from one small vector of the H heads, and the chunks cover the
+     * other edges (a top-16 row is then 16 edges, whole steps, not 17). */
+    const int32_t own_loop = run->view->add_self_loops ? 1 : 0;
     for (size_t i0 = begin; i0 < end; i0 += 16) {
         const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
         for (int r = 0; r < nr; r++) {  /* each row's edges */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
             float *a_r = accb + r * 15;
-            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1] - own_loop;
             const v8 d_t = v8_perm(v8_ld_first(t_i + 18, 3), lane_head);
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float wl[4] = {0};  /* the own loop's weight per head */
+            if (own_loop) {  /* the same shift, logit and exp as a chunk lane */
+                const v4 d = v4_ld(t_i + 18);
+                v4 shift = v4_add(d, ubv);
+                shift = v4_max(shift, v4_mul(shift, slope));
+                v4 z = v4_add(v4_ld(t_i + 15), d);
+                z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
+                z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 1]), ew1, z);
+                z = v4_max(z, v4_mul(z, slope));
+                v4_st(wl, v4_exp(v4_sub(z, shift)));
+            }
             float sb[8];
             v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
             {
@@ -187,6 +202,16 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
                 }
                 v8_st(sb, sum_t);
                 for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+                if (own_loop)
+                    for (int h = 0; h < 3; h++) sb[h] += wl[h];
+            }
+            if (own_loop) {
+                const v1 wv = v1_set1(wl[0]);
+                acc0_0_0 = v1_fma(wv, v1_ld(t_i + 0), acc0_0_0);
+                acc0_0_1 = v1_fma(wv, v1_ld(t_i + 1), acc0_0_1);
+                acc0_0_2 = v1_fma(wv, v1_ld(t_i + 2), acc0_0_2);
+                acc0_0_3 = v1_fma(wv, v1_ld(t_i + 3), acc0_0_3);
+                acc0_0_4 = v1_fma(wv, v1_ld(t_i + 4), acc0_0_4);
             }
             v1_st(a_r + 0, acc0_0_0);
             v1_st(a_r + 1, acc0_0_1);
@@ -244,6 +269,14 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
                 }
                 (void)sum_t;
             }
+            if (own_loop) {
+                const v1 wv = v1_set1(wl[1]);
+                acc0_1_0 = v1_fma(wv, v1_ld(t_i + 5), acc0_1_0);
+                acc0_1_1 = v1_fma(wv, v1_ld(t_i + 6), acc0_1_1);
+                acc0_1_2 = v1_fma(wv, v1_ld(t_i + 7), acc0_1_2);
+                acc0_1_3 = v1_fma(wv, v1_ld(t_i + 8), acc0_1_3);
+                acc0_1_4 = v1_fma(wv, v1_ld(t_i + 9), acc0_1_4);
+            }
             v1_st(a_r + 5, acc0_1_0);
             v1_st(a_r + 6, acc0_1_1);
             v1_st(a_r + 7, acc0_1_2);
@@ -299,6 +332,14 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__avx2(const gk_layer_run *run, size_t
                     }
                 }
                 (void)sum_t;
+            }
+            if (own_loop) {
+                const v1 wv = v1_set1(wl[2]);
+                acc0_2_0 = v1_fma(wv, v1_ld(t_i + 10), acc0_2_0);
+                acc0_2_1 = v1_fma(wv, v1_ld(t_i + 11), acc0_2_1);
+                acc0_2_2 = v1_fma(wv, v1_ld(t_i + 12), acc0_2_2);
+                acc0_2_3 = v1_fma(wv, v1_ld(t_i + 13), acc0_2_3);
+                acc0_2_4 = v1_fma(wv, v1_ld(t_i + 14), acc0_2_4);
             }
             v1_st(a_r + 10, acc0_2_0);
             v1_st(a_r + 11, acc0_2_1);

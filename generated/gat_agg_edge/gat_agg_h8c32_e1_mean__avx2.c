@@ -133,16 +133,30 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
     int skip[8];
     for (int q = 0; q < 64; q++) sbb[q] = 1.0f;
     const v8 one_t = v8_set1(1.0f);
+    /* A view that adds self loops has each row's own loop last: its weight
+     * comes from one small vector of the H heads, and the chunks cover the
+     * other edges (a top-16 row is then 16 edges, whole steps, not 17). */
+    const int32_t own_loop = run->view->add_self_loops ? 1 : 0;
     for (size_t i0 = begin; i0 < end; i0 += 8) {
         const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
         for (int r = 0; r < nr; r++) {  /* each row's edges */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
             float *a_r = accb + r * 256;
-            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1];
+            const int32_t e0 = row_ptr[i], e1 = row_ptr[i + 1] - own_loop;
             const v8 d_t = v8_perm(v8_ld_first(t_i + 264, 8), lane_head);
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
+            float wl[8] = {0};  /* the own loop's weight per head */
+            if (own_loop) {  /* the same shift, logit and exp as a chunk lane */
+                const v8 d = v8_ld(t_i + 264);
+                v8 shift = v8_add(d, ubv);
+                shift = v8_max(shift, v8_mul(shift, slope));
+                v8 z = v8_add(v8_ld(t_i + 256), d);
+                z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
+                z = v8_max(z, v8_mul(z, slope));
+                v8_st(wl, v8_exp(v8_sub(z, shift)));
+            }
             float sb[8];
             v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero(), acc0_0_2 = v8_zero(), acc0_0_3 = v8_zero();
             v8 acc0_1_0 = v8_zero(), acc0_1_1 = v8_zero(), acc0_1_2 = v8_zero(), acc0_1_3 = v8_zero();
@@ -205,6 +219,22 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
                 }
                 v8_st(sb, sum_t);
                 for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+                if (own_loop)
+                    for (int h = 0; h < 8; h++) sb[h] += wl[h];
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[0]);
+                acc0_0_0 = v8_fma(wv, v8_ld(t_i + 0), acc0_0_0);
+                acc0_0_1 = v8_fma(wv, v8_ld(t_i + 8), acc0_0_1);
+                acc0_0_2 = v8_fma(wv, v8_ld(t_i + 16), acc0_0_2);
+                acc0_0_3 = v8_fma(wv, v8_ld(t_i + 24), acc0_0_3);
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[1]);
+                acc0_1_0 = v8_fma(wv, v8_ld(t_i + 32), acc0_1_0);
+                acc0_1_1 = v8_fma(wv, v8_ld(t_i + 40), acc0_1_1);
+                acc0_1_2 = v8_fma(wv, v8_ld(t_i + 48), acc0_1_2);
+                acc0_1_3 = v8_fma(wv, v8_ld(t_i + 56), acc0_1_3);
             }
             v8_st(a_r + 0, acc0_0_0);
             v8_st(a_r + 8, acc0_0_1);
@@ -275,6 +305,20 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
                 }
                 (void)sum_t;
             }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[2]);
+                acc0_2_0 = v8_fma(wv, v8_ld(t_i + 64), acc0_2_0);
+                acc0_2_1 = v8_fma(wv, v8_ld(t_i + 72), acc0_2_1);
+                acc0_2_2 = v8_fma(wv, v8_ld(t_i + 80), acc0_2_2);
+                acc0_2_3 = v8_fma(wv, v8_ld(t_i + 88), acc0_2_3);
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[3]);
+                acc0_3_0 = v8_fma(wv, v8_ld(t_i + 96), acc0_3_0);
+                acc0_3_1 = v8_fma(wv, v8_ld(t_i + 104), acc0_3_1);
+                acc0_3_2 = v8_fma(wv, v8_ld(t_i + 112), acc0_3_2);
+                acc0_3_3 = v8_fma(wv, v8_ld(t_i + 120), acc0_3_3);
+            }
             v8_st(a_r + 64, acc0_2_0);
             v8_st(a_r + 72, acc0_2_1);
             v8_st(a_r + 80, acc0_2_2);
@@ -344,6 +388,20 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
                 }
                 (void)sum_t;
             }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[4]);
+                acc0_4_0 = v8_fma(wv, v8_ld(t_i + 128), acc0_4_0);
+                acc0_4_1 = v8_fma(wv, v8_ld(t_i + 136), acc0_4_1);
+                acc0_4_2 = v8_fma(wv, v8_ld(t_i + 144), acc0_4_2);
+                acc0_4_3 = v8_fma(wv, v8_ld(t_i + 152), acc0_4_3);
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[5]);
+                acc0_5_0 = v8_fma(wv, v8_ld(t_i + 160), acc0_5_0);
+                acc0_5_1 = v8_fma(wv, v8_ld(t_i + 168), acc0_5_1);
+                acc0_5_2 = v8_fma(wv, v8_ld(t_i + 176), acc0_5_2);
+                acc0_5_3 = v8_fma(wv, v8_ld(t_i + 184), acc0_5_3);
+            }
             v8_st(a_r + 128, acc0_4_0);
             v8_st(a_r + 136, acc0_4_1);
             v8_st(a_r + 144, acc0_4_2);
@@ -412,6 +470,20 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx2(const gk_layer_run *run, size_
                     }
                 }
                 (void)sum_t;
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[6]);
+                acc0_6_0 = v8_fma(wv, v8_ld(t_i + 192), acc0_6_0);
+                acc0_6_1 = v8_fma(wv, v8_ld(t_i + 200), acc0_6_1);
+                acc0_6_2 = v8_fma(wv, v8_ld(t_i + 208), acc0_6_2);
+                acc0_6_3 = v8_fma(wv, v8_ld(t_i + 216), acc0_6_3);
+            }
+            if (own_loop) {
+                const v8 wv = v8_set1(wl[7]);
+                acc0_7_0 = v8_fma(wv, v8_ld(t_i + 224), acc0_7_0);
+                acc0_7_1 = v8_fma(wv, v8_ld(t_i + 232), acc0_7_1);
+                acc0_7_2 = v8_fma(wv, v8_ld(t_i + 240), acc0_7_2);
+                acc0_7_3 = v8_fma(wv, v8_ld(t_i + 248), acc0_7_3);
             }
             v8_st(a_r + 192, acc0_6_0);
             v8_st(a_r + 200, acc0_6_1);
