@@ -52,38 +52,34 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c16__neon(const gk_layer_run *run, siz
             PS[r] = expf(K[r] - dmax);
             QS[r] = expf(ns * (K[r] - dmax));
         }
-        {
-            v4 a0 = v4_zero(), a1 = v4_zero(), a2 = v4_zero(), a3 = v4_zero();
-            float run_p = 0.0f;
-            for (size_t q = n; q-- > 0;) {
-                const float w = PS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 16;
-                run_p += w;
-                PS[q] = run_p;
-                a0 = v4_fma(v4_set1(w), v4_ld(h_j + 0), a0);
-                v4_st(PH + q * 16 + 0, a0);
-                a1 = v4_fma(v4_set1(w), v4_ld(h_j + 4), a1);
-                v4_st(PH + q * 16 + 4, a1);
-                a2 = v4_fma(v4_set1(w), v4_ld(h_j + 8), a2);
-                v4_st(PH + q * 16 + 8, a2);
-                a3 = v4_fma(v4_set1(w), v4_ld(h_j + 12), a3);
-                v4_st(PH + q * 16 + 12, a3);
-            }
-        }
-        {
-            v4 a0 = v4_zero(), a1 = v4_zero(), a2 = v4_zero(), a3 = v4_zero();
-            float run_q = 0.0f;
-            for (size_t q = 0; q < n; q++) {
-                const float w = QS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 16;
-                run_q += w;
-                QS[q] = run_q;
-                a0 = v4_fma(v4_set1(w), v4_ld(h_j + 0), a0);
-                v4_st(QH + q * 16 + 0, a0);
-                a1 = v4_fma(v4_set1(w), v4_ld(h_j + 4), a1);
-                v4_st(QH + q * 16 + 4, a1);
-                a2 = v4_fma(v4_set1(w), v4_ld(h_j + 8), a2);
-                v4_st(QH + q * 16 + 8, a2);
-                a3 = v4_fma(v4_set1(w), v4_ld(h_j + 12), a3);
-                v4_st(QH + q * 16 + 12, a3);
+        {  /* the suffix sums of P and the prefix sums of Q in one loop:
+            * two independent chains that overlap */
+            v4 a0 = v4_zero(), b0 = v4_zero(), a1 = v4_zero(), b1 = v4_zero(), a2 = v4_zero(), b2 = v4_zero(), a3 = v4_zero(), b3 = v4_zero();
+            float run_p = 0.0f, run_q = 0.0f;
+            for (size_t s = 0; s < n; s++) {
+                const size_t qp = n - 1 - s, qq = s;
+                const float wp = PS[qp], *hp = t + (size_t)perm[qp] * ts + (size_t)h * 16;
+                const float wq = QS[qq], *hq = t + (size_t)perm[qq] * ts + (size_t)h * 16;
+                run_p += wp;
+                run_q += wq;
+                PS[qp] = run_p;
+                QS[qq] = run_q;
+                a0 = v4_fma(v4_set1(wp), v4_ld(hp + 0), a0);
+                b0 = v4_fma(v4_set1(wq), v4_ld(hq + 0), b0);
+                v4_st(PH + qp * 16 + 0, a0);
+                v4_st(QH + qq * 16 + 0, b0);
+                a1 = v4_fma(v4_set1(wp), v4_ld(hp + 4), a1);
+                b1 = v4_fma(v4_set1(wq), v4_ld(hq + 4), b1);
+                v4_st(PH + qp * 16 + 4, a1);
+                v4_st(QH + qq * 16 + 4, b1);
+                a2 = v4_fma(v4_set1(wp), v4_ld(hp + 8), a2);
+                b2 = v4_fma(v4_set1(wq), v4_ld(hq + 8), b2);
+                v4_st(PH + qp * 16 + 8, a2);
+                v4_st(QH + qq * 16 + 8, b2);
+                a3 = v4_fma(v4_set1(wp), v4_ld(hp + 12), a3);
+                b3 = v4_fma(v4_set1(wq), v4_ld(hq + 12), b3);
+                v4_st(PH + qp * 16 + 12, a3);
+                v4_st(QH + qq * 16 + 12, b3);
             }
         }
         tmp[n + h] = dmax;  /* after the sort temporaries */

@@ -52,34 +52,30 @@ GK_TARGET void gk_f32_gat_prep_complete_h1c3__avx512(const gk_layer_run *run, si
             PS[r] = expf(K[r] - dmax);
             QS[r] = expf(ns * (K[r] - dmax));
         }
-        {
-            v1 a0 = v1_zero(), a1 = v1_zero(), a2 = v1_zero();
-            float run_p = 0.0f;
-            for (size_t q = n; q-- > 0;) {
-                const float w = PS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 3;
-                run_p += w;
-                PS[q] = run_p;
-                a0 = v1_fma(v1_set1(w), v1_ld(h_j + 0), a0);
-                v1_st(PH + q * 3 + 0, a0);
-                a1 = v1_fma(v1_set1(w), v1_ld(h_j + 1), a1);
-                v1_st(PH + q * 3 + 1, a1);
-                a2 = v1_fma(v1_set1(w), v1_ld(h_j + 2), a2);
-                v1_st(PH + q * 3 + 2, a2);
-            }
-        }
-        {
-            v1 a0 = v1_zero(), a1 = v1_zero(), a2 = v1_zero();
-            float run_q = 0.0f;
-            for (size_t q = 0; q < n; q++) {
-                const float w = QS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 3;
-                run_q += w;
-                QS[q] = run_q;
-                a0 = v1_fma(v1_set1(w), v1_ld(h_j + 0), a0);
-                v1_st(QH + q * 3 + 0, a0);
-                a1 = v1_fma(v1_set1(w), v1_ld(h_j + 1), a1);
-                v1_st(QH + q * 3 + 1, a1);
-                a2 = v1_fma(v1_set1(w), v1_ld(h_j + 2), a2);
-                v1_st(QH + q * 3 + 2, a2);
+        {  /* the suffix sums of P and the prefix sums of Q in one loop:
+            * two independent chains that overlap */
+            v1 a0 = v1_zero(), b0 = v1_zero(), a1 = v1_zero(), b1 = v1_zero(), a2 = v1_zero(), b2 = v1_zero();
+            float run_p = 0.0f, run_q = 0.0f;
+            for (size_t s = 0; s < n; s++) {
+                const size_t qp = n - 1 - s, qq = s;
+                const float wp = PS[qp], *hp = t + (size_t)perm[qp] * ts + (size_t)h * 3;
+                const float wq = QS[qq], *hq = t + (size_t)perm[qq] * ts + (size_t)h * 3;
+                run_p += wp;
+                run_q += wq;
+                PS[qp] = run_p;
+                QS[qq] = run_q;
+                a0 = v1_fma(v1_set1(wp), v1_ld(hp + 0), a0);
+                b0 = v1_fma(v1_set1(wq), v1_ld(hq + 0), b0);
+                v1_st(PH + qp * 3 + 0, a0);
+                v1_st(QH + qq * 3 + 0, b0);
+                a1 = v1_fma(v1_set1(wp), v1_ld(hp + 1), a1);
+                b1 = v1_fma(v1_set1(wq), v1_ld(hq + 1), b1);
+                v1_st(PH + qp * 3 + 1, a1);
+                v1_st(QH + qq * 3 + 1, b1);
+                a2 = v1_fma(v1_set1(wp), v1_ld(hp + 2), a2);
+                b2 = v1_fma(v1_set1(wq), v1_ld(hq + 2), b2);
+                v1_st(PH + qp * 3 + 2, a2);
+                v1_st(QH + qq * 3 + 2, b2);
             }
         }
         tmp[n + h] = dmax;  /* after the sort temporaries */

@@ -52,38 +52,34 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c32__avx2(const gk_layer_run *run, siz
             PS[r] = expf(K[r] - dmax);
             QS[r] = expf(ns * (K[r] - dmax));
         }
-        {
-            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero();
-            float run_p = 0.0f;
-            for (size_t q = n; q-- > 0;) {
-                const float w = PS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 32;
-                run_p += w;
-                PS[q] = run_p;
-                a0 = v8_fma(v8_set1(w), v8_ld(h_j + 0), a0);
-                v8_st(PH + q * 32 + 0, a0);
-                a1 = v8_fma(v8_set1(w), v8_ld(h_j + 8), a1);
-                v8_st(PH + q * 32 + 8, a1);
-                a2 = v8_fma(v8_set1(w), v8_ld(h_j + 16), a2);
-                v8_st(PH + q * 32 + 16, a2);
-                a3 = v8_fma(v8_set1(w), v8_ld(h_j + 24), a3);
-                v8_st(PH + q * 32 + 24, a3);
-            }
-        }
-        {
-            v8 a0 = v8_zero(), a1 = v8_zero(), a2 = v8_zero(), a3 = v8_zero();
-            float run_q = 0.0f;
-            for (size_t q = 0; q < n; q++) {
-                const float w = QS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 32;
-                run_q += w;
-                QS[q] = run_q;
-                a0 = v8_fma(v8_set1(w), v8_ld(h_j + 0), a0);
-                v8_st(QH + q * 32 + 0, a0);
-                a1 = v8_fma(v8_set1(w), v8_ld(h_j + 8), a1);
-                v8_st(QH + q * 32 + 8, a1);
-                a2 = v8_fma(v8_set1(w), v8_ld(h_j + 16), a2);
-                v8_st(QH + q * 32 + 16, a2);
-                a3 = v8_fma(v8_set1(w), v8_ld(h_j + 24), a3);
-                v8_st(QH + q * 32 + 24, a3);
+        {  /* the suffix sums of P and the prefix sums of Q in one loop:
+            * two independent chains that overlap */
+            v8 a0 = v8_zero(), b0 = v8_zero(), a1 = v8_zero(), b1 = v8_zero(), a2 = v8_zero(), b2 = v8_zero(), a3 = v8_zero(), b3 = v8_zero();
+            float run_p = 0.0f, run_q = 0.0f;
+            for (size_t s = 0; s < n; s++) {
+                const size_t qp = n - 1 - s, qq = s;
+                const float wp = PS[qp], *hp = t + (size_t)perm[qp] * ts + (size_t)h * 32;
+                const float wq = QS[qq], *hq = t + (size_t)perm[qq] * ts + (size_t)h * 32;
+                run_p += wp;
+                run_q += wq;
+                PS[qp] = run_p;
+                QS[qq] = run_q;
+                a0 = v8_fma(v8_set1(wp), v8_ld(hp + 0), a0);
+                b0 = v8_fma(v8_set1(wq), v8_ld(hq + 0), b0);
+                v8_st(PH + qp * 32 + 0, a0);
+                v8_st(QH + qq * 32 + 0, b0);
+                a1 = v8_fma(v8_set1(wp), v8_ld(hp + 8), a1);
+                b1 = v8_fma(v8_set1(wq), v8_ld(hq + 8), b1);
+                v8_st(PH + qp * 32 + 8, a1);
+                v8_st(QH + qq * 32 + 8, b1);
+                a2 = v8_fma(v8_set1(wp), v8_ld(hp + 16), a2);
+                b2 = v8_fma(v8_set1(wq), v8_ld(hq + 16), b2);
+                v8_st(PH + qp * 32 + 16, a2);
+                v8_st(QH + qq * 32 + 16, b2);
+                a3 = v8_fma(v8_set1(wp), v8_ld(hp + 24), a3);
+                b3 = v8_fma(v8_set1(wq), v8_ld(hq + 24), b3);
+                v8_st(PH + qp * 32 + 24, a3);
+                v8_st(QH + qq * 32 + 24, b3);
             }
         }
         tmp[n + h] = dmax;  /* after the sort temporaries */

@@ -52,54 +52,50 @@ GK_TARGET void gk_f32_gat_prep_complete_h8c32__neon(const gk_layer_run *run, siz
             PS[r] = expf(K[r] - dmax);
             QS[r] = expf(ns * (K[r] - dmax));
         }
-        {
-            v4 a0 = v4_zero(), a1 = v4_zero(), a2 = v4_zero(), a3 = v4_zero(), a4 = v4_zero(), a5 = v4_zero(), a6 = v4_zero(), a7 = v4_zero();
-            float run_p = 0.0f;
-            for (size_t q = n; q-- > 0;) {
-                const float w = PS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 32;
-                run_p += w;
-                PS[q] = run_p;
-                a0 = v4_fma(v4_set1(w), v4_ld(h_j + 0), a0);
-                v4_st(PH + q * 32 + 0, a0);
-                a1 = v4_fma(v4_set1(w), v4_ld(h_j + 4), a1);
-                v4_st(PH + q * 32 + 4, a1);
-                a2 = v4_fma(v4_set1(w), v4_ld(h_j + 8), a2);
-                v4_st(PH + q * 32 + 8, a2);
-                a3 = v4_fma(v4_set1(w), v4_ld(h_j + 12), a3);
-                v4_st(PH + q * 32 + 12, a3);
-                a4 = v4_fma(v4_set1(w), v4_ld(h_j + 16), a4);
-                v4_st(PH + q * 32 + 16, a4);
-                a5 = v4_fma(v4_set1(w), v4_ld(h_j + 20), a5);
-                v4_st(PH + q * 32 + 20, a5);
-                a6 = v4_fma(v4_set1(w), v4_ld(h_j + 24), a6);
-                v4_st(PH + q * 32 + 24, a6);
-                a7 = v4_fma(v4_set1(w), v4_ld(h_j + 28), a7);
-                v4_st(PH + q * 32 + 28, a7);
-            }
-        }
-        {
-            v4 a0 = v4_zero(), a1 = v4_zero(), a2 = v4_zero(), a3 = v4_zero(), a4 = v4_zero(), a5 = v4_zero(), a6 = v4_zero(), a7 = v4_zero();
-            float run_q = 0.0f;
-            for (size_t q = 0; q < n; q++) {
-                const float w = QS[q], *h_j = t + (size_t)perm[q] * ts + (size_t)h * 32;
-                run_q += w;
-                QS[q] = run_q;
-                a0 = v4_fma(v4_set1(w), v4_ld(h_j + 0), a0);
-                v4_st(QH + q * 32 + 0, a0);
-                a1 = v4_fma(v4_set1(w), v4_ld(h_j + 4), a1);
-                v4_st(QH + q * 32 + 4, a1);
-                a2 = v4_fma(v4_set1(w), v4_ld(h_j + 8), a2);
-                v4_st(QH + q * 32 + 8, a2);
-                a3 = v4_fma(v4_set1(w), v4_ld(h_j + 12), a3);
-                v4_st(QH + q * 32 + 12, a3);
-                a4 = v4_fma(v4_set1(w), v4_ld(h_j + 16), a4);
-                v4_st(QH + q * 32 + 16, a4);
-                a5 = v4_fma(v4_set1(w), v4_ld(h_j + 20), a5);
-                v4_st(QH + q * 32 + 20, a5);
-                a6 = v4_fma(v4_set1(w), v4_ld(h_j + 24), a6);
-                v4_st(QH + q * 32 + 24, a6);
-                a7 = v4_fma(v4_set1(w), v4_ld(h_j + 28), a7);
-                v4_st(QH + q * 32 + 28, a7);
+        {  /* the suffix sums of P and the prefix sums of Q in one loop:
+            * two independent chains that overlap */
+            v4 a0 = v4_zero(), b0 = v4_zero(), a1 = v4_zero(), b1 = v4_zero(), a2 = v4_zero(), b2 = v4_zero(), a3 = v4_zero(), b3 = v4_zero(), a4 = v4_zero(), b4 = v4_zero(), a5 = v4_zero(), b5 = v4_zero(), a6 = v4_zero(), b6 = v4_zero(), a7 = v4_zero(), b7 = v4_zero();
+            float run_p = 0.0f, run_q = 0.0f;
+            for (size_t s = 0; s < n; s++) {
+                const size_t qp = n - 1 - s, qq = s;
+                const float wp = PS[qp], *hp = t + (size_t)perm[qp] * ts + (size_t)h * 32;
+                const float wq = QS[qq], *hq = t + (size_t)perm[qq] * ts + (size_t)h * 32;
+                run_p += wp;
+                run_q += wq;
+                PS[qp] = run_p;
+                QS[qq] = run_q;
+                a0 = v4_fma(v4_set1(wp), v4_ld(hp + 0), a0);
+                b0 = v4_fma(v4_set1(wq), v4_ld(hq + 0), b0);
+                v4_st(PH + qp * 32 + 0, a0);
+                v4_st(QH + qq * 32 + 0, b0);
+                a1 = v4_fma(v4_set1(wp), v4_ld(hp + 4), a1);
+                b1 = v4_fma(v4_set1(wq), v4_ld(hq + 4), b1);
+                v4_st(PH + qp * 32 + 4, a1);
+                v4_st(QH + qq * 32 + 4, b1);
+                a2 = v4_fma(v4_set1(wp), v4_ld(hp + 8), a2);
+                b2 = v4_fma(v4_set1(wq), v4_ld(hq + 8), b2);
+                v4_st(PH + qp * 32 + 8, a2);
+                v4_st(QH + qq * 32 + 8, b2);
+                a3 = v4_fma(v4_set1(wp), v4_ld(hp + 12), a3);
+                b3 = v4_fma(v4_set1(wq), v4_ld(hq + 12), b3);
+                v4_st(PH + qp * 32 + 12, a3);
+                v4_st(QH + qq * 32 + 12, b3);
+                a4 = v4_fma(v4_set1(wp), v4_ld(hp + 16), a4);
+                b4 = v4_fma(v4_set1(wq), v4_ld(hq + 16), b4);
+                v4_st(PH + qp * 32 + 16, a4);
+                v4_st(QH + qq * 32 + 16, b4);
+                a5 = v4_fma(v4_set1(wp), v4_ld(hp + 20), a5);
+                b5 = v4_fma(v4_set1(wq), v4_ld(hq + 20), b5);
+                v4_st(PH + qp * 32 + 20, a5);
+                v4_st(QH + qq * 32 + 20, b5);
+                a6 = v4_fma(v4_set1(wp), v4_ld(hp + 24), a6);
+                b6 = v4_fma(v4_set1(wq), v4_ld(hq + 24), b6);
+                v4_st(PH + qp * 32 + 24, a6);
+                v4_st(QH + qq * 32 + 24, b6);
+                a7 = v4_fma(v4_set1(wp), v4_ld(hp + 28), a7);
+                b7 = v4_fma(v4_set1(wq), v4_ld(hq + 28), b7);
+                v4_st(PH + qp * 32 + 28, a7);
+                v4_st(QH + qq * 32 + 28, b7);
             }
         }
         tmp[n + h] = dmax;  /* after the sort temporaries */
