@@ -78,12 +78,15 @@ static inline double sum4(const float *a, size_t count, size_t stride) {
     return (part[0] + part[1]) + (part[2] + part[3]);
 }
 
-/* Self-loop feature of one node from its row's other edges (PyG's
- * add_self_loops with a string fill_value reduces over the target index;
- * an empty row gives 0, or 1 for "mul" whose reduction starts from ones). */
-static void fill_loop_attr(const gk_graph_view *v, int d, size_t first,
-                           size_t count, float *loop) {
-    const float *a = v->attr + first * (size_t)d;
+/* Self-loop feature of one node from its row's `count` other edges, whose
+ * features start at a (PyG's add_self_loops with a string fill_value
+ * reduces over the target index; an empty row gives 0, or 1 for "mul"
+ * whose reduction starts from ones). Inlined, so that it runs in its
+ * caller's ISA: called from copy_rows' AVX-512 clone as a separate SSE
+ * function (no vzeroupper between), gk_graph_set_rows took 8x as long. */
+static inline __attribute__((always_inline)) void fill_loop_attr(const gk_graph_view *v, int d,
+                                                                 const float *a, size_t count,
+                                                                 float *loop) {
     for (int k = 0; k < d; k++) {
         double acc = 0.0;
         switch (v->fill) {
@@ -118,7 +121,7 @@ static void fill_loop_attr(const gk_graph_view *v, int d, size_t first,
 static void add_loop(gk_graph_view *v, int d, size_t i, int32_t row, int32_t slot) {
     v->src[slot] = (int32_t)i;
     if (d > 0)
-        fill_loop_attr(v, d, (size_t)row, (size_t)(slot - row),
+        fill_loop_attr(v, d, v->attr + (size_t)row * (size_t)d, (size_t)(slot - row),
                        v->attr + (size_t)slot * (size_t)d);
 }
 
@@ -238,18 +241,47 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
 
 /* ---- rows grouped by target (the correlation builder) -------------------- */
 
+/* gk_graph_set_rows' rows into view v, each followed by the view's own
+ * loop if it adds them. The copies are plain loops, inlined: the rows are
+ * short (a top-16 row and its reverse picks), and calls per row cost more
+ * than the copying did. */
+GK_PER_ISA static void copy_rows(gk_graph_view *v, int d, size_t n, const int32_t *row_end,
+                                 const int32_t *src, const float *attr) {
+    int32_t *restrict out = v->src, *restrict ptr = v->row_ptr;
+    float *restrict out_attr = v->attr;
+    const size_t dz = d > 0 ? (size_t)d : 0;
+    size_t pos = 0, a = 0;
+    ptr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t b = (size_t)row_end[i], len = b - a;
+        for (size_t k = 0; k < len; k++) out[pos + k] = src[a + k];
+        if (attr && dz == 1)
+            for (size_t k = 0; k < len; k++) out_attr[pos + k] = attr[a + k];
+        else if (attr && dz > 1)
+            memcpy(out_attr + pos * dz, attr + a * dz, len * dz * sizeof *attr);
+        if (v->add_self_loops) {  /* its feature from the input row, not the
+                                     copy just stored (no store forwarding) */
+            out[pos + len] = (int32_t)i;
+            if (dz > 0) fill_loop_attr(v, d, attr ? attr + a * dz : NULL, len,
+                                       out_attr + (pos + len) * dz);
+            pos++;
+        }
+        pos += len;
+        a = b;
+        ptr[i + 1] = (int32_t)pos;
+    }
+}
+
 gk_status gk_graph_set_rows(gk_graph *g, size_t n, const int32_t *row_end,
                             const int32_t *src, const float *attr, gk_error *err) {
     size_t e = n ? (size_t)row_end[n - 1] : 0;
     gk_status st = check_sizes(g, "gk_corr_build_graph", n, e, attr, err);
     if (st != GK_OK) return st;
-    int32_t *first = g->scratch;  /* the rows' starts, as row_starts finds them */
-    first[0] = 0;
-    memcpy(first + 1, row_end, n * sizeof *first);
     const float *a = g->edge_dim > 0 && e > 0 ? attr : NULL;
     for (int k = 0; k < g->num_views; k++) {
         gk_graph_view *v = &g->views[k];
-        finish_view(g, v, n, build_sorted_i32(v, g->edge_dim, n, src, first, 0, a));
+        copy_rows(v, g->edge_dim, n, row_end, src, a);
+        finish_view(g, v, n, 0);  /* complete (k = n - 1): found by its check */
     }
     g->num_nodes = n;
     g->num_edges = e;
@@ -292,7 +324,7 @@ static void copy_complete_attr(gk_graph_view *v, int d, size_t n, int self_loops
             memcpy(out, in, in_row * dz * sizeof *in);
         }
         if (v->add_self_loops)
-            fill_loop_attr(v, d, (size_t)v->row_ptr[i], n - 1, out + (n - 1) * dz);
+            fill_loop_attr(v, d, out, n - 1, out + (n - 1) * dz);
     }
 }
 
@@ -318,7 +350,7 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
         }
         if (g->edge_dim > 0 && e > 0) copy_complete_attr(v, g->edge_dim, n, self_loops, edge_attr);
         else if (g->edge_dim > 0 && v->add_self_loops)  /* n = 1: the loop alone */
-            fill_loop_attr(v, g->edge_dim, 0, 0, v->attr);
+            fill_loop_attr(v, g->edge_dim, v->attr, 0, v->attr);
     }
     g->num_nodes = n;
     g->num_edges = e;
