@@ -26,6 +26,7 @@
  * about the same number of elements each (row i has n - i). The split only
  * spreads work: no result depends on it. */
 static void choose_kernels(gk_corr *c, const gk_corr_options *opt);
+GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric);
 
 static void split_rows(size_t n, int threads, int32_t *split) {
     double total = (double)n * (double)(n + 1) / 2.0;
@@ -790,10 +791,12 @@ static void choose_kernels(gk_corr *c, const gk_corr_options *opt) {
     else if (gk_resolve_isa(GK_ISA_AUTO, &isa, NULL) != GK_OK) isa = GK_ISA_GENERIC;
     c->fused_rows = fused_rows;
     c->select_split = select_split;
+    c->assemble_rows = assemble_rows;
 #ifdef GK_CORR_HAVE_AVX512
     if (isa == GK_ISA_AVX512) {
         c->fused_rows = gk_corr_fused_rows_avx512;
         c->select_split = gk_corr_select_split_avx512;
+        c->assemble_rows = gk_corr_assemble_rows_avx512;
     }
 #endif
 }
@@ -811,46 +814,62 @@ static void pick_all(gk_corr *c, size_t k, float threshold) {
     c->pending = NULL;  /* the fused pass did the update */
 }
 
+/* R(j), the rows that picked j, for every j: a counting sort of the picks
+ * by source, rows ascending within each list. Afterwards rev_first[j] is
+ * where R(j) ends: R(i) is [rev_first[i - 1], rev_first[i]). */
+static void reverse_lists(gk_corr *c) {
+    /* restrict: the arrays are distinct, so counters and bounds stay in
+     * registers instead of being reloaded after every store */
+    const size_t n = c->n;
+    const int32_t *restrict pick_n = c->pick_n, *restrict pick_j = c->pick_j;
+    const float *restrict pick_r = c->pick_r;
+    int32_t *restrict first = c->rev_first;
+    gk_corr_rev *restrict rev = c->rev;
+    memset(first, 0, (n + 1) * sizeof *first);
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *pj = pick_j + i * PICK_STRIDE;
+        for (int32_t q = 0, m = pick_n[i]; q < m; q++) first[pj[q] + 1]++;
+    }
+    for (size_t i = 0; i < n; i++) first[i + 1] += first[i];
+    for (size_t i = 0; i < n; i++) {  /* rows in ascending i: lists ascending */
+        const int32_t *pj = pick_j + i * PICK_STRIDE;
+        const float *pr = pick_r + i * PICK_STRIDE;
+        for (int32_t q = 0, m = pick_n[i]; q < m; q++) {
+            /* one 8-byte store (the compiler made the struct's two fields
+             * two): the scatter is bound by its stores */
+            const gk_corr_rev entry = {(int32_t)i, pr[q]};
+            uint64_t bits;
+            memcpy(&bits, &entry, sizeof bits);
+            memcpy(&rev[first[pj[q]]++], &bits, sizeof bits);
+        }
+    }
+}
+
 /* The picks as rows by target (row i ends at row_end[i]): row i is
  * picks(i) in ascending j, then (symmetric) the rows that picked i without
  * being picked by it, in ascending order, with the same rho: the order a
  * stable sort by target of "picks, then reversed picks" gives. Returns the
- * edge count. */
-static size_t assemble(gk_corr *c, int symmetric) {
-    /* restrict: the arrays are distinct, so counters and bounds stay in
-     * registers instead of being reloaded after every store */
+ * edge count. The portable rows; gk_corr_assemble_rows_avx512 gives the
+ * same. */
+GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric) {
     const size_t n = c->n;
     int32_t *restrict src = c->edges, *restrict row_end = c->row_end;
     float *restrict attr = c->attr;
     const int32_t *restrict pick_n = c->pick_n, *restrict pick_j = c->pick_j;
     const float *restrict pick_r = c->pick_r;
-    int32_t *restrict first = c->rev_first;
-    gk_corr_rev *restrict rev = c->rev;
+    const int32_t *restrict first = c->rev_first;
+    const gk_corr_rev *restrict rev = c->rev;
     int32_t *restrict mark = c->picked;
-    if (symmetric) {  /* R(i), the rows that picked i: a counting sort */
-        memset(first, 0, (n + 1) * sizeof *first);
-        for (size_t i = 0; i < n; i++) {
-            const int32_t *pj = pick_j + i * PICK_STRIDE;
-            for (int32_t q = 0, m = pick_n[i]; q < m; q++) first[pj[q] + 1]++;
-        }
-        for (size_t i = 0; i < n; i++) first[i + 1] += first[i];
-        for (size_t i = 0; i < n; i++) {  /* rows in ascending i: lists ascending */
-            const int32_t *pj = pick_j + i * PICK_STRIDE;
-            const float *pr = pick_r + i * PICK_STRIDE;
-            for (int32_t q = 0, m = pick_n[i]; q < m; q++) {
-                rev[first[pj[q]]++] = (gk_corr_rev){(int32_t)i, pr[q]};
-            }
-        }
-        /* now first[j] is where R(j) ends: R(i) is [first[i - 1], first[i]) */
-        memset(mark, 0, n * sizeof *mark);
-    }
+    if (symmetric) memset(mark, 0, n * sizeof *mark);
     size_t e = 0;
     for (size_t i = 0; i < n; i++) {
         const int32_t *pj = pick_j + i * PICK_STRIDE;
         const float *pr = pick_r + i * PICK_STRIDE;
         size_t m = (size_t)pick_n[i];
-        memcpy(src + e, pj, m * sizeof *pj);
-        memcpy(attr + e, pr, m * sizeof *pr);
+        for (size_t p = 0; p < m; p++) {  /* loops, not memcpy: calls cost more */
+            src[e + p] = pj[p];
+            attr[e + p] = pr[p];
+        }
         e += m;
         if (symmetric) {  /* R(i) less picks(i): a mark per pick, no branch */
             const int32_t stamp = (int32_t)i + 1;  /* marks of earlier rows differ */
@@ -865,6 +884,12 @@ static size_t assemble(gk_corr *c, int symmetric) {
         row_end[i] = (int32_t)e;
     }
     return e;
+}
+
+static size_t assemble(gk_corr *c, int symmetric) {
+    if (symmetric) reverse_lists(c);
+    size_t r = c->assemble_rows(c, symmetric);
+    return r;
 }
 
 /* Is j among target i's selected sources (k > KMAX path)? They are in

@@ -214,4 +214,57 @@ GK_AVX512 size_t gk_corr_select_split_avx512(const int32_t *j, const float *r, f
     return kept;
 }
 
+/* assemble_rows of corr.c, the same edges in the same order. A row's
+ * reverse list R(i) is read 16 entries at a time; those that are also
+ * picks of i are found by comparing the 16 against each pick (k compares
+ * each, no memory), where the portable rows store a mark per pick and load
+ * one per entry: both loops were bound by their stores. The rest are
+ * compressed into place. */
+GK_AVX512 size_t gk_corr_assemble_rows_avx512(gk_corr *c, int symmetric) {
+    const size_t n = c->n;
+    int32_t *src = c->edges, *row_end = c->row_end;
+    float *attr = c->attr;
+    const int32_t *first = c->rev_first;
+    const gk_corr_rev *rev = c->rev;
+    /* the entries' rows (even 32-bit lanes) and rhos (odd) of two vectors */
+    const __m512i rows_of = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i rhos_of = _mm512_add_epi32(rows_of, _mm512_set1_epi32(1));
+    size_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *pj = c->pick_j + i * PICK_STRIDE;
+        const float *pr = c->pick_r + i * PICK_STRIDE;
+        const size_t m = (size_t)c->pick_n[i];
+        for (size_t p = 0; p < m; p += 16) {
+            __mmask16 live = first_lanes(m - p);
+            _mm512_mask_storeu_epi32(src + e + p, live, _mm512_maskz_loadu_epi32(live, pj + p));
+            _mm512_mask_storeu_ps(attr + e + p, live, _mm512_maskz_loadu_ps(live, pr + p));
+        }
+        e += m;
+        const size_t qe = symmetric ? (size_t)first[i] : 0;
+        for (size_t q = symmetric && i ? (size_t)first[i - 1] : 0; q < qe; q += 16) {
+            const __mmask16 live = first_lanes(qe - q);
+            __m512i lo = _mm512_maskz_loadu_epi64((__mmask8)live, rev + q);
+            __m512i hi = _mm512_maskz_loadu_epi64((__mmask8)(live >> 8), rev + q + 8);
+            __m512i rows = _mm512_permutex2var_epi32(lo, rows_of, hi);
+            __m512 rhos = _mm512_castsi512_ps(_mm512_permutex2var_epi32(lo, rhos_of, hi));
+            /* two chains of ORs, in registers (an array of four went to
+             * the stack) */
+            __mmask16 dup0 = 0, dup1 = 0;
+            size_t p = 0;
+            for (; p + 2 <= m; p += 2) {
+                dup0 |= _mm512_cmpeq_epi32_mask(rows, _mm512_set1_epi32(pj[p]));
+                dup1 |= _mm512_cmpeq_epi32_mask(rows, _mm512_set1_epi32(pj[p + 1]));
+            }
+            if (p < m) dup0 |= _mm512_cmpeq_epi32_mask(rows, _mm512_set1_epi32(pj[p]));
+            const __mmask16 keep = live & (__mmask16) ~(dup0 | dup1);
+            const size_t got = (size_t)__builtin_popcount(keep);
+            _mm512_mask_storeu_epi32(src + e, first_lanes(got), _mm512_maskz_compress_epi32(keep, rows));
+            _mm512_mask_storeu_ps(attr + e, first_lanes(got), _mm512_maskz_compress_ps(keep, rhos));
+            e += got;
+        }
+        row_end[i] = (int32_t)e;
+    }
+    return e;
+}
+
 #endif
