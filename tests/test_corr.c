@@ -302,6 +302,69 @@ static int check_rules(const char *fixtures) {
     return failures;
 }
 
+/* ---- a tie at the k-th pick ----------------------------------------------- */
+
+/* Five assets of sines over one window (distinct frequencies: uncorrelated
+ * parts), assets 2 and 3 exact copies, so every row ranks them at the same
+ * |rho|. Top-2: row 0 picks 1 (0.853) and 2 (0.369; the tie with 3 goes to
+ * the lower index); row 3 picks 2 (1.0) and then 0 at exactly row 0's
+ * second |rho|. The symmetric graph must give row 0 the edge from 3, which
+ * row 0 did not pick: a pick that equals the k-th |rho| of its target
+ * decides nothing by value. */
+static int check_tie_at_kth(const char *fixtures) {
+    enum { TIE_N = 5, TIE_T = 64 };
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ref_topk16_n1000_edge1.model.safetensors", fixtures);
+    gk_model *model = NULL;
+    gk_graph *graph = NULL;
+    gk_corr *c = NULL;
+    gk_error err;
+    if (gk_model_load_file(path, &model, &err) != GK_OK ||
+        gk_graph_create(model, TIE_N, TIE_N * (TIE_N - 1), &graph, &err) != GK_OK ||
+        gk_corr_create(TIE_N, TIE_T, NULL, &c, &err) != GK_OK) {
+        printf("FAIL tie setup: %s\n", err.message);
+        return 1;
+    }
+    for (int t = 0; t < TIE_T; t++) {
+        double wave[6];
+        for (int f = 1; f <= 5; f++) wave[f] = sin(6.283185307179586 * f * t / TIE_T);
+        float r[TIE_N] = {(float)(wave[1] + 0.1 * wave[2]), (float)(wave[1] + 0.6 * wave[3]),
+                          (float)(0.4 * wave[1] + wave[4]), 0.0f, (float)wave[5]};
+        r[3] = r[2];
+        gk_corr_push(c, r, NULL);
+    }
+    static const gk_corr_rule rule = {0.0f, 2, 1};
+    static float rho[TIE_N * TIE_N];
+    static pair want[TIE_N * TIE_N], got[TIE_N * TIE_N];
+    static int64_t src[TIE_N * TIE_N + TIE_N], dst[TIE_N * TIE_N + TIE_N];
+    int valid[TIE_N], failures = 0;
+    size_t e = 0;
+    gk_corr_matrix(c, rho);
+    for (int i = 0; i < TIE_N; i++) valid[i] = gk_corr_valid(c, (size_t)i);
+    if (gk_corr_build_graph(c, &rule, graph, &e, &err) != GK_OK) {
+        printf("FAIL tie build: %s\n", err.message);
+        failures++;
+    } else {
+        size_t m = gk_graph_layer_edges(graph, 0, src, dst, TIE_N * TIE_N + TIE_N), kept = 0;
+        for (size_t q = 0; q < m; q++)
+            if (src[q] != dst[q]) got[kept++] = (pair){(int32_t)src[q], (int32_t)dst[q]};
+        size_t w = brute_force(rho, TIE_N, valid, &rule, want);
+        qsort(got, kept, sizeof *got, cmp_pair);
+        int has_3_to_0 = 0;
+        for (size_t q = 0; q < kept; q++) has_3_to_0 |= got[q].src == 3 && got[q].dst == 0;
+        int tie = rho[0 * TIE_N + 2] == rho[0 * TIE_N + 3];
+        int ok = tie && has_3_to_0 && kept == w && e == w && !memcmp(got, want, w * sizeof *want);
+        printf("%s tie at the k-th pick (top-2 symmetric, N=5): %zu edges (brute force %zu)%s%s\n",
+               ok ? "ok  " : "FAIL", kept, w, tie ? "" : ", no exact tie",
+               has_3_to_0 ? "" : ", edge 3 -> 0 missing");
+        failures += !ok;
+    }
+    gk_corr_free(c);
+    gk_graph_free(graph);
+    gk_model_free(model);
+    return failures;
+}
+
 /* ---- the fused pass on several threads ------------------------------------ */
 
 enum { TN = 200, TT = 64, TCOUNTS = 3 };
@@ -471,6 +534,7 @@ int main(int argc, char **argv) {
     failures += check_streaming(1024);
     failures += check_streaming(0);
     failures += check_rules(dir);
+    failures += check_tie_at_kth(dir);
     failures += check_threads(dir);
     printf(failures ? "FAILED\n" : "all correlation checks passed\n");
     return failures ? 1 : 0;

@@ -26,7 +26,7 @@
  * about the same number of elements each (row i has n - i). The split only
  * spreads work: no result depends on it. */
 static void choose_kernels(gk_corr *c, const gk_corr_options *opt);
-GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric);
+static size_t assemble(gk_corr *c, int symmetric);
 
 static void split_rows(size_t n, int threads, int32_t *split) {
     double total = (double)n * (double)(n + 1) / 2.0;
@@ -107,6 +107,9 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->rev_first = gk_calloc_array(n + 1, sizeof(int32_t));
     c->rev = gk_calloc_array(n * GK_CORR_KMAX, sizeof(gk_corr_rev));
     c->picked = gk_calloc_array(n, sizeof(int32_t));
+    c->one_target = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
+    c->one_source = gk_calloc_array(n * GK_CORR_KMAX, sizeof(int32_t));
+    c->one_rho = gk_calloc_array(n * GK_CORR_KMAX, sizeof(float));
     c->scan_j = gk_calloc_array(t * 2 * (n + 16), sizeof(int32_t));
     c->scan_r = gk_calloc_array(t * 2 * (n + 16), sizeof(float));
     if (!c->split || !c->rows || !c->bad || !c->bad_count || !c->sum || !c->cross ||
@@ -114,6 +117,7 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
         !c->cut || !c->kth || !c->next || !c->cand_n || !c->cand_j || !c->cand_r || !c->row_buf ||
         !c->heap_a || !c->heap_j || !c->heap_r || !c->pick_n || !c->row_first || !c->row_end || !c->pick_j ||
         !c->pick_r || !c->rev_first || !c->rev || !c->picked ||
+        !c->one_target || !c->one_source || !c->one_rho ||
         !c->scan_j || !c->scan_r) {
         gk_corr_free(c);
         return gk_fail(err, GK_ENOMEM, "gk_corr_create: cannot allocate %zu x %zu",
@@ -160,6 +164,9 @@ void gk_corr_free(gk_corr *c) {
     gk_free(c->rev_first);
     gk_free(c->rev);
     gk_free(c->picked);
+    gk_free(c->one_target);
+    gk_free(c->one_source);
+    gk_free(c->one_rho);
     gk_free(c->scan_j);
     gk_free(c->scan_r);
     gk_free(c);
@@ -791,12 +798,12 @@ static void choose_kernels(gk_corr *c, const gk_corr_options *opt) {
     else if (gk_resolve_isa(GK_ISA_AUTO, &isa, NULL) != GK_OK) isa = GK_ISA_GENERIC;
     c->fused_rows = fused_rows;
     c->select_split = select_split;
-    c->assemble_rows = assemble_rows;
+    c->assemble = assemble;
 #ifdef GK_CORR_HAVE_AVX512
     if (isa == GK_ISA_AVX512) {
         c->fused_rows = gk_corr_fused_rows_avx512;
         c->select_split = gk_corr_select_split_avx512;
-        c->assemble_rows = gk_corr_assemble_rows_avx512;
+        c->assemble = gk_corr_assemble_avx512;
     }
 #endif
 }
@@ -849,8 +856,8 @@ static void reverse_lists(gk_corr *c) {
  * picks(i) in ascending j, then (symmetric) the rows that picked i without
  * being picked by it, in ascending order, with the same rho: the order a
  * stable sort by target of "picks, then reversed picks" gives. Returns the
- * edge count. The portable rows; gk_corr_assemble_rows_avx512 gives the
- * same. */
+ * edge count. The portable rows (gk_corr_assemble_avx512 gives the same
+ * by another route). */
 GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric) {
     const size_t n = c->n;
     int32_t *restrict src = c->edges, *restrict row_end = c->row_end;
@@ -886,10 +893,10 @@ GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric) {
     return e;
 }
 
+/* The portable assembly (gk_corr_assemble_fn). */
 static size_t assemble(gk_corr *c, int symmetric) {
     if (symmetric) reverse_lists(c);
-    size_t r = c->assemble_rows(c, symmetric);
-    return r;
+    return assemble_rows(c, symmetric);
 }
 
 /* Is j among target i's selected sources (k > KMAX path)? They are in
@@ -941,7 +948,7 @@ gk_status gk_corr_build_graph(gk_corr *c, const gk_corr_rule *rule, gk_graph *g,
         /* the rows straight into the graph's CSR: no COO, no index checks */
         prepare_scales(c);
         pick_all(c, k, threshold);
-        e = assemble(c, rule->symmetric);
+        e = c->assemble(c, rule->symmetric);
         gk_status st = gk_graph_set_rows(g, n, c->row_end, c->edges,
                                          g->edge_dim == 1 ? c->attr : NULL, err);
         if (st == GK_OK && num_edges) *num_edges = e;

@@ -36,14 +36,14 @@ typedef struct {
     float rho;
 } gk_corr_rev;
 
-/* The graph's rows from the picks (and, symmetric, the reverse lists):
- * assemble in corr.c. Returns the edge count. */
-typedef size_t gk_corr_rows_fn(gk_corr *c, int symmetric);
+/* The graph's rows from the picks, symmetrized or not (assemble in
+ * corr.c): row i ends at row_end[i]. Returns the edge count. */
+typedef size_t gk_corr_assemble_fn(gk_corr *c, int symmetric);
 
 struct gk_corr {
     gk_corr_fused_fn *fused_rows;    /* chosen once for the CPU          */
     gk_corr_select_fn *select_split;
-    gk_corr_rows_fn *assemble_rows;
+    gk_corr_assemble_fn *assemble;
     size_t n, window;
     int recompute_every;
     int threads;           /* 1, or the borrowed plan's threads             */
@@ -88,6 +88,9 @@ struct gk_corr {
     int32_t *scan_j;       /* [threads, 2, n + 16] a row's own and offered */
     float *scan_r;         /* [threads, 2, n + 16] candidates (AVX-512 pass) */
     int32_t *picked;       /* [n] i + 1: picked by row i (portable rows' marks) */
+    int32_t *one_target;   /* [n, KMAX] the one-sided picks j -> i (i did not */
+    int32_t *one_source;   /* [n, KMAX] pick j), in row order: i, j, rho     */
+    float *one_rho;        /* [n, KMAX] (AVX-512 assembly)                   */
 };
 
 /* C[i, j > i] += a_i a_j - b_i b_j for the pending push (a = its row,
@@ -99,7 +102,7 @@ void gk_corr_slide_row(gk_corr *c, size_t i);
 #define GK_CORR_HAVE_AVX512 1
 gk_corr_fused_fn gk_corr_fused_rows_avx512;
 gk_corr_select_fn gk_corr_select_split_avx512;
-gk_corr_rows_fn gk_corr_assemble_rows_avx512;
+gk_corr_assemble_fn gk_corr_assemble_avx512;
 #endif
 
 #endif
