@@ -108,10 +108,14 @@ GK_AVX512 void gk_corr_fused_rows_avx512(gk_corr *c, int worker, size_t first, s
         /* after the offers of rows < i, ascending; past CAP only the count
          * matters (the row is recomputed in full) */
         int32_t mine = cnt[i];
-        if ((size_t)mine + owns <= GK_CORR_CAP) {
-            memcpy(cj + i * STRIDE + mine, own_j, owns * sizeof *own_j);
-            memcpy(cr + i * STRIDE + mine, own_r, owns * sizeof *own_r);
-        }
+        if ((size_t)mine + owns <= GK_CORR_CAP)  /* masked copies: memcpy's calls cost more */
+            for (size_t q = 0; q < owns; q += 16) {
+                const __mmask16 live = first_lanes(owns - q);
+                _mm512_mask_storeu_epi32(cj + i * STRIDE + (size_t)mine + q, live,
+                                         _mm512_maskz_loadu_epi32(live, own_j + q));
+                _mm512_mask_storeu_ps(cr + i * STRIDE + (size_t)mine + q, live,
+                                      _mm512_maskz_loadu_ps(live, own_r + q));
+            }
         cnt[i] = mine + (int32_t)owns;
         for (size_t q = 0; q < offers; q++) {
             size_t j = (size_t)out_j[q];
