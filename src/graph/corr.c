@@ -87,8 +87,11 @@ gk_status gk_corr_create(size_t n, size_t window, const gk_corr_options *options
     c->inv_sd = gk_calloc_array(n, sizeof(double));
     c->w = gk_calloc_array(n, sizeof(double));
     c->rho = gk_calloc_array(n * n, sizeof(float));
-    c->edges = gk_calloc_array(2 * max_edges, sizeof(int32_t));
-    c->attr = gk_calloc_array(max_edges + 1, sizeof(float));  /* + assemble's */
+    /* COO (k > KMAX, threshold), or the top-k rows with a free slot after
+     * each (n * n), + a slot for the portable assembly's writes past */
+    c->edges = gk_calloc_array(2 * max_edges > n * n + 1 ? 2 * max_edges : n * n + 1,
+                               sizeof(int32_t));
+    c->attr = gk_calloc_array(n * n + 1, sizeof(float));
     c->cut = gk_calloc_array(n, sizeof(float));
     c->kth = gk_calloc_array(n, sizeof(float));
     c->next = gk_calloc_array(n, sizeof(float));
@@ -852,7 +855,8 @@ static void reverse_lists(gk_corr *c) {
     }
 }
 
-/* The picks as rows by target (row i ends at row_end[i]): row i is
+/* The picks as rows by target, in gk_graph_set_rows' layout (row i ends
+ * at row_end[i], then a free slot, here target i and feature 0): row i is
  * picks(i) in ascending j, then (symmetric) the rows that picked i without
  * being picked by it, in ascending order, with the same rho: the order a
  * stable sort by target of "picks, then reversed picks" gives. Returns the
@@ -889,8 +893,10 @@ GK_PER_ISA static size_t assemble_rows(gk_corr *c, int symmetric) {
             }
         }
         row_end[i] = (int32_t)e;
+        src[e] = (int32_t)i;  /* the free slot */
+        attr[e++] = 0.0f;
     }
-    return e;
+    return e - n;
 }
 
 /* The portable assembly (gk_corr_assemble_fn). */

@@ -277,9 +277,9 @@ GK_AVX512 static void one_sided_lists(gk_corr *c) {
     }
 }
 
-/* assemble of corr.c: the same edges in the same order. Row i is its
- * picks, then (symmetric) R(i) less picks(i) as one_sided_lists leaves
- * it, split into sources and rhos 16 entries at a time. */
+/* assemble of corr.c: the same edges in the same order and layout. Row i
+ * is its picks, then (symmetric) R(i) less picks(i) as one_sided_lists
+ * leaves it, split into sources and rhos 16 entries at a time. */
 GK_AVX512 size_t gk_corr_assemble_avx512(gk_corr *c, int symmetric) {
     const size_t n = c->n;
     int32_t *src = c->edges, *row_end = c->row_end;
@@ -312,8 +312,10 @@ GK_AVX512 size_t gk_corr_assemble_avx512(gk_corr *c, int symmetric) {
         }
         e += qe - q0;
         row_end[i] = (int32_t)e;
+        src[e] = (int32_t)i;  /* gk_graph_set_rows' free slot */
+        attr[e++] = 0.0f;
     }
-    return e;
+    return e - n;
 }
 
 #endif

@@ -52,13 +52,16 @@ gk_status gk_graph_check_capacity(const gk_model *model, size_t max_nodes,
                                   size_t max_edges, const char *caller,
                                   gk_error *err);
 
-/* Edges already grouped by target, as the correlation builder picks them:
- * row i's sources are src[row_end[i - 1] .. row_end[i]) (from 0 for i = 0),
- * each a node in [0, n) other than i, with one feature each in attr (NULL
- * when the graph has no edge features). Every view comes out as
- * gk_graph_set_coo builds it from the same edges in that order, without
- * the passes that check the indices and find the rows, which the caller
- * guarantees; sizes and features are checked as there. */
+/* Edges already grouped by target, as the correlation builder picks them,
+ * with a free slot after each row (where a view's own loop goes, so that
+ * such a view takes the rows as one block): row i's sources are
+ * src[row_end[i - 1] + 1 .. row_end[i]) (from 0 for i = 0), each a node
+ * in [0, n) other than i, with edge_dim features each in attr (NULL when
+ * the graph has none). The free slots' features must be finite (they are
+ * checked with the rest; their values and sources do not matter). Every view comes out as gk_graph_set_coo builds it from the
+ * same edges in that order, without the passes that check the indices and
+ * find the rows, which the caller guarantees; sizes and features are
+ * checked as there. */
 gk_status gk_graph_set_rows(gk_graph *g, size_t n, const int32_t *row_end,
                             const int32_t *src, const float *attr, gk_error *err);
 

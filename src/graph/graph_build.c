@@ -187,9 +187,11 @@ static void finish_view(gk_graph *g, gk_graph_view *v, size_t n, int canonical) 
 #define PASS(name) name##_i64
 #include "graph_coo_passes.inc"
 
-/* Checks shared by both setters; on failure the graph is left empty. */
+/* Checks shared by the setters; on failure the graph is left empty.
+ * attr_rows: the feature rows to check finite (e, or with
+ * gk_graph_set_rows' free slots, e + n). */
 static gk_status check_sizes(gk_graph *g, const char *caller, size_t n, size_t e,
-                             const float *edge_attr, gk_error *err) {
+                             const float *edge_attr, size_t attr_rows, gk_error *err) {
     if (!g) return gk_fail(err, GK_EINVAL, "%s: NULL graph", caller);
     /* Any failure leaves the graph empty (gk_infer refuses it), never still
      * holding the previous edges as if this call had not happened. */
@@ -204,7 +206,7 @@ static gk_status check_sizes(gk_graph *g, const char *caller, size_t n, size_t e
     if (g->edge_dim > 0 && e > 0 && !edge_attr)
         return gk_fail(err, GK_EINVAL, "the model has edge_dim %d: edge_attr is required",
                        g->edge_dim);
-    if (g->edge_dim > 0 && edge_attr) return check_attr(e, g->edge_dim, edge_attr, err);
+    if (g->edge_dim > 0 && edge_attr) return check_attr(attr_rows, g->edge_dim, edge_attr, err);
     return GK_OK;
 }
 
@@ -219,7 +221,7 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
         g->num_nodes = g->num_edges = 0;
         return gk_fail(err, GK_EINVAL, "edge_index is NULL");
     }
-    gk_status st = check_sizes(g, "gk_graph_set_coo", n, e, edge_attr, err);
+    gk_status st = check_sizes(g, "gk_graph_set_coo", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
     coo_summary sum = {0, 1, 0};
     if (e > 0 && type == GK_INDEX_I64)
@@ -241,41 +243,46 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
 
 /* ---- rows grouped by target (the correlation builder) -------------------- */
 
-/* gk_graph_set_rows' rows into view v, each followed by the view's own
- * loop if it adds them. The copies are plain loops, inlined: the rows are
- * short (a top-16 row and its reverse picks), and calls per row cost more
- * than the copying did. */
+/* gk_graph_set_rows' rows into view v. A view that adds self loops has
+ * the caller's layout, a free slot after each row: the whole block is
+ * copied at once, then each free slot gets the row's own loop (its
+ * feature from the input row, not the copy just stored: no store
+ * forwarding). A view without loops closes the gaps, row by row. */
 GK_PER_ISA static void copy_rows(gk_graph_view *v, int d, size_t n, const int32_t *row_end,
                                  const int32_t *src, const float *attr) {
     int32_t *restrict out = v->src, *restrict ptr = v->row_ptr;
     float *restrict out_attr = v->attr;
-    const size_t dz = d > 0 ? (size_t)d : 0;
-    size_t pos = 0, a = 0;
+    const size_t dz = d > 0 ? (size_t)d : 0, slots = (size_t)row_end[n - 1] + 1;
     ptr[0] = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (v->add_self_loops) {
+        memcpy(out, src, slots * sizeof *out);
+        if (attr && dz > 0) memcpy(out_attr, attr, slots * dz * sizeof *out_attr);
+        for (size_t i = 0, a = 0; i < n; i++) {
+            const size_t b = (size_t)row_end[i];
+            out[b] = (int32_t)i;
+            if (dz > 0) fill_loop_attr(v, d, attr ? attr + a * dz : NULL, b - a, out_attr + b * dz);
+            ptr[i + 1] = (int32_t)b + 1;
+            a = b + 1;
+        }
+        return;
+    }
+    for (size_t i = 0, a = 0, pos = 0; i < n; i++) {
         const size_t b = (size_t)row_end[i], len = b - a;
         for (size_t k = 0; k < len; k++) out[pos + k] = src[a + k];
         if (attr && dz == 1)
             for (size_t k = 0; k < len; k++) out_attr[pos + k] = attr[a + k];
         else if (attr && dz > 1)
             memcpy(out_attr + pos * dz, attr + a * dz, len * dz * sizeof *attr);
-        if (v->add_self_loops) {  /* its feature from the input row, not the
-                                     copy just stored (no store forwarding) */
-            out[pos + len] = (int32_t)i;
-            if (dz > 0) fill_loop_attr(v, d, attr ? attr + a * dz : NULL, len,
-                                       out_attr + (pos + len) * dz);
-            pos++;
-        }
         pos += len;
-        a = b;
         ptr[i + 1] = (int32_t)pos;
+        a = b + 1;
     }
 }
 
 gk_status gk_graph_set_rows(gk_graph *g, size_t n, const int32_t *row_end,
                             const int32_t *src, const float *attr, gk_error *err) {
-    size_t e = n ? (size_t)row_end[n - 1] : 0;
-    gk_status st = check_sizes(g, "gk_corr_build_graph", n, e, attr, err);
+    size_t slots = n ? (size_t)row_end[n - 1] + 1 : 0, e = slots - n;
+    gk_status st = check_sizes(g, "gk_corr_build_graph", n, e, attr, slots, err);
     if (st != GK_OK) return st;
     const float *a = g->edge_dim > 0 && e > 0 ? attr : NULL;
     for (int k = 0; k < g->num_views; k++) {
@@ -336,7 +343,7 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
                        n, g->max_nodes);
     }
     size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
-    gk_status st = check_sizes(g, "gk_graph_set_complete", n, e, edge_attr, err);
+    gk_status st = check_sizes(g, "gk_graph_set_complete", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
     for (int k = 0; k < g->num_views; k++) {
         gk_graph_view *v = &g->views[k];
