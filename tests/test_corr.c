@@ -302,6 +302,67 @@ static int check_rules(const char *fixtures) {
     return failures;
 }
 
+/* ---- a model without self loops ------------------------------------------- */
+
+/* A view that does not add self loops closes gk_graph_set_rows' free slot
+ * after each row (a view with loops fills it): the graph must equal the
+ * brute-force rule's and set_coo's of the same edges. No edge features. */
+static int check_view_without_loops(const char *fixtures) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/noselfloops_n10.model.safetensors", fixtures);
+    gk_model *model = NULL;
+    gk_graph *graph = NULL, *coo_graph = NULL;
+    gk_corr *c = NULL;
+    gk_error err;
+    if (gk_model_load_file(path, &model, &err) != GK_OK ||
+        gk_graph_create(model, N, N * (N - 1), &graph, &err) != GK_OK ||
+        gk_graph_create(model, N, N * (N - 1), &coo_graph, &err) != GK_OK ||
+        gk_corr_create(N, T, NULL, &c, &err) != GK_OK) {
+        printf("FAIL no-loop setup: %s\n", err.message);
+        return 1;
+    }
+    float r[N];
+    rng_state = 777;
+    for (long tick = 0; tick < 2 * T; tick++) {
+        make_tick(tick, r);
+        gk_corr_push(c, r, NULL);
+    }
+    static const gk_corr_rule rules[] = {{0.0f, 4, 1}, {0.6f, 3, 0}};
+    static float rho[N * N];
+    static pair want[N * N], got[N * N];
+    static int64_t src[N * N], dst[N * N];
+    int valid[N], failures = 0;
+    gk_corr_matrix(c, rho);
+    for (int i = 0; i < N; i++) valid[i] = gk_corr_valid(c, (size_t)i);
+    for (size_t k = 0; k < sizeof rules / sizeof *rules; k++) {
+        size_t e = 0;
+        if (gk_corr_build_graph(c, &rules[k], graph, &e, &err) != GK_OK) {
+            printf("FAIL no-loop rule %zu: %s\n", k, err.message);
+            failures++;
+            continue;
+        }
+        size_t m = gk_graph_layer_edges(graph, 0, src, dst, N * N);
+        int loops = 0;
+        for (size_t q = 0; q < m; q++) {
+            loops |= src[q] == dst[q];
+            got[q] = (pair){(int32_t)src[q], (int32_t)dst[q]};
+        }
+        int views_ok = same_as_coo(graph, coo_graph, N, src, dst, NULL, m);
+        size_t w = brute_force(rho, N, valid, &rules[k], want);
+        qsort(got, m, sizeof *got, cmp_pair);
+        int ok = !loops && views_ok && m == w && e == w && !memcmp(got, want, w * sizeof *want);
+        printf("%s no self loops, rule top_k=%d symmetric=%d: %zu edges (brute force %zu)%s\n",
+               ok ? "ok  " : "FAIL", rules[k].top_k, rules[k].symmetric, m, w,
+               loops ? ", has self loops" : "");
+        failures += !ok;
+    }
+    gk_corr_free(c);
+    gk_graph_free(coo_graph);
+    gk_graph_free(graph);
+    gk_model_free(model);
+    return failures;
+}
+
 /* ---- a tie at the k-th pick ----------------------------------------------- */
 
 /* Five assets of sines over one window (distinct frequencies: uncorrelated
@@ -535,6 +596,7 @@ int main(int argc, char **argv) {
     failures += check_streaming(0);
     failures += check_rules(dir);
     failures += check_tie_at_kth(dir);
+    failures += check_view_without_loops(dir);
     failures += check_threads(dir);
     printf(failures ? "FAILED\n" : "all correlation checks passed\n");
     return failures ? 1 : 0;
