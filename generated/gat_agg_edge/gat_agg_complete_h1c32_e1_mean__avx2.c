@@ -139,9 +139,10 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_e1_mean__avx2(const gk_layer_run *r
                 for (size_t q = 0; q < i * ds; q++) out[q] = in[q];
                 for (size_t q = 0; q < ds; q++) out[i * ds + q] = in[(n - 1) * ds + q];
                 for (size_t q = 0; q < (n - 1 - i) * ds; q++) out[(i + 1) * ds + q] = in[i * ds + q];
-            } else {
+            } else {  /* any order: each source's features to its slot */
                 for (size_t q = 0; q < n; q++)
-                    memcpy(a_src + (size_t)src[e0 + (int32_t)q] * ds, a_row + q * ds, ds * sizeof(float));
+                    for (size_t dd = 0; dd < ds; dd++)
+                        a_src[(size_t)src[e0 + (int32_t)q] * ds + dd] = a_row[q * ds + dd];
             }
             const v8 d_t = v8_perm(v8_ld_first(t_i + 33, 1), lane_head);
             v8 shift_t = v8_add(d_t, ub_t);
