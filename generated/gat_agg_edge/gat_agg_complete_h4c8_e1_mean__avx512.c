@@ -208,105 +208,68 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_mean__avx512(const gk_layer_run *
         const float *w3 = wt + (3 < nr ? (size_t)3 * nw * 4 : 0);
         const float *w4 = wt + (4 < nr ? (size_t)4 * nw * 4 : 0);
         const float *w5 = wt + (5 < nr ? (size_t)5 * nw * 4 : 0);
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        v8 acc2_0_0 = v8_zero();
-        v8 acc2_1_0 = v8_zero();
-        v8 acc2_2_0 = v8_zero();
-        v8 acc2_3_0 = v8_zero();
-        v8 acc3_0_0 = v8_zero();
-        v8 acc3_1_0 = v8_zero();
-        v8 acc3_2_0 = v8_zero();
-        v8 acc3_3_0 = v8_zero();
-        v8 acc4_0_0 = v8_zero();
-        v8 acc4_1_0 = v8_zero();
-        v8 acc4_2_0 = v8_zero();
-        v8 acc4_3_0 = v8_zero();
-        v8 acc5_0_0 = v8_zero();
-        v8 acc5_1_0 = v8_zero();
-        v8 acc5_2_0 = v8_zero();
-        v8 acc5_3_0 = v8_zero();
+        /* Two heads per 16-lane vector (8 channels each would fill half of
+         * one): the source's two heads zipped (zip2), the two weights of
+         * (row, source) broadcast as one pair, one FMA for both heads where
+         * two 8-lane FMAs were. Each (row, head, channel) is still the same
+         * chain of FMAs over the sources in order: the same bits. */
+        v16 acc0_p0 = v16_zero();
+        v16 acc0_p1 = v16_zero();
+        v16 acc1_p0 = v16_zero();
+        v16 acc1_p1 = v16_zero();
+        v16 acc2_p0 = v16_zero();
+        v16 acc2_p1 = v16_zero();
+        v16 acc3_p0 = v16_zero();
+        v16 acc3_p1 = v16_zero();
+        v16 acc4_p0 = v16_zero();
+        v16 acc4_p1 = v16_zero();
+        v16 acc5_p0 = v16_zero();
+        v16 acc5_p1 = v16_zero();
         for (size_t j = 0; j < n; j++) {
             const float *t_j = t + j * ts;
             const size_t wj = j * 4;
             {
-                const v8 x = v8_ld(t_j + 0);
-                acc0_0_0 = v8_fma(v8_set1(w0[wj + 0]), x, acc0_0_0);
-                acc1_0_0 = v8_fma(v8_set1(w1[wj + 0]), x, acc1_0_0);
-                acc2_0_0 = v8_fma(v8_set1(w2[wj + 0]), x, acc2_0_0);
-                acc3_0_0 = v8_fma(v8_set1(w3[wj + 0]), x, acc3_0_0);
-                acc4_0_0 = v8_fma(v8_set1(w4[wj + 0]), x, acc4_0_0);
-                acc5_0_0 = v8_fma(v8_set1(w5[wj + 0]), x, acc5_0_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 0));
+                acc0_p0 = v16_fma(v16_bcast2(w0 + wj + 0), x, acc0_p0);
+                acc1_p0 = v16_fma(v16_bcast2(w1 + wj + 0), x, acc1_p0);
+                acc2_p0 = v16_fma(v16_bcast2(w2 + wj + 0), x, acc2_p0);
+                acc3_p0 = v16_fma(v16_bcast2(w3 + wj + 0), x, acc3_p0);
+                acc4_p0 = v16_fma(v16_bcast2(w4 + wj + 0), x, acc4_p0);
+                acc5_p0 = v16_fma(v16_bcast2(w5 + wj + 0), x, acc5_p0);
             }
             {
-                const v8 x = v8_ld(t_j + 8);
-                acc0_1_0 = v8_fma(v8_set1(w0[wj + 1]), x, acc0_1_0);
-                acc1_1_0 = v8_fma(v8_set1(w1[wj + 1]), x, acc1_1_0);
-                acc2_1_0 = v8_fma(v8_set1(w2[wj + 1]), x, acc2_1_0);
-                acc3_1_0 = v8_fma(v8_set1(w3[wj + 1]), x, acc3_1_0);
-                acc4_1_0 = v8_fma(v8_set1(w4[wj + 1]), x, acc4_1_0);
-                acc5_1_0 = v8_fma(v8_set1(w5[wj + 1]), x, acc5_1_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 16);
-                acc0_2_0 = v8_fma(v8_set1(w0[wj + 2]), x, acc0_2_0);
-                acc1_2_0 = v8_fma(v8_set1(w1[wj + 2]), x, acc1_2_0);
-                acc2_2_0 = v8_fma(v8_set1(w2[wj + 2]), x, acc2_2_0);
-                acc3_2_0 = v8_fma(v8_set1(w3[wj + 2]), x, acc3_2_0);
-                acc4_2_0 = v8_fma(v8_set1(w4[wj + 2]), x, acc4_2_0);
-                acc5_2_0 = v8_fma(v8_set1(w5[wj + 2]), x, acc5_2_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 24);
-                acc0_3_0 = v8_fma(v8_set1(w0[wj + 3]), x, acc0_3_0);
-                acc1_3_0 = v8_fma(v8_set1(w1[wj + 3]), x, acc1_3_0);
-                acc2_3_0 = v8_fma(v8_set1(w2[wj + 3]), x, acc2_3_0);
-                acc3_3_0 = v8_fma(v8_set1(w3[wj + 3]), x, acc3_3_0);
-                acc4_3_0 = v8_fma(v8_set1(w4[wj + 3]), x, acc4_3_0);
-                acc5_3_0 = v8_fma(v8_set1(w5[wj + 3]), x, acc5_3_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 16));
+                acc0_p1 = v16_fma(v16_bcast2(w0 + wj + 2), x, acc0_p1);
+                acc1_p1 = v16_fma(v16_bcast2(w1 + wj + 2), x, acc1_p1);
+                acc2_p1 = v16_fma(v16_bcast2(w2 + wj + 2), x, acc2_p1);
+                acc3_p1 = v16_fma(v16_bcast2(w3 + wj + 2), x, acc3_p1);
+                acc4_p1 = v16_fma(v16_bcast2(w4 + wj + 2), x, acc4_p1);
+                acc5_p1 = v16_fma(v16_bcast2(w5 + wj + 2), x, acc5_p1);
             }
         }
         if (0 < nr) {
-            v8_st(accb + 0, acc0_0_0);
-            v8_st(accb + 8, acc0_1_0);
-            v8_st(accb + 16, acc0_2_0);
-            v8_st(accb + 24, acc0_3_0);
+            v16_st(accb + 0, v16_unzip2(acc0_p0));
+            v16_st(accb + 16, v16_unzip2(acc0_p1));
         }
         if (1 < nr) {
-            v8_st(accb + 32, acc1_0_0);
-            v8_st(accb + 40, acc1_1_0);
-            v8_st(accb + 48, acc1_2_0);
-            v8_st(accb + 56, acc1_3_0);
+            v16_st(accb + 32, v16_unzip2(acc1_p0));
+            v16_st(accb + 48, v16_unzip2(acc1_p1));
         }
         if (2 < nr) {
-            v8_st(accb + 64, acc2_0_0);
-            v8_st(accb + 72, acc2_1_0);
-            v8_st(accb + 80, acc2_2_0);
-            v8_st(accb + 88, acc2_3_0);
+            v16_st(accb + 64, v16_unzip2(acc2_p0));
+            v16_st(accb + 80, v16_unzip2(acc2_p1));
         }
         if (3 < nr) {
-            v8_st(accb + 96, acc3_0_0);
-            v8_st(accb + 104, acc3_1_0);
-            v8_st(accb + 112, acc3_2_0);
-            v8_st(accb + 120, acc3_3_0);
+            v16_st(accb + 96, v16_unzip2(acc3_p0));
+            v16_st(accb + 112, v16_unzip2(acc3_p1));
         }
         if (4 < nr) {
-            v8_st(accb + 128, acc4_0_0);
-            v8_st(accb + 136, acc4_1_0);
-            v8_st(accb + 144, acc4_2_0);
-            v8_st(accb + 152, acc4_3_0);
+            v16_st(accb + 128, v16_unzip2(acc4_p0));
+            v16_st(accb + 144, v16_unzip2(acc4_p1));
         }
         if (5 < nr) {
-            v8_st(accb + 160, acc5_0_0);
-            v8_st(accb + 168, acc5_1_0);
-            v8_st(accb + 176, acc5_2_0);
-            v8_st(accb + 184, acc5_3_0);
+            v16_st(accb + 160, v16_unzip2(acc5_p0));
+            v16_st(accb + 176, v16_unzip2(acc5_p1));
         }
         /* the reciprocal sums; rows without edges or with a sum below the
          * floor go to the exact fallback */

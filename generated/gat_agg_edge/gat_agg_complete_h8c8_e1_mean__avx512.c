@@ -249,111 +249,68 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_mean__avx512(const gk_layer_run *
         const float *w0 = wt + (0 < nr ? (size_t)0 * nw * 8 : 0);
         const float *w1 = wt + (1 < nr ? (size_t)1 * nw * 8 : 0);
         const float *w2 = wt + (2 < nr ? (size_t)2 * nw * 8 : 0);
-        v8 acc0_0_0 = v8_zero();
-        v8 acc0_1_0 = v8_zero();
-        v8 acc0_2_0 = v8_zero();
-        v8 acc0_3_0 = v8_zero();
-        v8 acc0_4_0 = v8_zero();
-        v8 acc0_5_0 = v8_zero();
-        v8 acc0_6_0 = v8_zero();
-        v8 acc0_7_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc1_1_0 = v8_zero();
-        v8 acc1_2_0 = v8_zero();
-        v8 acc1_3_0 = v8_zero();
-        v8 acc1_4_0 = v8_zero();
-        v8 acc1_5_0 = v8_zero();
-        v8 acc1_6_0 = v8_zero();
-        v8 acc1_7_0 = v8_zero();
-        v8 acc2_0_0 = v8_zero();
-        v8 acc2_1_0 = v8_zero();
-        v8 acc2_2_0 = v8_zero();
-        v8 acc2_3_0 = v8_zero();
-        v8 acc2_4_0 = v8_zero();
-        v8 acc2_5_0 = v8_zero();
-        v8 acc2_6_0 = v8_zero();
-        v8 acc2_7_0 = v8_zero();
+        /* Two heads per 16-lane vector (8 channels each would fill half of
+         * one): the source's two heads zipped (zip2), the two weights of
+         * (row, source) broadcast as one pair, one FMA for both heads where
+         * two 8-lane FMAs were. Each (row, head, channel) is still the same
+         * chain of FMAs over the sources in order: the same bits. */
+        v16 acc0_p0 = v16_zero();
+        v16 acc0_p1 = v16_zero();
+        v16 acc0_p2 = v16_zero();
+        v16 acc0_p3 = v16_zero();
+        v16 acc1_p0 = v16_zero();
+        v16 acc1_p1 = v16_zero();
+        v16 acc1_p2 = v16_zero();
+        v16 acc1_p3 = v16_zero();
+        v16 acc2_p0 = v16_zero();
+        v16 acc2_p1 = v16_zero();
+        v16 acc2_p2 = v16_zero();
+        v16 acc2_p3 = v16_zero();
         for (size_t j = 0; j < n; j++) {
             const float *t_j = t + j * ts;
             const size_t wj = j * 8;
             {
-                const v8 x = v8_ld(t_j + 0);
-                acc0_0_0 = v8_fma(v8_set1(w0[wj + 0]), x, acc0_0_0);
-                acc1_0_0 = v8_fma(v8_set1(w1[wj + 0]), x, acc1_0_0);
-                acc2_0_0 = v8_fma(v8_set1(w2[wj + 0]), x, acc2_0_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 0));
+                acc0_p0 = v16_fma(v16_bcast2(w0 + wj + 0), x, acc0_p0);
+                acc1_p0 = v16_fma(v16_bcast2(w1 + wj + 0), x, acc1_p0);
+                acc2_p0 = v16_fma(v16_bcast2(w2 + wj + 0), x, acc2_p0);
             }
             {
-                const v8 x = v8_ld(t_j + 8);
-                acc0_1_0 = v8_fma(v8_set1(w0[wj + 1]), x, acc0_1_0);
-                acc1_1_0 = v8_fma(v8_set1(w1[wj + 1]), x, acc1_1_0);
-                acc2_1_0 = v8_fma(v8_set1(w2[wj + 1]), x, acc2_1_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 16));
+                acc0_p1 = v16_fma(v16_bcast2(w0 + wj + 2), x, acc0_p1);
+                acc1_p1 = v16_fma(v16_bcast2(w1 + wj + 2), x, acc1_p1);
+                acc2_p1 = v16_fma(v16_bcast2(w2 + wj + 2), x, acc2_p1);
             }
             {
-                const v8 x = v8_ld(t_j + 16);
-                acc0_2_0 = v8_fma(v8_set1(w0[wj + 2]), x, acc0_2_0);
-                acc1_2_0 = v8_fma(v8_set1(w1[wj + 2]), x, acc1_2_0);
-                acc2_2_0 = v8_fma(v8_set1(w2[wj + 2]), x, acc2_2_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 32));
+                acc0_p2 = v16_fma(v16_bcast2(w0 + wj + 4), x, acc0_p2);
+                acc1_p2 = v16_fma(v16_bcast2(w1 + wj + 4), x, acc1_p2);
+                acc2_p2 = v16_fma(v16_bcast2(w2 + wj + 4), x, acc2_p2);
             }
             {
-                const v8 x = v8_ld(t_j + 24);
-                acc0_3_0 = v8_fma(v8_set1(w0[wj + 3]), x, acc0_3_0);
-                acc1_3_0 = v8_fma(v8_set1(w1[wj + 3]), x, acc1_3_0);
-                acc2_3_0 = v8_fma(v8_set1(w2[wj + 3]), x, acc2_3_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 32);
-                acc0_4_0 = v8_fma(v8_set1(w0[wj + 4]), x, acc0_4_0);
-                acc1_4_0 = v8_fma(v8_set1(w1[wj + 4]), x, acc1_4_0);
-                acc2_4_0 = v8_fma(v8_set1(w2[wj + 4]), x, acc2_4_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 40);
-                acc0_5_0 = v8_fma(v8_set1(w0[wj + 5]), x, acc0_5_0);
-                acc1_5_0 = v8_fma(v8_set1(w1[wj + 5]), x, acc1_5_0);
-                acc2_5_0 = v8_fma(v8_set1(w2[wj + 5]), x, acc2_5_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 48);
-                acc0_6_0 = v8_fma(v8_set1(w0[wj + 6]), x, acc0_6_0);
-                acc1_6_0 = v8_fma(v8_set1(w1[wj + 6]), x, acc1_6_0);
-                acc2_6_0 = v8_fma(v8_set1(w2[wj + 6]), x, acc2_6_0);
-            }
-            {
-                const v8 x = v8_ld(t_j + 56);
-                acc0_7_0 = v8_fma(v8_set1(w0[wj + 7]), x, acc0_7_0);
-                acc1_7_0 = v8_fma(v8_set1(w1[wj + 7]), x, acc1_7_0);
-                acc2_7_0 = v8_fma(v8_set1(w2[wj + 7]), x, acc2_7_0);
+                const v16 x = v16_zip2(v16_ld(t_j + 48));
+                acc0_p3 = v16_fma(v16_bcast2(w0 + wj + 6), x, acc0_p3);
+                acc1_p3 = v16_fma(v16_bcast2(w1 + wj + 6), x, acc1_p3);
+                acc2_p3 = v16_fma(v16_bcast2(w2 + wj + 6), x, acc2_p3);
             }
         }
         if (0 < nr) {
-            v8_st(accb + 0, acc0_0_0);
-            v8_st(accb + 8, acc0_1_0);
-            v8_st(accb + 16, acc0_2_0);
-            v8_st(accb + 24, acc0_3_0);
-            v8_st(accb + 32, acc0_4_0);
-            v8_st(accb + 40, acc0_5_0);
-            v8_st(accb + 48, acc0_6_0);
-            v8_st(accb + 56, acc0_7_0);
+            v16_st(accb + 0, v16_unzip2(acc0_p0));
+            v16_st(accb + 16, v16_unzip2(acc0_p1));
+            v16_st(accb + 32, v16_unzip2(acc0_p2));
+            v16_st(accb + 48, v16_unzip2(acc0_p3));
         }
         if (1 < nr) {
-            v8_st(accb + 64, acc1_0_0);
-            v8_st(accb + 72, acc1_1_0);
-            v8_st(accb + 80, acc1_2_0);
-            v8_st(accb + 88, acc1_3_0);
-            v8_st(accb + 96, acc1_4_0);
-            v8_st(accb + 104, acc1_5_0);
-            v8_st(accb + 112, acc1_6_0);
-            v8_st(accb + 120, acc1_7_0);
+            v16_st(accb + 64, v16_unzip2(acc1_p0));
+            v16_st(accb + 80, v16_unzip2(acc1_p1));
+            v16_st(accb + 96, v16_unzip2(acc1_p2));
+            v16_st(accb + 112, v16_unzip2(acc1_p3));
         }
         if (2 < nr) {
-            v8_st(accb + 128, acc2_0_0);
-            v8_st(accb + 136, acc2_1_0);
-            v8_st(accb + 144, acc2_2_0);
-            v8_st(accb + 152, acc2_3_0);
-            v8_st(accb + 160, acc2_4_0);
-            v8_st(accb + 168, acc2_5_0);
-            v8_st(accb + 176, acc2_6_0);
-            v8_st(accb + 184, acc2_7_0);
+            v16_st(accb + 128, v16_unzip2(acc2_p0));
+            v16_st(accb + 144, v16_unzip2(acc2_p1));
+            v16_st(accb + 160, v16_unzip2(acc2_p2));
+            v16_st(accb + 176, v16_unzip2(acc2_p3));
         }
         /* the reciprocal sums; rows without edges or with a sum below the
          * floor go to the exact fallback */

@@ -253,6 +253,21 @@ GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, c
 GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
 }
+/* Two heads of 8 channels in one vector (the complete tiles, C = 8):
+ * zip2 puts channel c of head 0 in lane 2c and of head 1 in lane 2c + 1,
+ * unzip2 undoes it; bcast2 repeats the pair p[0], p[1] (two heads' weights)
+ * over the 8 lane pairs, by one 64-bit broadcast load. */
+GK_INLINE v16 v16_zip2(v16 a) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), a);
+}
+GK_INLINE v16 v16_unzip2(v16 a) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), a);
+}
+GK_INLINE v16 v16_bcast2(const float *p) {
+    double pair;
+    memcpy(&pair, p, sizeof pair);
+    return _mm512_castpd_ps(_mm512_set1_pd(pair));
+}
 /* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
 GK_INLINE v16i v16_acc_lt(v16i cnt, v16 a, v16 b) {
     return _mm512_mask_sub_epi32(cnt, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), cnt, _mm512_set1_epi32(-1));
