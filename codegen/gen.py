@@ -239,6 +239,15 @@ def transform_plan(isa, ts):
                      f"__{isa.name}")
 
 
+# Layers of at most this many columns (one head of one channel: h, s_src,
+# s_dst; Linear heads of 1..4 outputs) in a width-16 t also get a narrow
+# transform: dot products per column (src/plan/registry.c picks it by the
+# key (16, NARROW_COLS)); F_in up to NARROW_KMAX (its columns' copy on the
+# stack), the wide kernel past it.
+NARROW_COLS = 4
+NARROW_KMAX = 512
+
+
 SCALAR_TRANSFORM_TILE = (2, 16)  # rows x columns: 8 SSE accumulators
 
 
@@ -542,6 +551,11 @@ def render_all(keys, isa_names, command):
             p = transform_plan(isa, ts) if isa.simd else scalar_transform_plan(ts)
             kernel("gat_transform", f"gat_transform_{fam}.c.j2", isa, p["name"],
                    "TRANSFORM", (ts,), kernels=[p])
+            if isa.simd and ts == 16:  # layers of at most NARROW_COLS columns
+                n = dict(W=isa.lanes, NC=NARROW_COLS, KMAX=NARROW_KMAX, wide=p["name"], NVMAX=4,
+                         name=f"gk_f32_gat_transform_c16_narrow{NARROW_COLS}__{isa.name}")
+                kernel("gat_transform", "gat_transform_narrow_simd.c.j2", isa, n["name"],
+                       "TRANSFORM", (ts, NARROW_COLS), kernels=[n])
         # aggregations: one per (H, C, D, concat); prepares per (H, C, D)
         keys_gat = [k for k in keys if isinstance(k, GatKey)]
         akeys = sorted({(k.heads, k.channels, k.edge_dim, k.concat) for k in keys_gat})

@@ -182,6 +182,7 @@ set(GK_GEN_SOURCES_avx512
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c128_6x64_u4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c144_4x80_u4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_8x16_u4__avx512.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_narrow4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c272_4x96_u4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c32_8x32_u4__avx512.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c48_8x48_u4__avx512.c
@@ -356,6 +357,7 @@ set(GK_GEN_SOURCES_avx2
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c128_3x32_u4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c144_3x32_u4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_6x16_u4__avx2.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_narrow4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c272_3x32_u4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c32_3x32_u4__avx2.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c48_4x24_u4__avx2.c
@@ -530,6 +532,7 @@ set(GK_GEN_SOURCES_neon
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c128_6x16_u4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c144_6x16_u4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_6x16_u4__neon.c
+    ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c16_narrow4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c272_6x16_u4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c32_6x16_u4__neon.c
     ${CMAKE_CURRENT_LIST_DIR}/gat_transform/gat_transform_c48_6x16_u4__neon.c

@@ -364,6 +364,7 @@ static inline void kh_note_skipped(int *noted) {
 typedef struct kh_kernel {
     gk_isa isa;
     int heads, channels, edge_dim, concat, t_stride;
+    int narrow_cols;  /* a narrow transform: only columns [0, narrow_cols) */
     const char *name;
     gk_phase_fn fn, prepare, aggregate;
 } kh_kernel;
@@ -379,7 +380,9 @@ static inline int kh_kernel_of(const gk_kernel_row *r, gk_kernel_op op, kh_kerne
     const int *v = r->key.v;
     const gk_kernel_row *prep = NULL;
     switch (op) {
-    case GK_KERNEL_TRANSFORM: k->t_stride = v[0]; return 1;
+    case GK_KERNEL_TRANSFORM:
+        k->t_stride = v[0], k->narrow_cols = v[1];
+        return 1;
     case GK_KERNEL_GAT_AGG:
         k->heads = v[0], k->channels = v[1], k->edge_dim = v[2], k->concat = v[3];
         prep = gk_reg_find(GK_KERNEL_GAT_PREPARE, r->isa, gk_key(v[0], v[1], v[2], 0));

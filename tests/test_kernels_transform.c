@@ -11,14 +11,17 @@
 static const int kF[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 64, 130, 515};
 static const size_t kRows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17, 31};
 
-/* A layer of width k->t_stride (H = 1, C = t_stride - 2), F inputs, n rows. */
+/* A layer of width k->t_stride (H = 1, C = t_stride - 2), F inputs, n rows;
+ * for a narrow kernel, of its columns or one fewer (C = 2 or 1: w_fused is
+ * zero past them, as the loader lays it out). */
 static void make_case(kh_case *c, const kh_kernel *k, int F, size_t n, int bias) {
-    kh_layer(c, F, 1, k->t_stride - 2, 0, 1, 0, GK_ACT_NONE, 0.2f, 1.0f);
+    int channels = k->narrow_cols ? k->narrow_cols - 2 - (int)(n & 1) : k->t_stride - 2;
+    kh_layer(c, F, 1, channels, 0, 1, 0, GK_ACT_NONE, 0.2f, 1.0f);
     kh_graph(c, n, 0);
     kh_buffers(c);
     if (bias) {
         c->L.b_fused = gk_calloc_array(c->ts, sizeof(float));
-        for (size_t q = 0; q < c->ts; q++) c->L.b_fused[q] = kh_rand();
+        for (size_t q = 0; q < (size_t)c->L.cols; q++) c->L.b_fused[q] = kh_rand();
     }
 }
 
@@ -92,7 +95,8 @@ static int check_ranges(const kh_kernel *k, int F, size_t n) {
 
 /* The selector picks a layer's transform by its width alone: a GATConv layer
  * 37 -> 16 x 4 heads (F_in 37 is in no shapes key; t_stride 80 is) gets the
- * width-80 kernel of the ISA, on every ISA this CPU runs. */
+ * width-80 kernel of the ISA, on every ISA this CPU runs; a layer of 3
+ * columns gets the ISA's narrow kernel where it has one. */
 static int check_selection(void) {
     int bad = 0;
     for (int q = 0; q < 32; q++) {
@@ -117,6 +121,18 @@ static int check_selection(void) {
         }
         gk_free(c.L.w_fused);
         gk_free(c.L.bias);
+        /* one head of one channel (3 columns): the ISA's narrow kernel */
+        kh_layer(&c, 37, 1, 1, 0, 1, 0, GK_ACT_ELU, 0.2f, 1.0f);
+        gk_select_kernels(&m, 0, isa, &k, why, sizeof why);
+        want = gk_reg_find(GK_KERNEL_TRANSFORM, isa, gk_key(16, 4, 0, 0));
+        if (!want) want = gk_reg_find(GK_KERNEL_TRANSFORM, isa, gk_key(16, 0, 0, 0));
+        if (!want || k.transform != want->fn) {
+            printf("FAIL selection of 3 columns, %s: not %s (%s)\n", gk_isa_name(isa),
+                   want ? want->name : "(no kernel)", why);
+            bad = 1;
+        }
+        gk_free(c.L.w_fused);
+        gk_free(c.L.bias);
     }
     return bad;
 }
@@ -135,7 +151,7 @@ int main(int argc, char **argv) {
             kh_skip(k->isa, noted))
             continue;
         kernels++;
-        if (gk_reg_find(GK_KERNEL_TRANSFORM, k->isa, gk_key(k->t_stride, 0, 0, 0)) !=
+        if (gk_reg_find(GK_KERNEL_TRANSFORM, k->isa, gk_key(k->t_stride, k->narrow_cols, 0, 0)) !=
             &gk_kernel_rows[r]) {
             printf("FAIL %s: gk_reg_find(TRANSFORM, %d) finds another kernel\n", k->name,
                    k->t_stride);

@@ -184,6 +184,28 @@ GK_INLINE float v8_hsum(v8 a) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+/* One row's four dot products from their lane partials a[0..3]: lane
+ * 4q + c holds 128-bit lane q's share of the sum of a[c]'s lanes */
+GK_INLINE v8 v8_dots4_row(const v8 *a) {
+    const __m256 s01 = _mm256_add_ps(_mm256_unpacklo_ps(a[0], a[1]), _mm256_unpackhi_ps(a[0], a[1]));
+    const __m256 s23 = _mm256_add_ps(_mm256_unpacklo_ps(a[2], a[3]), _mm256_unpackhi_ps(a[2], a[3]));
+    const __m256d p = _mm256_castps_pd(s01), u = _mm256_castps_pd(s23);
+    return _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(p, u)),
+                         _mm256_castpd_ps(_mm256_unpackhi_pd(p, u)));
+}
+/* Rows q < 2 of a t of width 16: t[q·16 + c] = the sum of row q's shares
+ * p[q] (v8_dots4_row) for column c, + b4[c] (lane 4q + c) if b4, and
+ * t[q·16 + 4 .. 16) = 0 */
+GK_INLINE void v8_store_dots4(float *t, const v8 *p, const v8 *b4) {
+    __m256 s = _mm256_add_ps(_mm256_permute2f128_ps(p[0], p[1], 0x20),
+                             _mm256_permute2f128_ps(p[0], p[1], 0x31));
+    if (b4) s = _mm256_add_ps(s, *b4);
+    const __m256 z = _mm256_setzero_ps();
+    _mm256_storeu_ps(t, _mm256_permute2f128_ps(s, s, 0x80));
+    _mm256_storeu_ps(t + 8, z);
+    _mm256_storeu_ps(t + 16, _mm256_permute2f128_ps(s, s, 0x81));
+    _mm256_storeu_ps(t + 24, z);
+}
 GK_INLINE v8i v8i_add(v8i a, v8i b) { return _mm256_add_epi32(a, b); }
 GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return _mm256_add_epi32(a, _mm256_set1_epi32(s)); }
 GK_INLINE v8i v8i_min_s(v8i a, int32_t s) { return _mm256_min_epi32(a, _mm256_set1_epi32(s)); }

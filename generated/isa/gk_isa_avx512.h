@@ -230,6 +230,32 @@ GK_INLINE void v16_gather_pairs(const float *base, v16i idx, v16 *even, v16 *odd
     *odd = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
 }
 GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+/* One row's four dot products from their lane partials a[0..3]: lane
+ * 4q + c holds 128-bit lane q's share of the sum of a[c]'s lanes (in-lane
+ * unpacks: 6 shuffles, 3 adds) */
+GK_INLINE v16 v16_dots4_row(const v16 *a) {
+    const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
+    const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
+    const __m512d p = _mm512_castps_pd(s01), u = _mm512_castps_pd(s23);
+    return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(p, u)),
+                         _mm512_castpd_ps(_mm512_unpackhi_pd(p, u)));
+}
+/* Rows q < 4 of a t of width 16: t[q·16 + c] = the sum of row q's shares
+ * p[q] (v16_dots4_row) for column c, + b4[c] (lane 4q + c) if b4, and
+ * t[q·16 + 4 .. 16) = 0 */
+GK_INLINE void v16_store_dots4(float *t, const v16 *p, const v16 *b4) {
+    const __m512 a01 = _mm512_add_ps(_mm512_shuffle_f32x4(p[0], p[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_f32x4(p[0], p[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512 a23 = _mm512_add_ps(_mm512_shuffle_f32x4(p[2], p[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_f32x4(p[2], p[3], _MM_SHUFFLE(3, 1, 3, 1)));
+    __m512 s = _mm512_add_ps(_mm512_shuffle_f32x4(a01, a23, _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a01, a23, _MM_SHUFFLE(3, 1, 3, 1)));
+    if (b4) s = _mm512_add_ps(s, *b4);
+    _mm512_storeu_ps(t, _mm512_maskz_shuffle_f32x4(0x000F, s, s, 0));
+    _mm512_storeu_ps(t + 16, _mm512_maskz_shuffle_f32x4(0x000F, s, s, 1));
+    _mm512_storeu_ps(t + 32, _mm512_maskz_shuffle_f32x4(0x000F, s, s, 2));
+    _mm512_storeu_ps(t + 48, _mm512_maskz_shuffle_f32x4(0x000F, s, s, 3));
+}
 GK_INLINE v16i v16i_add(v16i a, v16i b) { return _mm512_add_epi32(a, b); }
 GK_INLINE v16i v16i_add_s(v16i a, int32_t s) { return _mm512_add_epi32(a, _mm512_set1_epi32(s)); }
 GK_INLINE v16i v16i_min_s(v16i a, int32_t s) { return _mm512_min_epi32(a, _mm512_set1_epi32(s)); }

@@ -117,6 +117,12 @@ GK_INLINE v8i v8i_ld_first(const int32_t *p, int cnt) {
     for (int l = 0; l < cnt && l < 8; l++) b[l] = p[l];
     return v8i_mk(vld1q_s32(b), vld1q_s32(b + 4));
 }
+GK_INLINE v4 v4_ld_first(const float *p, int cnt) {
+    if (cnt >= 4) return v4_ld(p);
+    float b[4] = {0};
+    for (int l = 0; l < cnt; l++) b[l] = p[l];
+    return v4_ld(b);
+}
 GK_INLINE v8 v8_ld_first(const float *p, int cnt) {
     if (cnt >= 8) return v8_ld(p);
     float b[8] = {0};
@@ -156,6 +162,20 @@ GK_INLINE float v8_hsum(v8 a) {
     v4 s = vaddq_f32(a.lo, a.hi);
     float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
     return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+}
+/* One row's four dot products from their lane partials a[0..3]: lane c
+ * holds the sum of a[c]'s lanes (pairwise adds) */
+GK_INLINE v4 v4_dots4_row(const v4 *a) {
+    return vpaddq_f32(vpaddq_f32(a[0], a[1]), vpaddq_f32(a[2], a[3]));
+}
+/* Row 0 of a t of width 16: t[c] = p[0] (v4_dots4_row) lane c, + b4[c] if
+ * b4, and t[4 .. 16) = 0 */
+GK_INLINE void v4_store_dots4(float *t, const v4 *p, const v4 *b4) {
+    const v4 z = vdupq_n_f32(0.0f);
+    vst1q_f32(t, b4 ? vaddq_f32(p[0], *b4) : p[0]);
+    vst1q_f32(t + 4, z);
+    vst1q_f32(t + 8, z);
+    vst1q_f32(t + 12, z);
 }
 GK_INLINE v8i v8i_add(v8i a, v8i b) { return v8i_mk(vaddq_s32(a.lo, b.lo), vaddq_s32(a.hi, b.hi)); }
 GK_INLINE v8i v8i_add_s(v8i a, int32_t s) { return v8i_add(a, v8i_mk(vdupq_n_s32(s), vdupq_n_s32(s))); }

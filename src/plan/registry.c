@@ -55,6 +55,17 @@ const gk_kernel_row *gk_reg_find_chain(gk_kernel_op op, gk_isa isa, gk_kernel_ke
     return NULL;
 }
 
+const gk_kernel_row *gk_reg_find_transform(gk_isa isa, int ts, int cols) {
+    for (gk_isa i = isa; i != GK_ISA_GENERIC; i = gk_isa_next(i))
+        for (size_t r = 0; r < gk_num_kernel_rows; r++) {
+            const gk_kernel_row *row = &gk_kernel_rows[r];
+            if (row->op == GK_KERNEL_TRANSFORM && row->isa == i && row->key.v[0] == ts &&
+                row->key.v[1] > 0 && cols <= row->key.v[1])
+                return row;
+        }
+    return gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa, gk_key(ts, 0, 0, 0));
+}
+
 const char *gk_kernel_op_name(gk_kernel_op op) {
     switch (op) {
     case GK_KERNEL_TRANSFORM: return "transform";

@@ -46,6 +46,11 @@ const gk_kernel_row *gk_reg_find(gk_kernel_op op, gk_isa isa, gk_kernel_key key)
  * chain (gk_isa_parent), down to portable C; NULL if none. */
 const gk_kernel_row *gk_reg_find_chain(gk_kernel_op op, gk_isa isa, gk_kernel_key key);
 
+/* The transform for a t of width ts of which only columns [0, cols) can be
+ * non-zero: a narrow kernel (key (ts, n), cols <= n: dot products per
+ * column) on isa or down its chain, else the width's kernel (ts, 0). */
+const gk_kernel_row *gk_reg_find_transform(gk_isa isa, int ts, int cols);
+
 /* Keys of each op, in the field order above. */
 static inline gk_kernel_key gk_key(int a, int b, int c, int d) {
     gk_kernel_key k = {{a, b, c, d}};

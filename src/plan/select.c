@@ -130,8 +130,7 @@ static const char *unsupported(const gk_layer *L) {
 static void select_gatv2(const gk_layer *L, gk_isa isa, gk_layer_kernels *out,
                          char *reason, size_t reason_size) {
     const gk_layer_info *in = &L->info;
-    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa,
-                                                gk_key((int)gk_t_stride(L), 0, 0, 0));
+    const gk_kernel_row *tr = gk_reg_find_transform(isa, (int)gk_t_stride(L), L->cols);
     const gk_kernel_row *ag = gk_reg_find_chain(
         GK_KERNEL_GATV2_AGG, isa, gk_key(in->heads, in->out_channels, in->edge_dim, in->concat));
     if (!tr && !ag) {
@@ -174,8 +173,7 @@ void gk_select_kernels(const gk_model *model, int layer, gk_isa isa,
     /* The requested ISA first, then each lower one down to portable C; the
      * transform by its output width t_stride alone (any F_in). An
      * aggregation and its prepare phase come from one ISA. */
-    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa,
-                                                gk_key((int)gk_t_stride(L), 0, 0, 0));
+    const gk_kernel_row *tr = gk_reg_find_transform(isa, (int)gk_t_stride(L), L->cols);
     const gk_kernel_key agg_key = gk_key(in->heads, in->out_channels, in->edge_dim, in->concat);
     const gk_kernel_row *ag = gk_reg_find_chain(GK_KERNEL_GAT_AGG, isa, agg_key);
     const gk_kernel_row *prep =

@@ -134,8 +134,8 @@ static size_t scratch_floats(const gk_program_plan *pp) {
  * (any in_features: the kernels read F_in at run time) for the plan's ISA,
  * or a lower one down to portable C, run on it (the generic path keeps the
  * per-ISA loop). Its weights: padded copies, made here. */
-static gk_phase_fn find_transform(gk_isa isa, int width, const char **name) {
-    const gk_kernel_row *tr = gk_reg_find_chain(GK_KERNEL_TRANSFORM, isa, gk_key(width, 0, 0, 0));
+static gk_phase_fn find_transform(gk_isa isa, int width, int cols, const char **name) {
+    const gk_kernel_row *tr = gk_reg_find_transform(isa, width, cols);
     if (tr && name) *name = tr->name;
     return tr ? tr->fn : NULL;
 }
@@ -147,7 +147,7 @@ static void select_rnn(const gk_op *op, gk_isa isa, gk_dense *d) {
     int gates = op->kind == GK_OP_LSTM || op->kind == GK_OP_LSTM_CELL ? 4 : 3;
     int out = gates * op->out_features;
     if (out % 16) return;
-    d->rnn_gates = find_transform(isa, out, &d->name);
+    d->rnn_gates = find_transform(isa, out, out, &d->name);
 }
 
 static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
@@ -160,7 +160,7 @@ static gk_status select_dense(gk_program_plan *pp, gk_isa isa, gk_error *err) {
         if (op->kind != GK_OP_LINEAR) continue;
         d->ts = ((size_t)op->out_features + 15) / 16 * 16;
         const char *name = NULL;
-        gk_phase_fn fn = find_transform(isa, (int)d->ts, &name);
+        gk_phase_fn fn = find_transform(isa, (int)d->ts, op->out_features, &name);
         if (!fn) continue;
         size_t in = (size_t)op->in_features, out = (size_t)op->out_features;
         float *w = gk_calloc_array(in * d->ts, sizeof *w);
