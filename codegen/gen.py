@@ -288,13 +288,19 @@ def agg_plan(isa, key):
     # features"); rt rows x H x NVC accumulators in registers, none below 2
     hp = pow2_at_least(h)
     rt = min(TILE_ROWS_MAX, isa.acc_regs // (h * nvc), r)
+    # one head of 8 channels on 16 lanes: two rows per vector (their weights
+    # interleaved by pairs), 16 rows so that 8 FMA chains hide the FMA
+    # latency
+    row_pairs = isa.lanes == 16 and h == 1 and c == 8
+    if row_pairs:
+        rt = min(2 * TILE_ROWS_MAX, r)
     if key.edge_dim == 0 or h * c == 1 or rt < 2:
-        rt = 0
+        rt, row_pairs = 0, False
     assert rt * hp + hp + key.edge_dim <= TILE_FLOATS_PER_NODE, (h, c, rt)
     acc_off = (h * c + 15) // 16 * 16
     return dict(H=h, C=c, D=key.edge_dim, concat=key.concat, W=w, HV=hv, NVC=nvc,
                 WMAX=isa.lanes, groups=groups, U=u, OW=key.out_width,
-                R=r, ACC_OFF=acc_off, RT=rt, HP=hp,
+                R=r, ACC_OFF=acc_off, RT=rt, HP=hp, ROW_PAIRS=row_pairs,
                 WT_OFF=(acc_off + r * h * c + 15) // 16 * 16,
                 # e0: a chunk's weights through memory (separate loop) from 4
                 # heads on: measured faster for H = 4, slower for H = 1

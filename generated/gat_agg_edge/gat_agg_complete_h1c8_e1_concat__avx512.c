@@ -43,14 +43,14 @@ GK_INLINE void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512_epi(const gk_layer
 
 /* Complete graphs (every row holds every source once), 1 head(s) x
  * 8 channels, 1 edge feature(s), concat: targets [begin, end) in tiles
- * of 8 rows. Everything runs in source order: the sources' scores are
+ * of 16 rows. Everything runs in source order: the sources' scores are
  * copied once into a dense [n][1] array, each row's edge features
  * into source order, so that a row's weights come from contiguous loads
  * (16 source(s) x 1 head lane(s) per vector) and go to the tile's
- * weight rows ([8][n][1], row_scratch + 144) by plain stores.
+ * weight rows ([16][n][1], row_scratch + 144) by plain stores.
  * Then one pass over the sources loads each source's features once for the
- * tile's 8 rows, where the CSR kernel loads them once per row: 8x
- * less traffic from t, 8 accumulator chains. Attention
+ * tile's 16 rows, where the CSR kernel loads them once per row: 16x
+ * less traffic from t, 16 accumulator chains. Attention
  * weights on request go to the CSR kernel. */
 GK_TARGET void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512(const gk_layer_run *run, size_t begin, size_t end) {
     if (run->alpha) {
@@ -98,17 +98,17 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512(const gk_layer_run
     const size_t nw = (n + 15) / 16 * 16;  /* weight row: whole vectors */
     const int canonical = run->view->complete_canonical, loop_last = run->view->add_self_loops;
     float *wt = run->row_scratch + 144;
-    float *score = wt + 8 * nw * 1;  /* [nw][1] */
+    float *score = wt + 16 * nw * 1;  /* [nw][1] */
     float *a_src = score + nw * 1;         /* [n][1]: a row's features by source */
     for (size_t j = 0; j < nw; j++)
         for (int h = 0; h < 1; h++)
             score[j * 1 + h] = j < n && h < 1 ? t[j * ts + 8 + h] : 0.0f;
-    for (size_t i0 = begin; i0 < end; i0 += 8) {
-        const int nr = end - i0 < 8 ? (int)(end - i0) : 8;
+    for (size_t i0 = begin; i0 < end; i0 += 16) {
+        const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
         for (int r = 0; r < nr; r++) {  /* each row's weights, by source */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
-            float *w_r = wt + (size_t)r * nw * 1;
+            float *w_r = wt + (size_t)(r / 2) * nw * 2;  /* [pair][source][2] */
             const int32_t e0 = row_ptr[i];
             const float *a_row = attr + (size_t)e0 * ds;
             const float *a = a_src;
@@ -139,7 +139,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512(const gk_layer_run
                     z = v16_max(z, v16_mul(z, slope_t));
                     v16 w = v16_exp(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
-                    v16_st(w_r + js * 1, w);
+                    v16_st_pairs(w_r + js * 2, w, r & 1);
                 }
             }
             v16 at_c = v16_zero();
@@ -153,7 +153,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512(const gk_layer_run
                 if (j0 + 16 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 1);
                 sum_t = v16_add(sum_t, w);
-                v16_st(w_r + j0 * 1, w);
+                v16_st_pairs(w_r + j0 * 2, w, r & 1);
             }
             float sb[16];
             sb[0] = v16_hsum(sum_t);
@@ -161,60 +161,91 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c8_e1_concat__avx512(const gk_layer_run
         }
         /* one pass over the sources for the tile (rows past nr read row 0's
          * weights; their sums are not stored) */
-        const float *w0 = wt + (0 < nr ? (size_t)0 * nw * 1 : 0);
-        const float *w1 = wt + (1 < nr ? (size_t)1 * nw * 1 : 0);
-        const float *w2 = wt + (2 < nr ? (size_t)2 * nw * 1 : 0);
-        const float *w3 = wt + (3 < nr ? (size_t)3 * nw * 1 : 0);
-        const float *w4 = wt + (4 < nr ? (size_t)4 * nw * 1 : 0);
-        const float *w5 = wt + (5 < nr ? (size_t)5 * nw * 1 : 0);
-        const float *w6 = wt + (6 < nr ? (size_t)6 * nw * 1 : 0);
-        const float *w7 = wt + (7 < nr ? (size_t)7 * nw * 1 : 0);
-        v8 acc0_0_0 = v8_zero();
-        v8 acc1_0_0 = v8_zero();
-        v8 acc2_0_0 = v8_zero();
-        v8 acc3_0_0 = v8_zero();
-        v8 acc4_0_0 = v8_zero();
-        v8 acc5_0_0 = v8_zero();
-        v8 acc6_0_0 = v8_zero();
-        v8 acc7_0_0 = v8_zero();
+        /* One head of 8 channels: two rows per 16-lane vector. The rows'
+         * weights were stored interleaved by pairs ([pair][source][2]), the
+         * source's 8 channels are doubled lane by lane (lanes 2c, 2c + 1:
+         * channel c), so that one FMA does rows 2p and 2p + 1 where two
+         * 8-lane FMAs were, and 8 chains hide the FMA latency. Each
+         * (row, channel) is still the same chain of FMAs over the sources in
+         * order: the same bits. An odd last row's partner lanes: zeros, so that
+         * no stale value (a denormal, a NaN) enters the FMAs. */
+        if (nr & 1)
+            for (size_t j = 0; j < nw; j += 16)
+                v16_st_pairs(wt + (size_t)(nr / 2) * nw * 2 + j * 2, v16_zero(), 1);
+        v16 acc_q0 = v16_zero();
+        v16 acc_q1 = v16_zero();
+        v16 acc_q2 = v16_zero();
+        v16 acc_q3 = v16_zero();
+        v16 acc_q4 = v16_zero();
+        v16 acc_q5 = v16_zero();
+        v16 acc_q6 = v16_zero();
+        v16 acc_q7 = v16_zero();
         for (size_t j = 0; j < n; j++) {
-            const float *t_j = t + j * ts;
-            const size_t wj = j * 1;
-            {
-                const v8 x = v8_ld(t_j + 0);
-                acc0_0_0 = v8_fma(v8_set1(w0[wj + 0]), x, acc0_0_0);
-                acc1_0_0 = v8_fma(v8_set1(w1[wj + 0]), x, acc1_0_0);
-                acc2_0_0 = v8_fma(v8_set1(w2[wj + 0]), x, acc2_0_0);
-                acc3_0_0 = v8_fma(v8_set1(w3[wj + 0]), x, acc3_0_0);
-                acc4_0_0 = v8_fma(v8_set1(w4[wj + 0]), x, acc4_0_0);
-                acc5_0_0 = v8_fma(v8_set1(w5[wj + 0]), x, acc5_0_0);
-                acc6_0_0 = v8_fma(v8_set1(w6[wj + 0]), x, acc6_0_0);
-                acc7_0_0 = v8_fma(v8_set1(w7[wj + 0]), x, acc7_0_0);
-            }
+            const v16 x = v16_ld_pairs8(t + j * ts);
+            acc_q0 = v16_fma(v16_bcast2(wt + (0 * nw + j) * 2), x, acc_q0);
+            acc_q1 = v16_fma(v16_bcast2(wt + (1 * nw + j) * 2), x, acc_q1);
+            acc_q2 = v16_fma(v16_bcast2(wt + (2 * nw + j) * 2), x, acc_q2);
+            acc_q3 = v16_fma(v16_bcast2(wt + (3 * nw + j) * 2), x, acc_q3);
+            acc_q4 = v16_fma(v16_bcast2(wt + (4 * nw + j) * 2), x, acc_q4);
+            acc_q5 = v16_fma(v16_bcast2(wt + (5 * nw + j) * 2), x, acc_q5);
+            acc_q6 = v16_fma(v16_bcast2(wt + (6 * nw + j) * 2), x, acc_q6);
+            acc_q7 = v16_fma(v16_bcast2(wt + (7 * nw + j) * 2), x, acc_q7);
         }
-        if (0 < nr) {
-            v8_st(accb + 0, acc0_0_0);
+        if (0 < nr) {  /* rows 0, 1: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q0);
+            if (1 < nr)
+                v16_st(accb + 0, rows);
+            else
+                v16_st_first(accb + 0, rows, 8);
         }
-        if (1 < nr) {
-            v8_st(accb + 8, acc1_0_0);
+        if (2 < nr) {  /* rows 2, 3: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q1);
+            if (3 < nr)
+                v16_st(accb + 16, rows);
+            else
+                v16_st_first(accb + 16, rows, 8);
         }
-        if (2 < nr) {
-            v8_st(accb + 16, acc2_0_0);
+        if (4 < nr) {  /* rows 4, 5: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q2);
+            if (5 < nr)
+                v16_st(accb + 32, rows);
+            else
+                v16_st_first(accb + 32, rows, 8);
         }
-        if (3 < nr) {
-            v8_st(accb + 24, acc3_0_0);
+        if (6 < nr) {  /* rows 6, 7: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q3);
+            if (7 < nr)
+                v16_st(accb + 48, rows);
+            else
+                v16_st_first(accb + 48, rows, 8);
         }
-        if (4 < nr) {
-            v8_st(accb + 32, acc4_0_0);
+        if (8 < nr) {  /* rows 8, 9: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q4);
+            if (9 < nr)
+                v16_st(accb + 64, rows);
+            else
+                v16_st_first(accb + 64, rows, 8);
         }
-        if (5 < nr) {
-            v8_st(accb + 40, acc5_0_0);
+        if (10 < nr) {  /* rows 10, 11: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q5);
+            if (11 < nr)
+                v16_st(accb + 80, rows);
+            else
+                v16_st_first(accb + 80, rows, 8);
         }
-        if (6 < nr) {
-            v8_st(accb + 48, acc6_0_0);
+        if (12 < nr) {  /* rows 12, 13: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q6);
+            if (13 < nr)
+                v16_st(accb + 96, rows);
+            else
+                v16_st_first(accb + 96, rows, 8);
         }
-        if (7 < nr) {
-            v8_st(accb + 56, acc7_0_0);
+        if (14 < nr) {  /* rows 14, 15: [row][8] in accb */
+            const v16 rows = v16_unzip2(acc_q7);
+            if (15 < nr)
+                v16_st(accb + 112, rows);
+            else
+                v16_st_first(accb + 112, rows, 8);
         }
         /* the reciprocal sums; rows without edges or with a sum below the
          * floor go to the exact fallback */

@@ -213,6 +213,7 @@ typedef __m512i v16i;
 GK_INLINE __mmask16 gk_first_mask(int cnt) { return (__mmask16)((1u << cnt) - 1u); }
 GK_INLINE v16i v16i_ld_first(const int32_t *p, int cnt) { return _mm512_maskz_loadu_epi32(gk_first_mask(cnt), p); }
 GK_INLINE v16 v16_ld_first(const float *p, int cnt) { return _mm512_maskz_loadu_ps(gk_first_mask(cnt), p); }
+GK_INLINE void v16_st_first(float *p, v16 a, int cnt) { _mm512_mask_storeu_ps(p, gk_first_mask(cnt), a); }
 GK_INLINE v16 v16_keep_first(v16 a, int cnt) { return _mm512_maskz_mov_ps(gk_first_mask(cnt), a); }
 GK_INLINE v16i v16i_mul_s(v16i a, int32_t s) { return _mm512_mullo_epi32(a, _mm512_set1_epi32(s)); }
 GK_INLINE v16i v16i_iota_mul(int32_t s) {
@@ -288,6 +289,19 @@ GK_INLINE v16 v16_zip2(v16 a) {
 }
 GK_INLINE v16 v16_unzip2(v16 a) {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), a);
+}
+/* lanes 2c and 2c + 1: p[c], for c < 8 (a row pair's copy of a source's 8
+ * channels, as zip2 of [p[0..8) | p[0..8)]) */
+GK_INLINE v16 v16_ld_pairs8(const float *p) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                                 _mm512_castps256_ps512(_mm256_loadu_ps(p)));
+}
+/* p[2l + odd] = w[l] for l < 16 (a row's weights into a pair's
+ * interleaved row: the other row's lanes untouched) */
+GK_INLINE void v16_st_pairs(float *p, v16 w, int odd) {
+    const __mmask16 m = odd ? 0xAAAA : 0x5555;
+    _mm512_mask_storeu_ps(p, m, _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), w));
+    _mm512_mask_storeu_ps(p + 16, m, _mm512_permutexvar_ps(_mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15), w));
 }
 GK_INLINE v16 v16_bcast2(const float *p) {
     double pair;
