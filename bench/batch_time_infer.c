@@ -1,13 +1,16 @@
 /* gk_batch_time_infer: the time of one gk_infer as the fastest of many
  * batches, for before/after ratios on a shared machine.
  *
- *   gk_batch_time_infer MODEL N K BATCHES [--gatv2]
+ *   gk_batch_time_infer MODEL N K BATCHES [--gatv2] [--vary]
  *
  * MODEL is a model file, or `example` for the demo's bundled model (the
  * tick's; its graph there is a top-16 symmetric one, ≈ 24 sources per
  * target at N = 100).
  * One graph of N nodes: for K > 0, K random sources per target (fixed
- * seed); for K = 0, the complete graph (gk_graph_set_complete). x and the
+ * seed; with --vary, a random count in [K/2, 3K/2] per target instead,
+ * as a top-k symmetric graph's rows vary, so that each row's loop exits
+ * are not predicted by the previous row's); for K = 0, the complete graph
+ * (gk_graph_set_complete). x and the
  * edge features are uniform in [-1, 1). After 50 untimed runs, BATCHES
  * batches of 20 gk_infer each are timed by the calling thread's CPU clock
  * (time the thread spent elsewhere does not count), and the fastest batch's
@@ -52,15 +55,22 @@ static int fail(const char *what, const gk_error *err) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "--gatv2"))) {
-        fprintf(stderr, "usage: gk_batch_time_infer MODEL N K BATCHES [--gatv2]\n"
+    int gatv2 = 0, vary = 0, bad = argc < 5;
+    for (int a = 5; a < argc; a++) {
+        if (!strcmp(argv[a], "--gatv2")) gatv2 = 1;
+        else if (!strcmp(argv[a], "--vary")) vary = 1;
+        else bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr, "usage: gk_batch_time_infer MODEL N K BATCHES [--gatv2] [--vary]\n"
                         "  MODEL a model file or `example` (the demo's model)\n"
-                        "  K sources per target (0: the complete graph)\n");
+                        "  K sources per target (0: the complete graph; --vary: K/2 to 3K/2)\n");
         return 2;
     }
     long n = atol(argv[2]), k = atol(argv[3]), batches = atol(argv[4]);
-    if (n < 2 || k < 0 || k >= n || batches < 1) {
-        fprintf(stderr, "gk_batch_time_infer: need N >= 2, 0 <= K < N, BATCHES >= 1\n");
+    if (n < 2 || k < 0 || k >= n || (vary && (k < 2 || k + k / 2 >= n)) || batches < 1) {
+        fprintf(stderr, "gk_batch_time_infer: need N >= 2, 0 <= K < N (--vary: 2 <= K, "
+                        "3K/2 < N), BATCHES >= 1\n");
         return 2;
     }
     gk_error err;
@@ -70,7 +80,7 @@ int main(int argc, char **argv) {
     } else if (gk_model_load_file(argv[1], &model, &err) != GK_OK) {
         return fail(argv[1], &err);
     }
-    if (argc == 6) {
+    if (gatv2) {
         if (bench_gatv2_model(model, &v2, &err) != GK_OK) return fail("--gatv2", &err);
         gk_model_free(model);
         model = v2;
@@ -85,7 +95,8 @@ int main(int argc, char **argv) {
     size_t f_in = (size_t)gk_model_in_features(model), f_out = gk_model_out_features(model);
     float *x = malloc(nodes * f_in * sizeof *x), *y = malloc(nodes * f_out * sizeof *y);
     float *attr = malloc(max_edges * sizeof *attr);
-    int32_t *edge_index = malloc(2 * nodes * (size_t)(k ? k : 1) * sizeof *edge_index);
+    size_t k_most = (size_t)(k ? k + (vary ? k / 2 : 0) : 1);
+    int32_t *edge_index = malloc(2 * nodes * k_most * sizeof *edge_index);
     double *batch_us = malloc((size_t)batches * sizeof *batch_us);
     if (!x || !y || !attr || !edge_index || !batch_us) {
         fprintf(stderr, "gk_batch_time_infer: out of memory\n");
@@ -97,13 +108,17 @@ int main(int argc, char **argv) {
     if (k == 0) {
         st = gk_graph_set_complete(graph, nodes, 0, attr, &err);
     } else {
-        size_t e = nodes * (size_t)k;
-        for (size_t i = 0, q = 0; i < nodes; i++)
-            for (long r = 0; r < k; r++, q++) {  /* any source but i */
+        size_t e = 0, cap = nodes * k_most;
+        int32_t *src = edge_index, *dst = edge_index + cap;
+        for (size_t i = 0; i < nodes; i++) {
+            long count = vary ? k / 2 + (long)(uniform() * (double)(k + 1)) : k;
+            for (long r = 0; r < count; r++, e++) {  /* any source but i */
                 size_t j = (i + 1 + (size_t)(uniform() * (double)(nodes - 1))) % nodes;
-                edge_index[q] = (int32_t)(j == i ? (i + 1) % nodes : j);
-                edge_index[e + q] = (int32_t)i;
+                src[e] = (int32_t)(j == i ? (i + 1) % nodes : j);
+                dst[e] = (int32_t)i;
             }
+        }
+        memmove(edge_index + e, dst, e * sizeof *dst);  /* [2, E]: targets after the sources */
         st = gk_graph_set_coo(graph, nodes, e, edge_index, GK_INDEX_I32, attr, &err);
     }
     if (st != GK_OK) return fail("graph build", &err);
@@ -115,9 +130,9 @@ int main(int argc, char **argv) {
         batch_us[b] = (thread_us() - t0) / BATCH;
     }
     qsort(batch_us, (size_t)batches, sizeof *batch_us, compare_double);
-    printf("%s%s N=%ld K=%ld: fastest batch %.2f us, p10 %.2f, p50 %.2f "
+    printf("%s%s N=%ld K=%ld%s: fastest batch %.2f us, p10 %.2f, p50 %.2f "
            "(%ld batches of %d, thread CPU time)\n",
-           argv[1], v2 ? " as GATv2" : "", n, k, batch_us[0],
+           argv[1], v2 ? " as GATv2" : "", n, k, vary ? " (varied)" : "", batch_us[0],
            batch_us[batches / 10], batch_us[batches / 2], batches, BATCH);
     free(batch_us);
     free(edge_index);
