@@ -174,8 +174,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c16_e1_mean__avx512(const gk_layer_run 
                 v16_st(w_r + j0 * 2, w);
             }
             float sb[16];
-            v16_st(sb, sum_t);
-            for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
+            v16_st(sb, v16_fold(sum_t, 2));  /* head sums: lanes [0, 2) */
             for (int h = 0; h < 2; h++) sbb[r * 4 + h] = sb[h];
         }
         /* one pass over the sources for the tile (rows past nr read row 0's

@@ -210,8 +210,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c8_e1_concat__avx512(const gk_layer_run
                 v16_st(w_r + j0 * 4, w);
             }
             float sb[16];
-            v16_st(sb, sum_t);
-            for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
+            v16_st(sb, v16_fold(sum_t, 4));  /* head sums: lanes [0, 4) */
             for (int h = 0; h < 4; h++) sbb[r * 4 + h] = sb[h];
         }
         /* one pass over the sources for the tile (rows past nr read row 0's

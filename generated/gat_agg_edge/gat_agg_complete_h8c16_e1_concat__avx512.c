@@ -274,8 +274,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_concat__avx512(const gk_layer_ru
                 v16_st(w_r + j0 * 8, w);
             }
             float sb[16];
-            v16_st(sb, sum_t);
-            for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
+            v16_st(sb, v16_fold(sum_t, 8));  /* head sums: lanes [0, 8) */
             for (int h = 0; h < 8; h++) sbb[r * 8 + h] = sb[h];
         }
         /* one pass over the sources for the tile (rows past nr read row 0's

@@ -177,8 +177,7 @@ GK_TARGET void gk_f32_gat_agg_h2c32_e1_mean__avx512(const gk_layer_run *run, siz
                         }
                     }
                 }
-                v16_st(sb, sum_t);
-                for (int l = 2; l < 16; l++) sb[l % 2] += sb[l];
+                v16_st(sb, v16_fold(sum_t, 2));  /* head sums: lanes [0, 2) */
                 if (own_loop)
                     for (int h = 0; h < 2; h++) sb[h] += wl[h];
             }

@@ -177,8 +177,7 @@ GK_TARGET void gk_f32_gat_agg_h2c8_e1_mean__neon(const gk_layer_run *run, size_t
                         }
                     }
                 }
-                v8_st(sb, sum_t);
-                for (int l = 2; l < 8; l++) sb[l % 2] += sb[l];
+                v8_st(sb, v8_fold(sum_t, 2));  /* head sums: lanes [0, 2) */
                 if (own_loop)
                     for (int h = 0; h < 2; h++) sb[h] += wl[h];
             }

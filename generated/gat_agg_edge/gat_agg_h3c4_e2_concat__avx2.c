@@ -201,8 +201,7 @@ GK_TARGET void gk_f32_gat_agg_h3c4_e2_concat__avx2(const gk_layer_run *run, size
                         }
                     }
                 }
-                v8_st(sb, sum_t);
-                for (int l = 4; l < 8; l++) sb[l % 4] += sb[l];
+                v8_st(sb, v8_fold(sum_t, 4));  /* head sums: lanes [0, 4) */
                 if (own_loop)
                     for (int h = 0; h < 3; h++) sb[h] += wl[h];
             }

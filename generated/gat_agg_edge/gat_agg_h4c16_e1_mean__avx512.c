@@ -209,8 +209,7 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_mean__avx512(const gk_layer_run *run, siz
                         }
                     }
                 }
-                v16_st(sb, sum_t);
-                for (int l = 4; l < 16; l++) sb[l % 4] += sb[l];
+                v16_st(sb, v16_fold(sum_t, 4));  /* head sums: lanes [0, 4) */
                 if (own_loop)
                     for (int h = 0; h < 4; h++) sb[h] += wl[h];
             }

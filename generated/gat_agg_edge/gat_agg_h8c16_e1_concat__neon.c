@@ -369,8 +369,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__neon(const gk_layer_run *run, siz
                         }
                     }
                 }
-                v8_st(sb, sum_t);
-                for (int l = 8; l < 8; l++) sb[l % 8] += sb[l];
+                v8_st(sb, v8_fold(sum_t, 8));  /* head sums: lanes [0, 8) */
                 if (own_loop)
                     for (int h = 0; h < 8; h++) sb[h] += wl[h];
             }

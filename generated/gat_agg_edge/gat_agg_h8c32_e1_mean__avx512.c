@@ -223,8 +223,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__avx512(const gk_layer_run *run, siz
                         }
                     }
                 }
-                v16_st(sb, sum_t);
-                for (int l = 8; l < 16; l++) sb[l % 8] += sb[l];
+                v16_st(sb, v16_fold(sum_t, 8));  /* head sums: lanes [0, 8) */
                 if (own_loop)
                     for (int h = 0; h < 8; h++) sb[h] += wl[h];
             }

@@ -184,6 +184,14 @@ GK_INLINE float v8_hsum(v8 a) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+/* lane l < keep: the sum of a's lanes l' = l (mod keep), keep a power of
+ * two: lanes l and l + 4 added, then l and l + 2, ..., down to keep */
+GK_INLINE v8 v8_fold(v8 a, int keep) {
+    if (keep <= 4) a = _mm256_add_ps(a, _mm256_permute2f128_ps(a, a, 1));
+    if (keep <= 2) a = _mm256_add_ps(a, _mm256_permute_ps(a, 0x4E));
+    if (keep <= 1) a = _mm256_add_ps(a, _mm256_permute_ps(a, 0xB1));
+    return a;
+}
 /* One row's four dot products from their lane partials a[0..3]: lane
  * 4q + c holds 128-bit lane q's share of the sum of a[c]'s lanes */
 GK_INLINE v8 v8_dots4_row(const v8 *a) {

@@ -231,6 +231,18 @@ GK_INLINE void v16_gather_pairs(const float *base, v16i idx, v16 *even, v16 *odd
     *odd = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
 }
 GK_INLINE float v16_hsum(v16 a) { return _mm512_reduce_add_ps(a); }
+/* lane l < keep: the sum of a's lanes l' = l (mod keep), keep a power of
+ * two (the head sums of a vector of edge x head lanes): lanes l and
+ * l + 8 added, then l and l + 4, ..., down to keep (lanes past keep hold
+ * partial sums) */
+GK_INLINE v16 v16_fold(v16 a, int keep) {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int half = 8; half >= keep; half /= 2)
+        a = _mm512_add_ps(a, _mm512_permutexvar_ps(
+                                 _mm512_and_si512(_mm512_add_epi32(iota, _mm512_set1_epi32(half)),
+                                                  _mm512_set1_epi32(15)), a));
+    return a;
+}
 /* One row's four dot products from their lane partials a[0..3]: lane
  * 4q + c holds 128-bit lane q's share of the sum of a[c]'s lanes (in-lane
  * unpacks: 6 shuffles, 3 adds) */

@@ -163,6 +163,15 @@ GK_INLINE float v8_hsum(v8 a) {
     float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
     return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
 }
+/* lane l < keep: the sum of a's lanes l' = l (mod keep), keep a power of
+ * two: lanes l and l + 4 added, then l and l + 2, ..., down to keep */
+GK_INLINE v8 v8_fold(v8 a, int keep) {
+    if (keep > 4) return a;
+    v4 s = vaddq_f32(a.lo, a.hi);
+    if (keep <= 2) s = vaddq_f32(s, vextq_f32(s, s, 2));
+    if (keep <= 1) s = vaddq_f32(s, vrev64q_f32(s));
+    return v8_mk(s, s);
+}
 /* One row's four dot products from their lane partials a[0..3]: lane c
  * holds the sum of a[c]'s lanes (pairwise adds) */
 GK_INLINE v4 v4_dots4_row(const v4 *a) {
