@@ -9,6 +9,41 @@
  * range and in pieces (bitwise equal). */
 #include "kernel_harness.h"
 
+/* The edge-feature prepare's bound against float64: UB_h = max_j s_src[j, h]
+ * + Σ_d max(edge_w[d, h]·min_e attr[e, d], edge_w[d, h]·max_e attr[e, d]),
+ * within float rounding (the kernels shift by it: one below a logit could
+ * overflow; a scan that skipped edges would not show in the outputs). */
+static int check_bound(const kh_kernel *k, const kh_case *c, const gk_layer_run *run) {
+    int H = k->heads, D = k->edge_dim, bad = 0;
+    size_t ne = c->v.num_edges;
+    for (int h = 0; h < H && !bad; h++) {
+        double ub = -INFINITY, mag;
+        for (size_t j = 0; j < c->n; j++) {
+            double s = c->t[j * c->ts + (size_t)c->L.col_src + (size_t)h];
+            ub = s > ub ? s : ub;
+        }
+        mag = fabs(ub);
+        for (int d = 0; d < D; d++) {
+            double lo = 0, hi = 0;
+            for (size_t e = 0; e < ne; e++) {
+                double a = c->v.attr[e * (size_t)D + (size_t)d];
+                if (e == 0 || a < lo) lo = a;
+                if (e == 0 || a > hi) hi = a;
+            }
+            double w = c->L.edge_w[d * H + h], u = w * lo, v = w * hi;
+            ub += u > v ? u : v;
+            mag += fabs(u > v ? u : v);
+        }
+        double got = run->node_scratch[h];
+        if (!(fabs(got - ub) <= 1e-6 * (mag + 1e-30))) {
+            printf("FAIL %s: prepare's bound for head %d is %.9g, float64 %.9g\n", k->name, h,
+                   got, ub);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 static int check(const kh_kernel *k, float scale, gk_activation act, int residual,
                  int with_alpha, int kind) {
     kh_case c;
@@ -24,6 +59,7 @@ static int check(const kh_kernel *k, float scale, gk_activation act, int residua
     kh_aggregate_ref(&c, y, a);
     gk_layer_run run = kh_run(&c, with_alpha);
     if (k->prepare) k->prepare(&run, 0, c.n);
+    int bound_bad = k->prepare && k->edge_dim > 0 ? check_bound(k, &c, &run) : 0;
     k->aggregate(&run, 0, c.n);
     double err = kh_err_f(c.y, y, ny), aerr = with_alpha ? kh_err_f(c.alpha, a, na) : 0;
     float *yk = malloc(ny * sizeof *yk);
@@ -39,7 +75,7 @@ static int check(const kh_kernel *k, float scale, gk_activation act, int residua
                aerr, gerr);
     free(t64); free(y); free(a); free(yk); free(yg);
     kh_free(&c);
-    return bad;
+    return bad || bound_bad;
 }
 
 /* Row counts around the kernels' row block (GK_ROW_BLOCK): n = 1, 7, 17

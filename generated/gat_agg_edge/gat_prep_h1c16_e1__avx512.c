@@ -15,20 +15,48 @@ GK_TARGET void gk_f32_gat_prep_h1c16_e1__avx512(const gk_layer_run *run, size_t 
     const float *t = run->t + 16, *attr = run->view->attr;
     const float *ew = run->layer->edge_w;
     float ub[1], lo[1], hi[1];
-    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
-    for (size_t j = 0; j < n; j++)
-        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    {
+        float ub1[1];  /* even and odd nodes apart: two chains of maxima */
+        for (int h = 0; h < 1; h++) ub[h] = ub1[h] = -INFINITY;
+        size_t j = 0;
+        for (; j + 2 <= n; j += 2)
+            for (int h = 0; h < 1; h++) {
+                ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+                ub1[h] = t[(j + 1) * ts + h] > ub1[h] ? t[(j + 1) * ts + h] : ub1[h];
+            }
+        for (int h = 0; h < 1; h++) {
+            if (j < n) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+            ub[h] = ub1[h] > ub[h] ? ub1[h] : ub[h];
+        }
+    }
     for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
     if (ne > 0) {
         for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
         if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            /* four pairs of running extremes: one pair was a chain of
+             * dependent min/max, 4 cycles per vector */
             v16 vlo = v16_set1(INFINITY), vhi = v16_set1(-INFINITY);
+            v16 vlo1 = vlo, vhi1 = vhi, vlo2 = vlo, vhi2 = vhi, vlo3 = vlo, vhi3 = vhi;
             size_t m = ne * 1, q = 0;
+            for (; q + 64 <= m; q += 64) {
+                const v16 a0 = v16_ld(attr + q), a1 = v16_ld(attr + q + 16);
+                const v16 a2 = v16_ld(attr + q + 32), a3 = v16_ld(attr + q + 48);
+                vlo = v16_min(vlo, a0);
+                vhi = v16_max(vhi, a0);
+                vlo1 = v16_min(vlo1, a1);
+                vhi1 = v16_max(vhi1, a1);
+                vlo2 = v16_min(vlo2, a2);
+                vhi2 = v16_max(vhi2, a2);
+                vlo3 = v16_min(vlo3, a3);
+                vhi3 = v16_max(vhi3, a3);
+            }
             for (; q + 16 <= m; q += 16) {
                 v16 a = v16_ld(attr + q);
                 vlo = v16_min(vlo, a);
                 vhi = v16_max(vhi, a);
             }
+            vlo = v16_min(v16_min(vlo, vlo1), v16_min(vlo2, vlo3));
+            vhi = v16_max(v16_max(vhi, vhi1), v16_max(vhi2, vhi3));
             float bl[16], bh[16];
             v16_st(bl, vlo);
             v16_st(bh, vhi);

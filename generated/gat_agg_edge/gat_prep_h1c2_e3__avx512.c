@@ -15,9 +15,20 @@ GK_TARGET void gk_f32_gat_prep_h1c2_e3__avx512(const gk_layer_run *run, size_t b
     const float *t = run->t + 2, *attr = run->view->attr;
     const float *ew = run->layer->edge_w;
     float ub[1], lo[3], hi[3];
-    for (int h = 0; h < 1; h++) ub[h] = -INFINITY;
-    for (size_t j = 0; j < n; j++)
-        for (int h = 0; h < 1; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    {
+        float ub1[1];  /* even and odd nodes apart: two chains of maxima */
+        for (int h = 0; h < 1; h++) ub[h] = ub1[h] = -INFINITY;
+        size_t j = 0;
+        for (; j + 2 <= n; j += 2)
+            for (int h = 0; h < 1; h++) {
+                ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+                ub1[h] = t[(j + 1) * ts + h] > ub1[h] ? t[(j + 1) * ts + h] : ub1[h];
+            }
+        for (int h = 0; h < 1; h++) {
+            if (j < n) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+            ub[h] = ub1[h] > ub[h] ? ub1[h] : ub[h];
+        }
+    }
     for (int d = 0; d < 3; d++) lo[d] = hi[d] = 0.0f;
     if (ne > 0) {
         for (int d = 0; d < 3; d++) lo[d] = hi[d] = attr[d];

@@ -15,20 +15,48 @@ GK_TARGET void gk_f32_gat_prep_h8c16_e1__neon(const gk_layer_run *run, size_t be
     const float *t = run->t + 128, *attr = run->view->attr;
     const float *ew = run->layer->edge_w;
     float ub[8], lo[1], hi[1];
-    for (int h = 0; h < 8; h++) ub[h] = -INFINITY;
-    for (size_t j = 0; j < n; j++)
-        for (int h = 0; h < 8; h++) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+    {
+        float ub1[8];  /* even and odd nodes apart: two chains of maxima */
+        for (int h = 0; h < 8; h++) ub[h] = ub1[h] = -INFINITY;
+        size_t j = 0;
+        for (; j + 2 <= n; j += 2)
+            for (int h = 0; h < 8; h++) {
+                ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+                ub1[h] = t[(j + 1) * ts + h] > ub1[h] ? t[(j + 1) * ts + h] : ub1[h];
+            }
+        for (int h = 0; h < 8; h++) {
+            if (j < n) ub[h] = t[j * ts + h] > ub[h] ? t[j * ts + h] : ub[h];
+            ub[h] = ub1[h] > ub[h] ? ub1[h] : ub[h];
+        }
+    }
     for (int d = 0; d < 1; d++) lo[d] = hi[d] = 0.0f;
     if (ne > 0) {
         for (int d = 0; d < 1; d++) lo[d] = hi[d] = attr[d];
         if (ds == 1) {  /* lane l of a vector holds feature l % D */
+            /* four pairs of running extremes: one pair was a chain of
+             * dependent min/max, 4 cycles per vector */
             v8 vlo = v8_set1(INFINITY), vhi = v8_set1(-INFINITY);
+            v8 vlo1 = vlo, vhi1 = vhi, vlo2 = vlo, vhi2 = vhi, vlo3 = vlo, vhi3 = vhi;
             size_t m = ne * 1, q = 0;
+            for (; q + 32 <= m; q += 32) {
+                const v8 a0 = v8_ld(attr + q), a1 = v8_ld(attr + q + 8);
+                const v8 a2 = v8_ld(attr + q + 16), a3 = v8_ld(attr + q + 24);
+                vlo = v8_min(vlo, a0);
+                vhi = v8_max(vhi, a0);
+                vlo1 = v8_min(vlo1, a1);
+                vhi1 = v8_max(vhi1, a1);
+                vlo2 = v8_min(vlo2, a2);
+                vhi2 = v8_max(vhi2, a2);
+                vlo3 = v8_min(vlo3, a3);
+                vhi3 = v8_max(vhi3, a3);
+            }
             for (; q + 8 <= m; q += 8) {
                 v8 a = v8_ld(attr + q);
                 vlo = v8_min(vlo, a);
                 vhi = v8_max(vhi, a);
             }
+            vlo = v8_min(v8_min(vlo, vlo1), v8_min(vlo2, vlo3));
+            vhi = v8_max(v8_max(vhi, vhi1), v8_max(vhi2, vhi3));
             float bl[8], bh[8];
             v8_st(bl, vlo);
             v8_st(bh, vhi);
