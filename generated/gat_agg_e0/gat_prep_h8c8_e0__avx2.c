@@ -11,12 +11,20 @@ GK_TARGET void gk_f32_gat_prep_h8c8_e0__avx2(const gk_layer_run *run, size_t beg
     const float *t = run->t + 64;
     const float ns = run->layer->info.negative_slope;
     float *dm = run->node_scratch, *pq = run->node_scratch + 16;
-    float d[8];
-    for (int h = 0; h < 8; h++) d[h] = -INFINITY;
-    for (size_t j = 0; j < n; j++)
-        for (int h = 0; h < 8; h++) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+    float d[8], d1[8];  /* even and odd nodes apart: two chains of maxima */
+    for (int h = 0; h < 8; h++) d[h] = d1[h] = -INFINITY;
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2)
+        for (int h = 0; h < 8; h++) {
+            d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+            d1[h] = t[(j + 1) * ts + h] > d1[h] ? t[(j + 1) * ts + h] : d1[h];
+        }
+    for (int h = 0; h < 8; h++) {
+        if (j < n) d[h] = t[j * ts + h] > d[h] ? t[j * ts + h] : d[h];
+        d[h] = d1[h] > d[h] ? d1[h] : d[h];
+    }
     for (int h = 0; h < 16; h++) dm[h] = h < 8 ? d[h] : 0.0f;
-    for (size_t j = 0; j < n; j++)
+    for (j = 0; j < n; j++)
         for (int h = 0; h < 8; h++) {
             float z = t[j * ts + h] - d[h];
             pq[j * 16 + h] = z;
