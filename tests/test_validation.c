@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc_testing.h"
+#include "finite.h"
 #include "loader_check.h"
 
 static const char *fixtures;
@@ -256,6 +257,26 @@ static void validate_before_allocate_contract(void) {
     gk_model_free(m);
 }
 
+/* The NaN/Inf scan behind GK_ENONFINITE (x, edge_attr, named inputs): the
+ * first bad element at every position of arrays around the vector widths
+ * (the per-ISA builds' main loop and tail), and finite extremes (FLT_MAX,
+ * the smallest denormal, -0) never flagged. */
+static void nonfinite_scan_contract(void) {
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    float a[70] = {0};
+    for (size_t n = 0; n <= 70; n++) {
+        for (size_t q = 0; q < n; q++) a[q] = (q % 3 == 0) ? 3.4028235e38f : (q % 3 == 1) ? 1e-45f : -0.0f;
+        CHECK(gk_first_nonfinite(a, n) == n);
+        for (size_t at = 0; at < n; at++) {
+            a[at] = bad[at % 3];
+            if (at + 1 < n) a[n - 1] = NAN;  /* a later one too: the first counts */
+            CHECK(gk_first_nonfinite(a, n) == at);
+            a[at] = 1.0f;
+            if (at + 1 < n) a[n - 1] = 1.0f;
+        }
+    }
+}
+
 static void strerror_contract(void) {
     for (int s = 0; s < GK_STATUS_COUNT; s++)
         CHECK(gk_strerror((gk_status)s) && strncmp(gk_strerror((gk_status)s), "GK_", 3) == 0);
@@ -269,6 +290,7 @@ int main(int argc, char **argv) {
     graph_contract();
     plan_contract();
     validate_before_allocate_contract();
+    nonfinite_scan_contract();
     strerror_contract();
     return check_report("test_validation");
 }

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "finite.h"
 #include "per_isa.h"
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -46,23 +47,11 @@ static gk_status report_bad_index(size_t n, size_t e, const void *edge_index,
     return gk_fail(err, GK_EINDEX, "edge_index has an index outside [0, %zu)", n);
 }
 
-GK_PER_ISA static int all_finite(const float *a, size_t count) {
-    uint32_t any_bad = 0;  /* exponent all ones: inf or NaN */
-    for (size_t k = 0; k < count; k++) {
-        uint32_t bits;
-        memcpy(&bits, &a[k], sizeof bits);
-        any_bad |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-    return !any_bad;
-}
-
 static gk_status check_attr(size_t e, int d, const float *attr, gk_error *err) {
-    if (all_finite(attr, e * (size_t)d)) return GK_OK;
-    for (size_t k = 0; k < e * (size_t)d; k++)
-        if (!isfinite(attr[k]))
-            return gk_fail(err, GK_ENONFINITE, "edge_attr[%zu][%zu] is %f",
-                           k / (size_t)d, k % (size_t)d, (double)attr[k]);
-    return GK_OK;
+    size_t k = gk_first_nonfinite(attr, e * (size_t)d);
+    if (k == e * (size_t)d) return GK_OK;
+    return gk_fail(err, GK_ENONFINITE, "edge_attr[%zu][%zu] is %f", k / (size_t)d,
+                   k % (size_t)d, (double)attr[k]);
 }
 
 /* ---- self loops ----------------------------------------------------------- */

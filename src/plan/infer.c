@@ -1,25 +1,13 @@
 /* gk_infer: the hot path. Checks that are O(1) (or O(N·F) when asked),
  * then each layer's three phases on buffers the plan owns. Allocates
  * nothing, takes no lock, makes no system call. */
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
+#include "finite.h"
 #include "plan.h"
 #include "program_plan.h"
-
-/* Index of the first NaN/Inf in x, or count if none: exponent bits all set. */
-static size_t first_nonfinite(const float *x, size_t count) {
-    const uint32_t *bits = (const uint32_t *)(const void *)x;
-    uint32_t any = 0;
-    for (size_t k = 0; k < count; k++)  /* branch-free so it vectorizes */
-        any |= ((bits[k] & 0x7f800000u) == 0x7f800000u);
-    if (!any) return count;
-    for (size_t k = 0; k < count; k++)
-        if ((bits[k] & 0x7f800000u) == 0x7f800000u) return k;
-    return count;
-}
 
 static gk_status check_call(const gk_plan *p, const gk_graph *g, const float *x,
                             const float *y, gk_error *err) {
@@ -36,7 +24,7 @@ static gk_status check_call(const gk_plan *p, const gk_graph *g, const float *x,
                        "%zu/%zu", g->num_nodes, g->num_edges, p->max_nodes, p->max_edges);
     if (p->options.validate_inputs) {
         size_t f = (size_t)p->model->in_features;
-        size_t bad = first_nonfinite(x, g->num_nodes * f);
+        size_t bad = gk_first_nonfinite(x, g->num_nodes * f);
         if (bad < g->num_nodes * f)
             return gk_fail(err, GK_ENONFINITE, "gk_infer: x[%zu][%zu] is not finite",
                            bad / f, bad % f);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "finite.h"
 #include "graph.h"
 #include "ops.h"
 #include "plan.h"
@@ -150,14 +151,10 @@ static gk_status check_finite(const gk_program *prog, const call *c, gk_error *e
         const gk_tensor *t = c->given[i];
         size_t n = 1;
         for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
-        const uint32_t *bits = t->data;
-        uint32_t any = 0;
-        for (size_t k = 0; k < n; k++) any |= (bits[k] & 0x7f800000u) == 0x7f800000u;
-        if (!any) continue;
-        for (size_t k = 0; k < n; k++)
-            if ((bits[k] & 0x7f800000u) == 0x7f800000u)
-                return gk_fail(err, GK_ENONFINITE, "gk_infer_named: input '%s' element %zu "
-                               "is not finite", in->name, k);
+        size_t k = gk_first_nonfinite(t->data, n);
+        if (k < n)
+            return gk_fail(err, GK_ENONFINITE, "gk_infer_named: input '%s' element %zu "
+                           "is not finite", in->name, k);
     }
     return GK_OK;
 }
