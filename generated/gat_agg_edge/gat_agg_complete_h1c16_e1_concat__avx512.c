@@ -137,7 +137,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_e1_concat__avx512(const gk_layer_ru
                     const size_t js = j0 + 0;
                     v16 z = v16_fma(at_b, ew_t0, v16_add(v16_ld(score + js), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 1, w);
                 }
@@ -149,7 +149,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_e1_concat__avx512(const gk_layer_ru
                     at_c = v16_ld_first(a + kb, n - kb < 16 ? (int)(n - kb) : 16);
                 v16 z = v16_fma(at_c, ew_t0, v16_add(v16_ld(score + j0), d_t));
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 16 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 1);
                 sum_t = v16_add(sum_t, w);
@@ -240,7 +240,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c16_e1_concat__avx512(const gk_layer_ru
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }

@@ -153,7 +153,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c2_e3_concat__neon(const gk_layer_run *
                     z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                     z = v8_fma(v8_gather(a + 2, aidx), ew_t2, z);
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 1, w);
                 }
@@ -166,7 +166,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c2_e3_concat__neon(const gk_layer_run *
                 z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                 z = v8_fma(v8_gather(a + 2, aidx), ew_t2, z);
                 z = v8_max(z, v8_mul(z, slope_t));
-                v8 w = v8_exp(v8_sub(z, shift_t));
+                v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                 if (j0 + 8 > n)  /* lanes past the last source */
                     w = v8_keep_first(w, (int)(n - j0) * 1);
                 sum_t = v8_add(sum_t, w);
@@ -278,7 +278,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c2_e3_concat__neon(const gk_layer_run *
                     z = v4_fma(v4_set1(a_e[2]), ew2, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }

@@ -179,7 +179,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_e1_concat__neon(const gk_layer_run 
                     const size_t js = j0 + 0;
                     v8 z = v8_fma(at_b, ew_t0, v8_add(v8_ld(score + js), d_t));
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 1, w);
                 }
@@ -191,7 +191,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_e1_concat__neon(const gk_layer_run 
                     at_c = v8_ld_first(a + kb, n - kb < 8 ? (int)(n - kb) : 8);
                 v8 z = v8_fma(at_c, ew_t0, v8_add(v8_ld(score + j0), d_t));
                 z = v8_max(z, v8_mul(z, slope_t));
-                v8 w = v8_exp(v8_sub(z, shift_t));
+                v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                 if (j0 + 8 > n)  /* lanes past the last source */
                     w = v8_keep_first(w, (int)(n - j0) * 1);
                 sum_t = v8_add(sum_t, w);
@@ -315,7 +315,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h1c32_e1_concat__neon(const gk_layer_run 
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }

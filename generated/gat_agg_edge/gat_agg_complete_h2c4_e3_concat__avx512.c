@@ -153,7 +153,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_e3_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_fma(v16_gather(a + 2, aidx), ew_t2, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 2, w);
                 }
@@ -165,7 +165,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_e3_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_fma(v16_gather(a + 2, aidx), ew_t2, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 2, w);
                 }
@@ -178,7 +178,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_e3_concat__avx512(const gk_layer_run
                 z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                 z = v16_fma(v16_gather(a + 2, aidx), ew_t2, z);
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 8 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 2);
                 sum_t = v16_add(sum_t, w);
@@ -298,7 +298,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c4_e3_concat__avx512(const gk_layer_run
                     z = v4_fma(v4_set1(a_e[2]), ew2, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }

@@ -148,7 +148,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_e1_concat__avx2(const gk_layer_run *
                     v8 z = v8_fma(v8_perm(at_b, eidx0), ew_t0,
                                       v8_add(v8_ld(score + js * 2), d_t));
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 2, w);
                 }
@@ -157,7 +157,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_e1_concat__avx2(const gk_layer_run *
                     v8 z = v8_fma(v8_perm(at_b, eidx1), ew_t0,
                                       v8_add(v8_ld(score + js * 2), d_t));
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 2, w);
                 }
@@ -171,7 +171,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_e1_concat__avx2(const gk_layer_run *
                 v8 z = v8_fma(v8_perm(at_c, eidx), ew_t0,
                                   v8_add(v8_ld(score + j0 * 2), d_t));
                 z = v8_max(z, v8_mul(z, slope_t));
-                v8 w = v8_exp(v8_sub(z, shift_t));
+                v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                 if (j0 + 4 > n)  /* lanes past the last source */
                     w = v8_keep_first(w, (int)(n - j0) * 2);
                 sum_t = v8_add(sum_t, w);
@@ -271,7 +271,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h2c8_e1_concat__avx2(const gk_layer_run *
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }

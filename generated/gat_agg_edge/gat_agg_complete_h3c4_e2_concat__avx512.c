@@ -155,7 +155,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     w = v16_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
@@ -167,7 +167,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     w = v16_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
@@ -179,7 +179,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     w = v16_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
@@ -191,7 +191,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                     z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
                     z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     w = v16_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
@@ -204,7 +204,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                 z = v16_fma(v16_gather(a + 0, aidx), ew_t0, z);
                 z = v16_fma(v16_gather(a + 1, aidx), ew_t1, z);
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 4 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 4);
                 w = v16_keep_lanes_lt(w, lane_head, 3);
@@ -351,7 +351,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__avx512(const gk_layer_run
                     z = v4_fma(v4_set1(a_e[1]), ew1, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
                 }
             }

@@ -155,7 +155,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                     z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
                     z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     w = v8_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 4, w);
@@ -167,7 +167,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                     z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
                     z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     w = v8_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 4, w);
@@ -179,7 +179,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                     z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
                     z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     w = v8_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 4, w);
@@ -191,7 +191,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                     z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
                     z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                     z = v8_max(z, v8_mul(z, slope_t));
-                    v8 w = v8_exp(v8_sub(z, shift_t));
+                    v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                     w = v8_keep_lanes_lt(w, lane_head, 3);
                     sum_t = v8_add(sum_t, w);
                     v8_st(w_r + js * 4, w);
@@ -204,7 +204,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                 z = v8_fma(v8_gather(a + 0, aidx), ew_t0, z);
                 z = v8_fma(v8_gather(a + 1, aidx), ew_t1, z);
                 z = v8_max(z, v8_mul(z, slope_t));
-                v8 w = v8_exp(v8_sub(z, shift_t));
+                v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                 if (j0 + 2 > n)  /* lanes past the last source */
                     w = v8_keep_first(w, (int)(n - j0) * 4);
                 w = v8_keep_lanes_lt(w, lane_head, 3);
@@ -351,7 +351,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h3c4_e2_concat__neon(const gk_layer_run *
                     z = v4_fma(v4_set1(a_e[1]), ew1, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
                 }
             }

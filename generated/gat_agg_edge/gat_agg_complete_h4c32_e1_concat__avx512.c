@@ -186,7 +186,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                     v16 z = v16_fma(v16_perm(at_b, eidx0), ew_t0,
                                       v16_add(v16_ld(score + js * 4), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
                 }
@@ -195,7 +195,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                     v16 z = v16_fma(v16_perm(at_b, eidx1), ew_t0,
                                       v16_add(v16_ld(score + js * 4), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
                 }
@@ -204,7 +204,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                     v16 z = v16_fma(v16_perm(at_b, eidx2), ew_t0,
                                       v16_add(v16_ld(score + js * 4), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
                 }
@@ -213,7 +213,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                     v16 z = v16_fma(v16_perm(at_b, eidx3), ew_t0,
                                       v16_add(v16_ld(score + js * 4), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 4, w);
                 }
@@ -227,7 +227,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                 v16 z = v16_fma(v16_perm(at_c, eidx), ew_t0,
                                   v16_add(v16_ld(score + j0 * 4), d_t));
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 4 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 4);
                 sum_t = v16_add(sum_t, w);
@@ -360,7 +360,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h4c32_e1_concat__avx512(const gk_layer_ru
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }

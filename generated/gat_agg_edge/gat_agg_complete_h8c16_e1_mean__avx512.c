@@ -156,7 +156,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx0), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -165,7 +165,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx1), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -174,7 +174,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx2), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -183,7 +183,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx3), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -192,7 +192,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx4), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -201,7 +201,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx5), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -210,7 +210,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx6), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -219,7 +219,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     v16 z = v16_fma(v16_perm(at_b, eidx7), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -233,7 +233,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                 v16 z = v16_fma(v16_perm(at_c, eidx), ew_t0,
                                   v16_add(v16_ld(score + j0 * 8), d_t));
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 2 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 8);
                 sum_t = v16_add(sum_t, w);
@@ -378,7 +378,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c16_e1_mean__avx512(const gk_layer_run 
                     z = v8_fma(v8_set1(a_e[0]), ew0, z);
                     z = v8_max(z, v8_mul(z, slope));
                     float wa[8];
-                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    v8_st(wa, v8_exp_nonpos(v8_sub(z, shift)));
                     for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }

@@ -190,7 +190,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx0), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -199,7 +199,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx1), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -208,7 +208,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx2), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -217,7 +217,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx3), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -226,7 +226,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx4), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -235,7 +235,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx5), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -244,7 +244,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx6), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -253,7 +253,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     v16 z = v16_fma(v16_perm(at_b, eidx7), ew_t0,
                                       v16_add(v16_ld(score + js * 8), d_t));
                     z = v16_max(z, v16_mul(z, slope_t));
-                    v16 w = v16_exp(v16_sub(z, shift_t));
+                    v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                     sum_t = v16_add(sum_t, w);
                     v16_st(w_r + js * 8, w);
                 }
@@ -267,7 +267,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                 v16 z = v16_fma(v16_perm(at_c, eidx), ew_t0,
                                   v16_add(v16_ld(score + j0 * 8), d_t));
                 z = v16_max(z, v16_mul(z, slope_t));
-                v16 w = v16_exp(v16_sub(z, shift_t));
+                v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                 if (j0 + 2 > n)  /* lanes past the last source */
                     w = v16_keep_first(w, (int)(n - j0) * 8);
                 sum_t = v16_add(sum_t, w);
@@ -369,7 +369,7 @@ GK_TARGET void gk_f32_gat_agg_complete_h8c8_e1_concat__avx512(const gk_layer_run
                     z = v8_fma(v8_set1(a_e[0]), ew0, z);
                     z = v8_max(z, v8_mul(z, slope));
                     float wa[8];
-                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    v8_st(wa, v8_exp_nonpos(v8_sub(z, shift)));
                     for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }

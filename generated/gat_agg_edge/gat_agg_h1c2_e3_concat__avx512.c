@@ -119,7 +119,7 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, si
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 1]), ew1, z);
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 2]), ew2, z);
                 z = v4_max(z, v4_mul(z, slope));
-                v4_st(wl, v4_exp(v4_sub(z, shift)));
+                v4_st(wl, v4_exp_nonpos(v4_sub(z, shift)));
             }
             float sb[16];
             v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero();
@@ -142,7 +142,7 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, si
                         z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
                         z = v16_fma(v16_gather(attr + (size_t)c0 * ds + 2, aidx), ew_t2, z);
                         z = v16_max(z, v16_mul(z, slope_t));
-                        v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
+                        v16 w = v16_keep_first(v16_exp_nonpos(v16_sub(z, shift_t)), (cnt - k0) * 1 < 16 ? (cnt - k0) * 1 : 16);
                         sum_t = v16_add(sum_t, w);
                         v16_st(wb + k0 * 1, w);
                     }
@@ -206,7 +206,7 @@ GK_TARGET void gk_f32_gat_agg_h1c2_e3_concat__avx512(const gk_layer_run *run, si
                     z = v4_fma(v4_set1(a_e[2]), ew2, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 1; h++) run->alpha[(size_t)e * 1 + h] = wa[h] / sb[h];
                 }
             }

@@ -115,7 +115,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
                 v4 z = v4_add(v4_ld(t_i + 32), d);
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                v4_st(wl, v4_exp(v4_sub(z, shift)));
+                v4_st(wl, v4_exp_nonpos(v4_sub(z, shift)));
             }
             float sb[8];
             v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
@@ -140,7 +140,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_gather(t + 32, idx), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 2 < 8 ? (cnt - k0) * 2 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 2, w);
                     }
@@ -221,7 +221,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx2(const gk_layer_run *run, size_
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }

@@ -107,7 +107,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
                 v4 z = v4_add(v4_ld(t_i + 32), d);
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                v4_st(wl, v4_exp(v4_sub(z, shift)));
+                v4_st(wl, v4_exp_nonpos(v4_sub(z, shift)));
             }
             float sb[16];
             v16 acc0_0_0 = v16_zero();
@@ -132,7 +132,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
                         v16 z = v16_add(v16_gather(t + 32, idx), d_t);
                         z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
                         z = v16_max(z, v16_mul(z, slope_t));
-                        v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
+                        v16 w = v16_keep_first(v16_exp_nonpos(v16_sub(z, shift_t)), (cnt - k0) * 2 < 16 ? (cnt - k0) * 2 : 16);
                         sum_t = v16_add(sum_t, w);
                         v16_st(wb + k0 * 2, w);
                     }
@@ -203,7 +203,7 @@ GK_TARGET void gk_f32_gat_agg_h2c16_e1_mean__avx512(const gk_layer_run *run, siz
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 2; h++) run->alpha[(size_t)e * 2 + h] = wa[h] / sb[h];
                 }
             }

@@ -148,7 +148,7 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__neon(const gk_layer_run *run, size_t
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 1]), ew1, z);
                 z = v4_max(z, v4_mul(z, slope));
-                v4_st(wl, v4_exp(v4_sub(z, shift)));
+                v4_st(wl, v4_exp_nonpos(v4_sub(z, shift)));
             }
             float sb[8];
             v1 acc0_0_0 = v1_zero(), acc0_0_1 = v1_zero(), acc0_0_2 = v1_zero(), acc0_0_3 = v1_zero(), acc0_0_4 = v1_zero();
@@ -169,7 +169,7 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__neon(const gk_layer_run *run, size_t
                         z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
                         z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         w = v8_keep_lanes_lt(w, lane_head, 3);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 4, w);
@@ -184,7 +184,7 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__neon(const gk_layer_run *run, size_t
                         z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 0, aidx), ew_t0, z);
                         z = v8_fma(v8_gather(attr + (size_t)c0 * ds + 1, aidx), ew_t1, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
                         w = v8_keep_lanes_lt(w, lane_head, 3);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 4, w);
@@ -288,7 +288,7 @@ GK_TARGET void gk_f32_gat_agg_h3c5_e2_mean__neon(const gk_layer_run *run, size_t
                     z = v4_fma(v4_set1(a_e[1]), ew1, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 3; h++) run->alpha[(size_t)e * 3 + h] = wa[h] / sb[h];
                 }
             }

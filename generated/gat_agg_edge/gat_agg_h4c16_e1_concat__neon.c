@@ -195,7 +195,7 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__neon(const gk_layer_run *run, siz
                 v4 z = v4_add(v4_ld(t_i + 64), d);
                 z = v4_fma(v4_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v4_max(z, v4_mul(z, slope));
-                v4_st(wl, v4_exp(v4_sub(z, shift)));
+                v4_st(wl, v4_exp_nonpos(v4_sub(z, shift)));
             }
             float sb[8];
             v4 acc0_0_0 = v4_zero(), acc0_0_1 = v4_zero(), acc0_0_2 = v4_zero(), acc0_0_3 = v4_zero();
@@ -221,7 +221,7 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__neon(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 4, w);
                     }
@@ -238,7 +238,7 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__neon(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld_parts2(s0, s1), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 4 < 8 ? (cnt - k0) * 4 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 4, w);
                     }
@@ -349,7 +349,7 @@ GK_TARGET void gk_f32_gat_agg_h4c16_e1_concat__neon(const gk_layer_run *run, siz
                     z = v4_fma(v4_set1(a_e[0]), ew0, z);
                     z = v4_max(z, v4_mul(z, slope));
                     float wa[4];
-                    v4_st(wa, v4_exp(v4_sub(z, shift)));
+                    v4_st(wa, v4_exp_nonpos(v4_sub(z, shift)));
                     for (int h = 0; h < 4; h++) run->alpha[(size_t)e * 4 + h] = wa[h] / sb[h];
                 }
             }

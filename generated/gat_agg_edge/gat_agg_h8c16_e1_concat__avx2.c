@@ -195,7 +195,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                 v8 z = v8_add(v8_ld(t_i + 128), d);
                 z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                v8_st(wl, v8_exp(v8_sub(z, shift)));
+                v8_st(wl, v8_exp_nonpos(v8_sub(z, shift)));
             }
             float sb[8];
             v8 acc0_0_0 = v8_zero(), acc0_0_1 = v8_zero();
@@ -220,7 +220,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -236,7 +236,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -319,7 +319,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -335,7 +335,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -420,7 +420,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__avx2(const gk_layer_run *run, siz
                     z = v8_fma(v8_set1(a_e[0]), ew0, z);
                     z = v8_max(z, v8_mul(z, slope));
                     float wa[8];
-                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    v8_st(wa, v8_exp_nonpos(v8_sub(z, shift)));
                     for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }

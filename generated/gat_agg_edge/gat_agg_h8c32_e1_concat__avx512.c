@@ -195,7 +195,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
                 v8 z = v8_add(v8_ld(t_i + 256), d);
                 z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                v8_st(wl, v8_exp(v8_sub(z, shift)));
+                v8_st(wl, v8_exp_nonpos(v8_sub(z, shift)));
             }
             float sb[16];
             v16 acc0_0_0 = v16_zero(), acc0_0_1 = v16_zero();
@@ -225,7 +225,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
                         v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
                         z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
                         z = v16_max(z, v16_mul(z, slope_t));
-                        v16 w = v16_exp(v16_sub(z, shift_t));
+                        v16 w = v16_exp_nonpos(v16_sub(z, shift_t));
                         sum_t = v16_add(sum_t, w);
                         v16_st(wb + k0 * 8, w);
                     }
@@ -242,7 +242,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
                         v16 z = v16_add(v16_ld_parts2(s0, s1), d_t);
                         z = v16_fma(v16_perm(at_c, eidx), ew_t0, z);
                         z = v16_max(z, v16_mul(z, slope_t));
-                        v16 w = v16_keep_first(v16_exp(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
+                        v16 w = v16_keep_first(v16_exp_nonpos(v16_sub(z, shift_t)), (cnt - k0) * 8 < 16 ? (cnt - k0) * 8 : 16);
                         sum_t = v16_add(sum_t, w);
                         v16_st(wb + k0 * 8, w);
                     }
@@ -377,7 +377,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_concat__avx512(const gk_layer_run *run, s
                     z = v8_fma(v8_set1(a_e[0]), ew0, z);
                     z = v8_max(z, v8_mul(z, slope));
                     float wa[8];
-                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    v8_st(wa, v8_exp_nonpos(v8_sub(z, shift)));
                     for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }

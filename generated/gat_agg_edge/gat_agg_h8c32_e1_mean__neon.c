@@ -211,7 +211,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                 v8 z = v8_add(v8_ld(t_i + 256), d);
                 z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
                 z = v8_max(z, v8_mul(z, slope));
-                v8_st(wl, v8_exp(v8_sub(z, shift)));
+                v8_st(wl, v8_exp_nonpos(v8_sub(z, shift)));
             }
             float sb[8];
             v4 acc0_0_0 = v4_zero(), acc0_0_1 = v4_zero(), acc0_0_2 = v4_zero(), acc0_0_3 = v4_zero(), acc0_0_4 = v4_zero(), acc0_0_5 = v4_zero(), acc0_0_6 = v4_zero(), acc0_0_7 = v4_zero();
@@ -234,7 +234,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -250,7 +250,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -343,7 +343,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -359,7 +359,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -450,7 +450,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -466,7 +466,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -557,7 +557,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_exp(v8_sub(z, shift_t));
+                        v8 w = v8_exp_nonpos(v8_sub(z, shift_t));
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -573,7 +573,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                         v8 z = v8_add(v8_ld(s0), d_t);
                         z = v8_fma(v8_perm(at_c, eidx), ew_t0, z);
                         z = v8_max(z, v8_mul(z, slope_t));
-                        v8 w = v8_keep_first(v8_exp(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
+                        v8 w = v8_keep_first(v8_exp_nonpos(v8_sub(z, shift_t)), (cnt - k0) * 8 < 8 ? (cnt - k0) * 8 : 8);
                         sum_t = v8_add(sum_t, w);
                         v8_st(wb + k0 * 8, w);
                     }
@@ -670,7 +670,7 @@ GK_TARGET void gk_f32_gat_agg_h8c32_e1_mean__neon(const gk_layer_run *run, size_
                     z = v8_fma(v8_set1(a_e[0]), ew0, z);
                     z = v8_max(z, v8_mul(z, slope));
                     float wa[8];
-                    v8_st(wa, v8_exp(v8_sub(z, shift)));
+                    v8_st(wa, v8_exp_nonpos(v8_sub(z, shift)));
                     for (int h = 0; h < 8; h++) run->alpha[(size_t)e * 8 + h] = wa[h] / sb[h];
                 }
             }

@@ -196,7 +196,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
             } else {  /* a later block: rescale the row so far if a head's max grew */
                 const v8 mn = v8_max(bm, mv);
                 if (GK_UNLIKELY(v8_hsum(v8_gtsel(mn, mv, v8_set1(1.0f), v8_zero())) > 0.0f)) {
-                    const v8 fac = v8_exp(v8_sub(mv, mn));
+                    const v8 fac = v8_exp_nonpos(v8_sub(mv, mn));
                     float ff[8];
                     v8_st(ff, fac);
                     sv = v8_mul(sv, fac);
@@ -209,7 +209,7 @@ GK_TARGET void gk_f32_gatv2_agg_h2c4_e1_concat__neon(const gk_layer_run *run, si
             }
             v8 bs = v8_zero();
             for (int q = 0; q < nl; q += 8) {
-                v8 w = v8_exp(v8_sub(v8_ld(lb + q), mv));
+                v8 w = v8_exp_nonpos(v8_sub(v8_ld(lb + q), mv));
                 if (nl - q < 8) w = v8_keep_first(w, nl - q);
                 bs = v8_add(bs, w);
                 v8_st(lb + q, w);

@@ -366,7 +366,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e0_concat__avx512(const gk_layer_run *run,
             } else {  /* a later block: rescale the row so far if a head's max grew */
                 const v16 mn = v16_max(bm, mv);
                 if (GK_UNLIKELY(v16_hsum(v16_gtsel(mn, mv, v16_set1(1.0f), v16_zero())) > 0.0f)) {
-                    const v16 fac = v16_exp(v16_sub(mv, mn));
+                    const v16 fac = v16_exp_nonpos(v16_sub(mv, mn));
                     float ff[16];
                     v16_st(ff, fac);
                     sv = v16_mul(sv, fac);
@@ -383,7 +383,7 @@ GK_TARGET void gk_f32_gatv2_agg_h4c16_e0_concat__avx512(const gk_layer_run *run,
             }
             v16 bs = v16_zero();
             for (int q = 0; q < nl; q += 16) {
-                v16 w = v16_exp(v16_sub(v16_ld(lb + q), mv));
+                v16 w = v16_exp_nonpos(v16_sub(v16_ld(lb + q), mv));
                 if (nl - q < 16) w = v16_keep_first(w, nl - q);
                 bs = v16_add(bs, w);
                 v16_st(lb + q, w);

@@ -32,10 +32,12 @@ GK_INLINE v8 v8_abs(v8 a) {
 }
 /* exp(x): x = n·ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial
  * (near-minimax for relative error, 2e-9; Horner, six FMAs); x clamped to
- * [-87, 88] (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
+ * -87 below (exp(-87) = 1.6e-38 stands in for anything smaller). _nonpos
+ * takes x <= 88 as given (the kernels' shifted logits are <= 0 up to
+ * rounding: one operation fewer), _exp clamps it there. Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
-GK_INLINE v8 v8_exp(v8 x) {
-    x = _mm256_max_ps(_mm256_set1_ps(-87.0f), _mm256_min_ps(_mm256_set1_ps(88.0f), x));  /* NaN stays NaN */
+GK_INLINE v8 v8_exp_nonpos(v8 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);  /* NaN stays NaN */
     v8 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v8 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -49,6 +51,8 @@ GK_INLINE v8 v8_exp(v8 x) {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
+/* exp(x) for any x: clamped to 88 above (exp_nonpos does the rest) */
+GK_INLINE v8 v8_exp(v8 x) { return v8_exp_nonpos(_mm256_min_ps(_mm256_set1_ps(88.0f), x)); }
 /* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
  * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
  * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then
@@ -93,10 +97,12 @@ GK_INLINE v4 v4_abs(v4 a) {
 }
 /* exp(x): x = n·ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial
  * (near-minimax for relative error, 2e-9; Horner, six FMAs); x clamped to
- * [-87, 88] (exp(-87) = 1.6e-38 stands in for anything smaller). Max relative error
+ * -87 below (exp(-87) = 1.6e-38 stands in for anything smaller). _nonpos
+ * takes x <= 88 as given (the kernels' shifted logits are <= 0 up to
+ * rounding: one operation fewer), _exp clamps it there. Max relative error
  * measured by tests/test_kernels_exp.c, see docs/codegen.md. */
-GK_INLINE v4 v4_exp(v4 x) {
-    x = _mm_max_ps(_mm_set1_ps(-87.0f), _mm_min_ps(_mm_set1_ps(88.0f), x));  /* NaN stays NaN */
+GK_INLINE v4 v4_exp_nonpos(v4 x) {
+    x = _mm_max_ps(_mm_set1_ps(-87.0f), x);  /* NaN stays NaN */
     v4 n = _mm_round_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v4 r = _mm_fnmadd_ps(n, _mm_set1_ps(0.693359375f), x);
     r = _mm_fnmadd_ps(n, _mm_set1_ps(-2.12194440e-4f), r);
@@ -110,6 +116,8 @@ GK_INLINE v4 v4_exp(v4 x) {
     __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
     return _mm_mul_ps(p, _mm_castsi128_ps(e));
 }
+/* exp(x) for any x: clamped to 88 above (exp_nonpos does the rest) */
+GK_INLINE v4 v4_exp(v4 x) { return v4_exp_nonpos(_mm_min_ps(_mm_set1_ps(88.0f), x)); }
 /* expm1(x) for x <= 0 (ELU's negative side), relative error <= 1e-6 all
  * the way to 0 (exp(x) - 1 loses it there): x = n·ln2 + r, |r| <= ln2/2,
  * n in [-25, 0] (x clamped to -17.5: expm1 rounds to -1 below), then

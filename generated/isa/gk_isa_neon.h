@@ -29,9 +29,10 @@ GK_INLINE v4 v4_fma(v4 a, v4 b, v4 c) { return vfmaq_f32(c, a, b); }
 /* a > b ? x : y, lane by lane */
 GK_INLINE v4 v4_gtsel(v4 a, v4 b, v4 x, v4 y) { return vbslq_f32(vcgtq_f32(a, b), x, y); }
 GK_INLINE v4 v4_abs(v4 a) { return vabsq_f32(a); }
-/* exp(x): the x86 layers' polynomial, step for step (see avx2.h.j2) */
-GK_INLINE v4 v4_exp(v4 x) {
-    x = v4_max(vdupq_n_f32(-87.0f), v4_min(vdupq_n_f32(88.0f), x));  /* NaN stays NaN */
+/* exp(x) for x <= 88 (_nonpos) and any x (_exp): the x86 layers'
+ * polynomial, step for step (see avx2.h.j2) */
+GK_INLINE v4 v4_exp_nonpos(v4 x) {
+    x = v4_max(vdupq_n_f32(-87.0f), x);  /* NaN stays NaN */
     v4 n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
     v4 r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
     r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
@@ -45,6 +46,8 @@ GK_INLINE v4 v4_exp(v4 x) {
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }
+/* exp(x) for any x: clamped to 88 above (exp_nonpos does the rest) */
+GK_INLINE v4 v4_exp(v4 x) { return v4_exp_nonpos(v4_min(vdupq_n_f32(88.0f), x)); }
 /* expm1(x) for x <= 0: the x86 layers' polynomial (see avx2.h.j2) */
 GK_INLINE v4 v4_expm1_neg(v4 x) {
     x = v4_max(vdupq_n_f32(-17.5f), x);  /* NaN stays NaN */
@@ -82,6 +85,7 @@ GK_INLINE v8 v8_gtsel(v8 a, v8 b, v8 x, v8 y) {
 }
 GK_INLINE v8 v8_abs(v8 a) { return v8_mk(v4_abs(a.lo), v4_abs(a.hi)); }
 GK_INLINE v8 v8_exp(v8 a) { return v8_mk(v4_exp(a.lo), v4_exp(a.hi)); }
+GK_INLINE v8 v8_exp_nonpos(v8 a) { return v8_mk(v4_exp_nonpos(a.lo), v4_exp_nonpos(a.hi)); }
 GK_INLINE v8 v8_expm1_neg(v8 a) { return v8_mk(v4_expm1_neg(a.lo), v4_expm1_neg(a.hi)); }
 typedef float v1;
 GK_INLINE v1 v1_ld(const float *p) { return *p; }
