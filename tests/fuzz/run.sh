@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets (clang, ASan+UBSan) and run each for SECONDS.
 #   tests/fuzz/run.sh SECONDS [TARGET ...]
-# CI runs 30 s per target; a longer local run, e.g. an hour each:
+# CI runs 20 s per target; a longer local run, e.g. an hour each:
 #   tests/fuzz/run.sh 3600
 # Corpora grow in build-fuzz/corpus/<target> (seeded from tests/fixtures by
 # make_seeds.py, kept between runs); crashes land in build-fuzz/crashes/.
