@@ -136,7 +136,11 @@ gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
  * edge_index[1] = target i, stored as two rows of num_edges indices
  * (a [2, E] C-contiguous array). edge_attr is [E, D] float32 or NULL; it is
  * required when the model has edge_dim > 0. Validates every index and every
- * feature (finite), then builds CSR by target once. Allocates nothing. */
+ * feature (finite), then builds CSR by target once. Allocates nothing.
+ * A COO that lists the complete graph in the order gk_graph_set_complete
+ * describes (target by target, sources ascending), or without edge
+ * features source by source (adj.nonzero()'s order), is recognised in one
+ * read and built as gk_graph_set_complete builds it. */
 gk_status gk_graph_set_coo(gk_graph *graph, size_t num_nodes, size_t num_edges,
                            const void *edge_index, gk_index_type index_type,
                            const float *edge_attr, gk_error *err);

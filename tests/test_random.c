@@ -254,7 +254,14 @@ typedef struct rand_graph {
     gk_index_type index_type;
     void *edge_index;             /* [2, E] int32 or int64    */
     int complete;                 /* 0: a COO; 1: complete; 2: with loops */
+    int via;                      /* a complete graph given by VIA_* */
 } rand_graph;
+
+/* How a complete graph reaches the library: gk_graph_set_complete, or its
+ * canonical COO through gk_graph_set_coo (target-major; source-major, the
+ * same pairs, only without edge features), or that COO with its last edge
+ * moved to another source or target (not complete: the full build). */
+enum { VIA_SET_COMPLETE, VIA_COO, VIA_COO_SOURCE_MAJOR, VIA_COO_NEAR_COMPLETE };
 
 /* Reorder the edges by target, stably (insertion sort: E is small). */
 static void sort_by_target(rand_graph *g)
@@ -284,6 +291,8 @@ static int random_graph(rand_graph *g, int F, int D)
     g->complete = rng_int(0, 5) == 0 ? rng_int(1, 2) : 0;
     if (g->complete)  /* target-major, sources ascending: set_complete's order */
         g->E = g->complete == 2 ? g->N * g->N : g->N * (g->N - 1);
+    g->via = g->complete ? rng_int(VIA_SET_COMPLETE, VIA_COO_NEAR_COMPLETE) : VIA_SET_COMPLETE;
+    if (g->via == VIA_COO_SOURCE_MAJOR && D > 0) g->via = VIA_COO;
     g->D = D;
     g->index_type = rng_int(0, 1) ? GK_INDEX_I64 : GK_INDEX_I32;
     size_t E = g->E, N = g->N;
@@ -303,6 +312,15 @@ static int random_graph(rand_graph *g, int F, int D)
         size_t per_row = g->complete == 2 ? N : N - 1, i = e / per_row, j = e % per_row;
         g->dst[e] = (int64_t)i;
         g->src[e] = (int64_t)(g->complete == 1 && j >= i ? j + 1 : j);
+        if (g->via == VIA_COO_SOURCE_MAJOR) {  /* edge i -> j: the same pairs */
+            int64_t s = g->src[e];
+            g->src[e] = g->dst[e];
+            g->dst[e] = s;
+        }
+    }
+    if (g->via == VIA_COO_NEAR_COMPLETE && E >= 2) {  /* its source, or its target */
+        if (rng_int(0, 1)) g->src[E - 1] = g->src[E - 2];
+        else g->dst[E - 1] = g->dst[E - 1] - 1;
     }
     for (size_t e = 0; e < E && !g->complete; e++) {
         int r = rng_int(0, 9);
@@ -439,7 +457,8 @@ enum {
     COV_ACT0, /* + gk_activation */
     COV_LAYERS1 = COV_ACT0 + 4, COV_LAYERS2, COV_LAYERS3,
     COV_N1 = COV_LAYERS1 + 3, COV_E0, COV_I32, COV_DUP, COV_SELF_LOOP,
-    COV_ISOLATED, COV_ATT_X50, COV_SORTED, COV_COMPLETE, COV_COMPLETE_LOOPS, COV_COUNT
+    COV_ISOLATED, COV_ATT_X50, COV_SORTED, COV_COMPLETE, COV_COMPLETE_LOOPS,
+    COV_COMPLETE_COO, COV_COMPLETE_SOURCE_MAJOR, COV_NEAR_COMPLETE, COV_COUNT
 };
 static const char *COV_NAMES[COV_COUNT] = {
     "GATConv", "GATv2Conv", "GATv2 shared", "mean heads", "no self loops",
@@ -448,7 +467,8 @@ static const char *COV_NAMES[COV_COUNT] = {
     "act none", "act elu", "act relu", "act leaky_relu", "1 layer",
     "2 layers", "3 layers", "N=1", "E=0", "int32 index", "duplicates",
     "input self loops", "isolated nodes", "att x50", "sorted by target",
-    "complete", "complete with loops"};
+    "complete", "complete with loops", "complete as COO",
+    "complete as source-major COO", "complete but one edge"};
 static long coverage[COV_COUNT];
 
 static void count_coverage(const rand_model *m, const rand_graph *g,
@@ -475,6 +495,9 @@ static void count_coverage(const rand_model *m, const rand_graph *g,
     coverage[COV_ATT_X50] += att_scale > 1.0f;
     coverage[COV_COMPLETE] += g->complete == 1;
     coverage[COV_COMPLETE_LOOPS] += g->complete == 2;
+    coverage[COV_COMPLETE_COO] += g->complete && g->via == VIA_COO;
+    coverage[COV_COMPLETE_SOURCE_MAJOR] += g->complete && g->via == VIA_COO_SOURCE_MAJOR;
+    coverage[COV_NEAR_COMPLETE] += g->complete && g->via == VIA_COO_NEAR_COMPLETE;
     int dup = 0, loop = 0, sorted = !g->complete && g->E > 1;
     size_t touched = 0;
     for (size_t e = 1; e < g->E; e++) sorted &= g->dst[e] >= g->dst[e - 1];
@@ -503,7 +526,7 @@ static size_t NUM_ISAS;
 static void describe(const rand_model *m, const rand_graph *g)
 {
     printf("    model: %s\n", m->json);
-    printf("    graph: N=%zu E=%zu D=%d index=%s%s edges:", g->N, g->E, g->D,
+    printf("    graph: N=%zu E=%zu D=%d via=%d index=%s%s edges:", g->N, g->E, g->D, g->via,
            g->index_type == GK_INDEX_I64 ? "i64" : "i32",
            g->complete ? (g->complete == 2 ? " complete+loops" : " complete") : "");
     for (size_t e = 0; e < g->E && e < 40; e++)
@@ -564,7 +587,7 @@ static int run_seed(uint64_t seed, double *worst, int *skipped_isa)
             continue;
         }
         const char *stage = "gk_plan_create";
-        if (st == GK_OK && g.complete) {
+        if (st == GK_OK && g.complete && g.via == VIA_SET_COMPLETE) {
             stage = "gk_graph_set_complete";
             st = gk_graph_create(model, g.N, g.E, &graph, &err);
             if (st == GK_OK)

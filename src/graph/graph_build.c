@@ -11,7 +11,9 @@
  * targets (PyG's usual order, and every dense or top-k builder's) make each
  * CSR row a block of the input, found by binary search and copied whole;
  * other orders take a counting sort. A declared complete graph reads no
- * indices at all, and rewrites none when its node count is unchanged. */
+ * indices at all, and rewrites none when its node count is unchanged; a
+ * COO of the complete graph in its canonical order is recognised by one
+ * read and built the same way (no index copied). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -169,6 +171,8 @@ static void finish_view(gk_graph *g, gk_graph_view *v, size_t n, int canonical) 
 }
 
 
+static void fill_complete(gk_graph *g, size_t n, int self_loops, const float *edge_attr);
+
 #define INDEX_T int32_t
 #define PASS(name) name##_i32
 #include "graph_coo_passes.inc"
@@ -212,6 +216,23 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
     }
     gk_status st = check_sizes(g, "gk_graph_set_coo", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
+    int loops = -1;  /* the complete graph's canonical COO: with loops (1), without (0) */
+    if (n >= 2 && (e == n * n || e == n * (n - 1))) loops = e == n * n;
+    for (int source_major = 0; loops >= 0 && source_major < 2; source_major++) {
+        /* source by source lists each edge feature in another row: only
+         * without them */
+        if (source_major && g->edge_dim > 0) break;
+        int canonical = type == GK_INDEX_I64
+            ? complete_canonical_i64(edge_index, (const int64_t *)edge_index + e, n, loops,
+                                     source_major)
+            : complete_canonical_i32(edge_index, (const int32_t *)edge_index + e, n, loops,
+                                     source_major);
+        if (canonical) {
+            fill_complete(g, n, loops, edge_attr);
+            gk_ok(err);
+            return GK_OK;
+        }
+    }
     coo_summary sum = {0, 1, 0};
     if (e > 0 && type == GK_INDEX_I64)
         scan_i64(edge_index, (const int64_t *)edge_index + e, e, n, &sum);
@@ -334,6 +355,16 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
     size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
     gk_status st = check_sizes(g, "gk_graph_set_complete", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
+    fill_complete(g, n, self_loops, edge_attr);
+    gk_ok(err);
+    return GK_OK;
+}
+
+/* The checked complete graph of n nodes (self_loops: the input lists each
+ * node's own loop) into every view: gk_graph_set_complete, and
+ * gk_graph_set_coo given the canonical COO of one. */
+static void fill_complete(gk_graph *g, size_t n, int self_loops, const float *edge_attr) {
+    size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
     for (int k = 0; k < g->num_views; k++) {
         gk_graph_view *v = &g->views[k];
         size_t key = complete_key(v, n, self_loops);
@@ -350,6 +381,4 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
     }
     g->num_nodes = n;
     g->num_edges = e;
-    gk_ok(err);
-    return GK_OK;
 }
