@@ -275,6 +275,22 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__neon(const gk_layer_run *run, siz
     const int32_t own_loop = run->view->add_self_loops ? 1 : 0;
     for (size_t i0 = begin; i0 < end; i0 += 16) {
         const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* The block's own loops first, 1 row(s) x 8 heads per vector,
+         * the same steps lane for lane as a chunk's (the same bits): one
+         * row's 8 heads in a vector of their own were a latency chain per
+         * row, about a sixth of the kernel. Lanes past nr repeat row nr - 1. */
+        float wlb[16 * 8];  /* [row][head] */
+        for (int r0 = 0; own_loop && r0 < nr; r0 += 1) {
+            const size_t o0 = i0 + (size_t)(r0 + 0 < nr ? r0 + 0 : nr - 1);
+            const v8 d_v = v8_ld(t + o0 * ts + 136);
+            v8 z = v8_add(v8_ld(t + o0 * ts + 128), d_v);
+            v8 shift_v = v8_add(d_v, ub_t);
+            shift_v = v8_max(shift_v, v8_mul(shift_v, slope_t));
+            /* the loop edges' feature 0, one per row's head lanes */
+            z = v8_fma(v8_set1(attr[(size_t)(row_ptr[o0 + 1] - 1) * ds + 0]), ew_t0, z);
+            z = v8_max(z, v8_mul(z, slope_t));
+            v8_st(wlb + r0 * 8, v8_exp_nonpos(v8_sub(z, shift_v)));
+        }
         for (int r = 0; r < nr; r++) {  /* each row's edges */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
@@ -283,16 +299,7 @@ GK_TARGET void gk_f32_gat_agg_h8c16_e1_concat__neon(const gk_layer_run *run, siz
             const v8 d_t = v8_perm(v8_ld_first(t_i + 136, 8), lane_head);
             v8 shift_t = v8_add(d_t, ub_t);
             shift_t = v8_max(shift_t, v8_mul(shift_t, slope_t));
-            float wl[8] = {0};  /* the own loop's weight per head */
-            if (own_loop) {  /* the same shift, logit and exp as a chunk lane */
-                const v8 d = v8_ld(t_i + 136);
-                v8 shift = v8_add(d, ubv);
-                shift = v8_max(shift, v8_mul(shift, slope));
-                v8 z = v8_add(v8_ld(t_i + 128), d);
-                z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                v8_st(wl, v8_exp_nonpos(v8_sub(z, shift)));
-            }
+            const float *wl = wlb + r * 8;  /* the own loop's weight per head */
             float sb[8];
             v4 acc0_0_0 = v4_zero(), acc0_0_1 = v4_zero(), acc0_0_2 = v4_zero(), acc0_0_3 = v4_zero();
             v4 acc0_1_0 = v4_zero(), acc0_1_1 = v4_zero(), acc0_1_2 = v4_zero(), acc0_1_3 = v4_zero();

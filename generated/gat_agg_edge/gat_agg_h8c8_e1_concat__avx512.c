@@ -131,6 +131,23 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
     const int32_t own_loop = run->view->add_self_loops ? 1 : 0;
     for (size_t i0 = begin; i0 < end; i0 += 16) {
         const int nr = end - i0 < 16 ? (int)(end - i0) : 16;
+        /* The block's own loops first, 2 row(s) x 8 heads per vector,
+         * the same steps lane for lane as a chunk's (the same bits): one
+         * row's 8 heads in a vector of their own were a latency chain per
+         * row, about a sixth of the kernel. Lanes past nr repeat row nr - 1. */
+        float wlb[16 * 8];  /* [row][head] */
+        for (int r0 = 0; own_loop && r0 < nr; r0 += 2) {
+            const size_t o0 = i0 + (size_t)(r0 + 0 < nr ? r0 + 0 : nr - 1);
+            const size_t o1 = i0 + (size_t)(r0 + 1 < nr ? r0 + 1 : nr - 1);
+            const v16 d_v = v16_ld_parts2(t + o0 * ts + 72, t + o1 * ts + 72);
+            v16 z = v16_add(v16_ld_parts2(t + o0 * ts + 64, t + o1 * ts + 64), d_v);
+            v16 shift_v = v16_add(d_v, ub_t);
+            shift_v = v16_max(shift_v, v16_mul(shift_v, slope_t));
+            /* the loop edges' feature 0, one per row's head lanes */
+            z = v16_fma(v16_set_parts2(attr[(size_t)(row_ptr[o0 + 1] - 1) * ds + 0], attr[(size_t)(row_ptr[o1 + 1] - 1) * ds + 0]), ew_t0, z);
+            z = v16_max(z, v16_mul(z, slope_t));
+            v16_st(wlb + r0 * 8, v16_exp_nonpos(v16_sub(z, shift_v)));
+        }
         for (int r = 0; r < nr; r++) {  /* each row's edges */
             const size_t i = i0 + (size_t)r;
             const float *t_i = t + i * ts;
@@ -139,16 +156,7 @@ GK_TARGET void gk_f32_gat_agg_h8c8_e1_concat__avx512(const gk_layer_run *run, si
             const v16 d_t = v16_perm(v16_ld_first(t_i + 72, 8), lane_head);
             v16 shift_t = v16_add(d_t, ub_t);
             shift_t = v16_max(shift_t, v16_mul(shift_t, slope_t));
-            float wl[8] = {0};  /* the own loop's weight per head */
-            if (own_loop) {  /* the same shift, logit and exp as a chunk lane */
-                const v8 d = v8_ld(t_i + 72);
-                v8 shift = v8_add(d, ubv);
-                shift = v8_max(shift, v8_mul(shift, slope));
-                v8 z = v8_add(v8_ld(t_i + 64), d);
-                z = v8_fma(v8_set1(attr[(size_t)e1 * ds + 0]), ew0, z);
-                z = v8_max(z, v8_mul(z, slope));
-                v8_st(wl, v8_exp_nonpos(v8_sub(z, shift)));
-            }
+            const float *wl = wlb + r * 8;  /* the own loop's weight per head */
             float sb[16];
             v8 acc0_0_0 = v8_zero();
             v8 acc0_1_0 = v8_zero();

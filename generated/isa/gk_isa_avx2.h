@@ -239,6 +239,10 @@ GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
 GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
 }
+/* lanes [4k, 4k+4) = ak, in registers */
+GK_INLINE v8 v8_set_parts2(float a0, float a1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(a0)), _mm_set1_ps(a1), 1);
+}
 /* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
 GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
     return _mm256_sub_epi32(cnt, _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));

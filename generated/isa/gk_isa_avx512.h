@@ -304,6 +304,15 @@ GK_INLINE v16 v16_ld_parts4(const float *p0, const float *p1, const float *p2, c
 GK_INLINE v16 v16_ld_parts2(const float *p0, const float *p1) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p0)), _mm256_loadu_ps(p1), 1);
 }
+/* lanes [4k, 4k+4) = ak (set_parts4), [8k, 8k+8) = ak (set_parts2), in
+ * registers (a vector loaded from scalars just stored waits for them) */
+GK_INLINE v16 v16_set_parts4(float a0, float a1, float a2, float a3) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                                 _mm512_castps128_ps512(_mm_setr_ps(a0, a1, a2, a3)));
+}
+GK_INLINE v16 v16_set_parts2(float a0, float a1) {
+    return _mm512_insertf32x8(_mm512_set1_ps(a0), _mm256_set1_ps(a1), 1);
+}
 /* Two heads of 8 channels in one vector (the complete tiles, C = 8):
  * zip2 puts channel c of head 0 in lane 2c and of head 1 in lane 2c + 1,
  * unzip2 undoes it; bcast2 repeats the pair p[0], p[1] (two heads' weights)

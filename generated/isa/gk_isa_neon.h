@@ -224,6 +224,8 @@ GK_INLINE v8 v8_keep_lanes_lt(v8 a, v8i lane_head, int32_t h) {
 }
 /* lanes [4k, 4k+4) from pk */
 GK_INLINE v8 v8_ld_parts2(const float *p0, const float *p1) { return v8_mk(vld1q_f32(p0), vld1q_f32(p1)); }
+/* lanes [4k, 4k+4) = ak, in registers */
+GK_INLINE v8 v8_set_parts2(float a0, float a1) { return v8_mk(vdupq_n_f32(a0), vdupq_n_f32(a1)); }
 /* cnt + 1 in the lanes where a < b (a <= b): counting by compare */
 GK_INLINE v8i v8_acc_lt(v8i cnt, v8 a, v8 b) {
     return v8i_mk(vsubq_s32(cnt.lo, vreinterpretq_s32_u32(vcltq_f32(a.lo, b.lo))),
