@@ -138,9 +138,10 @@ gk_status gk_graph_create(const gk_model *model, size_t max_nodes,
  * required when the model has edge_dim > 0. Validates every index and every
  * feature (finite), then builds CSR by target once. Allocates nothing.
  * A COO that lists the complete graph in the order gk_graph_set_complete
- * describes (target by target, sources ascending), or without edge
- * features source by source (adj.nonzero()'s order), is recognised in one
- * read and built as gk_graph_set_complete builds it. */
+ * describes (target by target, sources ascending), or source by source
+ * (adj.nonzero()'s order, as dense_to_sparse gives it), is recognised in
+ * one read and built as gk_graph_set_complete builds it (edge_attr in the
+ * COO's order either way). */
 gk_status gk_graph_set_coo(gk_graph *graph, size_t num_nodes, size_t num_edges,
                            const void *edge_index, gk_index_type index_type,
                            const float *edge_attr, gk_error *err);

@@ -259,7 +259,7 @@ typedef struct rand_graph {
 
 /* How a complete graph reaches the library: gk_graph_set_complete, or its
  * canonical COO through gk_graph_set_coo (target-major; source-major, the
- * same pairs, only without edge features), or that COO with its last edge
+ * same pairs, each edge's features with it), or that COO with its last edge
  * moved to another source or target (not complete: the full build). */
 enum { VIA_SET_COMPLETE, VIA_COO, VIA_COO_SOURCE_MAJOR, VIA_COO_NEAR_COMPLETE };
 
@@ -292,7 +292,6 @@ static int random_graph(rand_graph *g, int F, int D)
     if (g->complete)  /* target-major, sources ascending: set_complete's order */
         g->E = g->complete == 2 ? g->N * g->N : g->N * (g->N - 1);
     g->via = g->complete ? rng_int(VIA_SET_COMPLETE, VIA_COO_NEAR_COMPLETE) : VIA_SET_COMPLETE;
-    if (g->via == VIA_COO_SOURCE_MAJOR && D > 0) g->via = VIA_COO;
     g->D = D;
     g->index_type = rng_int(0, 1) ? GK_INDEX_I64 : GK_INDEX_I32;
     size_t E = g->E, N = g->N;

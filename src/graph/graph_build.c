@@ -171,7 +171,8 @@ static void finish_view(gk_graph *g, gk_graph_view *v, size_t n, int canonical) 
 }
 
 
-static void fill_complete(gk_graph *g, size_t n, int self_loops, const float *edge_attr);
+static void fill_complete(gk_graph *g, size_t n, int self_loops, int source_major,
+                          const float *edge_attr);
 
 #define INDEX_T int32_t
 #define PASS(name) name##_i32
@@ -219,16 +220,13 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
     int loops = -1;  /* the complete graph's canonical COO: with loops (1), without (0) */
     if (n >= 2 && (e == n * n || e == n * (n - 1))) loops = e == n * n;
     for (int source_major = 0; loops >= 0 && source_major < 2; source_major++) {
-        /* source by source lists each edge feature in another row: only
-         * without them */
-        if (source_major && g->edge_dim > 0) break;
         int canonical = type == GK_INDEX_I64
             ? complete_canonical_i64(edge_index, (const int64_t *)edge_index + e, n, loops,
                                      source_major)
             : complete_canonical_i32(edge_index, (const int32_t *)edge_index + e, n, loops,
                                      source_major);
         if (canonical) {
-            fill_complete(g, n, loops, edge_attr);
+            fill_complete(g, n, loops, source_major, edge_attr);
             gk_ok(err);
             return GK_OK;
         }
@@ -345,6 +343,38 @@ static void copy_complete_attr(gk_graph_view *v, int d, size_t n, int self_loops
     }
 }
 
+/* The same, from features listed source by source (edge (j, i) at row j,
+ * the place of i in it): the input's columns become the view's rows, 16
+ * at a time, so that each source's features for the 16 targets are one
+ * contiguous read and each target row is written in order (a column at a
+ * time read one cache line per feature). */
+static void copy_complete_attr_by_source(gk_graph_view *v, int d, size_t n, int self_loops,
+                                         const float *attr) {
+    enum { TILE = 16 };
+    const size_t in_row = self_loops ? n : n - 1, dz = (size_t)d;
+    const size_t skip_own = v->add_self_loops || !self_loops;  /* rows without (i, i) */
+    for (size_t i0 = 0; i0 < n; i0 += TILE) {
+        const size_t i1 = i0 + TILE < n ? i0 + TILE : n;
+        float *row[TILE];
+        for (size_t i = i0; i < i1; i++) row[i - i0] = v->attr + (size_t)v->row_ptr[i] * dz;
+        for (size_t j = 0; j < n; j++) {
+            const float *in = attr + j * in_row * dz;
+            for (size_t i = i0; i < i1; i++) {
+                if (i == j && skip_own) continue;  /* not in the input, or dropped */
+                const size_t at_in = self_loops ? i : i - (i > j);  /* i's place in row j */
+                const size_t at_out = j - (skip_own & (j > i));     /* j's place in row i */
+                if (dz == 1) row[i - i0][at_out] = in[at_in];
+                else memcpy(row[i - i0] + at_out * dz, in + at_in * dz, dz * sizeof *in);
+            }
+        }
+    }
+    if (v->add_self_loops)
+        for (size_t i = 0; i < n; i++) {
+            float *out = v->attr + (size_t)v->row_ptr[i] * dz;
+            fill_loop_attr(v, d, out, n - 1, out + (n - 1) * dz);
+        }
+}
+
 gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
                                 const float *edge_attr, gk_error *err) {
     if (g && n > g->max_nodes) {  /* before n * n can overflow */
@@ -355,7 +385,7 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
     size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
     gk_status st = check_sizes(g, "gk_graph_set_complete", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
-    fill_complete(g, n, self_loops, edge_attr);
+    fill_complete(g, n, self_loops, 0, edge_attr);
     gk_ok(err);
     return GK_OK;
 }
@@ -363,7 +393,8 @@ gk_status gk_graph_set_complete(gk_graph *g, size_t n, int self_loops,
 /* The checked complete graph of n nodes (self_loops: the input lists each
  * node's own loop) into every view: gk_graph_set_complete, and
  * gk_graph_set_coo given the canonical COO of one. */
-static void fill_complete(gk_graph *g, size_t n, int self_loops, const float *edge_attr) {
+static void fill_complete(gk_graph *g, size_t n, int self_loops, int source_major,
+                          const float *edge_attr) {
     size_t e = n ? (self_loops ? n * n : n * (n - 1)) : 0;
     for (int k = 0; k < g->num_views; k++) {
         gk_graph_view *v = &g->views[k];
@@ -375,7 +406,10 @@ static void fill_complete(gk_graph *g, size_t n, int self_loops, const float *ed
             v->is_complete = v->complete_canonical = v->add_self_loops || self_loops;
             v->complete_key = key;
         }
-        if (g->edge_dim > 0 && e > 0) copy_complete_attr(v, g->edge_dim, n, self_loops, edge_attr);
+        if (g->edge_dim > 0 && e > 0 && source_major)
+            copy_complete_attr_by_source(v, g->edge_dim, n, self_loops, edge_attr);
+        else if (g->edge_dim > 0 && e > 0)
+            copy_complete_attr(v, g->edge_dim, n, self_loops, edge_attr);
         else if (g->edge_dim > 0 && v->add_self_loops)  /* n = 1: the loop alone */
             fill_loop_attr(v, g->edge_dim, v->attr, 0, v->attr);
     }
