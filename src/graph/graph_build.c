@@ -218,7 +218,7 @@ gk_status gk_graph_set_coo(gk_graph *g, size_t n, size_t e,
     gk_status st = check_sizes(g, "gk_graph_set_coo", n, e, edge_attr, e, err);
     if (st != GK_OK) return st;
     int loops = -1;  /* the complete graph's canonical COO: with loops (1), without (0) */
-    if (n >= 2 && (e == n * n || e == n * (n - 1))) loops = e == n * n;
+    if (n >= 2 && e % n == 0 && (e / n == n || e / n == n - 1)) loops = e / n == n;  /* no n² */
     for (int source_major = 0; loops >= 0 && source_major < 2; source_major++) {
         int canonical = type == GK_INDEX_I64
             ? complete_canonical_i64(edge_index, (const int64_t *)edge_index + e, n, loops,
